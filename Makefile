@@ -1,0 +1,46 @@
+# sclap-notebooks: `make setup` once, then `make train` (the main job) or `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: setup train ablation bench test test-fast sync book lab clean
+
+setup: $(BIN)/.installed
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0            # first: the CPU wheel, before anything pulls CUDA builds
+	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --no-deps tinysoundfont  # its pyaudio dependency is for live playback only
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+train: setup                       ## the main job: training notebook, headless, default data
+	$(BIN)/python -m sclap_nb.run_notebook notebooks/train.ipynb runs/train
+
+ablation: setup
+	$(BIN)/python -m sclap_nb.ablation --out runs/ablation
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+test: setup                        ## unit tests, notebooks (nbval + papermill), book and browser checks
+	$(BIN)/python -m pytest tests
+
+test-fast: setup
+	$(BIN)/python -m pytest tests -m "not slow"
+
+sync:
+	$(BIN)/jupytext --sync notebooks/*.py
+
+book: setup
+	$(BIN)/jupyter-book build . -W --keep-going
+
+lab: setup
+	$(BIN)/jupyter lab
+
+clean:
+	rm -rf _build runs .pytest_cache
