@@ -1,0 +1,206 @@
+"""Losses of the spatial-temporal CLAP, each a small function that reads like its formula.
+
+Conventions (as in open_clip): embeddings are L2-normalised by the caller; ``logit_scale`` is the
+multiplier, already exponentiated. Batches of 3-way groups are flattened to ``3B`` rows ordered
+``[pos, neg_t, neg_s]`` per group.
+
+In a distributed run, :func:`gather_with_grad` collects every rank's embeddings (and captions)
+so the contrastive terms see the global batch as negatives, with gradients flowing back to the
+rank that produced each row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+__all__ = [
+    "info_nce",
+    "three_way_loss",
+    "doa_loss",
+    "modality_loss",
+    "loss_weights_at",
+    "same_caption_mask",
+    "gather_with_grad",
+    "gather_strings",
+    "total_loss",
+    "LOGIT_CLAMP",
+]
+
+LOGIT_CLAMP = 50.0
+
+
+# --------------------------------------------------------------------------- the terms
+
+
+def info_nce(
+    audio: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor | float, same: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Symmetric InfoNCE: ``(CE(s A T^T, I) + CE(s T A^T, I)) / 2``.
+
+    ``same[i, j]`` (N x N bool) marks text j as a true match of audio i besides the diagonal
+    (identical captions): those logits are set to -inf, so a true match never counts as a negative.
+    """
+    logits = logit_scale * audio @ text.T  # (N audio, N text)
+    if same is not None:
+        off_diagonal = same & ~torch.eye(len(audio), dtype=torch.bool, device=same.device)
+        logits = logits.masked_fill(off_diagonal, float("-inf"))
+    labels = torch.arange(len(audio), device=audio.device)
+    return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+
+
+def three_way_loss(audio: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor | float) -> torch.Tensor:
+    """3-way triplet loss over groups ``[pos, neg_t, neg_s]``; ``audio`` and ``text`` are ``(3B, D)``.
+
+    t2a: the positive caption ``text[3i]`` scores ``audio[3i], audio[3i+1], audio[3i+2]``;
+    a2t: the positive clip ``audio[3i]`` scores ``text[3i], text[3i+1], text[3i+2]``.
+    Each is a cross-entropy with label 0 over the three logits (clamped to +-50);
+    the loss is their mean.
+    """
+    if audio.shape[0] % 3 or audio.shape != text.shape:
+        raise ValueError(f"three_way_loss needs (3B, D) audio and text, got {tuple(audio.shape)} and {tuple(text.shape)}")
+    a = audio.view(-1, 3, audio.shape[-1])
+    t = text.view(-1, 3, text.shape[-1])
+    t2a = (logit_scale * torch.einsum("bd,bkd->bk", t[:, 0], a)).clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
+    a2t = (logit_scale * torch.einsum("bd,bkd->bk", a[:, 0], t)).clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
+    label = torch.zeros(len(a), dtype=torch.long, device=audio.device)
+    return (F.cross_entropy(t2a, label) + F.cross_entropy(a2t, label)) / 2
+
+
+def doa_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Permutation-invariant ``1 - cos`` over two events; ``pred`` and ``target`` are ``(B, 2, 3)``.
+
+    Per sample: the smaller, over the two event orders, of the mean over events of
+    ``1 - cos(pred_e, target_e)``; then the mean over the batch.
+    """
+    if pred.shape != target.shape or pred.shape[-2:] != (2, 3):
+        raise ValueError(f"doa_loss needs (B, 2, 3) pred and target, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    direct = (1 - F.cosine_similarity(pred, target, dim=-1)).mean(-1)
+    swapped = (1 - F.cosine_similarity(pred.flip(1), target, dim=-1)).mean(-1)
+    return torch.minimum(direct, swapped).mean()
+
+
+def modality_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy on raw logits (clamped to +-50), labels audio = 0, text = 1."""
+    return F.binary_cross_entropy_with_logits(logits.clamp(-LOGIT_CLAMP, LOGIT_CLAMP), labels.float())
+
+
+def loss_weights_at(
+    epoch: int, weights: Sequence[float] = (1.0, 0.5, 0.2, 0.2), sem_start: int = 3, ts_ramp: int = 4
+) -> dict[str, float]:
+    """Effective ``doa, sem, ts, mod`` weights at ``epoch`` (0-based).
+
+    ``sem`` is 0 before ``sem_start``; ``ts`` ramps linearly: ``w_ts * min(1, (epoch + 1) / ts_ramp)``.
+    """
+    w_doa, w_sem, w_ts, w_mod = (float(w) for w in weights)
+    return {
+        "doa": w_doa,
+        "sem": w_sem if epoch >= sem_start else 0.0,
+        "ts": w_ts * min(1.0, (epoch + 1) / max(ts_ramp, 1)),
+        "mod": w_mod,
+    }
+
+
+def same_caption_mask(captions: Sequence[str], device=None) -> torch.Tensor:
+    """``(N, N)`` bool: True where two rows carry the identical caption string."""
+    ids = {c: i for i, c in enumerate(dict.fromkeys(captions))}
+    code = torch.tensor([ids[c] for c in captions], device=device)
+    return code[:, None] == code[None, :]
+
+
+# --------------------------------------------------------------------------- distributed
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
+    """All ranks' ``x`` concatenated along dim 0, rank order, with gradient (identity when not distributed)."""
+    if not _distributed():
+        return x
+    import torch.distributed.nn.functional as dist_fn
+
+    return torch.cat(dist_fn.all_gather(x), 0)
+
+
+def gather_strings(items: Sequence[str]) -> list[str]:
+    """All ranks' strings, concatenated in rank order (identity when not distributed)."""
+    if not _distributed():
+        return list(items)
+    out: list[list[str] | None] = [None] * dist.get_world_size()
+    dist.all_gather_object(out, list(items))
+    return [s for part in out for s in part]  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- total
+
+
+def total_loss(
+    outputs,
+    batch: dict,
+    epoch: int,
+    weights: Sequence[float] = (1.0, 0.5, 0.2, 0.2),
+    sem_start: int = 3,
+    ts_ramp: int = 4,
+    mask_false_negatives: bool = True,
+    use_ts_loss: bool = True,
+) -> dict[str, torch.Tensor]:
+    """Every component and the total of spec section 4.
+
+    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod``
+
+    * L_sCL: InfoNCE of ``e_joint`` against the spatial captions; L_CL: ``e_sed`` against the plain
+      captions. With ``mask_false_negatives`` identical captions (pos and neg_s share their plain
+      caption) are removed from the denominators. In a distributed run both use the global batch.
+    * L_ts: the 3-way loss on ``outputs.e_audio`` (triplet embedding, or joint without the temporal
+      encoder); skipped (0, ``ts_active`` = 0) for plain batches (``group_size`` 1) or ``use_ts_loss=False``.
+    * L_mod: BCE of the modality classifier (0 when the model has none).
+    """
+    w = loss_weights_at(epoch, weights, sem_start, ts_ramp)
+    scale = outputs.logit_scale
+    zero = scale.new_zeros(())
+
+    text_comb_captions = gather_strings(batch["text_comb"])
+    text_captions = gather_strings(batch["text"])
+    e_joint, e_sed = gather_with_grad(outputs.e_joint), gather_with_grad(outputs.e_sed)
+    t_comb, t_plain = gather_with_grad(outputs.text_comb), gather_with_grad(outputs.text)
+    same_comb = same_caption_mask(text_comb_captions, scale.device) if mask_false_negatives else None
+    same_plain = same_caption_mask(text_captions, scale.device) if mask_false_negatives else None
+    loss_scl = info_nce(e_joint, t_comb, scale, same_comb)
+    loss_cl = info_nce(e_sed, t_plain, scale, same_plain)
+
+    loss_doa = doa_loss(outputs.doa, batch["doa"].to(outputs.doa))
+
+    group_size = int(batch.get("group_size", 1))
+    ts_active = use_ts_loss and group_size == 3
+    if group_size not in (1, 3):
+        raise ValueError(f"batch group_size must be 1 (plain) or 3 (triplets), got {group_size}")
+    loss_ts = three_way_loss(outputs.e_audio, outputs.text_comb, scale) if ts_active else zero
+    w_ts = w["ts"] if ts_active else 0.0
+
+    if outputs.modality_logits is not None:
+        loss_mod = modality_loss(outputs.modality_logits, outputs.modality_labels)
+        mod_acc = ((outputs.modality_logits > 0).float() == outputs.modality_labels).float().mean()
+        w_mod = w["mod"]
+    else:
+        loss_mod, mod_acc, w_mod = zero, zero, 0.0
+
+    total = (1 - w["sem"]) * loss_scl + w["sem"] * loss_cl + w["doa"] * loss_doa + w_ts * loss_ts + w_mod * loss_mod
+    return {
+        "total": total,
+        "loss_scl": loss_scl,
+        "loss_cl": loss_cl,
+        "loss_doa": loss_doa,
+        "loss_ts": loss_ts,
+        "loss_mod": loss_mod,
+        "mod_acc": mod_acc.detach(),
+        "ts_active": torch.tensor(float(ts_active)),
+        "w_doa": torch.tensor(w["doa"]),
+        "w_sem": torch.tensor(w["sem"]),
+        "w_ts": torch.tensor(w_ts),
+        "w_mod": torch.tensor(w_mod),
+    }

@@ -1,0 +1,141 @@
+"""Evaluation metrics: retrieval (CLAP / DCASE definitions), localisation error, 3-way accuracy,
+zero-shot classification and the modality gap.
+
+Embeddings are L2-normalised by the caller; similarities are dot products. Ranks are 0-based and
+count the items that score strictly higher (ties resolve in the query's favour).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "retrieval_metrics",
+    "localization_error",
+    "three_way_accuracy",
+    "zero_shot_accuracy",
+    "modality_gap",
+]
+
+
+@torch.no_grad()
+def retrieval_metrics(audio: torch.Tensor, text: torch.Tensor, text_to_audio: torch.Tensor) -> dict[str, float]:
+    """T2A and A2T R@1/5/10 and mAP@10.
+
+    ``audio`` (Na, D), ``text`` (Nt, D), ``text_to_audio`` (Nt,) the clip index of each caption
+    (several captions per clip allowed; every clip needs at least one).
+
+    * T2A: ``r`` = rank of the caption's clip among all clips; R@k = mean(r < k);
+      mAP@10 = mean(1 / (r + 1) if r < 10 else 0).
+    * A2T: ranks of the clip's captions among all captions; R@k = mean(best rank < k);
+      mAP@10 = mean over clips of sum over the clip's captions ranked < 10 of
+      (their 1-based position among the clip's captions / (r + 1)), divided by the clip's caption count.
+    """
+    text_to_audio = torch.as_tensor(text_to_audio, dtype=torch.long, device=audio.device)
+    n_audio, n_text = len(audio), len(text)
+    if text_to_audio.shape != (n_text,):
+        raise ValueError(f"text_to_audio must have shape ({n_text},), got {tuple(text_to_audio.shape)}")
+    if n_text and (text_to_audio.min() < 0 or text_to_audio.max() >= n_audio):
+        raise ValueError(f"text_to_audio holds indices outside [0, {n_audio})")
+    counts = torch.bincount(text_to_audio, minlength=n_audio)
+    if (counts == 0).any():
+        raise ValueError(f"clips {(counts == 0).nonzero().flatten().tolist()[:10]} have no caption")
+
+    sim = (text @ audio.T).double()  # (Nt, Na)
+    true = sim.gather(1, text_to_audio[:, None])
+    t2a_rank = (sim > true).sum(1)  # (Nt,)
+    out: dict[str, float] = {}
+    for k in (1, 5, 10):
+        out[f"t2a/R@{k}"] = (t2a_rank < k).double().mean().item()
+    out["t2a/mAP@10"] = torch.where(t2a_rank < 10, 1.0 / (t2a_rank + 1), 0.0).mean().item()
+
+    sim_a = sim.T  # (Na, Nt)
+    own = sim_a.gather(0, text_to_audio[None]).squeeze(0)  # score of each caption with its own clip
+    # rank of caption j for its clip a(j): captions scoring higher than j against clip a(j)
+    caption_rank = (sim_a[text_to_audio] > own[:, None]).sum(1)  # (Nt,)
+    best = torch.full((n_audio,), n_text, dtype=torch.long, device=audio.device).scatter_reduce(
+        0, text_to_audio, caption_rank, reduce="amin"
+    )
+    for k in (1, 5, 10):
+        out[f"a2t/R@{k}"] = (best < k).double().mean().item()
+    ap = torch.zeros(n_audio, dtype=torch.double)
+    for a in range(n_audio):
+        ranks = caption_rank[text_to_audio == a].sort().values
+        position = torch.arange(1, len(ranks) + 1, device=ranks.device, dtype=torch.double)
+        ap[a] = torch.where(ranks < 10, position / (ranks + 1), 0.0).sum().cpu() / len(ranks)
+    out["a2t/mAP@10"] = ap.mean().item()
+    return out
+
+
+def _match_events(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``pred`` reordered per sample to the event order (of 2) that best matches ``target``."""
+    p = F.normalize(pred, dim=-1)
+    t = F.normalize(target, dim=-1)
+    direct = (p * t).sum(-1).mean(-1)
+    swapped = (p.flip(1) * t).sum(-1).mean(-1)
+    return torch.where((swapped > direct)[:, None, None], p.flip(1), p)
+
+
+@torch.no_grad()
+def localization_error(pred: torch.Tensor, target: torch.Tensor, reduce: bool = True) -> torch.Tensor | float:
+    """Mean angle in degrees between predicted and target directions, ``(B, 2, 3)`` each,
+    with the same permutation-invariant matching as :func:`sclap_nb.losses.doa_loss`.
+    ``reduce=False`` returns the ``(B, 2)`` angles."""
+    if pred.shape != target.shape or pred.shape[-2:] != (2, 3):
+        raise ValueError(f"localization_error needs (B, 2, 3) inputs, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    p = _match_events(pred.double(), target.double())
+    cos = (p * F.normalize(target.double(), dim=-1)).sum(-1).clamp(-1, 1)
+    angles = torch.rad2deg(torch.acos(cos))
+    return angles.mean().item() if reduce else angles
+
+
+@torch.no_grad()
+def three_way_accuracy(audio: torch.Tensor, text: torch.Tensor) -> dict[str, float]:
+    """How often the positive wins, per group ``[pos, neg_t, neg_s]`` of ``(3B, D)`` embeddings.
+
+    ``temporal``: the positive caption scores the positive clip above neg_t; ``spatial``: above
+    neg_s (text-to-audio, as the 3-way loss). The ``*_a2t`` keys: the positive clip scores the
+    positive caption above the neg_t / neg_s captions.
+    """
+    if audio.shape[0] % 3 or audio.shape != text.shape:
+        raise ValueError(f"three_way_accuracy needs (3B, D) inputs, got {tuple(audio.shape)} and {tuple(text.shape)}")
+    a = audio.view(-1, 3, audio.shape[-1])
+    t = text.view(-1, 3, text.shape[-1])
+    t2a = torch.einsum("bd,bkd->bk", t[:, 0], a)
+    a2t = torch.einsum("bd,bkd->bk", a[:, 0], t)
+    return {
+        "temporal": (t2a[:, 0] > t2a[:, 1]).double().mean().item(),
+        "spatial": (t2a[:, 0] > t2a[:, 2]).double().mean().item(),
+        "temporal_a2t": (a2t[:, 0] > a2t[:, 1]).double().mean().item(),
+        "spatial_a2t": (a2t[:, 0] > a2t[:, 2]).double().mean().item(),
+    }
+
+
+@torch.no_grad()
+def zero_shot_accuracy(audio: torch.Tensor, class_text: torch.Tensor, labels: torch.Tensor) -> float:
+    """Accuracy of labelling each clip with its most similar class prompt: ``audio`` (N, D),
+    ``class_text`` (K, D) one embedding per class, ``labels`` (N,) class indices."""
+    pred = (audio @ class_text.T).argmax(1)
+    return (pred == torch.as_tensor(labels, device=pred.device)).double().mean().item()
+
+
+@torch.no_grad()
+def modality_gap(audio: torch.Tensor, text: torch.Tensor, folds: int = 5, seed: int = 0) -> dict[str, float]:
+    """How separable the two modalities are.
+
+    ``centroid_distance``: ``||mean(audio) - mean(text)||``; ``probe_accuracy``: cross-validated
+    accuracy of a logistic-regression probe that tells audio from text (0.5 = inseparable).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    x = torch.cat([audio, text]).double().cpu().numpy()
+    y = np.r_[np.zeros(len(audio)), np.ones(len(text))]
+    cv = StratifiedKFold(n_splits=min(folds, len(audio), len(text)), shuffle=True, random_state=seed)
+    acc = cross_val_score(LogisticRegression(max_iter=2000), x, y, cv=cv).mean()
+    return {
+        "centroid_distance": (audio.mean(0) - text.mean(0)).norm().item(),
+        "probe_accuracy": float(acc),
+    }

