@@ -98,7 +98,7 @@ class FOAFeatures(nn.Module):
             hop_length=self.cfg.hop_length,
             window=self.window,
             center=True,
-            pad_mode="reflect",
+            pad_mode="constant",
             return_complex=True,
         )  # (B*C, F, T)
         return spec.reshape(b, c, spec.shape[-2], spec.shape[-1]).transpose(-1, -2)

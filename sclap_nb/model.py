@@ -80,8 +80,14 @@ class ConvEncoder(nn.Module):
         self.stages = nn.Sequential(*stages)
         self.out_channels = c_prev
         self.time_reduction = math.prod(p[0] for p in pools)
+        self.freq_reduction = math.prod(p[1] for p in pools)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.ndim != 4 or x.shape[2] < self.time_reduction or x.shape[3] < self.freq_reduction:
+            raise ValueError(
+                f"ConvEncoder needs (B, C, T, F) input with T >= {self.time_reduction} frames and "
+                f"F >= {self.freq_reduction} bands, got shape {tuple(x.shape)} (clip too short?)"
+            )
         fmap = self.stages(self.input_norm(x))  # (B, C, T', F')
         over_time = fmap.mean(3)
         latent = over_time.mean(2) + over_time.amax(2)

@@ -1,0 +1,211 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sclap_nb.losses import info_nce, total_loss
+from sclap_nb.model import (
+    ModalityClassifier,
+    ModelConfig,
+    SpatialTemporalCLAP,
+    TemporalAudioEncoder,
+    TextEncoder,
+    grad_reverse,
+)
+
+POS = "a violin plays on the left, then a snare drum rolls behind"
+NEG_T = "a snare drum rolls behind, then a violin plays on the left"
+NEG_S = "a violin plays behind, then a snare drum rolls on the left"
+
+
+@pytest.mark.parametrize("lambd", [0.0, 0.5, 1.0, 3.0])
+def test_grad_reverse_backward_is_minus_lambda_grad(lambd):
+    x = torch.randn(5, 7, requires_grad=True)
+    y = grad_reverse(x, lambd)
+    assert torch.equal(y, x)
+    g = torch.randn(5, 7)
+    y.backward(g)
+    assert torch.allclose(x.grad, -lambd * g)
+
+
+def test_modality_classifier_shape_logits_and_grl():
+    clf = ModalityClassifier(64)
+    widths = [m.out_features for m in clf.net if isinstance(m, torch.nn.Linear)]
+    assert widths == [32, 16, 8, 4, 1]
+    x = torch.randn(10, 64, requires_grad=True)
+    logits = clf(x, lambd=2.0)
+    assert logits.shape == (10,)
+    logits.sum().backward()
+    # the gradient reaching x is -2 times the one without the GRL
+    x2 = x.detach().clone().requires_grad_(True)
+    clf.net(x2).sum().backward()
+    assert torch.allclose(x.grad, -2.0 * x2.grad, atol=1e-6)
+
+
+def test_chunks_are_taken_along_time():
+    enc = TemporalAudioEncoder(dim=32, in_channels=8, n_chunks=4, heads=4, ff=64)
+    fmap = torch.zeros(2, 8, 32, 2)  # (B, C, T=32, F=2), as an HTS-AT map reordered to (B, C, T, F)
+    for k in range(4):
+        fmap[:, :, 8 * k : 8 * (k + 1)] = float(k + 1)
+    chunks = enc.chunk(fmap)
+    assert chunks.shape == (2, 4, 8)
+    assert chunks[0, :, 0].tolist() == [1.0, 2.0, 3.0, 4.0]
+    tokens = enc.tokens(fmap, fmap)
+    assert torch.isfinite(tokens).all()
+    assert len({tuple(t.round(decimals=5).tolist()) for t in tokens[0]}) == 4  # four different tokens
+    enc.eval()
+    assert torch.isfinite(enc(fmap, fmap)).all()
+
+
+def test_too_few_frames_is_a_clear_error():
+    enc = TemporalAudioEncoder(dim=32, in_channels=8, n_chunks=4, heads=4, ff=64)
+    with pytest.raises(ValueError, match="2 time frames.*n_chunks=4"):
+        enc.chunk(torch.zeros(1, 8, 2, 32))  # the original's mistake: (B, C, F=2, T=32) read as time = 2
+
+
+def test_chunk_count_is_a_parameter():
+    enc = TemporalAudioEncoder(dim=32, in_channels=8, n_chunks=6, heads=4, ff=64)
+    assert enc.chunk(torch.randn(3, 8, 25, 4)).shape == (3, 6, 8)
+
+
+def test_order_sensitivity_of_the_encoder():
+    enc = TemporalAudioEncoder(dim=32, in_channels=8, n_chunks=4, heads=4, ff=64).eval()
+    a, b = torch.randn(1, 8, 12, 4), torch.randn(1, 8, 12, 4)
+    ab, ba = torch.cat([a, b], 2), torch.cat([b, a], 2)
+    # a plain global mean cannot tell AB from BA; the chunked encoder can
+    assert torch.allclose(ab.mean((2, 3)), ba.mean((2, 3)), atol=1e-6)
+    assert not torch.allclose(enc(ab, ab), enc(ba, ba), atol=1e-4)
+
+
+def test_frozen_mean_pooled_minilm_cannot_tell_the_twins_apart(text_encoder):
+    h, mask = text_encoder.token_states([POS, NEG_T, NEG_S])
+    mean = F.normalize((h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True), dim=-1)
+    assert (mean[0] @ mean[1]).item() > 0.97 and (mean[0] @ mean[2]).item() > 0.97
+
+
+def test_a_few_steps_make_the_text_side_order_and_position_aware():
+    torch.manual_seed(0)
+    enc = TextEncoder(dim=64, trainable_layers=1)
+    captions = [POS, NEG_T, NEG_S, "a dog barks in front, then a bell rings on the right",
+                "a bell rings on the right, then a dog barks in front", "a dog barks on the right, then a bell rings in front"]
+    targets = F.normalize(torch.randn(len(captions), 64), dim=-1)  # stand-ins for distinct audio clips
+    params = [p for p in enc.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, 1e-3)
+
+    def twin_cosines():
+        with torch.no_grad():
+            e = F.normalize(enc(captions[:3]), dim=-1)
+        return (e[0] @ e[1]).item(), (e[0] @ e[2]).item()
+
+    before = twin_cosines()
+    enc.train()
+    for _ in range(15):
+        loss = info_nce(targets, F.normalize(enc(captions), dim=-1), 10.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    enc.eval()
+    after = twin_cosines()
+    assert after[0] < 0.5 and after[1] < 0.5, (before, after)
+    assert after[0] < before[0] and after[1] < before[1]
+
+
+def test_frozen_layers_stay_frozen_and_are_cached(text_encoder):
+    n_layers = len(text_encoder.backbone.encoder.layer)
+    trainable = [n for n, p in text_encoder.backbone.named_parameters() if p.requires_grad]
+    assert trainable and all(n.startswith(f"encoder.layer.{n_layers - 1}.") for n in trainable)
+    text_encoder([POS, "a dog barks"])
+    assert POS in text_encoder._cache
+    with pytest.raises(ValueError, match="caption 1 is empty"):
+        text_encoder([POS, "  "])
+
+
+def tiny_config(**kw):
+    return ModelConfig(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=64, **kw)
+
+
+def random_triplet_batch(groups=2, seconds=1.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    n = 3 * groups
+    spatial = [POS, NEG_T, NEG_S] * groups
+    plain = ["a violin plays, then a snare drum rolls", "a snare drum rolls, then a violin plays", "a violin plays, then a snare drum rolls"] * groups
+    return {
+        "wave": 0.1 * torch.randn(n, 4, int(16000 * seconds), generator=g),
+        "text_comb": spatial,
+        "text": plain,
+        "doa": F.normalize(torch.randn(n, 2, 3, generator=g), dim=-1),
+        "group_size": 3,
+    }
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    torch.manual_seed(0)
+    return SpatialTemporalCLAP(tiny_config())
+
+
+def test_forward_fields_and_shapes(tiny_model):
+    batch = random_triplet_batch()
+    out = tiny_model(batch)
+    for name in ("e_sed", "e_joint", "e_temporal", "e_triplet", "text_comb", "text"):
+        emb = getattr(out, name)
+        assert emb.shape == (6, 64), name
+        assert torch.allclose(emb.norm(dim=-1), torch.ones(6), atol=1e-5), name
+    assert out.doa.shape == (6, 2, 3) and out.doa.abs().max() <= 1
+    assert 1.0 <= out.logit_scale.item() <= 100.0
+    assert out.modality_logits.shape == (12,) and out.modality_labels.tolist() == [0.0] * 6 + [1.0] * 6
+
+
+def test_full_model_backward_gives_finite_gradients_everywhere(tiny_model):
+    tiny_model.train()
+    tiny_model.zero_grad()
+    batch = random_triplet_batch()
+    losses = total_loss(tiny_model(batch), batch, epoch=5)
+    losses["total"].backward()
+    missing, nonfinite = [], []
+    for name, p in tiny_model.named_parameters():
+        if not p.requires_grad:
+            continue
+        if p.grad is None:
+            missing.append(name)
+        elif not torch.isfinite(p.grad).all():
+            nonfinite.append(name)
+    assert not missing and not nonfinite, (missing, nonfinite)
+
+
+def test_logit_scale_is_clamped(tiny_model):
+    with torch.no_grad():
+        tiny_model.logit_scale.fill_(10.0)
+        assert tiny_model.scale().item() == pytest.approx(100.0)
+        tiny_model.logit_scale.fill_(-3.0)
+        assert tiny_model.scale().item() == pytest.approx(1.0)
+        tiny_model.logit_scale.fill_(ModelConfig().logit_scale_init)
+
+
+def test_switches_give_the_salm_baseline(text_encoder):
+    base = SpatialTemporalCLAP(tiny_config(use_temporal=False, use_modality=False), text_encoder=text_encoder)
+    assert base.temporal_encoder is None and base.modality_classifier is None
+    batch = random_triplet_batch()
+    out = base(batch)
+    assert out.e_temporal is None and out.e_triplet is None and out.modality_logits is None
+    assert torch.equal(out.e_audio, out.e_joint)
+    assert torch.isfinite(total_loss(out, batch, 4)["total"])
+
+
+@pytest.mark.parametrize(
+    "wave, message",
+    [
+        (torch.randn(3, 2, 16000), "4 FOA channels"),
+        (torch.randn(3, 4, 200), "too short"),
+        (torch.full((3, 4, 16000), float("nan")), "NaN"),
+    ],
+)
+def test_bad_audio_is_rejected(tiny_model, wave, message):
+    batch = {**random_triplet_batch(groups=1), "wave": wave}
+    with pytest.raises(ValueError, match=message):
+        tiny_model(batch)
+
+
+def test_short_clip_that_pools_below_four_frames_is_rejected(tiny_model):
+    batch = {**random_triplet_batch(groups=1), "wave": torch.randn(3, 4, 512)}  # 4 STFT frames -> 0 after pooling
+    with pytest.raises(ValueError, match="T >= 8 frames"):
+        tiny_model(batch)
