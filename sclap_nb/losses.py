@@ -118,13 +118,29 @@ def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
+class _AllGather(torch.autograd.Function):
+    """All-gather along dim 0 whose backward returns each rank the summed gradient of its own rows."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.rank, ctx.n = dist.get_rank(), x.shape[0]
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, x.contiguous())
+        return torch.cat(parts, 0)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.contiguous()
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)  # every rank's copy of the loss contributes
+        return grad[ctx.rank * ctx.n : (ctx.rank + 1) * ctx.n]
+
+
 def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
-    """All ranks' ``x`` concatenated along dim 0, rank order, with gradient (identity when not distributed)."""
+    """All ranks' ``x`` (same shape on every rank) concatenated along dim 0 in rank order, with
+    gradient (identity when not distributed)."""
     if not _distributed():
         return x
-    import torch.distributed.nn.functional as dist_fn
-
-    return torch.cat(dist_fn.all_gather(x), 0)
+    return _AllGather.apply(x)
 
 
 def gather_strings(items: Sequence[str]) -> list[str]:

@@ -1,0 +1,388 @@
+"""Training and evaluation: a LightningModule, its trainer, and the evaluation of both audio embeddings.
+
+:class:`TrainConfig` holds every knob of a run; :func:`fit` trains (resuming from ``out_dir`` if a
+``last.ckpt`` is there) and :func:`evaluate` computes every metric of the book on a split.
+
+Determinism: ``seed`` fixes the model initialisation, the corpus, the order of batches (the
+training sampler is re-seeded with ``seed + epoch`` each epoch) and dropout; checkpoints carry the
+random-generator states, so a resumed run continues the same random streams. Not fixed: the
+summation order of multithreaded CPU kernels across machines with different core counts, and
+cuDNN kernels on a GPU unless ``deterministic=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from .losses import loss_weights_at, total_loss
+from .metrics import localization_error, retrieval_metrics, three_way_accuracy, zero_shot_accuracy
+from .model import ModelConfig, SpatialTemporalCLAP
+
+__all__ = [
+    "TrainConfig",
+    "SCLAPModule",
+    "NonFiniteLossError",
+    "AtomicCheckpoint",
+    "DIRECTION_WORDS",
+    "direction_prompts",
+    "sector_of",
+    "embed_split",
+    "evaluation_metrics",
+    "fit",
+    "evaluate",
+]
+
+log = logging.getLogger(__name__)
+
+DIRECTION_WORDS = ["front", "front-left", "left", "back-left", "back", "back-right", "right", "front-right"]
+
+
+def direction_prompts(words=DIRECTION_WORDS) -> list[str]:
+    """Zero-shot prompts, one per azimuth sector (sector k centred on k * 45 deg, +90 = left)."""
+    return [f"The sound is coming from the {w}." for w in words]
+
+
+def sector_of(vectors: torch.Tensor) -> torch.Tensor:
+    """Azimuth sector (0..7) of unit vectors ``(..., 3)`` (x front, y left)."""
+    az = torch.rad2deg(torch.atan2(vectors[..., 1], vectors[..., 0]))
+    return torch.round(az / 45.0).long() % 8
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised when too many training steps in a row had a non-finite loss or gradient."""
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run (the ``parameters`` cell of notebooks/train.py mirrors it)."""
+
+    out_dir: str = "runs/train"
+    epochs: int = 12
+    batch_size: int = 16  # triplets (groups of 3) per step; plain mode: clips per step
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_epochs: int = 1
+    grad_clip: float = 1.0
+    loss_weights: tuple[float, float, float, float] = (1.0, 0.5, 0.2, 0.2)  # doa, sem, ts, mod
+    sem_start: int = 3
+    ts_ramp: int = 4
+    grl_lambda: float = 1.0
+    use_ts_loss: bool = True
+    mask_false_negatives: bool = True
+    mode: str = "triplet"  # or "plain": groups of 1, the 3-way term is skipped
+    seed: int = 2025
+    devices: int = 1
+    accelerator: str = "auto"
+    strategy: str = "auto"  # "ddp" for several processes (gloo on CPU, nccl on GPU)
+    precision: str = "32-true"  # "bf16-mixed" on a GPU
+    max_bad_steps: int = 5
+    num_workers: int = 0
+    progress_bar: bool = True
+    tensorboard: bool = False
+    model: dict = field(default_factory=dict)  # ModelConfig overrides
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig.from_dict({"grl_lambda": self.grl_lambda, **self.model})
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@torch.no_grad()
+def embed_split(model: SpatialTemporalCLAP, loader, device=None) -> dict[str, torch.Tensor | list]:
+    """Run ``model`` over a loader; return every embedding, DOA prediction/target and caption, concatenated."""
+    model.eval()
+    device = device or next(model.parameters()).device
+    keys = ("e_sed", "e_joint", "e_triplet", "text_comb", "text", "doa")
+    acc: dict[str, list] = {k: [] for k in keys}
+    acc.update(doa_target=[], mod_correct=[], captions=[], plain=[], roles=[])
+    group_size = 1
+    for batch in loader:
+        batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+        out = model(batch)
+        group_size = int(batch.get("group_size", 1))
+        for k in keys:
+            v = getattr(out, k)
+            if v is not None:
+                acc[k].append(v.float().cpu())
+        acc["doa_target"].append(batch["doa"].float().cpu())
+        if out.modality_logits is not None:
+            acc["mod_correct"].append(((out.modality_logits > 0).float() == out.modality_labels).float().cpu())
+        acc["captions"] += list(batch["text_comb"])
+        acc["plain"] += list(batch["text"])
+        acc["roles"] += list(batch.get("roles", ["pos"] * len(batch["text_comb"])))
+    res = {k: (torch.cat(v) if v and torch.is_tensor(v[0]) else v) for k, v in acc.items()}
+    res["group_size"] = group_size
+    prompts = model.encode_text(direction_prompts())
+    res["direction_prompts"] = prompts.float().cpu()
+    return res
+
+
+def _caption_index(captions: list[str]) -> tuple[list[str], torch.Tensor]:
+    """Distinct captions and, for each clip, the index of its caption (for retrieval with duplicates)."""
+    unique = list(dict.fromkeys(captions))
+    where = {c: i for i, c in enumerate(unique)}
+    return unique, torch.tensor([where[c] for c in captions])
+
+
+def evaluation_metrics(emb: dict) -> dict[str, float]:
+    """Every metric of the book from :func:`embed_split`'s output.
+
+    For each audio embedding (``joint``: E_joint; ``triplet``: the temporal-path embedding when
+    the model has one): T2A/A2T R@1/5/10 and mAP@10 of the clips against their spatial captions
+    (every clip of the split, negatives included, so order and position must be right), the
+    temporal and spatial 3-way accuracies (triplet splits), and the zero-shot direction accuracy
+    (the best of the 8 prompts "The sound is coming from the {direction}." names the sector of
+    one of the clip's two events; chance 0.25). Plus the localisation error (degrees) and the
+    modality classifier's accuracy.
+    """
+    out: dict[str, float] = {}
+    # a caption may repeat across clips (rare); retrieval then runs over distinct captions,
+    # each one counting as a caption of the first clip that carries it
+    unique, clip_caption = _caption_index(emb["captions"])
+    first_clip = {}
+    for clip, c in enumerate(clip_caption.tolist()):
+        first_clip.setdefault(c, clip)
+    text_rows = torch.tensor([first_clip[c] for c in range(len(unique))])
+    text_of_unique = emb["text_comb"][text_rows]
+    sectors = sector_of(emb["doa_target"])  # (N, 2)
+    for name in ("joint", "triplet"):
+        audio = emb.get(f"e_{name}")
+        if audio is None or len(audio) == 0:
+            continue
+        r = retrieval_metrics(audio[text_rows], text_of_unique, torch.arange(len(unique)))
+        out.update({f"{name}/{k}": v for k, v in r.items()})
+        if emb["group_size"] == 3:
+            acc = three_way_accuracy(audio, emb["text_comb"])
+            out.update({f"{name}/3way_{k}": v for k, v in acc.items()})
+        pred = (audio @ emb["direction_prompts"].T).argmax(1)
+        out[f"{name}/zeroshot_direction"] = (pred[:, None] == sectors).any(1).double().mean().item()
+    out["LE_deg"] = localization_error(emb["doa"], emb["doa_target"])
+    if len(emb["mod_correct"]):
+        out["modality_acc"] = emb["mod_correct"].mean().item()
+    return out
+
+
+# --------------------------------------------------------------------------- lightning
+
+
+def _lightning():
+    import lightning.pytorch as pl
+
+    return pl
+
+
+class SCLAPModule(_lightning().LightningModule):
+    """The model, its losses and schedule; manual optimisation so a non-finite step never reaches Adam."""
+
+    def __init__(self, cfg: TrainConfig | dict | None = None, steps_per_epoch: int = 1):
+        super().__init__()
+        cfg = TrainConfig(**cfg) if isinstance(cfg, dict) else (cfg or TrainConfig())
+        self.cfg = cfg
+        self.save_hyperparameters({"cfg": asdict(cfg), "steps_per_epoch": steps_per_epoch})
+        self.model = SpatialTemporalCLAP(cfg.model_config())
+        self.steps_per_epoch = max(1, steps_per_epoch)
+        self.automatic_optimization = False
+        self.bad_steps = 0
+        self._val: list = []
+
+    # -- optimisation ---------------------------------------------------------------------
+    def configure_optimizers(self):
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        opt = torch.optim.Adam(params, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        warm = self.cfg.warmup_epochs * self.steps_per_epoch
+        total = max(self.cfg.epochs * self.steps_per_epoch, warm + 1)
+
+        def schedule(step: int) -> float:  # linear warm-up, then cosine to 0
+            if step < warm:
+                return (step + 1) / warm
+            return 0.5 * (1 + math.cos(math.pi * (step - warm) / (total - warm)))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def _all_finite(self, x: torch.Tensor) -> bool:
+        flag = torch.isfinite(x).all().float().reshape(1)
+        if dist.is_available() and dist.is_initialized():
+            dist.all_reduce(flag, op=dist.ReduceOp.MIN)  # every rank skips together
+        return bool(flag.item())
+
+    def _skip(self, what: str) -> None:
+        self.bad_steps += 1
+        log.warning("step %d: non-finite %s, skipped (%d in a row)", self.global_step, what, self.bad_steps)
+        self.log("train/skipped_steps", float(self.bad_steps), on_step=True, sync_dist=False)
+        if self.bad_steps >= self.cfg.max_bad_steps:
+            raise NonFiniteLossError(
+                f"{self.bad_steps} training steps in a row had a non-finite {what} (last at step "
+                f"{self.global_step}, epoch {self.current_epoch}); lower lr, w_mod or grl_lambda"
+            )
+
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        sched = self.lr_schedulers()
+        epoch = self.current_epoch
+        out = self.model(batch, lambd=self.cfg.grl_lambda)
+        losses = total_loss(
+            out, batch, epoch, self.cfg.loss_weights, self.cfg.sem_start, self.cfg.ts_ramp,
+            mask_false_negatives=self.cfg.mask_false_negatives, use_ts_loss=self.cfg.use_ts_loss,
+        )
+        if not self._all_finite(losses["total"].detach()):
+            self._skip("loss")
+            return None
+        opt.zero_grad()
+        self.manual_backward(losses["total"])
+        grads = [p.grad.detach().flatten() for p in self.model.parameters() if p.grad is not None]
+        if not self._all_finite(torch.cat(grads).sum().reshape(1)):
+            opt.zero_grad()
+            self._skip("gradient")
+            return None
+        if self.cfg.grad_clip:
+            self.clip_gradients(opt, gradient_clip_val=self.cfg.grad_clip, gradient_clip_algorithm="norm")
+        opt.step()
+        sched.step()
+        self.bad_steps = 0
+        n = len(batch["text_comb"])
+        logs = {f"train/{k}": v.detach().float() for k, v in losses.items()}
+        logs["train/lambda"] = torch.tensor(float(self.cfg.grl_lambda))
+        logs["train/logit_scale"] = out.logit_scale.detach()
+        logs["train/lr"] = torch.tensor(sched.get_last_lr()[0])
+        self.log_dict(logs, on_step=True, on_epoch=True, batch_size=n, prog_bar=False)
+        self.log("loss", losses["total"].detach(), prog_bar=True, on_step=True, batch_size=n)
+        return losses["total"].detach()
+
+    # -- validation -----------------------------------------------------------------------
+    def on_validation_epoch_start(self):
+        self._val = []
+
+    def validation_step(self, batch, batch_idx):
+        self._val.append(batch)
+
+    def on_validation_epoch_end(self):
+        if not self._val:
+            return
+        emb = embed_split(self.model, self._val, self.device)
+        self._val = []
+        metrics = evaluation_metrics(emb)
+        self.log_dict({f"val/{k}": v for k, v in metrics.items()}, sync_dist=True)
+        self.model.train(self.training)
+
+    # -- exact resume: random streams travel with the checkpoint --------------------------
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint["rng"] = {
+            "torch": torch.get_rng_state(),
+            "numpy": np.random.get_state(),
+            "python": random.getstate(),
+        }
+        checkpoint["bad_steps"] = self.bad_steps
+
+    def on_load_checkpoint(self, checkpoint):
+        rng = checkpoint.get("rng")
+        if rng:
+            torch.set_rng_state(rng["torch"])
+            np.random.set_state(rng["numpy"])
+            random.setstate(rng["python"])
+        self.bad_steps = checkpoint.get("bad_steps", 0)
+
+
+def _checkpoint_class():
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    class AtomicCheckpoint(ModelCheckpoint):
+        """ModelCheckpoint that writes to a temporary file and renames it: a checkpoint is whole or absent."""
+
+        def _save_checkpoint(self, trainer, filepath):
+            directory = os.path.dirname(filepath) or "."
+            os.makedirs(directory, exist_ok=True)
+            tmp = os.path.join(directory, f".{os.path.basename(filepath)}.tmp")
+            trainer.save_checkpoint(tmp, self.save_weights_only)
+            if trainer.is_global_zero:
+                os.replace(tmp, filepath)
+            self._last_global_step_saved = trainer.global_step
+            self._last_checkpoint_saved = filepath
+            trainer.strategy.barrier()
+
+    return AtomicCheckpoint
+
+
+AtomicCheckpoint = _checkpoint_class()
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def seed_everything(seed: int) -> None:
+    _lightning().seed_everything(seed, workers=True, verbose=False)
+
+
+def build_trainer(cfg: TrainConfig, callbacks=(), max_epochs: int | None = None, enable_checkpoints: bool = True):
+    """A Lightning Trainer writing CSV logs (and optionally TensorBoard) and best/last checkpoints under ``out_dir``."""
+    pl = _lightning()
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    out = Path(cfg.out_dir)
+    loggers = [CSVLogger(str(out), name="logs", version=0)]
+    if cfg.tensorboard:
+        loggers.append(TensorBoardLogger(str(out), name="tb", version=0))
+    cbs = list(callbacks)
+    if enable_checkpoints:
+        monitor = "val/triplet/t2a/R@1" if cfg.model_config().use_temporal else "val/joint/t2a/R@1"
+        cbs.append(AtomicCheckpoint(dirpath=str(out / "checkpoints"), filename="best", monitor=monitor, mode="max", save_top_k=1, save_last=True))
+    return pl.Trainer(
+        max_epochs=max_epochs or cfg.epochs,
+        accelerator=cfg.accelerator,
+        devices=cfg.devices,
+        strategy=cfg.strategy,
+        precision=cfg.precision,
+        logger=loggers,
+        callbacks=cbs,
+        enable_progress_bar=cfg.progress_bar,
+        enable_model_summary=False,
+        log_every_n_steps=1,
+        num_sanity_val_steps=0,
+        deterministic=False,
+        use_distributed_sampler=True,
+    )
+
+
+def fit(cfg: TrainConfig, datamodule, resume: bool = True, max_epochs: int | None = None, callbacks=()):
+    """Train (resuming from ``out_dir/checkpoints/last.ckpt`` when present); return ``(module, trainer)``.
+
+    ``max_epochs`` stops early (e.g. to simulate an interrupted run) without changing the schedule,
+    which always spans ``cfg.epochs``.
+    """
+    seed_everything(cfg.seed)
+    datamodule.setup("fit")
+    steps = len(datamodule.train_dataloader())
+    steps = math.ceil(steps / max(cfg.devices, 1)) if cfg.strategy.startswith("ddp") else steps
+    module = SCLAPModule(cfg, steps_per_epoch=steps)
+    trainer = build_trainer(cfg, callbacks=callbacks, max_epochs=max_epochs)
+    last = Path(cfg.out_dir) / "checkpoints" / "last.ckpt"
+    trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume and last.exists() else None)
+    return module, trainer
+
+
+def evaluate(model: SpatialTemporalCLAP, loader) -> dict[str, float]:
+    """Every metric of :func:`evaluation_metrics` on one loader (e.g. the test split)."""
+    return evaluation_metrics(embed_split(model, loader))
+
+
+def write_json_atomic(obj, path: str | os.PathLike) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
