@@ -19,10 +19,11 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 train: setup                       ## the main job: training notebook, headless, default data
-	$(BIN)/python -m sclap_nb.run_notebook notebooks/train.ipynb runs/train
+	mkdir -p runs/train
+	$(BIN)/papermill notebooks/train.ipynb runs/train/train.ipynb -p fast False -p out_dir runs/train --cwd .
 
 ablation: setup
-	$(BIN)/python -m sclap_nb.ablation --out runs/ablation
+	$(BIN)/python -m sclap_nb.ablation --out runs/ablation -p fast false
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

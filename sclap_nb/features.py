@@ -117,7 +117,7 @@ class FOAFeatures(nn.Module):
         logmels = self._power_to_db(power @ self.mel_fb)  # (B, 4, T, M)
         w, y, z, x = spec.unbind(1)
         iv = torch.stack([(w.conj() * x).real, (w.conj() * y).real, (w.conj() * z).real], 1)  # (B,3,T,F)
-        iv = iv / iv.norm(dim=1, keepdim=True).clamp_min(self.cfg.eps)
+        iv = iv / (iv * iv).sum(1, keepdim=True).sqrt().clamp_min(self.cfg.eps)
         # project on the filterbank, weights of each band normalised to sum to 1 -> stays in [-1, 1]
         fb = self.mel_fb / self.mel_fb.sum(0, keepdim=True).clamp_min(self.cfg.eps)
         iv_mel = iv @ fb  # (B, 3, T, M)

@@ -332,9 +332,10 @@ def build_trainer(cfg: TrainConfig, callbacks=(), max_epochs: int | None = None,
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
     out = Path(cfg.out_dir)
-    loggers = [CSVLogger(str(out), name="logs", version=0)]
+    # a resumed run logs into a new version_k folder; sclap_nb.viz.read_log joins them
+    loggers = [CSVLogger(str(out), name="logs")]
     if cfg.tensorboard:
-        loggers.append(TensorBoardLogger(str(out), name="tb", version=0))
+        loggers.append(TensorBoardLogger(str(out), name="tb"))
     cbs = list(callbacks)
     if enable_checkpoints:
         monitor = "val/triplet/t2a/R@1" if cfg.model_config().use_temporal else "val/joint/t2a/R@1"

@@ -17,13 +17,23 @@ LOSS_COMPONENTS = ["total", "loss_scl", "loss_cl", "loss_doa", "loss_ts", "loss_
 
 
 def read_log(log: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """Lightning's ``metrics.csv`` (a path, a run directory, or an already read frame)."""
+    """Lightning's ``metrics.csv`` (a path, a run directory, or an already read frame).
+
+    A run directory may hold several ``logs/version_k`` folders (one per start of a resumed run):
+    they are joined in order, and where a resumed run repeats a step, its later rows win.
+    """
     if isinstance(log, pd.DataFrame):
         return log
     path = Path(log)
-    if path.is_dir():
-        path = path / "logs" / "version_0" / "metrics.csv"
-    return pd.read_csv(path)
+    if path.is_file():
+        return pd.read_csv(path)
+    files = sorted(path.glob("logs/version_*/metrics.csv"), key=lambda p: int(p.parent.name.split("_")[1]))
+    if not files:
+        raise FileNotFoundError(f"no logs/version_*/metrics.csv under {path}")
+    frames = [pd.read_csv(f).assign(_version=i) for i, f in enumerate(files)]
+    df = pd.concat(frames, ignore_index=True)
+    last = df.groupby("step")["_version"].transform("max")  # rows of a step from its latest start
+    return df[df["_version"] == last].drop(columns="_version").reset_index(drop=True)
 
 
 def step_frame(log) -> pd.DataFrame:

@@ -20,3 +20,14 @@ def text_encoder():
 
     torch.manual_seed(0)
     return TextEncoder(dim=64, trainable_layers=1)
+
+
+TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128)
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory):
+    """An 8/4/4-scene corpus, built once per test session."""
+    from sclap_nb.data import ensure_corpus
+
+    return ensure_corpus(tmp_path_factory.mktemp("corpus") / "tiny", n_train=8, n_val=4, n_test=4, seed=7, progress=False)

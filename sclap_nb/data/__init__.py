@@ -1,0 +1,48 @@
+"""stClotho data: sound sources, FOA spatialiser, scene builder, on-disk corpus, loaders.
+
+Build a corpus with ``python -m sclap_nb.data build --out DIR --train N --val N --test N --seed S``
+or ``build_corpus``; read it with ``StClothoDataset`` / ``StClothoDataModule``.
+
+Modules: ``sources`` (soundfont and folder sources), ``spatial`` (directions, rooms, FOA RIRs),
+``scenes`` (pos / neg_t / neg_s triplets), ``corpus`` (writer, reader, validation),
+``dataset`` (torch dataset, collate, feature cache, Lightning module).
+"""
+
+from .corpus import (
+    FILE_PREFIX,
+    METADATA_COLUMNS,
+    SPLITS,
+    build_corpus,
+    ensure_corpus,
+    load_clip,
+    read_metadata,
+    validate_corpus,
+)
+from .dataset import EpochShuffleSampler, StClothoDataModule, StClothoDataset, collate_groups, feature_cache
+from .errors import CorpusError
+from .scenes import CONNECTORS, ROLES, allowed_gaps, make_scene
+from .sources import SOUND_CLASSES, Event, FolderSource, SoundClass, SoundfontSource, soundfont_path
+from .spatial import (
+    COMPASS_WORDS,
+    SECTOR_WORDS,
+    Position,
+    Room,
+    anechoic_rir,
+    direction_phrase,
+    doa_vector,
+    foa_rir,
+    sample_position,
+    sample_room,
+    sector_of,
+    spatialise,
+)
+
+__all__ = [
+    "build_corpus", "ensure_corpus", "validate_corpus", "read_metadata", "load_clip",
+    "StClothoDataset", "StClothoDataModule", "EpochShuffleSampler", "collate_groups", "feature_cache",
+    "CorpusError", "SoundfontSource", "FolderSource", "SoundClass", "SOUND_CLASSES", "Event", "soundfont_path",
+    "SECTOR_WORDS", "COMPASS_WORDS", "direction_phrase", "sector_of", "doa_vector",
+    "Room", "Position", "sample_room", "sample_position", "foa_rir", "anechoic_rir", "spatialise",
+    "CONNECTORS", "ROLES", "allowed_gaps", "make_scene",
+    "SPLITS", "METADATA_COLUMNS", "FILE_PREFIX",
+]  # fmt: skip

@@ -1,0 +1,61 @@
+"""Command line: ``python -m sclap_nb.data build|validate ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sclap_nb.data", description="Build or check an stClotho FOA corpus.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build a corpus directory (atomically)")
+    b.add_argument("--out", required=True, help="corpus directory to create (must not exist)")
+    b.add_argument("--train", type=int, default=512, help="training scenes (triplets)")
+    b.add_argument("--val", type=int, default=64, help="validation scenes")
+    b.add_argument("--test", type=int, default=128, help="test scenes")
+    b.add_argument("--seed", type=int, default=2025)
+    b.add_argument("--sample-rate", type=int, default=16000)
+    b.add_argument("--clip-seconds", type=float, default=2.0)
+    b.add_argument("--anechoic", action="store_true", help="plane waves instead of room impulse responses")
+    b.add_argument("--compass", action="store_true", help="compass direction words (north, west ...)")
+    b.add_argument("--min-sector-gap", type=int, default=2, help="sectors (45 deg) between the two positions")
+    b.add_argument("--folder", help="use a folder of recordings (Clotho captions CSV) instead of the soundfont")
+    b.add_argument("--captions", help="captions CSV of --folder (default FOLDER/captions.csv)")
+    b.add_argument("--no-progress", action="store_true")
+    v = sub.add_parser("validate", help="check a corpus directory")
+    v.add_argument("root")
+    v.add_argument("--deep", action="store_true", help="read every clip too")
+    args = parser.parse_args(argv)
+
+    from . import CorpusError, build_corpus, validate_corpus
+
+    try:
+        if args.command == "build":
+            source = None
+            if args.folder:
+                from .sources import FolderSource
+
+                source = FolderSource(args.folder, args.captions, args.sample_rate)
+            t0 = time.perf_counter()
+            out = build_corpus(
+                args.out, args.train, args.val, args.test, seed=args.seed, sample_rate=args.sample_rate,
+                clip_seconds=args.clip_seconds, anechoic=args.anechoic,
+                direction_words="compass" if args.compass else "relative",
+                min_sector_gap=args.min_sector_gap, progress=not args.no_progress, source=source,
+            )  # fmt: skip
+            dt = time.perf_counter() - t0
+            n = args.train + args.val + args.test
+            print(f"built {out}: {n} scenes ({3 * n} clips) in {dt:.1f} s, {n / dt:.1f} scenes/s")
+        else:
+            rows = validate_corpus(args.root, deep=args.deep)
+            print(f"{args.root}: ok, " + ", ".join(f"{s} {len(r) // 3} scenes" for s, r in rows.items()))
+    except (CorpusError, FileExistsError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

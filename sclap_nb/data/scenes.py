@@ -1,0 +1,163 @@
+"""stClotho scenes: two events, two positions, three clips (pos, neg_t, neg_s).
+
+For a pair of events A, B (different sound classes) and positions p0, p2 (different azimuth
+sectors, at least ``min_sector_gap`` sectors apart):
+
+* ``pos``   = A@p0 then B@p2
+* ``neg_t`` = B@p2 then A@p0   (same events and positions, order swapped)
+* ``neg_s`` = A@p0's order with the positions swapped: A@p2 then B@p0
+
+Each event lives in its own half of the clip: it starts ``5-15 %`` of a half after the half's
+start (a jitter drawn per event and kept in all three clips) and lasts ``60-80 %`` of a half.
+One gain per scene scales all three clips to a 0.9 peak, so the clips differ only by order
+and position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .sources import Event
+from .spatial import Position, Room, anechoic_rir, direction_phrase, foa_rir, sample_position, spatialise
+
+__all__ = ["CONNECTORS", "ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool"]
+
+#: joins the two spatial captions (each starts with its own punctuation)
+CONNECTORS = (
+    ", then",
+    ", and then",
+    ", followed by",
+    ", after which",
+    ", and after that",
+    ", and afterwards",
+    ", and next",
+    ", and later",
+    ", before",
+    ", and subsequently",
+    ", then later",
+)
+ROLES = ("pos", "neg_t", "neg_s")
+
+
+@dataclass
+class Clip:
+    """One FOA clip of a scene and its labels (events in time order)."""
+
+    role: str
+    audio: np.ndarray  # (4, S) float32
+    caption: str  # spatial caption
+    plain_caption: str
+    classes: tuple[str, str]
+    sources: tuple[str, str]  # rendering ids
+    azimuth: tuple[float, float]
+    elevation: tuple[float, float]
+    onset: tuple[float, float]  # seconds
+    duration: tuple[float, float]  # seconds
+
+
+@dataclass
+class Scene:
+    """Three clips of one pair of events; ``room`` is the room id ("anechoic" without a room)."""
+
+    index: int
+    room: str
+    rt60: float
+    clips: list[Clip] = field(default_factory=list)
+
+
+def allowed_gaps(min_sector_gap: int) -> list[int]:
+    """Sector offsets (1-7) whose circular distance is at least ``min_sector_gap``."""
+    if not 1 <= min_sector_gap <= 4:
+        raise ValueError(f"min_sector_gap must be in 1..4, got {min_sector_gap}")
+    return [g for g in range(1, 8) if min(g, 8 - g) >= min_sector_gap]
+
+
+def render_pool(source, per_class: int, rng: np.random.Generator, half_s: float, tag: str, classes=None) -> list[list[Event]]:
+    """``per_class`` renderings of each class (event length 60-80 % of ``half_s``)."""
+    classes = range(len(source)) if classes is None else classes
+    pool = []
+    for k in classes:
+        pool.append(
+            [source.render(k, rng, float(rng.uniform(0.6, 0.8)) * half_s, f"{tag}:{source.labels[k]}#{j}") for j in range(per_class)]
+        )
+    return pool
+
+
+def _place(parts: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
+    out = np.zeros((4, n), np.float32)
+    for sig, at in parts:
+        m = min(sig.shape[1], n - at)
+        out[:, at : at + m] += sig[:, :m]
+    return out
+
+
+def make_scene(
+    index: int,
+    pool: list[list[Event]],
+    rng: np.random.Generator,
+    room: Room | None,
+    sample_rate: int,
+    clip_seconds: float,
+    min_sector_gap: int = 2,
+    direction_words: str = "relative",
+) -> Scene:
+    """Draw a pair of events and two positions from ``rng`` and render the three clips."""
+    n = int(round(clip_seconds * sample_rate))
+    half = n // 2
+    ka, kb = (int(k) for k in rng.choice(len(pool), 2, replace=False))
+    ev_a = pool[ka][int(rng.integers(len(pool[ka])))]
+    ev_b = pool[kb][int(rng.integers(len(pool[kb])))]
+    s0 = int(rng.integers(8))
+    s2 = (s0 + int(rng.choice(allowed_gaps(min_sector_gap)))) % 8
+    p0: Position = sample_position(rng, s0, room)
+    p2: Position = sample_position(rng, s2, room)
+    jit = [int(rng.uniform(0.05, 0.15) * half) for _ in range(2)]  # offsets of A and B in their half
+    cap_a = ev_a.captions[int(rng.integers(len(ev_a.captions)))]
+    cap_b = ev_b.captions[int(rng.integers(len(ev_b.captions)))]
+    conn = CONNECTORS[int(rng.integers(len(CONNECTORS)))]
+
+    def rir(p: Position) -> np.ndarray:
+        return anechoic_rir(p) if room is None else foa_rir(room, p, sample_rate)
+
+    r0, r2 = rir(p0), rir(p2)
+    sig = {
+        ("A", 0): spatialise(ev_a.audio, r0),
+        ("A", 2): spatialise(ev_a.audio, r2),
+        ("B", 0): spatialise(ev_b.audio, r0),
+        ("B", 2): spatialise(ev_b.audio, r2),
+    }
+    ev = {"A": ev_a, "B": ev_b}
+    cap = {"A": cap_a, "B": cap_b}
+    off = {"A": jit[0], "B": jit[1]}
+    pos = {0: p0, 2: p2}
+    layouts = {  # role -> [(event, position) in time order]
+        "pos": [("A", 0), ("B", 2)],
+        "neg_t": [("B", 2), ("A", 0)],
+        "neg_s": [("A", 2), ("B", 0)],
+    }
+    scene = Scene(index, room.room_id if room else "anechoic", room.rt60 if room else 0.0)
+    for role in ROLES:
+        (e1, q1), (e2, q2) = layouts[role]
+        at1, at2 = off[e1], half + off[e2]
+        audio = _place([(sig[(e1, q1)], at1), (sig[(e2, q2)], at2)], n)
+        d1, d2 = (direction_phrase(pos[q].azimuth, direction_words) for q in (q1, q2))
+        scene.clips.append(
+            Clip(
+                role=role,
+                audio=audio,
+                caption=f"{cap[e1]} {d1}{conn} {cap[e2]} {d2}",
+                plain_caption=f"{cap[e1]}, then {cap[e2]}",
+                classes=(ev[e1].label, ev[e2].label),
+                sources=(ev[e1].rendering_id, ev[e2].rendering_id),
+                azimuth=(pos[q1].azimuth, pos[q2].azimuth),
+                elevation=(pos[q1].elevation, pos[q2].elevation),
+                onset=(at1 / sample_rate, at2 / sample_rate),
+                duration=(len(ev[e1].audio) / sample_rate, len(ev[e2].audio) / sample_rate),
+            )
+        )
+    peak = max(float(np.abs(c.audio).max()) for c in scene.clips)
+    for c in scene.clips:
+        c.audio *= 0.9 / max(peak, 1e-9)
+    return scene

@@ -1,0 +1,103 @@
+import math
+
+import pytest
+import torch
+from conftest import TINY_MODEL
+
+from sclap_nb.data import StClothoDataModule
+from sclap_nb.features import FeatureConfig
+from sclap_nb.train import NonFiniteLossError, SCLAPModule, TrainConfig, evaluate, fit, sector_of
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def datamodule(root, batch_size=4, seed=3, mode="triplet"):
+    return StClothoDataModule(root, batch_size=batch_size, mode=mode, features=FeatureConfig(), cache_dir=root / "cache", seed=seed)
+
+
+def config(out, **kw):
+    base = dict(out_dir=str(out), epochs=3, batch_size=4, lr=1e-3, seed=11, progress_bar=False, model=dict(TINY_MODEL))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_sector_of_vectors():
+    az = torch.deg2rad(torch.tensor([0.0, 44.0, 91.0, 180.0, -90.0, -44.0]))
+    v = torch.stack([torch.cos(az), torch.sin(az), torch.zeros_like(az)], -1)
+    assert sector_of(v).tolist() == [0, 1, 2, 4, 6, 7]
+
+
+def test_schedule_warms_up_then_decays(tmp_path):
+    module = SCLAPModule(config(tmp_path, epochs=4, warmup_epochs=1), steps_per_epoch=10)
+    opt_cfg = module.configure_optimizers()
+    sched = opt_cfg["lr_scheduler"]["scheduler"]
+    lrs = []
+    for _ in range(40):
+        lrs.append(sched.get_last_lr()[0])
+        opt_cfg["optimizer"].step()
+        sched.step()
+    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
+    assert lrs[10] == pytest.approx(1e-3) and lrs[-1] < 1e-5
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+
+
+@pytest.mark.slow
+def test_resume_after_interruption_ends_like_an_uninterrupted_run(tiny_corpus, tmp_path):
+    dm = datamodule(tiny_corpus)
+    full, _ = fit(config(tmp_path / "full"), dm)
+    # the same run, stopped after one epoch, then started again on the same out dir
+    fit(config(tmp_path / "resumed"), datamodule(tiny_corpus), max_epochs=1)
+    assert (tmp_path / "resumed" / "checkpoints" / "last.ckpt").exists()
+    resumed, trainer = fit(config(tmp_path / "resumed"), datamodule(tiny_corpus))
+    assert trainer.current_epoch == 3
+    for (name, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.allclose(a.float(), b.float(), atol=1e-6), name
+    dm.setup("test")
+    m_full = evaluate(full.model, dm.test_dataloader())
+    m_resumed = evaluate(resumed.model, dm.test_dataloader())
+    assert m_full == pytest.approx(m_resumed, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_checkpoints_are_whole(tiny_corpus, tmp_path):
+    fit(config(tmp_path, epochs=1), datamodule(tiny_corpus))
+    ckpts = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert ckpts == ["best.ckpt", "last.ckpt"]  # no temporary file left behind
+    state = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert "rng" in state and state["epoch"] == 0
+
+
+@pytest.mark.slow
+def test_non_finite_loss_is_skipped_then_stops_the_run(tiny_corpus, tmp_path, caplog):
+    cfg = config(tmp_path, epochs=3, max_bad_steps=3)
+    dm = datamodule(tiny_corpus, batch_size=2)  # 4 steps an epoch
+    calls = {"n": 0}
+
+    import sclap_nb.train as train_mod
+
+    real_total_loss = train_mod.total_loss
+
+    def poisoned(*args, **kw):
+        calls["n"] += 1
+        out = real_total_loss(*args, **kw)
+        if calls["n"] == 2 or calls["n"] >= 5:  # one bad step, then bad for good
+            out["total"] = out["total"] * float("nan")
+        return out
+
+    train_mod.total_loss = poisoned
+    try:
+        with pytest.raises(NonFiniteLossError, match="3 training steps in a row"):
+            fit(cfg, dm)
+    finally:
+        train_mod.total_loss = real_total_loss
+    # steps 1, 3, 4 reached the optimizer; 2 was skipped; 5, 6, 7 were skipped and stopped the run
+    assert calls["n"] == 7
+    assert any("non-finite loss, skipped" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_plain_mode_trains_without_the_three_way_term(tiny_corpus, tmp_path):
+    module, trainer = fit(config(tmp_path, epochs=1, mode="plain"), datamodule(tiny_corpus, mode="plain"))
+    assert trainer.global_step > 0
+    assert math.isfinite(trainer.callback_metrics["train/total_epoch"].item())
+    assert trainer.callback_metrics["train/ts_active_epoch"].item() == 0.0
