@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup train ablation bench test test-fast sync book lab clean
+.PHONY: setup train ablation bench test test-fast test-notebooks sync book lab clean
 
 setup: $(BIN)/.installed
 $(BIN)/.installed: pyproject.toml
@@ -28,8 +28,13 @@ ablation: setup
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval.cfg --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120
+
 test: setup                        ## unit tests, notebooks (nbval + papermill), book and browser checks
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests notebooks/*.ipynb $(NBVAL)
+
+test-notebooks: setup              ## re-run the chapters and compare their stored outputs
+	$(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL)
 
 test-fast: setup
 	$(BIN)/python -m pytest tests -m "not slow"
@@ -40,8 +45,8 @@ sync:
 book: setup
 	$(BIN)/jupyter-book build . -W --keep-going
 
-lab: setup
-	$(BIN)/jupyter lab
+lab: setup                         ## JupyterLab; the .py chapters open as notebooks
+	$(BIN)/jupyter lab --LabApp.app_settings_dir=$(CURDIR)/scripts/lab-settings $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build runs .pytest_cache

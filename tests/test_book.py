@@ -1,0 +1,153 @@
+"""The book builds (warnings are errors), and renders offline in a real browser.
+
+The build is the one `make book` runs, written to a temporary folder. The browser checks open the
+introduction and one chapter in Debian's headless Chromium through Playwright, served from 127.0.0.1:
+no failed or remote request, every image loaded, every formula typeset by the bundled MathJax. Full-page
+screenshots go to test-artifacts/ (book_intro.png, book_04_grl.png).
+
+Without /usr/bin/chromium the browser test is skipped, except under CI (CI set), where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+import browser_check  # noqa: E402
+
+ARTIFACTS = REPO / "test-artifacts"
+BUILD_TIMEOUT_S = 240
+BROWSER_PAGES = {
+    "notebooks/01_introduction.html": ARTIFACTS / "book_intro.png",
+    "notebooks/04_grl.html": ARTIFACTS / "book_04_grl.png",
+}
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    """Build the book as `make book` does (jupyter-book build . -W --keep-going), into a temporary folder."""
+    out = tmp_path_factory.mktemp("book")
+    cmd = [
+        sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+        "build", str(REPO), "--path-output", str(out), "-W", "--keep-going",
+    ]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+            env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"},
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the book build took more than {BUILD_TIMEOUT_S} s:\n{(exc.stdout or '')[-3000:]}")
+    log = proc.stdout[-6000:] + "\n" + proc.stderr[-6000:]
+    assert proc.returncode == 0, f"jupyter-book build failed (warnings are errors):\n{log}"
+    html = out / "_build" / "html"
+    assert (html / "index.html").exists(), log
+    return html
+
+
+@pytest.mark.slow
+def test_book_has_every_chapter(book):
+    for doc in toc_files():
+        assert (book / f"{doc}.html").exists(), f"{doc} is not in the built book"
+
+
+@pytest.mark.slow
+def test_book_math_is_served_locally(book):
+    assert (book / "_static" / "mathjax" / "tex-chtml.js").exists()
+    assert list((book / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    page = (book / "notebooks" / "01_introduction.html").read_text(encoding="utf-8")
+    assert 'src="../_static/mathjax/tex-chtml.js"' in page
+    assert re.search(r'<div class="math notranslate nohighlight">\s*\\\[', page), "no display math on the introduction"
+
+
+# What a browser fetches on its own: scripts, stylesheets, images, media, frames, preloads, CSS url()s.
+_FETCHED = re.compile(
+    r"""<(?:script|img|iframe|source|audio|video|embed)\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']"""
+    r"""|<link\b[^>]*?\bhref\s*=\s*["']([^"']+)["'][^>]*>"""
+    r"""|url\(\s*["']?([^"')]+)["']?\s*\)"""
+    r"""|@import\s+["']([^"']+)["']""",
+    re.IGNORECASE,
+)
+
+
+def _remote_fetches(text: str) -> list[str]:
+    found = []
+    for match in _FETCHED.finditer(text):
+        url = next(g for g in match.groups() if g)
+        if match.group(2) is not None:  # a <link>: only stylesheets, icons, preloads and the like are fetched
+            tag = match.group(0).lower()
+            if not re.search(r"""rel\s*=\s*["'][^"']*(stylesheet|icon|preload|prefetch|modulepreload|manifest)""", tag):
+                continue
+        parsed = urlparse(url.strip())
+        if parsed.scheme in ("http", "https") or url.strip().startswith("//"):
+            found.append(url)
+    return found
+
+
+@pytest.mark.slow
+def test_book_fetches_nothing_remote(book):
+    """No page or stylesheet of the built book makes the browser fetch from another host."""
+    offenders = {}
+    for path in list(book.rglob("*.html")) + list(book.rglob("*.css")):
+        if "mathjax" in path.parts:
+            continue
+        remote = _remote_fetches(path.read_text(encoding="utf-8", errors="replace"))
+        if remote:
+            offenders[str(path.relative_to(book))] = sorted(set(remote))
+    assert not offenders, f"the book makes the browser fetch remote URLs: {offenders}"
+
+
+def test_remote_fetch_detector():
+    assert _remote_fetches('<script src="https://cdn.example/x.js"></script>') == ["https://cdn.example/x.js"]
+    assert _remote_fetches('<link rel="stylesheet" href="//fonts.example/css">') == ["//fonts.example/css"]
+    assert _remote_fetches("a { background: url('https://x.example/a.png') }") == ["https://x.example/a.png"]
+    assert _remote_fetches('<a href="https://example.org/paper">paper</a>') == []
+    assert _remote_fetches('<link rel="canonical" href="https://example.org/">') == []
+    assert _remote_fetches('<script src="../_static/mathjax/tex-chtml.js"></script>') == []
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's Chromium, checked before the book is built: skip without it, but fail under CI."""
+    reason = None
+    if not Path(browser_check.CHROMIUM).exists():
+        reason = f"{browser_check.CHROMIUM} is missing (Debian: apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError as exc:
+            reason = f"playwright is not installed ({exc})"
+    if reason:
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"browser check cannot run under CI: {reason}")
+        pytest.skip(reason)
+    return browser_check.CHROMIUM
+
+
+@pytest.mark.slow
+def test_book_renders_in_chromium(chromium, book):
+    for shot in BROWSER_PAGES.values():
+        shot.unlink(missing_ok=True)
+    reports = browser_check.check_pages(book, list(BROWSER_PAGES), screenshots=BROWSER_PAGES, timeout_s=60,
+                                         chromium=chromium)
+    problems = [p for r in reports for p in r.problems()]
+    assert not problems, "\n".join(problems)
+    by_page = {rel: r for rel, r in zip(BROWSER_PAGES, reports)}
+    intro = by_page["notebooks/01_introduction.html"]
+    assert intro.n_mjx_display >= 1, "no display equation was typeset on the introduction"
+    assert intro.n_mjx >= intro.n_math > 0
+    for rel, shot in BROWSER_PAGES.items():
+        assert shot.exists() and shot.stat().st_size > 10_000, f"no screenshot of {rel}"
