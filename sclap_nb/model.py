@@ -246,7 +246,9 @@ class TemporalAudioEncoder(nn.Module):
         self.n_chunks = n_chunks
         self.chunk_projection = nn.Linear(in_channels, dim)
         self.positional = nn.Parameter(torch.zeros(1, n_chunks, dim))
-        nn.init.trunc_normal_(self.positional, std=0.02)
+        # unit-scale positions: the tokens are mean-pooled after the Transformer, so order reaches
+        # the output only through these; a small init (0.02) leaves the encoder order-blind for long
+        nn.init.normal_(self.positional, std=1.0)
         layer = nn.TransformerEncoderLayer(dim, heads, ff, dropout, batch_first=True)
         self.transformer = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
@@ -423,7 +425,9 @@ class SpatialTemporalCLAP(nn.Module):
         temporal = triplet = None
         if self.temporal_encoder is not None:
             temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight)
-            triplet = F.normalize(self.final_audio_projection(torch.cat([joint, temporal], 1)), dim=-1)
+            # both parts on the unit sphere, so the order-carrying temporal part is not drowned by E_joint
+            fused = torch.cat([F.normalize(joint, dim=-1), F.normalize(temporal, dim=-1)], 1)
+            triplet = F.normalize(self.final_audio_projection(fused), dim=-1)
             temporal = F.normalize(temporal, dim=-1)
         return {
             "e_sed": F.normalize(p_sed, dim=-1),

@@ -279,10 +279,12 @@ class SCLAPModule(_lightning().LightningModule):
         self.model.train(self.training)
 
     # -- exact resume: random streams travel with the checkpoint --------------------------
+    # (stored as tensors and plain numbers, so checkpoints load with torch.load(weights_only=True))
     def on_save_checkpoint(self, checkpoint):
+        kind, keys, pos, has_gauss, cached = np.random.get_state()
         checkpoint["rng"] = {
             "torch": torch.get_rng_state(),
-            "numpy": np.random.get_state(),
+            "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)],
             "python": random.getstate(),
         }
         checkpoint["bad_steps"] = self.bad_steps
@@ -291,8 +293,9 @@ class SCLAPModule(_lightning().LightningModule):
         rng = checkpoint.get("rng")
         if rng:
             torch.set_rng_state(rng["torch"])
-            np.random.set_state(rng["numpy"])
-            random.setstate(rng["python"])
+            kind, keys, pos, has_gauss, cached = rng["numpy"]
+            np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+            random.setstate(tuple(tuple(x) if isinstance(x, list) else x for x in rng["python"]))
         self.bad_steps = checkpoint.get("bad_steps", 0)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-__all__ = ["read_log", "step_frame", "epoch_frame", "plot_loss_components", "plot_epoch_metrics", "save"]
+__all__ = ["read_log", "step_frame", "epoch_frame", "plot_loss_components", "plot_epoch_metrics", "plot_ablation", "save"]
 
 LOSS_COMPONENTS = ["total", "loss_scl", "loss_cl", "loss_doa", "loss_ts", "loss_mod"]
 
@@ -86,6 +86,27 @@ def plot_epoch_metrics(log, keys: dict[str, str], ylabel: str = "", hline: float
         ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ablation(table: pd.DataFrame, metrics: list[str], order: list[str] | None = None):
+    """Bars of the mean over seeds and dots for each seed, one panel per metric, one bar per config."""
+    order = order or list(dict.fromkeys(table["config"]))
+    order = [c for c in order if c in set(table["config"])]
+    present = [m for m in metrics if m in table]
+    fig, axes = plt.subplots(1, len(present), figsize=(2.6 * len(present), 3.4), squeeze=False, sharey=True)
+    for ax, metric in zip(axes[0], present):
+        for i, config in enumerate(order):
+            values = table.loc[table["config"] == config, metric].dropna()
+            if values.empty:
+                continue
+            ax.bar(i, values.mean(), color=f"C{i}", alpha=0.7)
+            ax.plot([i] * len(values), values, "k.", ms=4)
+        ax.set_xticks(range(len(order)), order, rotation=60, ha="right", fontsize=8)
+        ax.set_title(metric, fontsize=9)
+        ax.set_ylim(0, 1.02)
+        ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,127 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Results
+#
+# This chapter reads the outputs of two runs and prints every number it talks about:
+#
+# * the **default training run** (`make train`: the training notebook with `fast=False`), whose
+#   `metrics.json`, CSV log and figures are kept in `results/train/`;
+# * the **ablation** (`make ablation`: {SALM baseline, +temporal, +3-way, +GRL, all} × seeds), whose
+#   per-run table is kept in `results/ablation/table.csv`.
+#
+# When fresh runs exist under `runs/`, the first cell copies them into `results/`, so this page always
+# shows the latest finished runs.
+
+# %% tags=["parameters"]
+fast = True  # nothing here trains: the page reads stored results either way
+train_run = "runs/train"
+ablation_dir = "runs/ablation"
+results_dir = "results"
+
+# %%
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from sclap_nb import viz
+from sclap_nb.ablation import CONFIGS, summary_markdown
+
+ROOT = Path.cwd() if (Path.cwd() / "sclap_nb").is_dir() else Path.cwd().parent
+res = ROOT / results_dir
+run, abl = ROOT / train_run, ROOT / ablation_dir
+if (run / "metrics.json").exists():  # refresh the stored default run
+    (res / "train").mkdir(parents=True, exist_ok=True)
+    shutil.copy(run / "metrics.json", res / "train" / "metrics.json")
+    viz.read_log(run).to_csv(res / "train" / "metrics.csv", index=False)
+    for png in (run / "figures").glob("*.png"):
+        shutil.copy(png, res / "train" / png.name)
+if (abl / "table.csv").exists():  # refresh the stored ablation
+    (res / "ablation").mkdir(parents=True, exist_ok=True)
+    for name in ("table.csv", "table.md"):
+        shutil.copy(abl / name, res / "ablation" / name)
+print(sorted(str(p.relative_to(res)) for p in res.rglob("*") if p.is_file()))
+
+# %% [markdown]
+# ## The default run
+#
+# The test split holds clips the model never heard, in rooms it never saw. Each metric is computed
+# for both audio embeddings: `joint/…` is E_joint (the spatial-semantic embedding of SALM) and
+# `triplet/…` the embedding of the temporal path. Retrieval runs over *every* test clip, negatives
+# included, so a caption must find its clip among the same events in the wrong order and in the
+# wrong places.
+
+# %%
+metrics = json.loads((res / "train" / "metrics.json").read_text())
+table = pd.Series({k: v for k, v in metrics.items() if isinstance(v, (int, float))}, name="test").round(3)
+table.to_frame()
+
+# %%
+goals = {
+    "temporal 3-way accuracy >= 0.95": max(metrics["triplet/3way_temporal"], metrics["joint/3way_temporal"]),
+    "spatial 3-way accuracy >= 0.95": max(metrics["triplet/3way_spatial"], metrics["joint/3way_spatial"]),
+    "LE <= 10 deg": metrics["LE_deg"],
+}
+for goal, value in goals.items():
+    print(f"{goal:36s} {value:.3f}")
+print(f"training time: {metrics['train_seconds'] / 60:.1f} min, whole notebook {metrics['total_seconds'] / 60:.1f} min")
+
+# %% [markdown]
+# ```{figure} ../results/train/train_losses.png
+# :name: results-losses
+# Every loss component of the default run against the training step (thin: per step; thick: rolling mean).
+# ```
+#
+# ```{figure} ../results/train/train_3way_acc.png
+# :name: results-3way
+# Temporal and spatial 3-way accuracies on the validation split after each epoch, for both audio embeddings.
+# ```
+#
+# ```{figure} ../results/train/train_modality_acc.png
+# :name: results-modality
+# Accuracy of the modality classifier on the validation split; 0.5 means audio and text embeddings
+# cannot be told apart.
+# ```
+
+# %% [markdown]
+# ## Ablation
+#
+# Each configuration adds one piece to the SALM baseline (`+temporal`: the TemporalAudioEncoder;
+# `+3-way`: the triplet loss, on E_joint since there is no temporal path; `+GRL`: the modality
+# classifier); `all` has the four additions, the false-negative mask included. Mean ± standard
+# deviation over seeds:
+
+# %%
+ablation = pd.read_csv(res / "ablation" / "table.csv")
+display(Markdown(summary_markdown(ablation)))
+
+# %%
+key = "joint/t2a/R@1"
+means = ablation.groupby("config")[key].mean().reindex(list(CONFIGS)).dropna()
+best_triplet = ablation.groupby("config")["triplet/t2a/R@1"].mean() if "triplet/t2a/R@1" in ablation else None
+print(means.round(3).to_string())
+if "SALM baseline" in means and "all" in means:
+    full = max(means["all"], best_triplet.get("all", 0.0) if best_triplet is not None else 0.0)
+    print(f"all / baseline, T2A R@1: {full / means['SALM baseline']:.2f}x")
+
+# %%
+fig = viz.plot_ablation(ablation, ["joint/t2a/R@1", "joint/3way_temporal", "joint/3way_spatial", "triplet/3way_temporal", "triplet/3way_spatial"], order=list(CONFIGS))
+viz.save(fig, ROOT / "figures" / "08_ablation.png")
+
+# %% [markdown]
+# The figure above shows, per configuration, the mean over seeds (bars) and each seed (dots) of the
+# retrieval and 3-way metrics; configurations without a temporal path have no `triplet/…` bars.
