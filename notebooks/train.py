@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -34,7 +36,7 @@ fast = True  # quick setting for the book and its tests; False: the defaults bel
 # data
 data_dir = ""  # a stClotho-style corpus directory; "" builds the embedded default corpus
 corpus_dir = "data/stclotho-default"  # where the default corpus is built (reused if present)
-n_train, n_val, n_test = 384, 64, 128  # scenes (triplets) per split
+n_train, n_val, n_test = 512, 64, 128  # scenes (triplets) per split
 anechoic = False
 sample_rate = 16000
 clip_seconds = 2.0
@@ -46,7 +48,7 @@ text_trainable_layers = 1
 text_pooling = "segments"
 temporal_chunks = 4
 # optimisation
-epochs = 12
+epochs = 18
 batch_size = 16  # triplets per step (48 clips)
 lr = 1e-3
 warmup_epochs = 1
@@ -65,7 +67,7 @@ out_dir = "runs/train"
 devices = 1
 strategy = "auto"  # "ddp" with devices > 1
 precision = "32-true"  # "bf16-mixed" on a GPU
-figures_dir = ""  # also copy the figures here (the book uses "figures"); "" = only out_dir/figures
+figures_dir = ""  # also copy the figures to this folder (empty: only out_dir/figures)
 progress_bar = False
 
 # %%
@@ -82,7 +84,6 @@ else:
 # The seed fixes the corpus, the model initialisation, dropout and the order of batches.
 
 # %%
-import json
 import os
 import shutil
 import time
@@ -121,7 +122,8 @@ features = FeatureConfig(sample_rate=sample_rate, n_mels=n_mels)
 datamodule = StClothoDataModule(root, batch_size=batch_size, mode="triplet", features=features,
                                 cache_dir=root / "cache", seed=seed)
 datamodule.setup("fit")
-print(f"corpus: {root}  ({time.time() - t0:.1f} s with features)")
+print(f"corpus: {root.relative_to(ROOT) if root.is_relative_to(ROOT) else root}, "
+      f"{len(datamodule.dataset('train'))} training triplets ({time.time() - t0:.1f} s with features)")
 
 # %% [markdown]
 # ## Train
@@ -145,7 +147,7 @@ print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps in {
 # %% [markdown]
 # ## Evaluate on the test split
 #
-# The best checkpoint (by validation T2A R@1) is evaluated. Metrics come for both audio
+# The best checkpoint (by validation T2A R@1 over all clips, the better of the two embeddings) is evaluated. Metrics come for both audio
 # embeddings: `joint/*` is E_joint, `triplet/*` the temporal-path embedding.
 
 # %%
@@ -157,7 +159,9 @@ metrics = evaluate(module.model, datamodule.test_dataloader())
 metrics.update(train_seconds=train_seconds, total_seconds=time.time() - t_start, epochs=epochs, seed=seed)
 write_json_atomic(metrics, out / "metrics.json")
 for k in sorted(metrics):
-    print(f"{k:32s} {metrics[k]:.4f}" if isinstance(metrics[k], float) else f"{k:32s} {metrics[k]}")
+    if not k.endswith("_seconds"):
+        print(f"{k:28s} {metrics[k]:.3f}" if isinstance(metrics[k], float) else f"{k:28s} {metrics[k]}")
+print(f"whole notebook: {metrics['total_seconds']:.0f} s")
 
 # %% [markdown]
 # ## Training curves
@@ -168,20 +172,20 @@ for k in sorted(metrics):
 # %%
 fig_dir = out / "figures"
 fig = viz.plot_loss_components(out)
-viz.save(fig, fig_dir / "train_losses.png")
+viz.save(fig, fig_dir / "train_losses.png");
 
 # %%
 fig = viz.plot_epoch_metrics(out, {"modality_acc": "modality classifier accuracy"}, "accuracy", hline=0.5, ylim=(0, 1.05))
-viz.save(fig, fig_dir / "train_modality_acc.png")
+viz.save(fig, fig_dir / "train_modality_acc.png");
 
 # %%
 keys = {"triplet/3way_temporal": "temporal (triplet emb.)", "triplet/3way_spatial": "spatial (triplet emb.)",
         "joint/3way_temporal": "temporal (E_joint)", "joint/3way_spatial": "spatial (E_joint)"}
 fig = viz.plot_epoch_metrics(out, keys, "3-way accuracy", hline=0.5, ylim=(0, 1.05))
-viz.save(fig, fig_dir / "train_3way_acc.png")
+viz.save(fig, fig_dir / "train_3way_acc.png");
 
 # %%
 if figures_dir:
     for png in fig_dir.glob("*.png"):
         shutil.copy(png, ROOT / figures_dir / png.name)
-print(json.dumps({k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}, indent=1))
+print(sorted(p.name for p in fig_dir.glob("*.png")))

@@ -129,6 +129,9 @@ class TextEncoder(nn.Module):
         super().__init__()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in notebooks and logs
 
         path = model_path or default_text_model_path()
         self.tokenizer = AutoTokenizer.from_pretrained(path)
@@ -332,6 +335,10 @@ class ModelConfig:
     text_segments: int = 4
     use_temporal: bool = True
     use_modality: bool = True
+    # triplet embedding = E_joint + MLP(cat[E_joint, temporal]) with the MLP's last layer zero-initialised,
+    # so it starts as E_joint (already aligned with the captions) and the temporal path adds the order;
+    # False: the plain MLP(cat[E_joint, temporal]) of the original design
+    triplet_residual: bool = True
     temporal_chunks: int = 4
     temporal_layers: int = 2
     temporal_heads: int = 8
@@ -405,6 +412,9 @@ class SpatialTemporalCLAP(nn.Module):
             self.final_audio_projection = nn.Sequential(
                 nn.Linear(2 * cfg.dim, cfg.dim), nn.ReLU(), nn.Linear(cfg.dim, cfg.dim)
             )
+            if cfg.triplet_residual:
+                nn.init.zeros_(self.final_audio_projection[-1].weight)
+                nn.init.zeros_(self.final_audio_projection[-1].bias)
         else:
             self.temporal_encoder = self.final_audio_projection = None
         self.modality_classifier = ModalityClassifier(cfg.dim) if cfg.use_modality else None
@@ -427,7 +437,10 @@ class SpatialTemporalCLAP(nn.Module):
             temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight)
             # both parts on the unit sphere, so the order-carrying temporal part is not drowned by E_joint
             fused = torch.cat([F.normalize(joint, dim=-1), F.normalize(temporal, dim=-1)], 1)
-            triplet = F.normalize(self.final_audio_projection(fused), dim=-1)
+            triplet = self.final_audio_projection(fused)
+            if self.cfg.triplet_residual:
+                triplet = F.normalize(joint, dim=-1) + triplet
+            triplet = F.normalize(triplet, dim=-1)
             temporal = F.normalize(temporal, dim=-1)
         return {
             "e_sed": F.normalize(p_sed, dim=-1),

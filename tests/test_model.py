@@ -209,3 +209,20 @@ def test_short_clip_that_pools_below_four_frames_is_rejected(tiny_model):
     batch = {**random_triplet_batch(groups=1), "wave": torch.randn(3, 4, 512)}  # 4 STFT frames -> 0 after pooling
     with pytest.raises(ValueError, match="T >= 8 frames"):
         tiny_model(batch)
+
+
+def test_triplet_embedding_starts_as_e_joint_and_learns_a_residual(text_encoder):
+    torch.manual_seed(0)
+    model = SpatialTemporalCLAP(tiny_config(), text_encoder=text_encoder).eval()
+    batch = random_triplet_batch(groups=1)
+    with torch.no_grad():
+        out = model(batch)
+    assert torch.allclose(out.e_triplet, out.e_joint, atol=1e-6)
+    # the zero-initialised last layer still receives gradient, so the temporal path can move it
+    model.train()
+    total_loss(model(batch), batch, epoch=5)["loss_ts"].backward()
+    assert model.final_audio_projection[-1].weight.grad.abs().sum() > 0
+    plain = SpatialTemporalCLAP(tiny_config(triplet_residual=False), text_encoder=text_encoder).eval()
+    with torch.no_grad():
+        out = plain(batch)
+    assert not torch.allclose(out.e_triplet, out.e_joint, atol=1e-3)
