@@ -25,7 +25,8 @@ train: setup                       ## the main job: training notebook, headless,
 ablation: setup
 	$(BIN)/python -m sclap_nb.ablation --out runs/ablation -p fast false
 
-bench: setup
+bench: setup                       ## data throughput, step-time ratio, synthesis vs consumption, peak RSS
+	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/run_all.py
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval.cfg --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120
