@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -120,7 +122,7 @@ if "SALM baseline" in means and "all" in means:
 
 # %%
 fig = viz.plot_ablation(ablation, ["joint/t2a/R@1", "joint/3way_temporal", "joint/3way_spatial", "triplet/3way_temporal", "triplet/3way_spatial"], order=list(CONFIGS))
-viz.save(fig, ROOT / "figures" / "08_ablation.png")
+_ = viz.save(fig, ROOT / "figures" / "08_ablation.png")
 
 # %% [markdown]
 # The figure above shows, per configuration, the mean over seeds (bars) and each seed (dots) of the

@@ -172,17 +172,17 @@ print(f"whole notebook: {metrics['total_seconds']:.0f} s")
 # %%
 fig_dir = out / "figures"
 fig = viz.plot_loss_components(out)
-viz.save(fig, fig_dir / "train_losses.png");
+_ = viz.save(fig, fig_dir / "train_losses.png")
 
 # %%
 fig = viz.plot_epoch_metrics(out, {"modality_acc": "modality classifier accuracy"}, "accuracy", hline=0.5, ylim=(0, 1.05))
-viz.save(fig, fig_dir / "train_modality_acc.png");
+_ = viz.save(fig, fig_dir / "train_modality_acc.png")
 
 # %%
 keys = {"triplet/3way_temporal": "temporal (triplet emb.)", "triplet/3way_spatial": "spatial (triplet emb.)",
         "joint/3way_temporal": "temporal (E_joint)", "joint/3way_spatial": "spatial (E_joint)"}
 fig = viz.plot_epoch_metrics(out, keys, "3-way accuracy", hline=0.5, ylim=(0, 1.05))
-viz.save(fig, fig_dir / "train_3way_acc.png");
+_ = viz.save(fig, fig_dir / "train_3way_acc.png")
 
 # %%
 if figures_dir:

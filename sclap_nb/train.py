@@ -260,7 +260,8 @@ class SCLAPModule(_lightning().LightningModule):
         logs["train/lambda"] = torch.tensor(float(self.cfg.grl_lambda))
         logs["train/logit_scale"] = out.logit_scale.detach()
         logs["train/lr"] = torch.tensor(sched.get_last_lr()[0])
-        self.log_dict(logs, on_step=True, on_epoch=True, batch_size=n, prog_bar=False)
+        distributed = dist.is_available() and dist.is_initialized()
+        self.log_dict(logs, on_step=True, on_epoch=True, batch_size=n, prog_bar=False, sync_dist=distributed)
         self.log("loss", losses["total"].detach(), prog_bar=True, on_step=True, batch_size=n)
         return losses["total"].detach()
 

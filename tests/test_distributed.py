@@ -92,3 +92,21 @@ def test_two_process_loss_equals_single_process_global_batch():
     for rank in range(world):
         part = slice(rank * N // world, (rank + 1) * N // world)
         assert torch.allclose(torch.tensor(results[rank][1]), world * ref_grad[part], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_lightning_ddp_fit_on_two_cpu_processes(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).with_name("ddp_fit.py")
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["world"] for r in ranks] == [2, 2]
+    # 8 training triplets, 2 per step on each of 2 ranks: 2 steps; the epoch loss is synced across ranks
+    assert [r["steps"] for r in ranks] == [2, 2]
+    assert ranks[0]["total"] == pytest.approx(ranks[1]["total"], rel=1e-6)
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").exists()
