@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -39,11 +41,9 @@ if not fast:
 # ## Setup
 
 # %%
-import logging
 import math
 import os
 import tempfile
-import warnings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from pathlib import Path
@@ -52,18 +52,14 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers.utils import logging as hf_logging
 
 from sclap_nb import viz, viz_book
+from sclap_nb.notebook import setup_chapter
 from sclap_nb.losses import modality_loss
 from sclap_nb.metrics import modality_gap
 from sclap_nb.model import ModalityClassifier, grad_reverse
 
-torch.set_num_threads(1)
-warnings.filterwarnings("ignore")
-logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
-hf_logging.disable_progress_bar()
-ROOT = Path.cwd() if (Path.cwd() / "sclap_nb").is_dir() else Path.cwd().parent
+ROOT = setup_chapter(threads=1)  # small models: one thread is faster and gives the same numbers
 FIG = ROOT / "figures"
 
 # %% [markdown]

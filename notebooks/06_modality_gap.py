@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -39,10 +41,8 @@ if not fast:
 # ## Setup
 
 # %%
-import logging
 import os
 import tempfile
-import warnings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from pathlib import Path
@@ -50,19 +50,15 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from transformers.utils import logging as hf_logging
 
 from sclap_nb import viz, viz_book
+from sclap_nb.notebook import setup_chapter
 from sclap_nb.data import StClothoDataModule, ensure_corpus
 from sclap_nb.features import FeatureConfig
 from sclap_nb.metrics import modality_gap
 from sclap_nb.train import TrainConfig, embed_split, fit
 
-torch.set_num_threads(1)
-warnings.filterwarnings("ignore")
-logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
-hf_logging.disable_progress_bar()
-ROOT = Path.cwd() if (Path.cwd() / "sclap_nb").is_dir() else Path.cwd().parent
+ROOT = setup_chapter(threads=1)  # small models: one thread is faster and gives the same numbers
 FIG = ROOT / "figures"
 
 # %% [markdown]
