@@ -35,7 +35,7 @@
 fast = True  # quick setting for the book and its tests; False: the defaults below
 # data
 data_dir = ""  # a stClotho-style corpus directory; "" builds the embedded default corpus
-corpus_dir = "data/stclotho-default"  # where the default corpus is built (reused if present)
+corpus_dir = "auto"  # where the corpus is built (reused if present); auto: data/stclotho-default (fast: -fast)
 n_train, n_val, n_test = 512, 64, 128  # scenes (triplets) per split
 anechoic = False
 sample_rate = 16000
@@ -63,20 +63,23 @@ use_modality = True
 mask_false_negatives = True
 # run
 seed = 2025
-out_dir = "runs/train"
+out_dir = "auto"  # auto: runs/train (fast: runs/train-fast)
 devices = 1
 strategy = "auto"  # "ddp" with devices > 1
 precision = "32-true"  # "bf16-mixed" on a GPU
-figures_dir = ""  # also copy the figures to this folder (empty: only out_dir/figures)
+figures_dir = "auto"  # also copy the figures here; auto: none (fast: the book's figures/)
 progress_bar = False
 
 # %%
 if fast:  # overrides for the quick setting: about a minute on 2 CPU cores
     n_train, n_val, n_test, epochs, batch_size, warmup_epochs = 12, 6, 6, 2, 4, 0
     dim, cnn_channels, temporal_ff = 64, [8, 16, 16, 32], 128
-    corpus_dir, out_dir, figures_dir = "data/stclotho-fast", "runs/train-fast", "figures"
 else:
     temporal_ff = 2048
+suffix = "-fast" if fast else ""
+corpus_dir = f"data/stclotho-default{suffix}" if corpus_dir == "auto" else corpus_dir
+out_dir = f"runs/train{suffix}" if out_dir == "auto" else out_dir
+figures_dir = ("figures" if fast else "") if figures_dir == "auto" else figures_dir
 
 # %% [markdown]
 # ## Setup

@@ -8,6 +8,7 @@ papermill's per-cell metadata so the .py twin stays identical after `make sync`.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,13 +19,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def execute(path: Path) -> None:
-    pm.execute_notebook(str(path), str(path), cwd=str(ROOT), kernel_name="python3", progress_bar=False)
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata.pop("papermill", None)
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-    nbformat.write(nb, path)
+    """Execute into a temporary file beside ``path``, clean it, then rename it over ``path``."""
+    tmp = path.with_name(f".{path.stem}.executing.ipynb")
+    try:
+        pm.execute_notebook(str(path), str(tmp), cwd=str(ROOT), kernel_name="python3", progress_bar=False)
+        nb = nbformat.read(tmp, as_version=4)
+        nb.metadata.pop("papermill", None)
+        for cell in nb.cells:
+            cell.metadata.pop("papermill", None)
+            cell.metadata.pop("execution", None)
+        nbformat.write(nb, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
