@@ -132,13 +132,6 @@ def embed_split(model: SpatialTemporalCLAP, loader, device=None) -> dict[str, to
     return res
 
 
-def _caption_index(captions: list[str]) -> tuple[list[str], torch.Tensor]:
-    """Distinct captions and, for each clip, the index of its caption (for retrieval with duplicates)."""
-    unique = list(dict.fromkeys(captions))
-    where = {c: i for i, c in enumerate(unique)}
-    return unique, torch.tensor([where[c] for c in captions])
-
-
 def evaluation_metrics(emb: dict) -> dict[str, float]:
     """Every metric of the book from :func:`embed_split`'s output.
 
@@ -151,20 +144,18 @@ def evaluation_metrics(emb: dict) -> dict[str, float]:
     modality classifier's accuracy.
     """
     out: dict[str, float] = {}
-    # a caption may repeat across clips (rare); retrieval then runs over distinct captions,
-    # each one counting as a caption of the first clip that carries it
-    unique, clip_caption = _caption_index(emb["captions"])
-    first_clip = {}
-    for clip, c in enumerate(clip_caption.tolist()):
-        first_clip.setdefault(c, clip)
-    text_rows = torch.tensor([first_clip[c] for c in range(len(unique))])
-    text_of_unique = emb["text_comb"][text_rows]
+    # a caption may repeat across clips (rare): retrieval then keeps the first clip of each caption
+    first_clip: dict[str, int] = {}
+    for clip, caption in enumerate(emb["captions"]):
+        first_clip.setdefault(caption, clip)
+    rows = torch.tensor(list(first_clip.values()))
+    text_of_rows = emb["text_comb"][rows]
     sectors = sector_of(emb["doa_target"])  # (N, 2)
     for name in ("joint", "triplet"):
         audio = emb.get(f"e_{name}")
         if audio is None or len(audio) == 0:
             continue
-        r = retrieval_metrics(audio[text_rows], text_of_unique, torch.arange(len(unique)))
+        r = retrieval_metrics(audio[rows], text_of_rows, torch.arange(len(rows)))
         out.update({f"{name}/{k}": v for k, v in r.items()})
         if emb["group_size"] == 3:
             acc = three_way_accuracy(audio, emb["text_comb"])

@@ -101,3 +101,27 @@ def test_plain_mode_trains_without_the_three_way_term(tiny_corpus, tmp_path):
     assert trainer.global_step > 0
     assert math.isfinite(trainer.callback_metrics["train/total_epoch"].item())
     assert trainer.callback_metrics["train/ts_active_epoch"].item() == 0.0
+
+
+def test_evaluation_metrics_on_perfect_embeddings():
+    import torch.nn.functional as F
+
+    from sclap_nb.train import evaluation_metrics
+
+    n, d = 6, 16
+    text = torch.eye(d)[:n]  # each clip's caption is its own axis: perfect retrieval
+    az = torch.deg2rad(torch.tensor([0.0, 90.0]))
+    doa = torch.stack([torch.cos(az), torch.sin(az), torch.zeros(2)], -1).expand(n, 2, 3)
+    prompts = torch.eye(d)[8:16]  # sector prompts orthogonal to every clip: argmax picks sector 0 (front)
+    emb = {
+        "e_joint": text.clone(), "e_triplet": F.normalize(text + 0.01, dim=-1), "text_comb": text,
+        "captions": ["a", "b", "c", "d", "e", "a"],  # clip 5 repeats clip 0's caption
+        "doa": doa, "doa_target": doa, "mod_correct": torch.tensor([1.0, 0.0]), "group_size": 3,
+        "direction_prompts": prompts,
+    }
+    m = evaluation_metrics(emb)
+    for name in ("joint", "triplet"):
+        assert m[f"{name}/t2a/R@1"] == 1.0 and m[f"{name}/a2t/mAP@10"] == 1.0
+        assert m[f"{name}/3way_temporal"] == 1.0 and m[f"{name}/3way_spatial"] == 1.0
+        assert m[f"{name}/zeroshot_direction"] == 1.0  # sector 0 is one of the two events' sectors
+    assert m["LE_deg"] == pytest.approx(0.0, abs=1e-4) and m["modality_acc"] == 0.5
