@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 
 __all__ = ["read_log", "step_frame", "epoch_frame", "plot_loss_components", "plot_epoch_metrics", "plot_ablation", "save"]
@@ -81,6 +82,7 @@ def plot_epoch_metrics(log, keys: dict[str, str], ylabel: str = "", hline: float
     if hline is not None:
         ax.axhline(hline, color="gray", ls="--", lw=1)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
     if ylim:
         ax.set_ylim(*ylim)
