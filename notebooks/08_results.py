@@ -100,6 +100,13 @@ print(f"training time: {metrics['train_seconds'] / 60:.1f} min, whole notebook {
 # ```
 
 # %% [markdown]
+# Two things stand out in these curves. The 3-way loss stays near ln 3 (the three clips scored alike)
+# until the contrastive loss has taught both encoders what the events are; only then do order and
+# position become learnable, and both 3-way accuracies climb within a few epochs. And the modality
+# classifier does not settle at its equilibrium: its loss collapses towards 0 (it wins), spikes when
+# the reversed gradient catches up, and its accuracy swings between epochs — the behaviour the
+# specification's debugging notes warn about, for which they suggest a smaller `w_mod` or `lambda`.
+#
 # ## Ablation
 #
 # Each configuration adds one piece to the SALM baseline (`+temporal`: the TemporalAudioEncoder;
@@ -109,7 +116,15 @@ print(f"training time: {metrics['train_seconds'] / 60:.1f} min, whole notebook {
 
 # %%
 ablation = pd.read_csv(res / "ablation" / "table.csv")
+print("epochs per run:", sorted(ablation["epochs"].unique()), " seeds:", sorted(ablation["seed"].unique()))
 display(Markdown(summary_markdown(ablation)))
+
+# %% [markdown]
+# The stored ablation is smaller than the default run (the cell above prints its epochs and seeds; its
+# corpus has 256 training scenes instead of 512), so it shows the early phase of training, before the
+# turn that the default run's curves show. In that phase the 3-way loss is the addition that helps;
+# `+temporal` alone equals the baseline, because without a loss on the triplet embedding its residual
+# branch receives no gradient and the triplet embedding stays equal to E_joint.
 
 # %%
 key = "joint/t2a/R@1"
