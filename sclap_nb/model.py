@@ -357,9 +357,8 @@ class ModelConfig:
         d = dict(d)
         if isinstance(d.get("features"), dict):
             d["features"] = FeatureConfig(**d["features"])
-        for k in ("cnn_channels",):
-            if k in d:
-                d[k] = tuple(d[k])
+        if "cnn_channels" in d:
+            d["cnn_channels"] = tuple(d["cnn_channels"])
         if "cnn_pools" in d:
             d["cnn_pools"] = tuple(tuple(p) for p in d["cnn_pools"])
         return cls(**d)
