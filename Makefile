@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup train ablation bench test test-fast test-notebooks sync book lab clean
+.PHONY: setup train publish ablation bench test test-fast test-notebooks sync book lab clean
 
 setup: $(BIN)/.installed
 $(BIN)/.installed: pyproject.toml
@@ -18,9 +18,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-train: setup                       ## the main job: training notebook, headless, default data
-	mkdir -p runs/train
-	$(BIN)/papermill notebooks/train.ipynb runs/train/train.ipynb -p fast False -p out_dir runs/train --cwd .
+train: setup                       ## the main job: training notebook, headless, default data -> runs/train/
+	mkdir -p runs
+	$(BIN)/papermill notebooks/train.ipynb runs/train.ipynb -p fast False --cwd .
+
+publish: setup                     ## copy the finished default run and ablation into results/ (the book reads them there)
+	$(BIN)/python -m sclap_nb.publish --train runs/train $(if $(wildcard runs/ablation/table.csv),--ablation runs/ablation) --results results
 
 ablation: setup
 	$(BIN)/python -m sclap_nb.ablation --out runs/ablation -p fast false

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -30,7 +32,7 @@
 
 # %% tags=["parameters"]
 fast = True  # the book's setting; the corpus is tiny in both settings
-corpus_dir = "data/book-scenes"  # built here on first run, reused afterwards
+corpus_dir = None  # built on first run, reused afterwards; default: data/book-scenes-<sizes>-s<seed>
 n_train, n_val, n_test = 8, 4, 4  # scenes per split
 anechoic = False  # True: no room, only the direct sound
 seed = 2025
@@ -54,10 +56,12 @@ from IPython.display import Audio, display
 from sclap_nb import viz, viz_book
 from sclap_nb.data import SECTOR_WORDS, StClothoDataset, ensure_corpus
 from sclap_nb.features import FeatureConfig
+from sclap_nb.notebook import figures_dir
 
 torch.set_num_threads(1)
 ROOT = Path.cwd() if (Path.cwd() / "sclap_nb").is_dir() else Path.cwd().parent
-FIG = ROOT / "figures"
+FIG = figures_dir(ROOT)
+corpus_dir = corpus_dir or f"data/book-scenes-{n_train}-{n_val}-{n_test}-s{seed}" + ("-anechoic" if anechoic else "")
 
 # %% [markdown]
 # ## A tiny corpus

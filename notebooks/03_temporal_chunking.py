@@ -27,15 +27,20 @@
 
 # %% tags=["parameters"]
 fast = True  # quick setting: a tiny corpus and model, a few epochs
-corpus_dir = "data/book-ch03"
-n_train, n_val, n_test = 16, 8, 8
-epochs = 15
-batch_size = 4  # triplets per step
+corpus_dir = None  # default: data/book-ch03-<sizes>-s<seed>
+n_train, n_val, n_test = None, None, None  # scenes per split; quick 16, 8, 8; full 128, 32, 32
+epochs = None  # quick 15; full 20
+batch_size = None  # triplets per step; quick 4; full 16
 seed = 2025
 
 # %%
-if not fast:
-    n_train, n_val, n_test, epochs, batch_size = 128, 32, 32, 20, 16
+# a value passed in (papermill -p) always wins; the quick or full setting fills the rest
+from sclap_nb.notebook import choose
+
+n_train, n_val, n_test, epochs, batch_size = choose(
+    fast, (n_train, n_val, n_test, epochs, batch_size), quick=(16, 8, 8, 15, 4), full=(128, 32, 32, 20, 16)
+)
+corpus_dir = corpus_dir or f"data/book-ch03-{n_train}-{n_val}-{n_test}-s{seed}"
 
 # %% [markdown]
 # ## Setup
@@ -53,7 +58,7 @@ import torch
 import torch.nn.functional as F
 
 from sclap_nb import viz, viz_book
-from sclap_nb.notebook import setup_chapter
+from sclap_nb.notebook import figures_dir, record, setup_chapter
 from torch.utils.data import DataLoader
 
 from sclap_nb.data import StClothoDataModule, collate_groups, ensure_corpus
@@ -62,7 +67,7 @@ from sclap_nb.model import ConvEncoder, SpatialTemporalCLAP, TemporalAudioEncode
 from sclap_nb.train import SCLAPModule, TrainConfig, fit
 
 ROOT = setup_chapter(threads=1)  # small models: one thread is faster and gives the same numbers
-FIG = ROOT / "figures"
+FIG = figures_dir(ROOT)
 
 # %% [markdown]
 # ## Shapes through the CNN branches
@@ -188,10 +193,15 @@ print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps")
 
 # %%
 after = {s: pair_cosines(trained, s) for s in ("train", "val")}
+# tolerances: at initialisation every distance is below 0.01; after training the conclusion is the gap
+# between e_temporal (0.5-0.8) and e_joint (< 0.1), which survives 0.1 either way
 for split in ("train", "val"):
     print(f"{split}: mean cosine distance over {len(before[split]['e_joint pos~neg_t'])} scenes")
     for key in before[split]:
-        print(f"  {key:22s} before {before[split][key].mean():.4f}   after {after[split][key].mean():.3f}")
+        tag = f"{split}_{key.replace(' ', '_').replace('~', '_vs_')}"
+        record(f"{tag}_before", before[split][key].mean(), tol=0.002, label=f"  {key:22s} before", fmt=".4f",
+               why="untrained: all below 0.01")
+        record(f"{tag}_after", after[split][key].mean(), tol=0.1, label=f"  {key:22s} after ", why="gap of 0.5")
 
 # %% [markdown]
 # The cell above prints, for the training and validation scenes, the mean cosine distance between the
@@ -258,8 +268,13 @@ def swap_halves_distance(model: SpatialTemporalCLAP) -> dict[str, float]:
 
 for name, model in (("at initialisation", untrained), ("after training", trained)):
     d = swap_halves_distance(model)
-    print(f"{name:18s} e_joint {d['e_joint']:.5f}   e_temporal {d['e_temporal']:.5f}   "
-          f"ratio {d['e_temporal'] / max(d['e_joint'], 1e-12):.1f}x")
+    tag = "init" if name.startswith("at") else "trained"
+    record(f"swap_{tag}_joint", d["e_joint"], tol=0.002 if tag == "init" else 0.02, label=f"{name:18s} e_joint", fmt=".5f",
+           why="e_joint stays near 0")
+    record(f"swap_{tag}_temporal", d["e_temporal"], tol=0.002 if tag == "init" else 0.1, label=f"{name:18s} e_temporal",
+           fmt=".5f", why="trained: far above e_joint")
+    record(f"swap_{tag}_ratio", d["e_temporal"] / max(d["e_joint"], 1e-12), tol=0.5 if tag == "init" else 20.0,
+           label=f"{name:18s} ratio", fmt=".1f", why="trained: above 10x either way")
 
 # %% [markdown]
 # The cell above prints both distances and their ratio, for the untrained and the trained model.
@@ -287,8 +302,8 @@ fig.tight_layout()
 viz.save(fig, FIG / "03_chunk_means.png")
 plt.show()
 sim = F.cosine_similarity(chunk_means[0][:, None], chunk_means[1][None], dim=-1)
-print("cosine between the pos chunks (rows) and the neg_t chunks (columns):")
-print(np.array2string(sim.numpy(), precision=2, suppress_small=True))
+_ = record("chunk_cosines", sim, tol=0.1, fmt=".2f", label="cosine between the pos chunks (rows) and the neg_t chunks (columns):\n",
+           why="the pattern, not the digits")
 
 # %% [markdown]
 # *Figure: the four chunk means (columns) of the semantic feature map of pos, neg_t and neg_s of one

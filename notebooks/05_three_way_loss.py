@@ -29,15 +29,20 @@
 
 # %% tags=["parameters"]
 fast = True  # quick setting: a tiny corpus and model, a few epochs
-corpus_dir = "data/book-ch05"
-n_train, n_val, n_test = 16, 8, 8
-epochs = 8
-batch_size = 4  # triplets per step
+corpus_dir = None  # default: data/book-ch05-<sizes>-s<seed>
+n_train, n_val, n_test = None, None, None  # scenes per split; quick 16, 8, 8; full 128, 32, 32
+epochs = None  # quick 8; full 12
+batch_size = None  # triplets per step; quick 4; full 16
 seed = 2025
 
 # %%
-if not fast:
-    n_train, n_val, n_test, epochs, batch_size = 128, 32, 32, 12, 16
+# a value passed in (papermill -p) always wins; the quick or full setting fills the rest
+from sclap_nb.notebook import choose
+
+n_train, n_val, n_test, epochs, batch_size = choose(
+    fast, (n_train, n_val, n_test, epochs, batch_size), quick=(16, 8, 8, 8, 4), full=(128, 32, 32, 12, 16)
+)
+corpus_dir = corpus_dir or f"data/book-ch05-{n_train}-{n_val}-{n_test}-s{seed}"
 
 # %% [markdown]
 # ## Setup
@@ -56,14 +61,14 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from sclap_nb import viz, viz_book
-from sclap_nb.notebook import setup_chapter
+from sclap_nb.notebook import figures_dir, record, setup_chapter
 from sclap_nb.data import StClothoDataModule, collate_groups, ensure_corpus
 from sclap_nb.features import FeatureConfig
 from sclap_nb.losses import info_nce, same_caption_mask, three_way_loss
 from sclap_nb.train import TrainConfig, embed_split, fit
 
 ROOT = setup_chapter(threads=1)  # small models: one thread is faster and gives the same numbers
-FIG = ROOT / "figures"
+FIG = figures_dir(ROOT)
 
 # %% [markdown]
 # ## The formula by hand
@@ -156,9 +161,14 @@ def margins_and_grads(rows):
 
 m_hard, g_hard, l_hard = margins_and_grads(rows_hard)
 m_batch, g_batch, l_batch = margins_and_grads(rows_batch)
-print(f"logit scale {s:.2f}, {B} scenes")
-print(f"hard negatives:     loss {l_hard:.3f}  mean margin {m_hard.mean():+.3f}  mean grad norm {g_hard.mean():.3f}")
-print(f"in-batch negatives: loss {l_batch:.3f}  mean margin {m_batch.mean():+.3f}  mean grad norm {g_batch.mean():.3f}")
+# tolerances: the comparison is hard vs in-batch, whose margins differ by about 1.5 and losses by 0.5
+print(f"{B} scenes")
+record("logit_scale", s, tol=0.3, label="logit scale", fmt=".2f")
+for kind, loss, m, g in (("hard", l_hard, m_hard, g_hard), ("inbatch", l_batch, m_batch, g_batch)):
+    label = "hard negatives:    " if kind == "hard" else "in-batch negatives:"
+    record(f"{kind}_loss", loss, tol=0.1, label=f"{label} loss")
+    record(f"{kind}_margin", m.mean(), tol=0.3, label=f"{label} mean margin", fmt="+.3f")
+    record(f"{kind}_grad_norm", g.mean(), tol=0.5, label=f"{label} mean grad norm")
 
 # %%
 fig = viz_book.plot_paired_hist({
@@ -227,7 +237,8 @@ print(f"ln 2 = {np.log(2):.3f}; share of rows with a false negative: {(mask.sum(
 with torch.no_grad():
     out = model(batch)
     for name, m in (("without mask", None), ("with mask", mask)):
-        print(f"trained model, L_CL {name:12s}: {info_nce(out.e_sed, out.text, out.logit_scale, m).item():.3f}")
+        record(f"lcl_{name.replace(' ', '_')}", info_nce(out.e_sed, out.text, out.logit_scale, m), tol=0.05,
+               label=f"trained model, L_CL {name:12s}", why="the two differ by 0.18")
 
 # %% [markdown]
 # ## 3-way accuracies during training
@@ -244,7 +255,9 @@ fig = viz.plot_epoch_metrics(cfg.out_dir, keys, "3-way accuracy (val)", hline=0.
 viz.save(fig, FIG / "05_three_way_accuracy.png")
 plt.show()
 ep = viz.epoch_frame(cfg.out_dir)
-print(ep[["epoch", *keys]].round(3).to_string(index=False))
+print("epochs", ep["epoch"].tolist())
+for k, label in keys.items():  # 8 validation scenes: 0.25 is two of them
+    record(k.replace("/", "_"), ep[k].tolist(), tol=0.25, fmt=".3f", label=f"{label:24s}", why="two of 8 scenes")
 
 # %% [markdown]
 # *Figure: the temporal and spatial 3-way accuracies on the validation scenes after each epoch

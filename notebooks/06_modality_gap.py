@@ -26,16 +26,21 @@
 
 # %% tags=["parameters"]
 fast = True  # quick setting: a tiny corpus and model, a few epochs
-corpus_dir = "data/book-ch06"
-n_train, n_val, n_test = 16, 8, 8
-epochs = 8
-batch_size = 4  # triplets per step
+corpus_dir = None  # default: data/book-ch06-<sizes>-s<seed>
+n_train, n_val, n_test = None, None, None  # scenes per split; quick 16, 8, 8; full 128, 32, 32
+epochs = None  # quick 8; full 12
+batch_size = None  # triplets per step; quick 4; full 16
 seed = 2025
-umap_neighbors = 8
+umap_neighbors = None  # quick 8; full 15
 
 # %%
-if not fast:
-    n_train, n_val, n_test, epochs, batch_size, umap_neighbors = 128, 32, 32, 12, 16, 15
+# a value passed in (papermill -p) always wins; the quick or full setting fills the rest
+from sclap_nb.notebook import choose
+
+n_train, n_val, n_test, epochs, batch_size, umap_neighbors = choose(
+    fast, (n_train, n_val, n_test, epochs, batch_size, umap_neighbors), quick=(16, 8, 8, 8, 4, 8), full=(128, 32, 32, 12, 16, 15)
+)
+corpus_dir = corpus_dir or f"data/book-ch06-{n_train}-{n_val}-{n_test}-s{seed}"
 
 # %% [markdown]
 # ## Setup
@@ -52,14 +57,14 @@ import numpy as np
 import torch
 
 from sclap_nb import viz, viz_book
-from sclap_nb.notebook import setup_chapter
+from sclap_nb.notebook import figures_dir, record, setup_chapter
 from sclap_nb.data import StClothoDataModule, ensure_corpus
 from sclap_nb.features import FeatureConfig
 from sclap_nb.metrics import modality_gap
 from sclap_nb.train import TrainConfig, embed_split, fit
 
 ROOT = setup_chapter(threads=1)  # small models: one thread is faster and gives the same numbers
-FIG = ROOT / "figures"
+FIG = figures_dir(ROOT)
 
 # %% [markdown]
 # ## Two tiny models
@@ -102,8 +107,10 @@ for name, model in models.items():
     emb[name]["roles"] = [r for p in parts for r in p["roles"]]
     gap[name] = modality_gap(emb[name]["e_triplet"], emb[name]["text_comb"])
     audio_text_cos = (emb[name]["e_triplet"] * emb[name]["text_comb"]).sum(1).mean().item()
-    print(f"{name:18s}: centroid distance {gap[name]['centroid_distance']:.2f}, "
-          f"probe accuracy {gap[name]['probe_accuracy']:.2f}, mean cos(clip, own caption) {audio_text_cos:.2f}")
+    t = name.replace(" ", "_")
+    record(f"{t}_centroid_distance", gap[name]["centroid_distance"], tol=0.05, label=f"{name:18s}: centroid distance", fmt=".2f")
+    record(f"{t}_probe_acc", gap[name]["probe_accuracy"], tol=0.05, label=f"{name:18s}: probe accuracy", fmt=".2f")
+    record(f"{t}_cos_own_caption", audio_text_cos, tol=0.05, label=f"{name:18s}: mean cos(clip, own caption)", fmt=".2f")
 print(f"{len(emb[name]['e_triplet'])} clips and captions per model")
 
 # %% [markdown]

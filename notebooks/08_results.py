@@ -23,18 +23,15 @@
 # * the **ablation** (`make ablation`: {SALM baseline, +temporal, +3-way, +GRL, all} × seeds), whose
 #   per-run table is kept in `results/ablation/table.csv`.
 #
-# When fresh runs exist under `runs/`, the first cell copies them into `results/`, so this page always
-# shows the latest finished runs.
+# The page reads `results/` only; `make publish` (`python -m sclap_nb.publish`) copies a finished
+# default run and ablation from `runs/` into it when you decide they should replace the stored ones.
 
 # %% tags=["parameters"]
 fast = True  # nothing here trains: the page reads stored results either way
-train_run = "runs/train"
-ablation_dir = "runs/ablation"
 results_dir = "results"
 
 # %%
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -43,20 +40,11 @@ from IPython.display import Markdown, display
 from sclap_nb import viz
 from sclap_nb.ablation import CONFIGS, summary_markdown
 
+from sclap_nb.notebook import figures_dir
+
 ROOT = Path.cwd() if (Path.cwd() / "sclap_nb").is_dir() else Path.cwd().parent
 res = ROOT / results_dir
-run, abl = ROOT / train_run, ROOT / ablation_dir
-if (run / "metrics.json").exists():  # refresh the stored default run
-    (res / "train").mkdir(parents=True, exist_ok=True)
-    shutil.copy(run / "metrics.json", res / "train" / "metrics.json")
-    viz.read_log(run).to_csv(res / "train" / "metrics.csv", index=False)
-    for png in (run / "figures").glob("*.png"):
-        shutil.copy(png, res / "train" / png.name)
-if (abl / "table.csv").exists():  # refresh the stored ablation
-    (res / "ablation").mkdir(parents=True, exist_ok=True)
-    for name in ("table.csv", "table.md"):
-        shutil.copy(abl / name, res / "ablation" / name)
-print(sorted(str(p.relative_to(res)) for p in res.rglob("*") if p.is_file()))
+print(sorted(str(p.relative_to(res)) for p in res.rglob("*") if p.is_file() and p.parent.name != "runs"))
 
 # %% [markdown]
 # ## The default run
@@ -137,7 +125,7 @@ if "SALM baseline" in means and "all" in means:
 
 # %%
 fig = viz.plot_ablation(ablation, ["joint/t2a/R@1", "joint/3way_temporal", "joint/3way_spatial", "triplet/3way_temporal", "triplet/3way_spatial"], order=list(CONFIGS))
-_ = viz.save(fig, ROOT / "figures" / "08_ablation.png")
+_ = viz.save(fig, figures_dir(ROOT) / "08_ablation.png")
 
 # %% [markdown]
 # The figure above shows, per configuration, the mean over seeds (bars) and each seed (dots) of the

@@ -1,9 +1,10 @@
-"""Ablation: the training notebook over {SALM baseline, +temporal, +3-way, +GRL, all} x seeds.
+"""Ablation: the main job over {SALM baseline, +temporal, +3-way, +GRL, all} x seeds.
 
-``python -m sclap_nb.ablation --out runs/ablation`` runs every configuration with papermill (each run
+``python -m sclap_nb.ablation --out runs/ablation`` runs every configuration (each run
 in ``OUT/{config}_s{seed}/``, skipped if its ``metrics.json`` exists, so an interrupted ablation
 resumes), then writes ``OUT/table.csv`` (one row per run) and ``OUT/table.md`` (mean +- std per
-configuration over seeds). ``-p NAME VALUE`` passes any other notebook parameter to every run.
+configuration over seeds, sample std). ``-p NAME VALUE`` passes any other run setting
+(``sclap_nb.run.RunConfig``) to every run.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ def slug(name: str) -> str:
     return name.lower().replace(" ", "_").replace("+", "plus_").replace("-", "")
 
 
-def run_one(notebook: Path, out: Path, params: dict) -> Path:
-    """Execute the training notebook once with papermill; return its metrics.json."""
-    import papermill as pm
+def run_one(out: Path, params: dict) -> Path:
+    """One training run (the training notebook's main job, ``sclap_nb.run``) into ``out``; return its metrics.json."""
+    from .run import resolve_run, run
 
-    out.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(notebook), str(out / "train.ipynb"), parameters={**params, "out_dir": str(out)}, progress_bar=False, log_output=False)
+    params = dict(params)
+    fast = bool(params.pop("fast", False))
+    run(resolve_run(fast, **{**params, "out_dir": str(out)}), Path.cwd(), fast=fast)
     return out / "metrics.json"
 
 
@@ -68,7 +70,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
         cells = []
         for c in cols:
             v = part[c].dropna()
-            cells.append("n/a" if v.empty else f"{v.mean():.3f} ± {v.std(ddof=0):.3f}" if c != "train_seconds" else f"{v.mean():.0f}")
+            cells.append("n/a" if v.empty else f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if c != "train_seconds" else f"{v.mean():.0f}")
         lines.append(f"| {name} | {len(part)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -84,7 +86,6 @@ def _value(text: str):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="runs/ablation")
-    ap.add_argument("--notebook", default="notebooks/train.ipynb")
     ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter for every run")
@@ -98,8 +99,8 @@ def main(argv=None) -> int:
                 print(f"[skip] {name} seed {seed}: {run_dir}/metrics.json exists", flush=True)
                 continue
             print(f"[run ] {name} seed {seed} -> {run_dir}", flush=True)
-            params = {**CONFIGS[name], "seed": seed, "corpus_dir": str(out / f"corpus_s{seed}"), **extra}
-            run_one(Path(args.notebook), run_dir, params)
+            params = {**CONFIGS[name], "seed": seed, **extra}
+            run_one(run_dir, params)
     table = collect(out)
     table.to_csv(out / "table.csv", index=False)
     (out / "table.md").write_text(summary_markdown(table))

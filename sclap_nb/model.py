@@ -107,7 +107,7 @@ def default_text_model_path() -> str:
 class TextEncoder(nn.Module):
     """A transformers encoder whose top ``trainable_layers`` are fine-tuned, then pooled and projected.
 
-    The embeddings and the lower layers are frozen and run in eval mode; their outputs
+    The embeddings and the lower layers are frozen and run without dropout; their outputs
     for a caption never change, so they are cached per caption string (``cache=True``).
 
     Pooling: ``"mean"`` is the sentence-transformers mean over tokens, which cannot tell "A
@@ -145,6 +145,12 @@ class TextEncoder(nn.Module):
         self.pooling, self.segments, self.max_length = pooling, segments if pooling == "segments" else 1, max_length
         for p in self.backbone.parameters():
             p.requires_grad_(False)
+        # the frozen part computes without dropout in every mode, so its per-caption cache stays valid
+        # (and the whole module can be in train mode: only the fine-tuned layers drop out)
+        for frozen in (self.backbone.embeddings, *self.backbone.encoder.layer[: self.n_frozen]):
+            for m in frozen.modules():
+                if isinstance(m, nn.Dropout):
+                    m.p = 0.0
         for layer in self.backbone.encoder.layer[self.n_frozen :]:
             for p in layer.parameters():
                 p.requires_grad_(True)
@@ -153,13 +159,7 @@ class TextEncoder(nn.Module):
         self.projection = mlp(hidden * self.segments, dim, dim)
         self.use_cache = cache
         self._cache: dict[str, torch.Tensor] = {}
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.backbone.embeddings.eval()  # frozen part: no dropout, so its cache stays valid
-        for layer in self.backbone.encoder.layer[: self.n_frozen]:
-            layer.eval()
-        return self
+        self.train()  # from_pretrained returns eval-mode modules: the fine-tuned layers must train with dropout
 
     @staticmethod
     def _additive_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -347,6 +347,33 @@ class ModelConfig:
     grl_lambda: float = 1.0
     logit_scale_init: float = math.log(1 / 0.07)
     features: FeatureConfig = field(default_factory=FeatureConfig)
+
+    def __post_init__(self):
+        def bad(name, need):
+            raise ValueError(f"ModelConfig.{name} = {getattr(self, name)!r}: {need}")
+
+        def positive_int(name, low=1):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                bad(name, f"must be an integer >= {low}")
+
+        for name in ("dim", "convs_per_stage", "n_events", "text_segments", "temporal_chunks", "temporal_layers",
+                     "temporal_heads", "temporal_ff"):
+            positive_int(name)
+        positive_int("text_trainable_layers", 0)
+        if self.dim % self.temporal_heads:
+            bad("temporal_heads", f"must divide dim = {self.dim} (the temporal Transformer splits dim among its heads)")
+        ch = tuple(self.cnn_channels)
+        if not ch or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in ch):
+            bad("cnn_channels", "must be a non-empty sequence of integers >= 1")
+        if len(tuple(self.cnn_pools)) != len(ch):
+            bad("cnn_pools", f"needs one (time, freq) pool per CNN stage ({len(ch)} stages)")
+        if self.text_pooling not in ("mean", "segments"):
+            bad("text_pooling", "must be 'mean' or 'segments'")
+        if not 0.0 <= self.temporal_dropout < 1.0:
+            bad("temporal_dropout", "must be in [0, 1)")
+        if not (math.isfinite(self.grl_lambda) and self.grl_lambda >= 0):
+            bad("grl_lambda", "must be a finite number >= 0")
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":

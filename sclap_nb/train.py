@@ -87,16 +87,66 @@ class TrainConfig:
     devices: int = 1
     accelerator: str = "auto"
     strategy: str = "auto"  # "ddp" for several processes (gloo on CPU, nccl on GPU)
-    precision: str = "32-true"  # "bf16-mixed" on a GPU
+    precision: str = "32-true"  # "auto": bf16-mixed where the chip computes bf16 natively (sclap_nb.run's default)
     max_bad_steps: int = 5
     num_workers: int = 0
     num_threads: int = 0  # torch intra-op threads; 0 keeps torch's default (one per core)
     progress_bar: bool = True
+    progress_log: bool = True  # one line per epoch (losses, validation metrics, time) on the terminal
+    val_every: int = 1  # validate every n epochs
     tensorboard: bool = False
     model: dict = field(default_factory=dict)  # ModelConfig overrides
 
+    def __post_init__(self):
+        check_train_config(self)
+
     def model_config(self) -> ModelConfig:
         return ModelConfig.from_dict({"grl_lambda": self.grl_lambda, **self.model})
+
+
+PRECISIONS = ("auto", "32-true", "32", "bf16-mixed", "bf16-true", "16-mixed", "64-true")
+
+
+def _fail(name: str, value, need: str):
+    raise ValueError(f"TrainConfig.{name} = {value!r}: {need}")
+
+
+def check_train_config(cfg: "TrainConfig") -> None:
+    """Check every knob where it enters; a bad one raises ``ValueError`` naming it."""
+
+    def integer(name, low):
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            _fail(name, v, f"must be an integer >= {low}")
+
+    def number(name, low, strict=False):
+        v = getattr(cfg, name)
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        if not ok or v < low or (strict and v == low):
+            _fail(name, v, f"must be a finite number {'>' if strict else '>='} {low}")
+
+    for name, low in (("epochs", 1), ("batch_size", 1), ("warmup_epochs", 0), ("sem_start", 0), ("ts_ramp", 0),
+                      ("seed", 0), ("devices", 1), ("max_bad_steps", 1), ("num_workers", 0), ("num_threads", 0),
+                      ("val_every", 1)):
+        integer(name, low)
+    number("lr", 0.0, strict=True)
+    for name in ("weight_decay", "grad_clip", "grl_lambda"):
+        number(name, 0.0)
+    w = cfg.loss_weights
+    if not isinstance(w, (tuple, list)) or len(w) != 4:
+        _fail("loss_weights", w, "must be 4 numbers (w_doa, w_sem, w_ts, w_mod)")
+    if any(isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0 for x in w):
+        _fail("loss_weights", w, "must be 4 finite numbers >= 0")
+    if not 0 <= w[1] <= 1:
+        _fail("loss_weights", w, "w_sem (the second) must be in [0, 1]: it mixes L_sCL and L_CL")
+    cfg.loss_weights = tuple(float(x) for x in w)
+    if cfg.mode not in ("triplet", "plain"):
+        _fail("mode", cfg.mode, "must be 'triplet' or 'plain'")
+    if str(cfg.precision) not in PRECISIONS:
+        _fail("precision", cfg.precision, f"must be one of {PRECISIONS}")
+    if not isinstance(cfg.model, dict):
+        _fail("model", cfg.model, "must be a dict of ModelConfig fields")
+    cfg.model_config()  # ModelConfig checks its own fields
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -109,7 +159,7 @@ def embed_split(model: SpatialTemporalCLAP, loader, device=None) -> dict[str, to
     device = device or next(model.parameters()).device
     keys = ("e_sed", "e_joint", "e_triplet", "text_comb", "text", "doa")
     acc: dict[str, list] = {k: [] for k in keys}
-    acc.update(doa_target=[], mod_correct=[], captions=[], plain=[], roles=[])
+    acc.update(doa_target=[], mod_correct=[], captions=[], plain=[], roles=[], ids=[])
     group_size = 1
     for batch in loader:
         batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
@@ -125,11 +175,45 @@ def embed_split(model: SpatialTemporalCLAP, loader, device=None) -> dict[str, to
         acc["captions"] += list(batch["text_comb"])
         acc["plain"] += list(batch["text"])
         acc["roles"] += list(batch.get("roles", ["pos"] * len(batch["text_comb"])))
+        acc["ids"] += list(batch.get("ids", [f"{len(acc['ids']) + i:09d}" for i in range(len(batch["text_comb"]))]))
     res = {k: (torch.cat(v) if v and torch.is_tensor(v[0]) else v) for k, v in acc.items()}
     res["group_size"] = group_size
     prompts = model.encode_text(direction_prompts())
     res["direction_prompts"] = prompts.float().cpu()
     return res
+
+
+def gather_embeddings(emb: dict | None) -> dict | None:
+    """Join the :func:`embed_split` outputs of every rank into the whole split, in split order.
+
+    A distributed sampler gives rank ``r`` the items ``r, r + W, ...`` and pads the last round
+    with repeats; groups stay whole (an item is a group). The parts are gathered, repeated
+    groups dropped by clip id, and the groups put back in id order, so the metrics equal those
+    of one process over the whole split.
+    """
+    parts: list = [None] * dist.get_world_size()
+    dist.all_gather_object(parts, emb)
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    g = int(parts[0]["group_size"])
+    per_clip = [k for k, v in parts[0].items() if k not in ("group_size", "direction_prompts", "mod_correct")
+                and (torch.is_tensor(v) or isinstance(v, list)) and len(v) == len(parts[0]["ids"])]
+    groups: dict[str, tuple[dict, int]] = {}
+    for p in parts:
+        for start in range(0, len(p["ids"]), g):
+            groups.setdefault(p["ids"][start], (p, start))
+    out: dict = {k: [] for k in per_clip}
+    for key in sorted(groups):
+        p, start = groups[key]
+        for k in per_clip:
+            out[k].append(p[k][start : start + g])
+    out = {k: torch.cat(v) if torch.is_tensor(v[0]) else [x for part in v for x in part] for k, v in out.items()}
+    mods = [p["mod_correct"] for p in parts if torch.is_tensor(p["mod_correct"]) and len(p["mod_correct"])]
+    out["mod_correct"] = torch.cat(mods) if mods else []
+    out["group_size"] = g
+    out["direction_prompts"] = parts[0]["direction_prompts"]
+    return out
 
 
 def evaluation_metrics(emb: dict) -> dict[str, float]:
@@ -247,14 +331,21 @@ class SCLAPModule(_lightning().LightningModule):
         sched.step()
         self.bad_steps = 0
         n = len(batch["text_comb"])
-        logs = {f"train/{k}": v.detach().float() for k, v in losses.items()}
-        logs["train/lambda"] = torch.tensor(float(self.cfg.grl_lambda))
-        logs["train/logit_scale"] = out.logit_scale.detach()
-        logs["train/lr"] = torch.tensor(sched.get_last_lr()[0])
+        # every logged tensor lives on the module's device: sync_dist reduces it there (NCCL needs CUDA tensors)
+        logs = {f"train/{k}": torch.as_tensor(v).detach().float().to(self.device) for k, v in losses.items()}
+        logs["train/lambda"] = torch.tensor(float(self.cfg.grl_lambda), device=self.device)
+        logs["train/logit_scale"] = out.logit_scale.detach().float()
+        logs["train/lr"] = torch.tensor(sched.get_last_lr()[0], device=self.device)
+        self._last_logs = logs
         distributed = dist.is_available() and dist.is_initialized()
         self.log_dict(logs, on_step=True, on_epoch=True, batch_size=n, prog_bar=False, sync_dist=distributed)
         self.log("loss", losses["total"].detach(), prog_bar=True, on_step=True, batch_size=n)
         return losses["total"].detach()
+
+    def on_train_epoch_start(self):
+        # Lightning restores each submodule's mode as it found it; a module built in eval mode (a
+        # pretrained text encoder) would train without dropout. Every trainable part trains here.
+        self.model.train()
 
     # -- validation -----------------------------------------------------------------------
     def on_validation_epoch_start(self):
@@ -264,15 +355,22 @@ class SCLAPModule(_lightning().LightningModule):
         self._val.append(batch)
 
     def on_validation_epoch_end(self):
-        if not self._val:
-            return
-        emb = embed_split(self.model, self._val, self.device)
+        emb = embed_split(self.model, self._val, self.device) if self._val else None
         self._val = []
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            # each rank embedded its shard of the split: metrics need the whole gallery
+            emb = gather_embeddings(emb)
+        if emb is None:
+            return
         metrics = evaluation_metrics(emb)
         # model selection: the better of the two embeddings at text-to-audio R@1 over all clips
         # (negatives included, so order and position count)
         metrics["t2a_R@1_best"] = max(metrics.get("joint/t2a/R@1", 0.0), metrics.get("triplet/t2a/R@1", 0.0))
-        self.log_dict({f"val/{k}": v for k, v in metrics.items()}, sync_dist=True)
+        # identical on every rank (computed on the gathered split); sync_dist only keeps Lightning's
+        # epoch-level logging consistent across ranks
+        self.log_dict({f"val/{k}": float(v) for k, v in metrics.items()}, sync_dist=True)
+        self._last_val = metrics
+        self._val_fresh = True
         self.model.train(self.training)
 
     # -- exact resume: random streams travel with the checkpoint --------------------------
@@ -284,14 +382,20 @@ class SCLAPModule(_lightning().LightningModule):
             "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)],
             "python": random.getstate(),
         }
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            checkpoint["rng"]["cuda"] = torch.cuda.get_rng_state_all()
         checkpoint["bad_steps"] = self.bad_steps
 
     def on_load_checkpoint(self, checkpoint):
         rng = checkpoint.get("rng")
         if rng:
-            torch.set_rng_state(rng["torch"])
+            # map_location may have moved the state tensors to a GPU; generators take CPU byte tensors
+            torch.set_rng_state(torch.as_tensor(rng["torch"]).cpu().to(torch.uint8))
+            cuda = rng.get("cuda")
+            if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all([torch.as_tensor(t).cpu().to(torch.uint8) for t in cuda])
             kind, keys, pos, has_gauss, cached = rng["numpy"]
-            np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+            np.random.set_state((kind, keys.cpu().numpy().astype(np.uint32), pos, has_gauss, cached))
             random.setstate(tuple(tuple(x) if isinstance(x, list) else x for x in rng["python"]))
         self.bad_steps = checkpoint.get("bad_steps", 0)
 
@@ -327,12 +431,97 @@ def seed_everything(seed: int) -> None:
 
 
 def quiet_lightning() -> None:
-    """Silence Lightning's start-up banners and two warnings that do not apply here: the text
-    encoder's frozen layers are in eval mode on purpose, and a deprecation inside Lightning."""
+    """Silence Lightning's start-up banners and a deprecation warning inside Lightning. (Its
+    warning about modules in eval mode stays on: only the text encoder's frozen layers may be.)"""
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode.*")
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+
+
+def cpu_has_native_bf16() -> bool:
+    """True where the CPU computes bf16 in hardware (AVX512-BF16 or AMX-BF16)."""
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # older torch: read the flags
+        try:
+            flags = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, accelerator: str = "auto") -> tuple[str, str]:
+    """``(precision, reason)``: ``auto`` becomes ``bf16-mixed`` on a CUDA GPU with bf16 or a CPU with
+    native bf16 and ``32-true`` elsewhere; anything else is kept."""
+    if precision != "auto":
+        return precision, "as asked"
+    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    if on_gpu:
+        if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+            return "bf16-mixed", f"GPU {torch.cuda.get_device_name(0)} computes bf16"
+        return "32-true", "GPU without bf16"
+    if cpu_has_native_bf16():
+        return "bf16-mixed", "CPU has native bf16 (AVX512-BF16/AMX)"
+    return "32-true", "CPU without native bf16: fp32"
+
+
+def terminal_stream():
+    """A text stream to the terminal the process was started from.
+
+    Inside a Jupyter kernel, ipykernel forwards file descriptors 1 and 2 into the notebook; its
+    copy of the original stderr still reaches the terminal (papermill's, JupyterLab's log), so
+    progress lines go there and the stored notebook stays short.
+    """
+    import sys
+
+    fd = getattr(sys.stderr, "_original_stdstream_copy", None)
+    if isinstance(fd, int):
+        try:
+            return os.fdopen(os.dup(fd), "w", buffering=1)
+        except OSError:
+            pass
+    return sys.__stderr__
+
+
+def _progress_callback():
+    pl = _lightning()
+
+    class EpochProgress(pl.Callback):
+        """One line per epoch on the terminal: losses, validation metrics, time.
+
+        Written to the process's own stderr, so ``make train`` (papermill) shows it in the
+        terminal while the notebook's stored outputs stay short.
+        """
+
+        KEYS = ("total", "loss_scl", "loss_cl", "loss_doa", "loss_ts", "loss_mod")
+        VAL = ("joint/t2a/R@1", "triplet/t2a/R@1", "joint/3way_temporal", "triplet/3way_temporal", "LE_deg", "modality_acc")
+
+        def __init__(self, stream=None):
+            import time
+
+            self.stream = stream or terminal_stream()
+            self.clock = time.perf_counter
+            self.t0 = self.t_epoch = 0.0
+
+        def on_train_start(self, trainer, module):
+            self.t0 = self.clock()
+
+        def on_train_epoch_start(self, trainer, module):
+            self.t_epoch = self.clock()
+
+        def on_train_epoch_end(self, trainer, module):
+            if not trainer.is_global_zero:
+                return
+            m = trainer.callback_metrics
+            parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
+            parts += [f"{k} {float(m[f'train/{k}_epoch']):.3f}" for k in self.KEYS if f"train/{k}_epoch" in m]
+            parts += [f"val {k} {float(m[f'val/{k}']):.3f}" for k in self.VAL if f"val/{k}" in m and getattr(module, "_val_fresh", False)]
+            module._val_fresh = False
+            parts.append(f"{self.clock() - self.t_epoch:.0f} s (total {self.clock() - self.t0:.0f} s)")
+            if self.stream is not None:
+                print("  ".join(parts), file=self.stream, flush=True)
+
+    return EpochProgress
 
 
 def build_trainer(cfg: TrainConfig, callbacks=(), max_epochs: int | None = None, enable_checkpoints: bool = True):
@@ -347,6 +536,8 @@ def build_trainer(cfg: TrainConfig, callbacks=(), max_epochs: int | None = None,
     if cfg.tensorboard:
         loggers.append(TensorBoardLogger(str(out), name="tb"))
     cbs = list(callbacks)
+    if cfg.progress_log:
+        cbs.append(_progress_callback()())
     if enable_checkpoints:
         cbs.append(AtomicCheckpoint(dirpath=str(out / "checkpoints"), filename="best", monitor="val/t2a_R@1_best", mode="max", save_top_k=1, save_last=True))
     return pl.Trainer(
@@ -354,7 +545,8 @@ def build_trainer(cfg: TrainConfig, callbacks=(), max_epochs: int | None = None,
         accelerator=cfg.accelerator,
         devices=cfg.devices,
         strategy=cfg.strategy,
-        precision=cfg.precision,
+        precision=resolve_precision(cfg.precision, cfg.accelerator)[0],
+        check_val_every_n_epoch=cfg.val_every,
         logger=loggers,
         callbacks=cbs,
         enable_progress_bar=cfg.progress_bar,
@@ -380,6 +572,9 @@ def fit(cfg: TrainConfig, datamodule, resume: bool = True, max_epochs: int | Non
     steps = math.ceil(steps / max(cfg.devices, 1)) if cfg.strategy.startswith("ddp") else steps
     module = SCLAPModule(cfg, steps_per_epoch=steps)
     trainer = build_trainer(cfg, callbacks=callbacks, max_epochs=max_epochs)
+    if cfg.progress_log and trainer.is_global_zero:
+        precision, why = resolve_precision(cfg.precision, cfg.accelerator)
+        print(f"precision {precision} ({why}); {steps} steps an epoch, {cfg.epochs} epochs", file=terminal_stream(), flush=True)
     last = Path(cfg.out_dir) / "checkpoints" / "last.ckpt"
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume and last.exists() else None)
     return module, trainer
@@ -398,3 +593,11 @@ def write_json_atomic(obj, path: str | os.PathLike) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True)
     os.replace(tmp, path)
+
+
+if __name__ == "__main__":  # python -m sclap_nb.train: the command line of sclap_nb.run
+    import sys
+
+    from sclap_nb.run import main
+
+    sys.exit(main())

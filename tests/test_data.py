@@ -185,7 +185,7 @@ def test_same_seed_same_bytes(tmp_path):
 def test_existing_corpus_is_not_rebuilt(anechoic):
     with pytest.raises(FileExistsError):
         build_corpus(anechoic, 1, 1, 1, progress=False)
-    assert ensure_corpus(anechoic, 1, 1, 1, progress=False) == anechoic
+    assert ensure_corpus(anechoic, 4, 2, 2, seed=7, anechoic=True, progress=False) == anechoic
 
 
 def test_failed_build_leaves_nothing(tmp_path):

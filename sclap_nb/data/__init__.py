@@ -16,6 +16,7 @@ from .corpus import (
     ensure_corpus,
     load_clip,
     read_metadata,
+    stale_builds,
     validate_corpus,
 )
 from .dataset import EpochShuffleSampler, StClothoDataModule, StClothoDataset, collate_groups, feature_cache
@@ -38,7 +39,7 @@ from .spatial import (
 )
 
 __all__ = [
-    "build_corpus", "ensure_corpus", "validate_corpus", "read_metadata", "load_clip",
+    "build_corpus", "ensure_corpus", "validate_corpus", "read_metadata", "load_clip", "stale_builds",
     "StClothoDataset", "StClothoDataModule", "EpochShuffleSampler", "collate_groups", "feature_cache",
     "CorpusError", "SoundfontSource", "FolderSource", "SoundClass", "SOUND_CLASSES", "Event", "soundfont_path",
     "SECTOR_WORDS", "COMPASS_WORDS", "direction_phrase", "sector_of", "doa_vector",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m sclap_nb.data build|validate ...``."""
+"""Command line: ``python -m sclap_nb.data build|validate|clean-stale ...``."""
 
 from __future__ import annotations
 
@@ -27,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("validate", help="check a corpus directory")
     v.add_argument("root")
     v.add_argument("--deep", action="store_true", help="read every clip too")
+    c = sub.add_parser("clean-stale", help="remove the temporary directories that dead builds of a corpus left beside it")
+    c.add_argument("root", help="corpus directory (need not exist)")
     args = parser.parse_args(argv)
 
-    from . import CorpusError, build_corpus, validate_corpus
+    from . import CorpusError, build_corpus, stale_builds, validate_corpus
 
     try:
         if args.command == "build":
@@ -48,10 +50,21 @@ def main(argv: list[str] | None = None) -> int:
             dt = time.perf_counter() - t0
             n = args.train + args.val + args.test
             print(f"built {out}: {n} scenes ({3 * n} clips) in {dt:.1f} s, {n / dt:.1f} scenes/s")
+        elif args.command == "clean-stale":
+            import shutil
+
+            stale = stale_builds(args.root)
+            for path in stale:
+                shutil.rmtree(path)
+                print(f"removed {path}")
+            if not stale:
+                print(f"{args.root}: no stale temporary builds")
         else:
+            for path in stale_builds(args.root):
+                print(f"warning: {path}: temporary directory of a build that died (remove it: clean-stale {args.root})", file=sys.stderr)
             rows = validate_corpus(args.root, deep=args.deep)
             print(f"{args.root}: ok, " + ", ".join(f"{s} {len(r) // 3} scenes" for s, r in rows.items()))
-    except (CorpusError, FileExistsError, ValueError) as e:
+    except (CorpusError, FileExistsError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

@@ -9,19 +9,27 @@ Layout of a corpus directory ``ROOT``::
     ROOT/metadata/{split}.csv                     one row per clip (``METADATA_COLUMNS``)
 
 WAVs are 4-channel FOA (W, Y, Z, X; ACN/SN3D), 16-bit PCM. Rows are grouped by ``scene``
-in the role order pos, neg_t, neg_s. ``build_corpus`` writes into a temporary directory
-beside ``ROOT`` and renames it at the end, so a corpus is complete or absent.
+in the role order pos, neg_t, neg_s; a row's ``file`` is relative and stays inside ``ROOT``.
+``build_corpus`` writes into a temporary directory ``.{name}.tmp-{pid}-{random}`` beside ``ROOT``
+(its ``.owner`` file names the building process) and renames it at the end, so a corpus is
+complete or absent; ``stale_builds`` finds the temporary directories of builds that died.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import inspect
 import io
 import json
+import logging
 import math
 import os
+import re
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +44,7 @@ __all__ = [
     "FILE_PREFIX",
     "build_corpus",
     "ensure_corpus",
+    "stale_builds",
     "read_metadata",
     "validate_corpus",
     "load_clip",
@@ -56,6 +65,10 @@ _INT_COLUMNS = ("scene", "sample_rate", "num_samples")
 _TEXT_COLUMNS = ("id", "role", "file", "caption", "plain_caption")
 _SPLIT_CODE = {s: i for i, s in enumerate(SPLITS)}
 FORMAT_VERSION = 1
+OWNER_FILE = ".owner"
+STALE_AFTER_S = 3600.0  # a temporary build without an owner file is stale after this long
+
+log = logging.getLogger(__name__)
 
 
 def _rng(seed: int, *stream: int) -> np.random.Generator:
@@ -99,7 +112,8 @@ def build_corpus(
     ``source`` defaults to ``SoundfontSource(sample_rate)``; a ``FolderSource`` has its files
     partitioned between the splits. Renderings are drawn per split (disjoint between splits);
     train and val share a pool of rooms, test has its own (held-out rooms). Everything is a
-    function of ``seed``. Raises ``FileExistsError`` if ``out`` exists.
+    function of ``seed``. Raises ``FileExistsError`` if ``out`` exists. First removes the temporary
+    directories that dead builds of ``out`` left (``stale_builds``), and nothing else.
     """
     from tqdm.auto import tqdm
 
@@ -133,9 +147,14 @@ def build_corpus(
             rooms[name] = [sample_room(rr, f"{name}-{i:03d}") for i in range(max(1, math.ceil(n_sc / 8)))]
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    for old in stale_builds(out):
+        log.warning("%s: removing the temporary directory of a build that died", old)
+        shutil.rmtree(old, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     bar = tqdm(total=sum(sizes.values()), desc=f"building {out.name}", unit="scene", disable=not progress)
     try:
+        owner = {"pid": os.getpid(), "hostname": socket.gethostname(), "started": time.time()}
+        (tmp / OWNER_FILE).write_text(json.dumps(owner) + "\n")
         import soundfile as sf
 
         (tmp / "metadata").mkdir()
@@ -160,17 +179,11 @@ def build_corpus(
             _write_csv(tmp / "metadata" / f"{split}.csv", rows)
         manifest = {
             "format_version": FORMAT_VERSION,
-            "seed": int(seed),
-            "sizes": sizes,
-            "sample_rate": int(sample_rate),
-            "clip_seconds": float(clip_seconds),
-            "anechoic": bool(anechoic),
-            "direction_words": direction_words,
-            "min_sector_gap": int(min_sector_gap),
-            "source": type(source).__name__,
+            **_build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source),
             "rooms": {k: [r.__dict__ for r in v] for k, v in rooms.items()},
         }
         (tmp / "corpus.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        (tmp / OWNER_FILE).unlink()
         os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -178,6 +191,82 @@ def build_corpus(
     finally:
         bar.close()
     return out
+
+
+def _build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source) -> dict:
+    """The build parameters as ``corpus.json`` records them (``source`` by type name, None: the soundfont)."""
+    from .sources import SoundfontSource
+
+    return {
+        "sizes": {"train": int(n_train), "val": int(n_val), "test": int(n_test)},
+        "seed": int(seed),
+        "sample_rate": int(sample_rate),
+        "clip_seconds": float(clip_seconds),
+        "anechoic": bool(anechoic),
+        "direction_words": direction_words,
+        "min_sector_gap": int(min_sector_gap),
+        "source": type(source).__name__ if source is not None else SoundfontSource.__name__,
+    }
+
+
+def _pid_alive(pid: int, since: float | None = None) -> bool:
+    """Whether process ``pid`` runs on this host; a zombie, or a process started after ``since``
+    (the pid was reused), does not count."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    try:  # Linux: state and start time, to see zombies and reused pids
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] == "Z":
+            return False
+        if since is not None:
+            btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+            if btime + int(fields[19]) / os.sysconf("SC_CLK_TCK") > since + 5:
+                return False
+    except (OSError, ValueError, IndexError, StopIteration):
+        pass
+    return True
+
+
+def _is_stale(tmp: Path) -> bool:
+    try:
+        owner = json.loads((tmp / OWNER_FILE).read_text())
+        pid, host, started = int(owner["pid"]), str(owner["hostname"]), owner.get("started")
+        if not 0 < pid < 2**31:
+            raise ValueError(f"bad pid {pid}")
+    except (OSError, ValueError, TypeError, KeyError):  # no (readable) owner file: judge by age
+        try:
+            return time.time() - tmp.stat().st_mtime > STALE_AFTER_S
+        except OSError:
+            return False
+    if host != socket.gethostname():
+        return False  # cannot tell whether a process on another host lives
+    return not _pid_alive(pid, float(started) if isinstance(started, (int, float)) else None)
+
+
+def stale_builds(out: str | os.PathLike) -> list[Path]:
+    """Temporary directories that dead builds of corpus ``out`` left beside it, sorted.
+
+    A directory ``.{name}.tmp-*`` is stale if its ``.owner`` names a process of this host that no
+    longer runs, or if it has no owner file and is older than ``STALE_AFTER_S``. Others (live
+    builds, builds on other hosts, other names) are never listed.
+    """
+    out = Path(out)
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.tmp-(?:\d+-)?[a-z0-9_]+")
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return []
+    found = []
+    for e in entries:
+        with contextlib.suppress(OSError):
+            if pattern.fullmatch(e.name) and e.is_dir(follow_symlinks=False) and _is_stale(Path(e.path)):
+                found.append(Path(e.path))
+    return sorted(found)
 
 
 def _fmt(x: float, digits: int) -> str:
@@ -216,12 +305,26 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+def _clip_path(root: str | os.PathLike, file: str, where: str, base: Path | None = None) -> Path:
+    """``root / file``; ``CorpusError`` if ``file`` is absolute, has a ``..`` part or resolves
+    (symlinks included) outside ``root`` (``base``: ``root`` resolved, if known)."""
+    rel = Path(file)
+    if rel.is_absolute() or ".." in rel.parts:
+        raise CorpusError(f"{where}: file {file!r} is outside the corpus (absolute or with '..'); it must be relative to {root}")
+    path = Path(root) / rel
+    base = base or Path(root).resolve()
+    target = path.resolve()
+    if not target.is_relative_to(base):
+        raise CorpusError(f"{where}: file {file!r} resolves to {target}, outside the corpus {base}")
+    return path
+
+
 def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
     """Parse and check ``metadata/{split}.csv``; rows come back typed, grouped [pos, neg_t, neg_s].
 
     Raises ``CorpusError`` naming the file and the row for: missing file or column, bad number,
     empty caption, unknown role, duplicate id, a group that is not exactly one clip of each
-    role, an event that does not fit in the clip, mixed sample rates.
+    role, an event that does not fit in the clip, mixed sample rates, a ``file`` outside ``root``.
     """
     path = Path(root) / "metadata" / f"{split}.csv"
     if not path.is_file():
@@ -237,6 +340,7 @@ def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
     except (csv.Error, UnicodeDecodeError) as e:
         raise CorpusError(f"{path}: malformed CSV: {e}") from e
     rows, ids, groups = [], {}, {}
+    base = Path(root).resolve()
     for i, r in enumerate(raw, start=1):
         where = f"{path}, row {i}"
         if None in r or any(v is None for v in r.values()):
@@ -257,6 +361,7 @@ def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
                 raise CorpusError(f"{where} (id {r['id']}): column {c}: bad number {r[c]!r}") from None
             if not math.isfinite(row[c]):
                 raise CorpusError(f"{where} (id {r['id']}): column {c}: not finite ({r[c]!r})")
+        _clip_path(root, row["file"], f"{where} (id {r['id']})", base)
         if row["role"] not in ROLES:
             raise CorpusError(f"{where} (id {r['id']}): role {row['role']!r} is not one of {ROLES}")
         if row["id"] in ids:
@@ -292,11 +397,11 @@ def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
 
 
 def check_audio_header(root: Path, row: dict, sample_rate: int | None = None) -> Path:
-    """Check that a row's WAV exists and has 4 channels, the row's rate and enough samples."""
+    """Check that a row's WAV is inside ``root``, exists and has 4 channels, the row's rate and enough samples."""
     import soundfile as sf
 
     where = f"{row['_csv']}, row {row['_row']} (id {row['id']})"
-    path = Path(root) / row["file"]
+    path = _clip_path(root, row["file"], where)
     if not path.is_file():
         raise CorpusError(f"{where}: audio file {path} not found")
     try:
@@ -316,11 +421,11 @@ def check_audio_header(root: Path, row: dict, sample_rate: int | None = None) ->
 
 
 def load_clip(root: str | os.PathLike, row: dict) -> np.ndarray:
-    """Read a row's clip as float32 ``(4, S)``; ``CorpusError`` if empty, silent or not finite."""
+    """Read a row's clip as float32 ``(4, S)``; ``CorpusError`` if outside ``root``, empty, silent or not finite."""
     import soundfile as sf
 
-    path = Path(root) / row["file"]
     where = f"{row['_csv']}, row {row['_row']} (id {row['id']})"
+    path = _clip_path(root, row["file"], where)
     try:
         audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as e:
@@ -359,10 +464,59 @@ def validate_corpus(root: str | os.PathLike, splits=SPLITS, deep: bool = False) 
     return out
 
 
+def _manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise CorpusError(f"{path}: cannot read build parameters: {e}") from e
+    if not isinstance(manifest, dict):
+        raise CorpusError(f"{path}: not a JSON object")
+    return manifest
+
+
+def _differences(requested: dict, built: dict) -> list[str]:
+    """``name: requested X, corpus.json has Y`` per differing key present in ``built``."""
+    diffs = []
+    for key, want in requested.items():
+        if key not in built:
+            continue  # written by an older build
+        have = built[key]
+        if key == "sizes" and isinstance(have, dict):
+            pairs = [(f"n_{s}", want[s], have[s]) for s in SPLITS if s in have]
+        else:
+            pairs = [(key, want, have)]
+        diffs += [f"{name}: requested {w!r}, corpus.json has {h!r}" for name, w, h in pairs if w != h]
+    return diffs
+
+
 def ensure_corpus(out: str | os.PathLike, *args, deep: bool = False, **kwargs) -> Path:
-    """``build_corpus(out, ...)`` if ``out`` is absent; otherwise validate it and return it."""
+    """``build_corpus(out, ...)`` if ``out`` is absent or an empty directory; otherwise validate it and return it.
+
+    An existing corpus is reused only for the parameters it was built with: ``CorpusError`` names each
+    requested parameter (defaults included) that differs from its ``corpus.json``; a directory without
+    ``corpus.json`` cannot be checked and is refused. ``ensure_corpus(out)`` alone reuses any valid corpus.
+    """
     out = Path(out)
-    if out.exists():
+    if out.is_dir() and not any(out.iterdir()):
+        with contextlib.suppress(OSError):
+            out.rmdir()  # fails if something appeared meanwhile: then it is checked below
+    if not out.exists():
+        return build_corpus(out, *args, **kwargs)
+    sig = inspect.signature(build_corpus)
+    if not set(sig.bind_partial(out, *args, **kwargs).arguments) - {"out", "progress"}:
         validate_corpus(out, deep=deep)
         return out
-    return build_corpus(out, *args, **kwargs)
+    bound = sig.bind(out, *args, **kwargs)
+    bound.apply_defaults()
+    a = bound.arguments
+    requested = _build_params(**{k: a[k] for k in inspect.signature(_build_params).parameters})
+    if not (out / "corpus.json").is_file():
+        raise CorpusError(
+            f"{out}: exists but holds no corpus.json, so it cannot be checked against the requested build; "
+            "pass another directory (or call ensure_corpus with the directory alone to use it as it is)"
+        )
+    validate_corpus(out, deep=deep)
+    diffs = _differences(requested, _manifest(out / "corpus.json"))
+    if diffs:
+        raise CorpusError(f"{out}: corpus built with other parameters ({'; '.join(diffs)}); pass another directory to build this one")
+    return out

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 
 from ..features import FeatureConfig, FOAFeatures
 from .corpus import ROLES, SPLITS, check_audio_header, load_clip, read_metadata
@@ -104,6 +104,24 @@ def feature_cache(
     return npy
 
 
+def _empty_float(shape: tuple[int, ...]) -> torch.Tensor:
+    """An empty float32 tensor; in a DataLoader worker in shared memory, as ``default_collate``
+    does, so that sending the batch to the main process copies nothing."""
+    if get_worker_info() is None:
+        return torch.empty(shape)
+    numel = int(np.prod(shape))
+    return torch.empty(0).new(torch.empty(0)._typed_storage()._new_shared(numel)).view(shape)
+
+
+class _Groups(list):
+    """The items of one batch (a list, as ``__getitems__`` promises) and, in ``batch``, their
+    collation, gathered at once: the items' tensors are views into the batch's."""
+
+    def __init__(self, items: list[dict], batch: dict):
+        super().__init__(items)
+        self.batch = batch
+
+
 class StClothoDataset(Dataset):
     """Groups of a corpus split.
 
@@ -113,12 +131,20 @@ class StClothoDataset(Dataset):
 
     ``features``: a ``FeatureConfig`` adds ``logmel (g,1,T,M)`` and ``logmeliv (g,7,T,M)``,
     computed on the fly, or read from ``feature_cache(root, split, features, cache_dir)``
-    when ``cache_dir`` is given (built on first use). The metadata and every WAV header are
-    checked when the dataset is created; each clip's samples when it is loaded.
+    when ``cache_dir`` is given (built on first use, then memory-mapped: no WAV is read).
+    ``load_audio`` adds ``wave (g,4,S)``; ``None`` (default) means "unless the features come
+    from the cache". ``load_audio=False`` needs ``features`` (computed on the fly, they still
+    read the clips, which the item then leaves out).
 
-    An item is a dict: ``wave (g,4,S)``, [``logmel``, ``logmeliv``], ``text_comb`` and
-    ``text`` (lists of g spatial / plain captions), ``doa (g,2,3)`` unit vectors in event
-    order (x front, y left, z up), ``ids``, ``roles``, ``group_size`` (g = 3 or 1).
+    The metadata and every WAV header are checked when the dataset is created (each clip's
+    samples when it is loaded); ``check_headers=False`` skips the header check when the
+    features come from the cache, whose json proves the metadata is the one it was built from.
+
+    An item is a dict: [``wave``], [``logmel``, ``logmeliv``], ``text_comb`` and ``text``
+    (lists of g spatial / plain captions), ``doa (g,2,3)`` unit vectors in event order
+    (x front, y left, z up), ``ids``, ``roles``, ``group_size`` (g = 3 or 1). Tensors are
+    float32; ``logmel`` is a view of channel 0 of ``logmeliv``. ``__getitems__`` (used by
+    ``DataLoader``) gathers a whole batch at once; ``collate_groups`` then only hands it on.
     """
 
     def __init__(
@@ -129,6 +155,8 @@ class StClothoDataset(Dataset):
         features: FeatureConfig | None = None,
         cache_dir: str | os.PathLike | None = None,
         roles: tuple[str, ...] = ROLES,
+        load_audio: bool | None = None,
+        check_headers: bool = True,
     ):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -137,10 +165,16 @@ class StClothoDataset(Dataset):
         bad = [r for r in roles if r not in ROLES]
         if bad or not roles:
             raise ValueError(f"roles must be a non-empty subset of {ROLES}, got {roles}")
+        if load_audio not in (None, True, False):
+            raise ValueError(f"load_audio must be None, True or False, got {load_audio!r}")
+        if load_audio is False and features is None:
+            raise ValueError("load_audio=False needs features (an item would hold no audio at all)")
         self.root, self.split, self.mode, self.features = Path(root), split, mode, features
         self.rows = read_metadata(self.root, split)
-        for r in self.rows:
-            check_audio_header(self.root, r)
+        cached = features is not None and cache_dir is not None
+        if check_headers or not cached:
+            for r in self.rows:
+                check_audio_header(self.root, r)
         if features is not None:
             _check_rate(self.rows, features)
         self.index = {r["id"]: i for i, r in enumerate(self.rows)}
@@ -148,50 +182,83 @@ class StClothoDataset(Dataset):
             self.items = [list(range(i, i + 3)) for i in range(0, len(self.rows), 3)]
         else:
             self.items = [[i] for i, r in enumerate(self.rows) if r["role"] in roles]
-        self.cache_path = None
-        if features is not None and cache_dir is not None:
-            self.cache_path = feature_cache(self.root, split, features, cache_dir)
+        self.cache_path = feature_cache(self.root, split, features, cache_dir) if cached else None
+        self.load_audio = not cached if load_audio is None else load_audio
+        # everything an item needs, once: __getitem__ / __getitems__ only index
+        self._groups = np.array(self.items, dtype=np.int64).reshape(len(self.items), self.group_size)
+        self._doa = np.array(
+            [[doa_vector(r[f"azimuth_{e}"], r[f"elevation_{e}"]) for e in (1, 2)] for r in self.rows], dtype=np.float32
+        ).reshape(len(self.rows), 2, 3)
+        self._lists = {
+            "text_comb": [r["caption"] for r in self.rows],
+            "text": [r["plain_caption"] for r in self.rows],
+            "ids": [r["id"] for r in self.rows],
+            "roles": [r["role"] for r in self.rows],
+        }
         self._cache = None
         self._extractor = None
 
     def __len__(self) -> int:
         return len(self.items)
 
+    def __getstate__(self) -> dict:
+        # workers open the memmap themselves (pickling it would copy the whole array)
+        return {**self.__dict__, "_cache": None, "_extractor": None}
+
     @property
     def group_size(self) -> int:
         return 3 if self.mode == "triplet" else 1
 
-    def _features(self, idx: list[int], wave: torch.Tensor) -> torch.Tensor:
-        if self.cache_path is not None:
-            if self._cache is None:
-                self._cache = np.load(self.cache_path, mmap_mode="r")
-            return torch.from_numpy(np.asarray(self._cache[idx], dtype=np.float32))
-        if self._extractor is None:
-            self._extractor = FOAFeatures(self.features).eval()
-        with torch.no_grad():
-            return self._extractor(wave)[1]
+    def _memmap(self) -> np.ndarray:
+        if self._cache is None:
+            cache = np.load(self.cache_path, mmap_mode="r")
+            if cache.shape[0] != len(self.rows):
+                raise CorpusError(f"{self.cache_path}: {cache.shape[0]} clips, metadata/{self.split}.csv has {len(self.rows)} rows")
+            self._cache = cache
+        return self._cache
+
+    def _gather(self, idx: np.ndarray) -> dict:
+        """The clips ``idx`` (rows, groups contiguous) as one dict of the item / batch layout."""
+        out = {"group_size": self.group_size}
+        wave = None
+        if self.load_audio or (self.features is not None and self.cache_path is None):
+            clips = [load_clip(self.root, self.rows[j]) for j in idx]
+            wave = _empty_float((len(clips), *clips[0].shape))
+            for k, (j, clip) in enumerate(zip(idx, clips)):
+                if clip.shape != clips[0].shape:
+                    r, r0 = self.rows[j], self.rows[idx[0]]
+                    raise CorpusError(f"{r['_csv']}, row {r['_row']}: {clip.shape[1]} samples, row {r0['_row']} has {clips[0].shape[1]}")
+                wave[k] = torch.from_numpy(clip)
+            if self.load_audio:
+                out["wave"] = wave
+        if self.features is not None:
+            if self.cache_path is not None:
+                half = torch.from_numpy(self._memmap()[idx])  # one gather of the rows, float16
+                liv = _empty_float(half.shape).copy_(half)  # one conversion to float32
+            else:
+                if self._extractor is None:
+                    self._extractor = FOAFeatures(self.features).eval()
+                with torch.no_grad():
+                    liv = self._extractor(wave)[1]
+            out["logmel"], out["logmeliv"] = liv[:, :1], liv
+        out["doa"] = torch.from_numpy(self._doa[idx])
+        for k, values in self._lists.items():
+            out[k] = [values[j] for j in idx]
+        return out
 
     def __getitem__(self, i: int) -> dict:
-        idx = self.items[i]
-        rows = [self.rows[j] for j in idx]
-        wave = torch.from_numpy(np.stack([load_clip(self.root, r) for r in rows]))
-        doa = torch.tensor(
-            np.stack([[doa_vector(r[f"azimuth_{e}"], r[f"elevation_{e}"]) for e in (1, 2)] for r in rows]), dtype=torch.float32
-        )
-        item = {
-            "wave": wave,
-            "text_comb": [r["caption"] for r in rows],
-            "text": [r["plain_caption"] for r in rows],
-            "doa": doa,
-            "group_size": len(idx),
-            "ids": [r["id"] for r in rows],
-            "roles": [r["role"] for r in rows],
-        }
-        if self.features is not None:
-            liv = self._features(idx, wave)
-            item["logmeliv"] = liv
-            item["logmel"] = liv[:, :1]
-        return item
+        return self._gather(self._groups[i])
+
+    def __getitems__(self, indices: list[int]) -> list[dict]:
+        """Items ``indices`` gathered as one batch (one read of the cache for all of them)."""
+        if len(indices) == 0:
+            raise ValueError("__getitems__: no indices")
+        g = self.group_size
+        batch = self._gather(self._groups[np.asarray(indices, dtype=np.int64)].reshape(-1))
+        items = [
+            {k: v if k == "group_size" else v[s : s + g] for k, v in batch.items()} for s in range(0, g * len(indices), g)
+        ]
+        return _Groups(items, batch)
 
 
 class EpochShuffleSampler(Sampler[int]):
@@ -216,23 +283,48 @@ class EpochShuffleSampler(Sampler[int]):
         return iter(torch.randperm(self.n, generator=g).tolist())
 
 
+def _channel0_view(logmel: torch.Tensor, liv: torch.Tensor) -> bool:
+    """``logmel`` is ``liv[:, :1]`` itself (a view), not a copy."""
+    return (
+        logmel.data_ptr() == liv.data_ptr()
+        and logmel.dtype == liv.dtype
+        and logmel.shape == liv[:, :1].shape
+        and logmel.stride() == liv.stride()
+    )
+
+
 def collate_groups(items: list[dict]) -> dict:
-    """Concatenate groups: tensors along axis 0, lists joined; groups stay contiguous."""
+    """Concatenate groups: tensors along axis 0 (as float32), lists joined; groups stay contiguous.
+
+    Items may lack ``wave`` (features from the cache) or the features; all of a batch hold
+    the same keys. A batch from ``StClothoDataset.__getitems__`` is already gathered and is
+    returned as it is. A ``logmel`` that is a view of its ``logmeliv`` stays one in the batch.
+    """
+    if isinstance(items, _Groups):
+        return items.batch
     if not items:
         raise ValueError("collate_groups: empty batch")
     sizes = {it["group_size"] for it in items}
     if len(sizes) != 1:
         raise ValueError(f"collate_groups: mixed group sizes {sorted(sizes)}")
     g = sizes.pop()
+    keys = [k for k in ("wave", "logmel", "logmeliv", "doa") if k in items[0]]
     for it in items:
-        if len(it["ids"]) != g or it["wave"].shape[0] != g:
+        missing = [k for k in keys if k not in it]
+        extra = [k for k in ("wave", "logmel", "logmeliv", "doa") if k in it and k not in keys]
+        if missing or extra:
+            raise ValueError(f"collate_groups: group {it['ids']} has keys {sorted(it)}, the first group {sorted(items[0])}")
+        if len(it["ids"]) != g or any(it[k].shape[0] != g for k in keys):
             raise ValueError(f"collate_groups: group {it['ids']} does not have {g} clips")
         if g == 3 and list(it["roles"]) != list(ROLES):
             raise ValueError(f"collate_groups: group {it['ids']} is not ordered {list(ROLES)}")
     batch = {"group_size": g}
-    for k in ("wave", "logmel", "logmeliv", "doa"):
-        if k in items[0]:
+    view = "logmel" in keys and "logmeliv" in keys and all(_channel0_view(it["logmel"], it["logmeliv"]) for it in items)
+    for k in keys:
+        if not (view and k == "logmel"):
             batch[k] = torch.cat([it[k] for it in items]).float()
+    if view:
+        batch["logmel"] = batch["logmeliv"][:, :1]
     for k in ("text_comb", "text", "ids", "roles"):
         batch[k] = [x for it in items for x in it[k]]
     return batch
@@ -246,14 +338,24 @@ except ImportError:  # pragma: no cover
     _Base = object
 
 
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 class StClothoDataModule(_Base):
     """Lightning data module over ``root`` (a corpus built by ``build_corpus``).
 
     ``batch_size`` counts groups (a triplet batch has ``3 * batch_size`` clips). The train
     loader shuffles with an :class:`EpochShuffleSampler` (the order of epoch ``e`` is fixed by
     ``seed + e``); val and test keep the file order. ``features=None`` yields waveforms only;
-    ``cache_dir`` switches features to the on-disk cache (see ``feature_cache``).
-    Extra keyword arguments (e.g. ``roles``) go to ``StClothoDataset``.
+    ``cache_dir`` switches features to the on-disk cache (see ``feature_cache``), and then
+    batches hold no waveform unless ``load_audio=True``.
+    ``num_workers``, ``pin_memory``, ``persistent_workers`` (default: ``num_workers > 0``) and
+    ``prefetch_factor`` (default: torch's, only with workers) go to every ``DataLoader``.
+    Extra keyword arguments (e.g. ``roles``, ``load_audio``, ``check_headers``) go to
+    ``StClothoDataset``.
     """
 
     def __init__(
@@ -265,11 +367,28 @@ class StClothoDataModule(_Base):
         cache_dir: str | os.PathLike | None = None,
         num_workers: int = 0,
         seed: int = 2025,
+        pin_memory: bool = False,
+        persistent_workers: bool | None = None,
+        prefetch_factor: int | None = None,
         **dataset_kwargs,
     ):
         super().__init__()
-        self.root, self.batch_size, self.mode = Path(root), int(batch_size), mode
-        self.features, self.cache_dir, self.num_workers, self.seed = features, cache_dir, int(num_workers), int(seed)
+        num_workers = _check_int("num_workers", num_workers, 0)
+        if not isinstance(pin_memory, bool):
+            raise ValueError(f"pin_memory must be True or False, got {pin_memory!r}")
+        if persistent_workers is None:
+            persistent_workers = num_workers > 0
+        elif not isinstance(persistent_workers, bool):
+            raise ValueError(f"persistent_workers must be None, True or False, got {persistent_workers!r}")
+        elif persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers=True needs num_workers > 0")
+        if prefetch_factor is not None:
+            prefetch_factor = _check_int("prefetch_factor", prefetch_factor, 1)
+            if num_workers == 0:
+                raise ValueError(f"prefetch_factor={prefetch_factor} needs num_workers > 0")
+        self.root, self.batch_size, self.mode = Path(root), _check_int("batch_size", batch_size, 1), mode
+        self.features, self.cache_dir, self.num_workers, self.seed = features, cache_dir, num_workers, int(seed)
+        self.pin_memory, self.persistent_workers, self.prefetch_factor = pin_memory, persistent_workers, prefetch_factor
         self.dataset_kwargs = dataset_kwargs
         self.datasets: dict[str, StClothoDataset] = {}
 
@@ -291,7 +410,9 @@ class StClothoDataModule(_Base):
             sampler=EpochShuffleSampler(len(dataset), self.seed) if shuffle else None,
             collate_fn=collate_groups,
             num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.persistent_workers,
+            prefetch_factor=self.prefetch_factor,
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -1,0 +1,87 @@
+"""Copy a finished default run and ablation into ``results/``, the stored results the book reads.
+
+    python -m sclap_nb.publish --train runs/train --ablation runs/ablation --results results
+
+Only this explicit command writes ``results/``; nothing else does. A run is published only when it
+finished (its ``metrics.json`` exists); each file is written to a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["publish_train", "publish_ablation", "main"]
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dst
+
+
+def publish_train(run: Path, results: Path) -> list[Path]:
+    """``metrics.json``, the joined CSV log and the figures of a finished run into ``results/train``."""
+    from . import viz
+
+    run, dest = Path(run), Path(results) / "train"
+    if not (run / "metrics.json").is_file():
+        raise FileNotFoundError(f"{run}: no metrics.json, the run has not finished")
+    written = [_copy(run / "metrics.json", dest / "metrics.json")]
+    fd, tmp = tempfile.mkstemp(suffix=".csv")
+    os.close(fd)
+    try:
+        viz.read_log(run).to_csv(tmp, index=False)
+        written.append(_copy(Path(tmp), dest / "metrics.csv"))
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    written += [_copy(p, dest / p.name) for p in sorted((run / "figures").glob("*.png"))]
+    return written
+
+
+def publish_ablation(ablation: Path, results: Path) -> list[Path]:
+    """The ablation table and every finished run's ``metrics.json`` into ``results/ablation``."""
+    ablation, dest = Path(ablation), Path(results) / "ablation"
+    if not (ablation / "table.csv").is_file():
+        raise FileNotFoundError(f"{ablation}: no table.csv")
+    written = [_copy(ablation / n, dest / n) for n in ("table.csv", "table.md") if (ablation / n).is_file()]
+    for m in sorted(ablation.glob("*/metrics.json")):
+        written.append(_copy(m, dest / "runs" / m.parent.name / "metrics.json"))
+    return written
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sclap_nb.publish", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train", help="a finished run directory (metrics.json inside)")
+    ap.add_argument("--ablation", help="an ablation directory (table.csv inside)")
+    ap.add_argument("--results", default="results")
+    args = ap.parse_args(argv)
+    if not args.train and not args.ablation:
+        ap.error("nothing to publish: give --train and/or --ablation")
+    try:
+        written = []
+        if args.train:
+            written += publish_train(Path(args.train), Path(args.results))
+        if args.ablation:
+            written += publish_ablation(Path(args.ablation), Path(args.results))
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""One training or validation run for tests/test_ddp_equivalence.py, run as a script:
+``python tests/ddp_equivalence.py SPEC.json``. With ``devices: 2`` Lightning's ddp launcher starts
+the second rank by re-running this file (gloo, CPU).
+
+SPEC keys: ``mode`` ("fit" or "validate"), ``corpus`` (a built corpus whose feature cache is
+``corpus/cache``), ``out`` (a folder for the results), ``devices``, ``batch_size`` (triplets per
+rank), ``epochs``, ``fixes`` (harness-side changes, see below), ``weights`` (validate: a
+state_dict file), ``val_scenes`` (validate: list of scene counts, each a run over the first k
+val scenes).
+
+Dropout is switched off in every run: masks drawn for 12 clips in one process cannot equal
+masks drawn for 6 + 6 clips in two, so with dropout no two such runs can be compared.
+
+``fixes`` (each what the package would need for a 2-process run to be the 1-process run):
+  * "sampler": the training loader of each rank takes the items ``r, r + W, ...`` of the
+    1-process order (a DistributedSamplerWrapper with shuffle=False), so the union of the
+    ranks' step-k batches is the 1-process step-k batch. Without it Lightning wraps the
+    EpochShuffleSampler with shuffle=True, which permutes its order once more.
+  * "syncbn": every BatchNorm2d normalises a training batch with the statistics of the global
+    batch (all ranks), on CPU too (torch's SyncBatchNorm refuses CPU tensors).
+
+Results (rank r): ``fit``: ``fit_rank{r}.json`` (per step: the batch's clip ids and the total
+loss; the last validation metrics), and from rank 0 ``params.pt`` (the trainable parameters)
+and ``weights.pt`` (the whole state_dict). ``validate``: ``val_rank{r}.json`` ({k: metrics}).
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Subset
+
+import lightning.pytorch as pl
+
+from sclap_nb.data import StClothoDataModule, collate_groups
+from sclap_nb.features import FeatureConfig
+from sclap_nb.train import SCLAPModule, TrainConfig, build_trainer, fit
+
+TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128)
+
+
+def distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+class GlobalBatchNorm2d(nn.BatchNorm2d):
+    """BatchNorm2d whose training statistics are those of the global batch, on any device.
+
+    Two-pass mean and biased variance over every rank's rows, reduced with the autograd-aware
+    ``torch.distributed.nn.functional.all_reduce`` (its backward sums the gradients of every
+    rank, as the contrastive gather of sclap_nb.losses does); running statistics updated as
+    BatchNorm2d does (unbiased variance). Not distributed, or in eval mode: plain BatchNorm2d.
+    """
+
+    def forward(self, x):
+        if not (self.training and distributed()):
+            return super().forward(x)
+        from torch.distributed.nn.functional import all_reduce
+
+        dims = (0, 2, 3)
+        n = all_reduce(x.new_tensor([x.numel() // x.shape[1]], dtype=x.dtype))
+        mean = all_reduce(x.sum(dims)) / n
+        centred = x - mean[None, :, None, None]
+        var = all_reduce((centred * centred).sum(dims)) / n
+        y = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
+        if self.affine:
+            y = y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.mul_(1 - m).add_(m * mean.detach())
+                self.running_var.mul_(1 - m).add_(m * var.detach() * n / (n - 1))
+        return y
+
+
+class Harness(pl.Callback):
+    """Before Lightning wraps the model (``setup`` runs before DDP): no dropout; optionally global BN."""
+
+    def __init__(self, sync_bn: bool = False):
+        self.sync_bn = sync_bn
+        self.steps: list[dict] = []
+
+    def setup(self, trainer, pl_module, stage):
+        for m in pl_module.modules():
+            if isinstance(m, nn.Dropout):
+                m.p = 0.0
+            if isinstance(m, nn.MultiheadAttention):
+                m.dropout = 0.0
+            if self.sync_bn and type(m) is nn.BatchNorm2d:
+                m.__class__ = GlobalBatchNorm2d
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.steps.append({"ids": list(batch["ids"])})
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        self.steps[-1]["total"] = None if loss is None else float(loss)
+
+
+class DataModule(StClothoDataModule):
+    """StClothoDataModule with an in-order shard of the training order per rank ("sampler" fix)
+    and validation over the first ``val_scenes`` scenes."""
+
+    def __init__(self, *args, shard_in_order: bool = False, val_scenes: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shard_in_order, self.val_scenes = shard_in_order, val_scenes
+
+    def train_dataloader(self):
+        loader = super().train_dataloader()
+        if not (self.shard_in_order and distributed()):
+            return loader
+        from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
+
+        # a DistributedSampler already: Lightning leaves it as it is (and still calls set_epoch)
+        sampler = DistributedSamplerWrapper(loader.sampler, shuffle=False)
+        return DataLoader(loader.dataset, batch_size=self.batch_size, sampler=sampler, collate_fn=collate_groups)
+
+    def val_dataloader(self):
+        loader = super().val_dataloader()
+        if self.val_scenes is None:
+            return loader
+        subset = Subset(loader.dataset, range(self.val_scenes))
+        return DataLoader(subset, batch_size=self.batch_size, collate_fn=collate_groups)
+
+
+def config(spec: dict) -> TrainConfig:
+    ddp = spec["devices"] > 1
+    return TrainConfig(
+        out_dir=os.path.join(spec["out"], "run"), epochs=spec.get("epochs", 1), batch_size=spec["batch_size"],
+        devices=spec["devices"], strategy="ddp" if ddp else "auto", accelerator="cpu", precision="32-true",
+        num_threads=1, progress_bar=False, progress_log=False, seed=spec.get("seed", 2025), model=TINY_MODEL,
+    )
+
+
+def datamodule(spec: dict, **kwargs) -> DataModule:
+    root = spec["corpus"]
+    return DataModule(root, batch_size=spec["batch_size"], features=FeatureConfig(), cache_dir=os.path.join(root, "cache"),
+                      seed=3, check_headers=False, **kwargs)
+
+
+def rank() -> int:
+    return dist.get_rank() if distributed() else 0
+
+
+def run_fit(spec: dict) -> None:
+    fixes = set(spec.get("fixes", ()))
+    cfg = config(spec)
+    harness = Harness(sync_bn="syncbn" in fixes)
+    module, trainer = fit(cfg, datamodule(spec, shard_in_order="sampler" in fixes), resume=False, callbacks=[harness])
+    r = trainer.global_rank
+    result = {"rank": r, "world": trainer.world_size, "global_step": trainer.global_step, "steps": harness.steps,
+              "val": {k: float(v) for k, v in getattr(module, "_last_val", {}).items()},
+              "bn": sorted({type(m).__name__ for m in module.modules() if isinstance(m, nn.BatchNorm2d)})}
+    with open(os.path.join(spec["out"], f"fit_rank{r}.json"), "w") as f:
+        json.dump(result, f)
+    if r == 0:
+        torch.save({k: p.detach().clone() for k, p in module.model.named_parameters() if p.requires_grad},
+                   os.path.join(spec["out"], "params.pt"))
+        torch.save(module.state_dict(), os.path.join(spec["out"], "weights.pt"))
+
+
+def run_validate(spec: dict) -> None:
+    cfg = config(spec)
+    torch.set_num_threads(cfg.num_threads)
+    pl.seed_everything(cfg.seed, verbose=False)
+    module = SCLAPModule(cfg)
+    module.load_state_dict(torch.load(spec["weights"], weights_only=True))
+    trainer = build_trainer(cfg, callbacks=[Harness()], enable_checkpoints=False)
+    results = {}
+    for k in spec["val_scenes"]:
+        module._last_val = None
+        trainer.validate(module, datamodule=datamodule(spec, val_scenes=k), verbose=False)
+        results[str(k)] = {
+            "metrics": {key: float(v) for key, v in module._last_val.items()},
+            "logged": {key: float(v) for key, v in trainer.callback_metrics.items() if key.startswith("val/")},
+        }
+    with open(os.path.join(spec["out"], f"val_rank{trainer.global_rank}.json"), "w") as f:
+        json.dump(results, f)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        spec = json.load(f)
+    {"fit": run_fit, "validate": run_validate}[spec["mode"]](spec)
