@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup train publish ablation bench test test-fast test-notebooks sync book lab clean
+.PHONY: setup train publish ablation bench test test-other-kernels test-fast test-notebooks sync book lab clean
 
 setup: $(BIN)/.installed
 $(BIN)/.installed: pyproject.toml
@@ -36,6 +36,12 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval.cfg --nbval-cel
 
 test: setup                        ## unit tests, notebooks (nbval + papermill), book and browser checks
 	$(BIN)/python -m pytest tests notebooks/*.ipynb $(NBVAL)
+	$(MAKE) --no-print-directory test-other-kernels
+
+# the chapters again on another kernel path (generic CPU kernels, two threads), the way another CPU
+# computes them: recorded numbers must stay within their tolerances there too
+test-other-kernels: setup
+	ATEN_CPU_CAPABILITY=default SCLAP_NUM_THREADS=2 $(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL) -q
 
 test-notebooks: setup              ## re-run the chapters and compare their stored outputs
 	$(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL)

@@ -1,6 +1,6 @@
 """Throughput of the training DataLoader (clips/s), from the feature cache and from WAV files.
 
-    python benchmarks/bench_loader.py [--corpus DIR] [--quick] [--epochs 3] [--batch 16]
+    python benchmarks/bench_loader.py [--corpus DIR] [--quick] [--epochs 3] [--batch 16] [--threads N]
 
 Builds a corpus (``ensure_corpus(dir, n_train=512, n_val=64, n_test=128, seed=2025)``; reused
 when ``--corpus DIR`` already holds it, else in a temporary directory removed afterwards) and its
@@ -12,7 +12,9 @@ batch) for several epochs and prints the median clips/s of each configuration:
 * cache plus waveforms (``load_audio=True``), batched and item by item (the former default path);
 * features computed on the fly from the WAV files (no cache).
 
-``--quick`` uses a tiny corpus (a smoke run, not a measurement).
+``--quick`` uses a tiny corpus (a smoke run, not a measurement). On a small machine shared
+with other work the figures vary with its load (printed): with 2 cores, torch's 2 intra-op
+threads stall when another process holds a core (``--threads 1`` shows the difference).
 """
 
 from __future__ import annotations
@@ -62,16 +64,13 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def epochs_rate(loader: DataLoader, epochs: int) -> tuple[float, int, list[float]]:
-    """Median clips/s over ``epochs`` full passes (the sampler's epoch set as Lightning does)."""
-    rates, clips = [], 0
-    for e in range(epochs):
-        if hasattr(loader.sampler, "set_epoch"):
-            loader.sampler.set_epoch(e)
-        t0 = time.perf_counter()
-        clips = sum(len(b["ids"]) for b in loader)
-        rates.append(clips / (time.perf_counter() - t0))
-    return statistics.median(rates), clips, rates
+def epoch_rate(loader: DataLoader, epoch: int) -> tuple[float, int]:
+    """clips/s of one full pass (the sampler's epoch set as Lightning does) and its clip count."""
+    if hasattr(loader.sampler, "set_epoch"):
+        loader.sampler.set_epoch(epoch)
+    t0 = time.perf_counter()
+    clips = sum(len(b["ids"]) for b in loader)
+    return clips / (time.perf_counter() - t0), clips
 
 
 def main() -> None:
@@ -81,7 +80,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=16, help="triplets per batch")
     ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads of the main process (0: torch's default)")
     args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     sizes = SIZES["quick" if args.quick else "full"]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"CPU: {cpu_model()}, {cores} cores usable ({os.cpu_count()} online)")
@@ -121,13 +123,24 @@ def main() -> None:
             ("features on the fly (no cache)", 0, lambda: module(0, cached=False)),
             ("features on the fly (no cache)", 2, lambda: module(2, cached=False)),
         ]
-        print(f"\ntrain loader, {args.batch} triplets = {3 * args.batch} clips a batch, median of {args.epochs} epochs")
+        loaders = [make() for _, _, make in runs]
+        for loader in loaders:  # warm-up: start the workers, open the memmap, build the extractor
+            next(iter(loader))
+        # epochs interleaved across the configurations, so that a change of the machine's load
+        # (other processes) hits all of them alike
+        rates: list[list[float]] = [[] for _ in runs]
+        clips = [0] * len(runs)
+        load = os.getloadavg()[0]
+        for e in range(args.epochs):
+            for k, loader in enumerate(loaders):
+                rate, clips[k] = epoch_rate(loader, e)
+                rates[k].append(rate)
+        print(f"\ntrain loader, {args.batch} triplets = {3 * args.batch} clips a batch, median of {args.epochs} epochs"
+              f" (load average {load:.1f} -> {os.getloadavg()[0]:.1f})")
         print(f"{'path':34s} {'workers':>7s} {'clips':>6s} {'clips/s':>9s}   epochs (clips/s)")
-        for label, workers, make in runs:
-            loader = make()
-            rate, clips, rates = epochs_rate(loader, args.epochs)
-            print(f"{label:34s} {workers:7d} {clips:6d} {rate:9.0f}   {' '.join(f'{r:.0f}' for r in rates)}", flush=True)
-            del loader
+        for (label, workers, _), n, r in zip(runs, clips, rates):
+            print(f"{label:34s} {workers:7d} {n:6d} {statistics.median(r):9.0f}   {' '.join(f'{x:.0f}' for x in r)}")
+        del loaders
 
 
 if __name__ == "__main__":

@@ -9,10 +9,14 @@ mel bands.
 
 * ``logmel``   ``(B, 1, T, M)``: power log-mel (dB) of W.
 * ``logmeliv`` ``(B, 7, T, M)``: the log-mels of W, Y, Z, X followed by the
-  three active-intensity components ``Re(conj(W) * {X, Y, Z})``. The intensity
-  vector of each time-frequency bin is unit-normalised, then projected on the
-  mel filterbank, so each of its channels lies in ``[-1, 1]`` and the vector
-  of a bin points to where the sound comes from (x front, y left, z up).
+  three active-intensity components ``Re(conj(W) * {X, Y, Z})``, projected on the
+  mel filterbank and divided by the mel-projected energy ``(|W|^2 + |X|^2 + |Y|^2 + |Z|^2) / 2``
+  (``iv_norm="energy"``, the DCASE convention with the normalisation after the projection):
+  within a band, loud bins weigh by their energy and bins far below them (noise) hardly count.
+  Each channel lies in ``[-1, 1]``; a plane wave from unit direction ``u`` gives exactly ``u``
+  (x front, y left, z up), a diffuse field a shorter vector. ``iv_norm="unit"`` is the earlier
+  variant: each bin's vector unit-normalised before the projection, so a bin 50 dB below the
+  peak weighs as much as the loudest one.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ class FeatureConfig:
     fmax: float | None = None  # None: sample_rate / 2
     top_db: float = 80.0
     eps: float = 1e-10
+    iv_norm: str = "energy"  # "energy" (after the mel projection) or "unit" (per bin, before it)
+
+    def __post_init__(self):
+        if self.iv_norm not in ("energy", "unit"):
+            raise ValueError(f"FeatureConfig.iv_norm must be 'energy' or 'unit', got {self.iv_norm!r}")
 
     def key(self) -> str:
         """A short, stable string that names this configuration."""
@@ -117,10 +126,14 @@ class FOAFeatures(nn.Module):
         logmels = self._power_to_db(power @ self.mel_fb)  # (B, 4, T, M)
         w, y, z, x = spec.unbind(1)
         iv = torch.stack([(w.conj() * x).real, (w.conj() * y).real, (w.conj() * z).real], 1)  # (B,3,T,F)
-        iv = iv / (iv * iv).sum(1, keepdim=True).sqrt().clamp_min(self.cfg.eps)
-        # project on the filterbank, weights of each band normalised to sum to 1 -> stays in [-1, 1]
-        fb = self.mel_fb / self.mel_fb.sum(0, keepdim=True).clamp_min(self.cfg.eps)
-        iv_mel = iv @ fb  # (B, 3, T, M)
+        if self.cfg.iv_norm == "energy":
+            energy = power.sum(1, keepdim=True) / 2  # (|W|^2 + |X|^2 + |Y|^2 + |Z|^2) / 2 >= |intensity|
+            iv_mel = (iv @ self.mel_fb) / (energy @ self.mel_fb).clamp_min(self.cfg.eps)  # (B, 3, T, M)
+        else:
+            iv = iv / (iv * iv).sum(1, keepdim=True).sqrt().clamp_min(self.cfg.eps)
+            # project on the filterbank, weights of each band normalised to sum to 1 -> stays in [-1, 1]
+            fb = self.mel_fb / self.mel_fb.sum(0, keepdim=True).clamp_min(self.cfg.eps)
+            iv_mel = iv @ fb  # (B, 3, T, M)
         return logmels[:, :1], torch.cat([logmels, iv_mel], 1)
 
 

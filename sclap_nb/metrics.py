@@ -2,7 +2,10 @@
 zero-shot classification and the modality gap.
 
 Embeddings are L2-normalised by the caller; similarities are dot products. Ranks are 0-based and
-count the items that score strictly higher (ties resolve in the query's favour).
+count the items that beat the right one. One tie rule for every metric: an item that scores exactly
+as high as the right one beats it when it comes first in a fixed random order of the candidates
+(``TIE_SEED``), so ties cost what a coin flip costs. Collapsed (constant) embeddings therefore
+score at chance, never at 1.0 as they would if ties counted in the query's favour.
 """
 
 from __future__ import annotations
@@ -18,6 +21,19 @@ __all__ = [
     "zero_shot_accuracy",
     "modality_gap",
 ]
+
+
+TIE_SEED = 0
+
+
+def tie_order(n: int, device=None) -> torch.Tensor:
+    """A fixed random priority per candidate (higher wins a tie), the same for every call of size ``n``."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(TIE_SEED)).to(device)
+
+
+def beats(scores: torch.Tensor, priority: torch.Tensor, right_score: torch.Tensor, right_priority: torch.Tensor) -> torch.Tensor:
+    """Which candidates beat the right one: a higher score, or the same score and a higher priority."""
+    return (scores > right_score) | ((scores == right_score) & (priority > right_priority))
 
 
 @torch.no_grad()
@@ -45,7 +61,8 @@ def retrieval_metrics(audio: torch.Tensor, text: torch.Tensor, text_to_audio: to
 
     sim = (text @ audio.T).double()  # (Nt, Na)
     true = sim.gather(1, text_to_audio[:, None])
-    t2a_rank = (sim > true).sum(1)  # (Nt,)
+    pa = tie_order(n_audio, audio.device)
+    t2a_rank = beats(sim, pa[None], true, pa[text_to_audio][:, None]).sum(1)  # (Nt,)
     out: dict[str, float] = {}
     for k in (1, 5, 10):
         out[f"t2a/R@{k}"] = (t2a_rank < k).double().mean().item()
@@ -54,7 +71,8 @@ def retrieval_metrics(audio: torch.Tensor, text: torch.Tensor, text_to_audio: to
     sim_a = sim.T  # (Na, Nt)
     own = sim_a.gather(0, text_to_audio[None]).squeeze(0)  # score of each caption with its own clip
     # rank of caption j for its clip a(j): captions scoring higher than j against clip a(j)
-    caption_rank = (sim_a[text_to_audio] > own[:, None]).sum(1)  # (Nt,)
+    pt = tie_order(n_text, audio.device)
+    caption_rank = beats(sim_a[text_to_audio], pt[None], own[:, None], pt[:, None]).sum(1)  # (Nt,)
     best = torch.full((n_audio,), n_text, dtype=torch.long, device=audio.device).scatter_reduce(
         0, text_to_audio, caption_rank, reduce="amin"
     )
@@ -105,12 +123,12 @@ def three_way_accuracy(audio: torch.Tensor, text: torch.Tensor) -> dict[str, flo
     t = text.view(-1, 3, text.shape[-1])
     t2a = torch.einsum("bd,bkd->bk", t[:, 0], a)
     a2t = torch.einsum("bd,bkd->bk", a[:, 0], t)
-    return {
-        "temporal": (t2a[:, 0] > t2a[:, 1]).double().mean().item(),
-        "spatial": (t2a[:, 0] > t2a[:, 2]).double().mean().item(),
-        "temporal_a2t": (a2t[:, 0] > a2t[:, 1]).double().mean().item(),
-        "spatial_a2t": (a2t[:, 0] > a2t[:, 2]).double().mean().item(),
-    }
+    prio = tie_order(audio.shape[0], audio.device).view(-1, 3)
+
+    def wins(s, k):  # the positive (0) beats candidate k, with the tie rule of the module
+        return (~beats(s[:, k], prio[:, k], s[:, 0], prio[:, 0])).double().mean().item()
+
+    return {"temporal": wins(t2a, 1), "spatial": wins(t2a, 2), "temporal_a2t": wins(a2t, 1), "spatial_a2t": wins(a2t, 2)}
 
 
 @torch.no_grad()

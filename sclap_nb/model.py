@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -49,10 +50,65 @@ def mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
 # --------------------------------------------------------------------------- audio branches
 
 
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over ranks; the backward sums the gradients of every rank (each rank's loss is a term of the total)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = x.clone()
+        dist.all_reduce(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+class GlobalBatchNorm2d(nn.BatchNorm2d):
+    """BatchNorm2d whose training statistics are those of the global batch (every rank), on any device.
+
+    With data-parallel training each rank sees part of the batch; plain BatchNorm would normalise
+    each part by its own statistics, so two processes with half batches would not train as one
+    process with the whole batch. Here the mean and the (biased) variance are summed over every
+    rank with a gradient-carrying all-reduce (as the contrastive gather of ``sclap_nb.losses``:
+    DDP's 1/W then gives the gradient of the global batch), and the running statistics are updated
+    as BatchNorm2d does. Works on CPU (gloo), where torch's SyncBatchNorm does not. Not distributed,
+    or in eval mode: plain BatchNorm2d (same state_dict keys).
+    """
+
+    def forward(self, x):
+        if not (self.training and _distributed()):
+            return super().forward(x)
+        c = x.shape[1]
+        local = torch.cat([x.sum((0, 2, 3)), x.new_tensor([x.numel() // c])])
+        total = _AllReduceSum.apply(local)
+        n = total[c].detach()
+        mean = total[:c] / n
+        centred = x - mean[None, :, None, None]
+        var = _AllReduceSum.apply((centred * centred).sum((0, 2, 3))) / n
+        y = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
+        if self.affine:
+            y = y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.mul_(1 - m).add_(m * mean.detach())
+                self.running_var.mul_(1 - m).add_(m * var.detach() * n / (n - 1))
+        return y
+
+
 class ConvEncoder(nn.Module):
     """A small CNN for (B, C_in, T, F) log-mel-like input.
 
-    Each stage is conv3x3-BN-ReLU (``convs_per_stage`` times) then average pooling. The
+    Each stage is conv3x3-BN-ReLU (``convs_per_stage`` times) then average pooling (BN over the
+    global batch in a distributed run: :class:`GlobalBatchNorm2d`). The
     default pools halve time three times (T/8: 201 frames -> 25) and frequency four times
     (64 bands -> 4). Returns ``(latent (B, C), feature_map (B, C, T', F'))``; the latent is the
     mean over frequency, then mean + max over time (PANNs / HTS-AT style).
@@ -68,12 +124,12 @@ class ConvEncoder(nn.Module):
         super().__init__()
         if len(channels) != len(pools):
             raise ValueError(f"channels {channels} and pools {pools} must have the same length")
-        self.input_norm = nn.BatchNorm2d(in_channels)
+        self.input_norm = GlobalBatchNorm2d(in_channels)
         stages, c_prev = [], in_channels
         for c, pool in zip(channels, pools):
             layers = []
             for i in range(convs_per_stage):
-                layers += [nn.Conv2d(c_prev if i == 0 else c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU()]
+                layers += [nn.Conv2d(c_prev if i == 0 else c, c, 3, padding=1, bias=False), GlobalBatchNorm2d(c), nn.ReLU()]
             layers.append(nn.AvgPool2d(pool))
             stages.append(nn.Sequential(*layers))
             c_prev = c

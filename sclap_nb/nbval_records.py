@@ -11,7 +11,9 @@ other output is compared exactly, as nbval does, after the sanitizer of ``nbval.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 
 __all__ = ["compare_records"]
 
@@ -46,9 +48,13 @@ def compare_records(ref: list[dict], test: list[dict]) -> list[str]:
     ref_names, test_names = [r["name"] for r in ref], [t["name"] for t in test]
     if ref_names != test_names:
         return [f"recorded numbers differ: stored {ref_names}, fresh run {test_names}"]
+    report = os.environ.get("SCLAP_RECORD_REPORT")  # a file to append each comparison to (name, |diff|, tol)
     for r, t in zip(ref, test):
         tol = float(r.get("tol", 0.0))
         diff = _max_abs_diff(r["value"], t["value"])
+        if report:
+            with open(report, "a") as f:
+                f.write(json.dumps({"name": r["name"], "diff": diff, "tol": tol}) + "\n")
         if not diff <= tol:
             why = f" ({r['why']})" if r.get("why") else ""
             problems.append(

@@ -170,8 +170,10 @@ def embed_split(model: SpatialTemporalCLAP, loader, device=None) -> dict[str, to
             if v is not None:
                 acc[k].append(v.float().cpu())
         acc["doa_target"].append(batch["doa"].float().cpu())
-        if out.modality_logits is not None:
-            acc["mod_correct"].append(((out.modality_logits > 0).float() == out.modality_labels).float().cpu())
+        if out.modality_logits is not None:  # (n, 2): the clip's and its caption's classifier verdicts
+            correct = ((out.modality_logits > 0).float() == out.modality_labels).float().cpu()
+            n = len(batch["text_comb"])
+            acc["mod_correct"].append(torch.stack([correct[:n], correct[n:]], 1))
         acc["captions"] += list(batch["text_comb"])
         acc["plain"] += list(batch["text"])
         acc["roles"] += list(batch.get("roles", ["pos"] * len(batch["text_comb"])))
@@ -197,7 +199,7 @@ def gather_embeddings(emb: dict | None) -> dict | None:
     if not parts:
         return None
     g = int(parts[0]["group_size"])
-    per_clip = [k for k, v in parts[0].items() if k not in ("group_size", "direction_prompts", "mod_correct")
+    per_clip = [k for k, v in parts[0].items() if k not in ("group_size", "direction_prompts")
                 and (torch.is_tensor(v) or isinstance(v, list)) and len(v) == len(parts[0]["ids"])]
     groups: dict[str, tuple[dict, int]] = {}
     for p in parts:
@@ -209,8 +211,7 @@ def gather_embeddings(emb: dict | None) -> dict | None:
         for k in per_clip:
             out[k].append(p[k][start : start + g])
     out = {k: torch.cat(v) if torch.is_tensor(v[0]) else [x for part in v for x in part] for k, v in out.items()}
-    mods = [p["mod_correct"] for p in parts if torch.is_tensor(p["mod_correct"]) and len(p["mod_correct"])]
-    out["mod_correct"] = torch.cat(mods) if mods else []
+    out.setdefault("mod_correct", [])
     out["group_size"] = g
     out["direction_prompts"] = parts[0]["direction_prompts"]
     return out

@@ -4,7 +4,7 @@ the second rank by re-running this file (gloo, CPU).
 
 SPEC keys: ``mode`` ("fit" or "validate"), ``corpus`` (a built corpus whose feature cache is
 ``corpus/cache``), ``out`` (a folder for the results), ``devices``, ``batch_size`` (triplets per
-rank), ``epochs``, ``fixes`` (harness-side changes, see below), ``weights`` (validate: a
+rank), ``epochs``, ``precision`` (default "32-true"), ``fixes`` (harness-side changes, see below), ``weights`` (validate: a
 state_dict file), ``val_scenes`` (validate: list of scene counts, each a run over the first k
 val scenes).
 
@@ -17,10 +17,11 @@ masks drawn for 6 + 6 clips in two, so with dropout no two such runs can be comp
     ranks' step-k batches is the 1-process step-k batch. Without it Lightning wraps the
     EpochShuffleSampler with shuffle=True, which permutes its order once more.
   * "syncbn": every BatchNorm2d normalises a training batch with the statistics of the global
-    batch (all ranks), on CPU too (torch's SyncBatchNorm refuses CPU tensors).
+    batch (all ranks), on CPU too (torch's SyncBatchNorm, and so the Trainer's
+    sync_batchnorm=True, refuses CPU tensors): GlobalBatchNorm2d below.
 
 Results (rank r): ``fit``: ``fit_rank{r}.json`` (per step: the batch's clip ids and the total
-loss; the last validation metrics), and from rank 0 ``params.pt`` (the trainable parameters)
+loss; the last validation metrics; ``moved``, the largest parameter change), and from rank 0 ``params.pt`` (the trainable parameters)
 and ``weights.pt`` (the whole state_dict). ``validate``: ``val_rank{r}.json`` ({k: metrics}).
 """
 
@@ -34,7 +35,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, DistributedSampler, Subset
 
 import lightning.pytorch as pl
 
@@ -49,25 +50,41 @@ def distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
-class GlobalBatchNorm2d(nn.BatchNorm2d):
-    """BatchNorm2d whose training statistics are those of the global batch, on any device.
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over ranks; the backward sums the gradients of every rank (each rank's loss is a term of the total)."""
 
-    Two-pass mean and biased variance over every rank's rows, reduced with the autograd-aware
-    ``torch.distributed.nn.functional.all_reduce`` (its backward sums the gradients of every
-    rank, as the contrastive gather of sclap_nb.losses does); running statistics updated as
-    BatchNorm2d does (unbiased variance). Not distributed, or in eval mode: plain BatchNorm2d.
+    @staticmethod
+    def forward(ctx, x):
+        x = x.clone()
+        dist.all_reduce(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+class GlobalBatchNorm2d(nn.BatchNorm2d):
+    """BatchNorm2d whose training statistics are those of the global batch (every rank), on any device.
+
+    Two-pass mean and biased variance over every rank's rows, summed with a gradient-carrying
+    all-reduce (as the contrastive gather of sclap_nb.losses: DDP's 1/W then gives the gradient of
+    the global batch); running statistics updated as BatchNorm2d does (unbiased variance). Not
+    distributed, or in eval mode: plain BatchNorm2d.
     """
 
     def forward(self, x):
         if not (self.training and distributed()):
             return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
-
-        dims = (0, 2, 3)
-        n = all_reduce(x.new_tensor([x.numel() // x.shape[1]], dtype=x.dtype))
-        mean = all_reduce(x.sum(dims)) / n
+        c = x.shape[1]
+        local = torch.cat([x.sum((0, 2, 3)), x.new_tensor([x.numel() // c])])
+        total = _AllReduceSum.apply(local)
+        n = total[c].detach()
+        mean = total[:c] / n
         centred = x - mean[None, :, None, None]
-        var = all_reduce((centred * centred).sum(dims)) / n
+        var = _AllReduceSum.apply((centred * centred).sum((0, 2, 3))) / n
         y = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
         if self.affine:
             y = y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
@@ -96,6 +113,9 @@ class Harness(pl.Callback):
             if self.sync_bn and type(m) is nn.BatchNorm2d:
                 m.__class__ = GlobalBatchNorm2d
 
+    def on_train_start(self, trainer, pl_module):
+        self.initial = {k: p.detach().clone() for k, p in pl_module.model.named_parameters() if p.requires_grad}
+
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         self.steps.append({"ids": list(batch["ids"])})
 
@@ -114,11 +134,11 @@ class DataModule(StClothoDataModule):
 
     def train_dataloader(self):
         loader = super().train_dataloader()
-        if not (self.shard_in_order and distributed()):
-            return loader
+        if not (self.shard_in_order and distributed()) or isinstance(loader.sampler, DistributedSampler):
+            return loader  # (already a DistributedSampler: the data module shards the order itself)
         from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
 
-        # a DistributedSampler already: Lightning leaves it as it is (and still calls set_epoch)
+        # a DistributedSampler: Lightning leaves it as it is (and still calls its set_epoch)
         sampler = DistributedSamplerWrapper(loader.sampler, shuffle=False)
         return DataLoader(loader.dataset, batch_size=self.batch_size, sampler=sampler, collate_fn=collate_groups)
 
@@ -134,8 +154,9 @@ def config(spec: dict) -> TrainConfig:
     ddp = spec["devices"] > 1
     return TrainConfig(
         out_dir=os.path.join(spec["out"], "run"), epochs=spec.get("epochs", 1), batch_size=spec["batch_size"],
-        devices=spec["devices"], strategy="ddp" if ddp else "auto", accelerator="cpu", precision="32-true",
+        devices=spec["devices"], strategy="ddp" if ddp else "auto", accelerator="cpu",
         num_threads=1, progress_bar=False, progress_log=False, seed=spec.get("seed", 2025), model=TINY_MODEL,
+        precision=spec.get("precision", "32-true"),
     )
 
 
@@ -143,10 +164,6 @@ def datamodule(spec: dict, **kwargs) -> DataModule:
     root = spec["corpus"]
     return DataModule(root, batch_size=spec["batch_size"], features=FeatureConfig(), cache_dir=os.path.join(root, "cache"),
                       seed=3, check_headers=False, **kwargs)
-
-
-def rank() -> int:
-    return dist.get_rank() if distributed() else 0
 
 
 def run_fit(spec: dict) -> None:
@@ -158,11 +175,13 @@ def run_fit(spec: dict) -> None:
     result = {"rank": r, "world": trainer.world_size, "global_step": trainer.global_step, "steps": harness.steps,
               "val": {k: float(v) for k, v in getattr(module, "_last_val", {}).items()},
               "bn": sorted({type(m).__name__ for m in module.modules() if isinstance(m, nn.BatchNorm2d)})}
+    params = {k: p.detach().clone() for k, p in module.model.named_parameters() if p.requires_grad}
+    # how far training moved the parameters: the scale a difference between runs is judged against
+    result["moved"] = max((params[k] - harness.initial[k]).abs().max().item() for k in params)
     with open(os.path.join(spec["out"], f"fit_rank{r}.json"), "w") as f:
         json.dump(result, f)
     if r == 0:
-        torch.save({k: p.detach().clone() for k, p in module.model.named_parameters() if p.requires_grad},
-                   os.path.join(spec["out"], "params.pt"))
+        torch.save(params, os.path.join(spec["out"], "params.pt"))
         torch.save(module.state_dict(), os.path.join(spec["out"], "weights.pt"))
 
 

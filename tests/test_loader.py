@@ -14,7 +14,6 @@ import sclap_nb.data.dataset as dataset_mod
 from sclap_nb.data import EpochShuffleSampler, StClothoDataModule, StClothoDataset, collate_groups, doa_vector, read_metadata
 from sclap_nb.features import FeatureConfig
 
-TENSORS = ("wave", "logmel", "logmeliv", "doa")
 LISTS = ("text_comb", "text", "ids", "roles")
 
 

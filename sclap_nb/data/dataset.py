@@ -26,6 +26,7 @@ from .spatial import doa_vector
 __all__ = ["StClothoDataset", "StClothoDataModule", "EpochShuffleSampler", "collate_groups", "feature_cache"]
 
 BATCH_KEYS = ("wave", "logmel", "logmeliv", "text_comb", "text", "doa", "group_size", "ids", "roles")
+_TENSOR_KEYS = ("wave", "logmel", "logmeliv", "doa")
 
 
 def _metadata_digest(root: Path, split: str) -> str:
@@ -233,8 +234,8 @@ class StClothoDataset(Dataset):
                 out["wave"] = wave
         if self.features is not None:
             if self.cache_path is not None:
-                half = torch.from_numpy(self._memmap()[idx])  # one gather of the rows, float16
-                liv = _empty_float(half.shape).copy_(half)  # one conversion to float32
+                half = torch.from_numpy(self._memmap()[idx])  # one gather of the rows (float16)
+                liv = _empty_float(tuple(half.shape)).copy_(half)  # one conversion to float32
             else:
                 if self._extractor is None:
                     self._extractor = FOAFeatures(self.features).eval()
@@ -308,10 +309,10 @@ def collate_groups(items: list[dict]) -> dict:
     if len(sizes) != 1:
         raise ValueError(f"collate_groups: mixed group sizes {sorted(sizes)}")
     g = sizes.pop()
-    keys = [k for k in ("wave", "logmel", "logmeliv", "doa") if k in items[0]]
+    keys = [k for k in _TENSOR_KEYS if k in items[0]]
     for it in items:
         missing = [k for k in keys if k not in it]
-        extra = [k for k in ("wave", "logmel", "logmeliv", "doa") if k in it and k not in keys]
+        extra = [k for k in _TENSOR_KEYS if k in it and k not in keys]
         if missing or extra:
             raise ValueError(f"collate_groups: group {it['ids']} has keys {sorted(it)}, the first group {sorted(items[0])}")
         if len(it["ids"]) != g or any(it[k].shape[0] != g for k in keys):
@@ -342,6 +343,12 @@ def _check_int(name: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def _world_size() -> int:
+    import torch.distributed as dist
+
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
 class StClothoDataModule(_Base):
@@ -404,10 +411,17 @@ class StClothoDataModule(_Base):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         dataset = self.dataset(split)
+        sampler = EpochShuffleSampler(len(dataset), self.seed) if shuffle else None
+        if sampler is not None and _world_size() > 1:
+            # each rank takes the items r, r + W, ... of the one epoch order (not shuffled again), so the
+            # ranks' batches of a step together are the batch one process would see
+            from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
+
+            sampler = DistributedSamplerWrapper(sampler, shuffle=False)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            sampler=EpochShuffleSampler(len(dataset), self.seed) if shuffle else None,
+            sampler=sampler,
             collate_fn=collate_groups,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,

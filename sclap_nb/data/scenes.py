@@ -24,17 +24,16 @@ from .spatial import Position, Room, anechoic_rir, direction_phrase, foa_rir, sa
 
 __all__ = ["CONNECTORS", "ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool"]
 
-#: joins the two spatial captions (each starts with its own punctuation)
+#: joins the two spatial captions (each starts with its own punctuation); every one is followed by
+#: a finite clause ("a dog barks"), so none ends in a preposition such as "followed by" or "before"
 CONNECTORS = (
     ", then",
     ", and then",
-    ", followed by",
     ", after which",
     ", and after that",
     ", and afterwards",
     ", and next",
     ", and later",
-    ", before",
     ", and subsequently",
     ", then later",
 )
@@ -112,7 +111,7 @@ def make_scene(
     s0 = int(rng.integers(8))
     s2 = (s0 + int(rng.choice(allowed_gaps(min_sector_gap)))) % 8
     p0: Position = sample_position(rng, s0, room)
-    p2: Position = sample_position(rng, s2, room)
+    p2: Position = sample_position(rng, s2, room, away_from=p0, min_sector_gap=min_sector_gap)  # apart by construction
     jit = [int(rng.uniform(0.05, 0.15) * half) for _ in range(2)]  # offsets of A and B in their half
     cap_a = ev_a.captions[int(rng.integers(len(ev_a.captions)))]
     cap_b = ev_b.captions[int(rng.integers(len(ev_b.captions)))]

@@ -51,7 +51,7 @@ class SoundClass:
     name: str
     program: int  # GM program (0-based); ignored for drums
     drums: bool
-    style: str  # melody | chords | arpeggio | single | hits | roll | fill
+    style: str  # melody | chords | arpeggio | single | hits | roll | fill | run (see SoundfontSource._notes)
     keys: tuple[int, ...]  # (low, high) note range, or drum keys / a fixed sfx key
     captions: tuple[str, ...]
 
@@ -82,20 +82,20 @@ SOUND_CLASSES: tuple[SoundClass, ...] = (
     SoundClass("accordion", 21, False, "chords", (48, 76), _c("an accordion plays", "someone squeezes an accordion", "an accordion plays chords")),
     SoundClass("harmonica", 22, False, "melody", (60, 84), _c("a harmonica plays", "someone blows a harmonica", "a harmonica wails a few notes")),
     SoundClass("snare roll", 0, True, "roll", (38, 40), _c("a snare drum rolls", "someone plays a drum roll on a snare", "a rapid snare drum roll")),
-    SoundClass("cymbal", 0, True, "hits", (49, 57), _c("a cymbal crashes", "someone hits a crash cymbal", "a loud cymbal crash rings out")),
-    SoundClass("hi-hat", 0, True, "hits", (42, 44), _c("a hi-hat ticks steadily", "someone taps a closed hi-hat", "a hi-hat keeps time")),
-    SoundClass("kick drum", 0, True, "hits", (35, 36), _c("a bass drum thumps", "someone kicks a bass drum", "a low drum beats")),
-    SoundClass("toms", 0, True, "fill", (50, 48, 47, 45, 43, 41), _c("someone plays a fill on the toms", "tom drums are hit in a descending roll", "toms are played one after another")),
-    SoundClass("hand claps", 0, True, "hits", (39,), _c("someone claps their hands", "hands clap in rhythm", "hand claps sound")),
-    SoundClass("cowbell", 0, True, "hits", (56,), _c("a cowbell is struck", "someone hits a cowbell", "a cowbell clanks in rhythm")),
+    SoundClass("cymbal", 0, True, "hits", (49, 57), _c("a cymbal crashes several times", "someone hits a crash cymbal repeatedly", "repeated loud cymbal crashes ring out")),
+    SoundClass("hi-hat", 0, True, "hits", (42, 44), _c("a hi-hat ticks steadily", "someone taps a closed hi-hat repeatedly", "a hi-hat keeps a steady rhythm")),
+    SoundClass("kick drum", 0, True, "hits", (35, 36), _c("a bass drum thumps several times", "someone kicks a bass drum repeatedly", "a low drum beats in rhythm")),
+    SoundClass("toms", 0, True, "run", (50, 48, 47, 45, 43, 41), _c("someone plays a fill on the toms", "tom drums are hit in a descending roll", "toms are played one after another")),
+    SoundClass("hand claps", 0, True, "hits", (39,), _c("someone claps their hands several times", "hands clap in rhythm", "several hand claps ring out")),
+    SoundClass("cowbell", 0, True, "hits", (56,), _c("a cowbell is struck several times", "someone hits a cowbell repeatedly", "a cowbell clanks in rhythm")),
     SoundClass("tambourine", 0, True, "roll", (54,), _c("a tambourine jingles", "someone shakes a tambourine", "a tambourine rattles")),
     SoundClass("congas", 0, True, "fill", (62, 63, 64), _c("someone plays congas", "hand drums are played", "conga drums are tapped")),
-    SoundClass("seashore", 122, False, "single", (60,), _c("waves crash on the shore", "the sea washes over a beach", "ocean waves roll in")),
+    SoundClass("seashore", 122, False, "single", (60,), _c("waves crash", "the sea surges and foams", "ocean waves roll and break")),
     SoundClass("bird", 123, False, "single", (60,), _c("a bird tweets", "a bird chirps", "a small bird sings")),
     SoundClass("telephone", 124, False, "single", (60,), _c("a telephone rings", "a phone is ringing", "an old telephone rings loudly")),
-    SoundClass("helicopter", 125, False, "single", (60,), _c("a helicopter flies", "helicopter rotor blades whir", "a helicopter hovers overhead")),
+    SoundClass("helicopter", 125, False, "single", (60,), _c("a helicopter flies", "helicopter rotor blades whir", "a helicopter engine drones")),
     SoundClass("applause", 126, False, "single", (60,), _c("people applaud", "a crowd claps", "an audience gives applause")),
-    SoundClass("gunshot", 127, False, "hits", (60,), _c("a gun is fired", "gunshots ring out", "someone fires a gun")),
+    SoundClass("gunshot", 127, False, "hits", (60,), _c("a gun is fired several times", "several gunshots ring out", "someone fires a gun repeatedly")),
 )
 
 _SCALES = ((0, 2, 4, 5, 7, 9, 11), (0, 2, 3, 5, 7, 8, 10), (0, 2, 4, 7, 9))
@@ -147,7 +147,20 @@ class SoundfontSource:
         return len(self.classes)
 
     def _notes(self, cls: SoundClass, rng: np.random.Generator, dur: float) -> list[tuple[float, float, int, int]]:
-        """(start s, length s, key, velocity) of the notes of one event."""
+        """(start s, length s, key, velocity) of the notes of one event.
+
+        What each style renders (the captions say no more than this):
+
+        * melody: notes of a random scale, moving by -2..+2 degrees, one per 0.09-0.3 s;
+          arpeggio: the same, rising one degree per note, each note ringing 2.5 steps;
+        * chords: 2-3 triads that share the event's length;
+        * single: one long note (a sound effect);
+        * hits: one key struck at least 3 times (every 0.12-0.35 s, faster when the event is short);
+          roll: one key every 35-70 ms;
+        * fill: ``keys`` in turn (cycling, from a random one) every 70-160 ms;
+          run: ``keys`` once in the given order (from a random one of the first ``len - 2``), each
+          held for an equal share of the notes, so the pitch only moves one way (toms: downwards).
+        """
         vel = int(rng.integers(70, 121))
         notes = []
         if cls.style in ("melody", "arpeggio"):
@@ -165,7 +178,7 @@ class SoundfontSource:
         elif cls.style == "chords":
             scale = _SCALES[int(rng.integers(2))]
             lo, hi = cls.keys
-            n_chords = int(rng.integers(1, 4))
+            n_chords = int(rng.integers(2, 4))
             step = dur / n_chords
             for i in range(n_chords):
                 root = int(rng.integers(lo, hi - 7))
@@ -174,7 +187,11 @@ class SoundfontSource:
         elif cls.style == "single":
             notes.append((0.0, dur, cls.keys[0] + int(rng.integers(-3, 4)), vel))
         elif cls.style in ("hits", "roll"):
-            step = float(rng.uniform(0.035, 0.07) if cls.style == "roll" else rng.uniform(0.12, 0.35))
+            if cls.style == "roll":
+                step = float(rng.uniform(0.035, 0.07))
+            else:  # at least 3 hits: the 3rd starts before dur - 0.03
+                hi = max(0.01, min(0.35, (dur - 0.04) / 2))
+                step = float(rng.uniform(min(0.12, hi), hi))
             key = int(rng.choice(cls.keys))
             t = 0.0
             while t < dur - 0.03:
@@ -188,6 +205,14 @@ class SoundfontSource:
             while t < dur - 0.03:
                 notes.append((t, min(0.1, dur - t), cls.keys[(offset + i) % len(cls.keys)], vel))
                 t, i = t + step, i + 1
+        elif cls.style == "run":
+            step = float(rng.uniform(0.07, 0.16))
+            n_notes = max(1, int(np.ceil((dur - 0.03) / step)))
+            first = int(rng.integers(max(1, len(cls.keys) - 2)))
+            span = len(cls.keys) - first
+            for i in range(n_notes):
+                t = i * step
+                notes.append((t, min(0.1, dur - t), cls.keys[first + i * span // n_notes], vel))
         else:
             raise ValueError(f"{cls.name}: unknown style {cls.style!r}")
         return notes

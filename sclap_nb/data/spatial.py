@@ -4,18 +4,43 @@ Conventions (ambisonic): azimuth 0 = front, +90 = left, elevation + = up; Cartes
 y left, z up. FOA channels are ACN/SN3D, order ``(W, Y, Z, X)``; a plane wave from unit
 direction ``u`` is encoded with gains ``(1, u_y, u_z, u_x)``.
 
+Positions (``sample_position``): azimuth within its 45-degree sector, at least
+``boundary_margin_deg`` (7.5) inside the sector's boundaries so that the direction word is never a
+coin toss; elevation within +-45 deg; 1-3 m from the array and 0.3 m inside the walls.
+
 Rooms (``sample_room`` defaults): shoebox of 4-10 m x 3-8 m x 2.7-4 m, RT60 uniform in
 0.2-0.5 s (Sabine; the wall energy absorption follows from ``pyroomacoustics.inverse_sabine``
 and lies roughly in 0.15-0.6), the array near the room centre (+-0.5 m, at least 1.5 m from the side walls,
 height 1.2-1.6 m).
-The RIR is the sum of pyroomacoustics' image sources up to ``max_order`` (at most 12), each
-encoded by its own direction as seen from the array, scaled by its wall damping and 1/distance,
-delayed by its extra path length, normalised so that the direct path has unit gain at delay 0,
-and truncated to ``max(RT60, 0.1)`` seconds.
+
+The RIR (``foa_rir``) has two parts, its time axis starting at the direct path's arrival:
+
+* early: pyroomacoustics' image sources up to ``max_order`` (at most 12), each encoded by its own
+  direction as seen from the array, scaled by its wall damping and ``1 m / distance`` (a source
+  at 2 m has a direct path 6 dB below one at 1 m; the reverberant level hardly depends on the
+  distance, so the direct-to-reverberant ratio falls with it) and delayed by its extra path length.
+  The images of order <= N are complete up to the distance ``r_c = N / |(1/Lx, 1/Ly, 1/Lz)|`` (every
+  lattice image nearer than that needs at most N reflections).
+* late, from ``t_c = min(r_c / c, TAIL_START_S = 50 ms)`` after the direct path, where the image
+  sources stop: a diffuse tail, Gaussian noise under the envelope ``exp(-6.91 t / RT60)`` (60 dB of
+  energy decay per RT60), its level fitted to the W energy of the image sources between ``t_c / 2``
+  and ``t_c`` so that the energy envelope is continuous. It is encoded as a diffuse field: every
+  sample comes from its own uniformly random direction (``W = n``, ``(Y, Z, X) = n u``), so the tail
+  carries no net intensity and each dipole channel a third of W's energy. Its noise is drawn from a
+  generator seeded by a hash of the room, the position and the sample rate (the same inputs give
+  the same RIR, whatever the global random state).
+
+Why: pyroomacoustics asks image orders of about 25-60 for these rooms, and order 12 alone ends
+the decay early (T20 0.4-1.1 x RT60). Beyond ~50 ms, a shoebox with equal absorption on every wall
+is not diffuse and its image sources decay up to ~15 % off the Sabine RT60; the tail from 50 ms
+keeps the Schroeder T20 within ~8 % of ``rt60`` (T30 within ~4 %).
+
+The RIR is ``max(1.25 RT60, 0.1 s)`` long (75 dB of decay).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +58,9 @@ __all__ = [
     "foa_gains",
     "sample_room",
     "sample_position",
+    "min_separation_deg",
+    "complete_distance",
+    "tail_start",
     "foa_rir",
     "anechoic_rir",
     "spatialise",
@@ -54,6 +82,10 @@ _RELATIVE_PHRASES = (
     "to the front right",
 )
 SPEED_OF_SOUND = 343.0
+#: RIR length in units of RT60 (75 dB of energy decay)
+RIR_LENGTH_RT60 = 1.25
+#: the late tail starts at most this long after the direct path (the end of the early reflections)
+TAIL_START_S = 0.05
 
 
 def sector_of(az_deg: float) -> int:
@@ -135,18 +167,56 @@ def _max_distance(room: Room, unit: np.ndarray, margin: float) -> float:
     return float(t.min())
 
 
+def min_separation_deg(min_sector_gap: int, boundary_margin_deg: float = 7.5) -> float:
+    """Least azimuth difference of two positions ``min_sector_gap`` (1-4) sectors apart.
+
+    ``45 * min_sector_gap`` degrees, except that opposite sectors (gap 4) can only promise
+    ``180 - 2 * (22.5 - boundary_margin_deg)`` (their jitters may not both be zero).
+    """
+    if not 1 <= int(min_sector_gap) <= 4:
+        raise ValueError(f"min_sector_gap must be in 1..4, got {min_sector_gap}")
+    return min(45.0 * int(min_sector_gap), 180.0 - 2.0 * (22.5 - boundary_margin_deg))
+
+
 def sample_position(
     rng: np.random.Generator,
     sector: int,
     room: Room | None = None,
-    jitter_deg: float = 22.5,
+    boundary_margin_deg: float = 7.5,
     max_elevation: float = 45.0,
     distance_range: tuple[float, float] = (1.0, 3.0),
     margin: float = 0.3,
+    away_from: Position | None = None,
+    min_sector_gap: int = 2,
 ) -> Position:
-    """A position in azimuth sector ``sector`` (centre +- ``jitter_deg``), |elevation| <= ``max_elevation``,
-    at least ``distance_range[0]`` from the array and, with a room, ``margin`` inside its walls."""
-    az = sector * 45.0 + float(rng.uniform(-jitter_deg, jitter_deg))
+    """A position in azimuth sector ``sector``, |elevation| <= ``max_elevation``, at least
+    ``distance_range[0]`` from the array and, with a room, ``margin`` inside its walls.
+
+    The azimuth is uniform in the sector's centre +- ``22.5 - boundary_margin_deg`` degrees, so it
+    is at least ``boundary_margin_deg`` away from the neighbouring sectors. With ``away_from``, it is
+    uniform over the part of that range that lies ``min_separation_deg(min_sector_gap,
+    boundary_margin_deg)`` or more from ``away_from``'s azimuth (one draw: the bound holds by
+    construction; ``sector`` must be at least ``min_sector_gap`` sectors from ``away_from``'s).
+    """
+    if not 0.0 <= boundary_margin_deg < 22.5:
+        raise ValueError(f"boundary_margin_deg must be in [0, 22.5), got {boundary_margin_deg}")
+    jitter = 22.5 - boundary_margin_deg
+    lo, hi = -jitter, jitter
+    if away_from is not None:
+        gap = (sector - away_from.sector + 4) % 8 - 4  # signed, -4..3 (+ = counter-clockwise, to the left)
+        if abs(gap) < min_sector_gap:
+            raise ValueError(f"sector {sector} is {abs(gap)} sector(s) from sector {away_from.sector}, need {min_sector_gap}")
+        need = min_separation_deg(min_sector_gap, boundary_margin_deg)
+        j0 = (away_from.azimuth - away_from.sector * 45.0 + 180.0) % 360.0 - 180.0  # its offset from its sector centre
+        if abs(gap) == 4:  # opposite: separation 180 - |j - j0|
+            lo, hi = max(lo, j0 - (180.0 - need)), min(hi, j0 + (180.0 - need))
+        elif gap > 0:  # separation 45 * gap + (j - j0)
+            lo = max(lo, j0 + need - 45.0 * gap)
+        else:  # separation 45 * |gap| - (j - j0)
+            hi = min(hi, j0 - need + 45.0 * abs(gap))
+        if lo > hi:
+            raise ValueError(f"no azimuth in sector {sector} is {need} deg from {away_from.azimuth:.1f} deg")
+    az = sector * 45.0 + float(rng.uniform(lo, hi))
     az = (az + 180.0) % 360.0 - 180.0
     el_max = max_elevation
     for _ in range(100):
@@ -161,8 +231,27 @@ def sample_position(
     raise ValueError(f"room {room.room_id if room else ''}: no position {distance_range[0]} m from the array fits")
 
 
+def _tail_rng(room: Room, pos: Position, sample_rate: int) -> np.random.Generator:
+    """Generator of the late tail's noise: a function of the room, the position and the rate alone."""
+    key = repr((room.room_id, room.dims, room.rt60, room.absorption, room.max_order, room.mic, pos.azimuth, pos.elevation, pos.distance, int(sample_rate)))
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(key.encode()).digest()[:16], "little"))
+
+
+def complete_distance(room: Room) -> float:
+    """Distance (m, from the array) up to which the image sources of order <= ``max_order`` are all there."""
+    return room.max_order / float(np.linalg.norm(1.0 / np.asarray(room.dims, dtype=np.float64)))
+
+
+def tail_start(room: Room, pos: Position, sample_rate: int) -> int:
+    """First sample (from the direct path) of the late tail: ``min(r_c - distance, c * TAIL_START_S) / c``."""
+    return int(np.ceil(min(complete_distance(room) - pos.distance, SPEED_OF_SOUND * TAIL_START_S) / SPEED_OF_SOUND * sample_rate))
+
+
 def foa_rir(room: Room, pos: Position, sample_rate: int) -> np.ndarray:
-    """FOA room impulse response ``(4, L)`` from pyroomacoustics' image sources (see module docstring)."""
+    """FOA room impulse response ``(4, L)``: image sources, then a diffuse tail (see module docstring).
+
+    Sample 0 is the direct path's arrival, with gain ``1 m / pos.distance``.
+    """
     import pyroomacoustics as pra
 
     mic = np.asarray(room.mic)
@@ -181,10 +270,11 @@ def foa_rir(room: Room, pos: Position, sample_rate: int) -> np.ndarray:
     vec = source.images - mic[:, None]  # (3, K)
     dist = np.linalg.norm(vec, axis=0)
     d0 = dist.min()
-    gain = source.damping[0] * d0 / dist
-    delay = (dist - d0) / SPEED_OF_SOUND * sample_rate
-    length = int(max(room.rt60, 0.1) * sample_rate)
-    keep = delay < length - 1
+    gain = source.damping[0] / dist  # 1 m reference distance
+    delay = (dist - d0) / SPEED_OF_SOUND * sample_rate  # from the direct path
+    length = int(max(RIR_LENGTH_RT60 * room.rt60, 0.1) * sample_rate)
+    n_c = min(length, tail_start(room, pos, sample_rate))
+    keep = delay < n_c - 1
     delay, gain, vec, dist = delay[keep], gain[keep], vec[:, keep], dist[keep]
     enc = foa_gains(vec / dist) * gain  # (4, K)
     i0 = np.floor(delay).astype(np.int64)
@@ -193,7 +283,36 @@ def foa_rir(room: Room, pos: Position, sample_rate: int) -> np.ndarray:
     for c in range(4):  # linear-interpolated fractional delays
         rir[c] += np.bincount(i0, enc[c] * (1 - frac), minlength=length)[:length]
         rir[c] += np.bincount(i0 + 1, enc[c] * frac, minlength=length)[:length]
+    if n_c < length:
+        rir[:, n_c:] = _diffuse_tail(rir[0], n_c, length, room, pos, sample_rate)
     return rir.astype(np.float32)
+
+
+def _diffuse_tail(w: np.ndarray, n_c: int, length: int, room: Room, pos: Position, sample_rate: int) -> np.ndarray:
+    """Samples ``n_c:length`` of the late tail ``(4, length - n_c)`` (module docstring).
+
+    Its energy per sample is ``A exp(-13.82 t / RT60)`` (t from the direct path), ``A`` fitted so that the
+    same envelope carries the W energy ``w`` of the image sources from ``n_c / 2`` (at least 5 ms after
+    the direct path) to ``n_c``.
+    """
+    k = 6.0 * np.log(10.0) / room.rt60 / sample_rate  # energy decay per sample (60 dB per RT60)
+    n_a = max(int(0.005 * sample_rate), n_c // 2)
+    if n_c - n_a < int(0.005 * sample_rate):
+        raise ValueError(
+            f"room {room.room_id}: image sources of order <= {room.max_order} are complete only "
+            f"{(n_c / sample_rate) * 1e3:.1f} ms after the direct path, too short to set the late tail's level; raise max_order"
+        )
+    t_fit = np.arange(n_a, n_c)
+    energy = float(np.sum(w[n_a:n_c] ** 2))
+    if energy <= 0.0:
+        raise ValueError(f"room {room.room_id}: no image-source energy between {n_a} and {n_c} samples to set the late tail's level")
+    amp = energy / float(np.sum(np.exp(-k * t_fit)))
+    t = np.arange(n_c, length)
+    rng = _tail_rng(room, pos, sample_rate)
+    noise = rng.standard_normal(t.size) * np.sqrt(amp * np.exp(-k * t))
+    u = rng.standard_normal((3, t.size))
+    u /= np.linalg.norm(u, axis=0)  # uniform on the sphere, one direction per sample
+    return foa_gains(u) * noise
 
 
 def anechoic_rir(pos: Position) -> np.ndarray:
