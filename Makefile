@@ -26,7 +26,7 @@ publish: setup                     ## copy the finished default run and ablation
 	$(BIN)/python -m sclap_nb.publish --train runs/train $(if $(wildcard runs/ablation/table.csv),--ablation runs/ablation) --results results
 
 ablation: setup
-	$(BIN)/python -m sclap_nb.ablation --out runs/ablation -p fast false
+	$(BIN)/python -m sclap_nb.ablation --out runs/ablation --publish results/ablation
 
 bench: setup                       ## data throughput, step-time ratio, synthesis vs consumption, peak RSS
 	$(BIN)/python benchmarks/bench_data.py

@@ -63,6 +63,9 @@ loss_weights = None  # [1.0, 0.5, 0.2, 0.2]: doa, sem, ts, mod
 sem_start = None  # 3
 ts_ramp = None  # 4
 grl_lambda = None  # 1.0
+grl_schedule = None  # "constant"; "dann": lambda ramps up as 2/(1+exp(-10p))-1
+negatives = None  # ["neg_t", "neg_s"] (the specification); ["neg_t", "neg_c"]; ["neg_t", "neg_s", "neg_c"]
+triplet_contrastive = None  # False; True: L_sCL on the triplet embedding too
 # ablation switches
 use_temporal = None  # True
 use_ts_loss = None  # True
@@ -98,6 +101,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from sclap_nb import viz
 from sclap_nb.notebook import record, setup_chapter
+from sclap_nb.reference import reference_metrics
 from sclap_nb.run import RUN_FIELDS, build_data, evaluate_best, prepare_out_dir, resolve_run
 from sclap_nb.train import fit, write_json_atomic
 
@@ -155,6 +159,7 @@ if cfg.devices > 1:
     metrics = json.loads((out / "metrics.json").read_text())
 else:
     module, metrics = evaluate_best(out, module, datamodule, cfg.accelerator)
+    metrics.update(reference_metrics(corpus, "test"))  # scorers that need no training (sclap_nb.reference)
     metrics.update({"phase_seconds/data": data_seconds, "phase_seconds/train": train_seconds,
                     "phase_seconds/evaluate": time.time() - t0, "train_seconds": train_seconds,
                     "total_seconds": time.time() - t_start, "epochs": cfg.epochs, "seed": cfg.seed,

@@ -16,27 +16,37 @@ from pathlib import Path
 
 import pandas as pd
 
+# every row masks false negatives (the same in all), so a row differs from the baseline by its additions only;
+# the temporal path trains with a loss of its own (L_sCL on the triplet embedding) wherever it is present
+_OFF = dict(use_temporal=False, use_ts_loss=False, use_modality=False, triplet_contrastive=False,
+            mask_false_negatives=True, negatives=("neg_t", "neg_s"))  # fmt: skip
 CONFIGS: dict[str, dict] = {
-    "SALM baseline": dict(use_temporal=False, use_ts_loss=False, use_modality=False, mask_false_negatives=False),
-    "+temporal": dict(use_temporal=True, use_ts_loss=False, use_modality=False, mask_false_negatives=False),
-    "+3-way": dict(use_temporal=False, use_ts_loss=True, use_modality=False, mask_false_negatives=False),
-    "+GRL": dict(use_temporal=False, use_ts_loss=False, use_modality=True, mask_false_negatives=False),
-    "all": dict(use_temporal=True, use_ts_loss=True, use_modality=True, mask_false_negatives=True),
+    "SALM baseline": _OFF,
+    "+temporal": {**_OFF, "use_temporal": True, "triplet_contrastive": True},
+    "+3-way": {**_OFF, "use_ts_loss": True},
+    "+GRL": {**_OFF, "use_modality": True},
+    "+temporal+3-way": {**_OFF, "use_temporal": True, "triplet_contrastive": True, "use_ts_loss": True},
+    "all": {**_OFF, "use_temporal": True, "triplet_contrastive": True, "use_ts_loss": True, "use_modality": True},
+    "all, 4-way with neg_c": {**_OFF, "use_temporal": True, "triplet_contrastive": True, "use_ts_loss": True,
+                              "use_modality": True, "negatives": ("neg_t", "neg_s", "neg_c")},
 }
 SEEDS = (2025, 2026, 2027)
 
 # the metrics the table shows, in order (each present for the runs where it exists)
 COLUMNS = [
-    "joint/t2a/R@1", "joint/t2a/R@5", "joint/t2a/R@10", "joint/t2a/mAP@10",
-    "joint/a2t/R@1", "joint/a2t/R@5", "joint/a2t/R@10", "joint/a2t/mAP@10",
-    "joint/3way_temporal", "joint/3way_spatial",
-    "triplet/t2a/R@1", "triplet/t2a/mAP@10", "triplet/a2t/R@1", "triplet/3way_temporal", "triplet/3way_spatial",
-    "LE_deg", "modality_acc", "joint/zeroshot_direction", "train_seconds",
+    "joint/t2a/R@1", "joint/t2a/mAP@10", "joint/a2t/R@1", "joint/a2t/mAP@10",
+    "joint/3way_temporal", "joint/3way_spatial", "joint/order_acc", "joint/place_acc",
+    "triplet/t2a/R@1", "triplet/t2a/mAP@10", "triplet/a2t/R@1", "triplet/a2t/mAP@10",
+    "triplet/3way_temporal", "triplet/3way_spatial", "triplet/order_acc", "triplet/place_acc",
+    "LE_deg", "modality/probe_acc", "train_seconds",
 ]
+# the metrics whose paired difference from the baseline the table reports
+PAIRED = ["joint/t2a/R@1", "best/t2a/R@1", "joint/order_acc", "triplet/order_acc", "joint/place_acc", "LE_deg", "modality/probe_acc"]
 
 
 def slug(name: str) -> str:
-    return name.lower().replace(" ", "_").replace("+", "plus_").replace("-", "")
+    s = name.lower().replace("+", "plus_").replace("-", "").replace(",", "")
+    return "_".join("".join(c if c.isalnum() else " " for c in s).split())
 
 
 def run_one(out: Path, params: dict) -> Path:
@@ -59,8 +69,56 @@ def collect(out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def with_best(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``best/t2a/R@1``: the better of the two embeddings' T2A R@1 (the embedding a user would serve)."""
+    t = table.copy()
+    cols = [c for c in ("joint/t2a/R@1", "triplet/t2a/R@1") if c in t]
+    if cols:
+        t["best/t2a/R@1"] = t[cols].max(axis=1)
+    return t
+
+
+def paired_differences(table: pd.DataFrame, baseline: str = "SALM baseline", metrics=PAIRED) -> pd.DataFrame:
+    """Per configuration and metric: the mean over seeds of (config - baseline) on the same seed, its
+    95 % t-interval (n - 1 degrees of freedom), the number of paired seeds, and the ratio of the means."""
+    from scipy import stats
+
+    t = with_best(table)
+    base = t[t["config"] == baseline].set_index("seed")
+    rows = []
+    for name in CONFIGS:
+        if name == baseline:
+            continue
+        part = t[t["config"] == name].set_index("seed")
+        seeds = sorted(set(part.index) & set(base.index))
+        for m in metrics:
+            if m not in t or not seeds:
+                continue
+            d = (part.loc[seeds, m] - base.loc[seeds, m]).dropna()
+            if d.empty:
+                continue
+            n, mean = len(d), float(d.mean())
+            half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / n**0.5) if n > 1 else float("nan")
+            ratio = float(part.loc[seeds, m].mean() / base.loc[seeds, m].mean()) if base.loc[seeds, m].mean() else float("nan")
+            rows.append({"config": name, "metric": m, "n": n, "diff": mean, "ci_low": mean - half, "ci_high": mean + half,
+                         "ratio": ratio})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def paired_markdown(table: pd.DataFrame) -> str:
+    """The paired differences as a Markdown table."""
+    p = paired_differences(table)
+    if p.empty:
+        return "(no configuration shares a seed with the baseline yet)\n"
+    lines = ["| config | metric | seeds | config - baseline [95 % CI] | ratio |", "|---|---|---|---|---|"]
+    for r in p.itertuples():
+        ci = "n/a" if r.n < 2 else f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]"
+        lines.append(f"| {r.config} | {r.metric} | {r.n} | {r.diff:+.3f} {ci} | {r.ratio:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
 def summary_markdown(table: pd.DataFrame) -> str:
-    """Mean +- std over seeds per configuration, one column per metric."""
+    """Mean +- sample std (ddof 1) over seeds per configuration, one column per metric."""
     cols = [c for c in COLUMNS if c in table]
     lines = ["| config | seeds | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for name in CONFIGS:
@@ -70,9 +128,23 @@ def summary_markdown(table: pd.DataFrame) -> str:
         cells = []
         for c in cols:
             v = part[c].dropna()
-            cells.append("n/a" if v.empty else f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if c != "train_seconds" else f"{v.mean():.0f}")
+            if v.empty:
+                cells.append("n/a")
+            elif c == "train_seconds":
+                cells.append(f"{v.mean():.0f}")
+            else:
+                cells.append(f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else f"{v.mean():.3f}")
         lines.append(f"| {name} | {len(part)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def write_tables(out: Path) -> pd.DataFrame:
+    """``table.csv`` (one row per finished run), ``table.md`` (means, paired differences) under ``out``."""
+    table = collect(out)
+    table.to_csv(out / "table.csv", index=False)
+    if not table.empty:
+        (out / "table.md").write_text(summary_markdown(table) + "\nPaired with the baseline (same seed):\n\n" + paired_markdown(table))
+    return table
 
 
 def _value(text: str):
@@ -88,22 +160,26 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="runs/ablation")
     ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="notebook parameter for every run")
+    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="run setting for every run")
+    ap.add_argument("--publish", help="after each run, copy the tables and every finished run's metrics.json here "
+                    "(e.g. results/ablation)")  # fmt: skip
     args = ap.parse_args(argv)
     out = Path(args.out)
     extra = {k: _value(v) for k, v in args.p}
-    for name in args.configs:
-        for seed in args.seeds:
+    publish = Path(args.publish) if args.publish else None
+    for seed in args.seeds:  # seed by seed: a partial table has every configuration on the same seeds
+        for name in args.configs:
             run_dir = out / f"{slug(name)}_s{seed}"
             if (run_dir / "metrics.json").exists():
                 print(f"[skip] {name} seed {seed}: {run_dir}/metrics.json exists", flush=True)
-                continue
-            print(f"[run ] {name} seed {seed} -> {run_dir}", flush=True)
-            params = {**CONFIGS[name], "seed": seed, **extra}
-            run_one(run_dir, params)
-    table = collect(out)
-    table.to_csv(out / "table.csv", index=False)
-    (out / "table.md").write_text(summary_markdown(table))
+            else:
+                print(f"[run ] {name} seed {seed} -> {run_dir}", flush=True)
+                run_one(run_dir, {**CONFIGS[name], "seed": seed, **extra})
+            write_tables(out)
+            if publish is not None:  # each finished run goes to results/ at once, to be committed
+                from .publish import publish_ablation
+
+                publish_ablation(out, publish.parent if publish.name == "ablation" else publish)
     print((out / "table.md").read_text())
     return 0
 

@@ -52,18 +52,22 @@ def info_nce(
     return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
 
 
-def three_way_loss(audio: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor | float) -> torch.Tensor:
+def three_way_loss(
+    audio: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor | float, group_size: int = 3
+) -> torch.Tensor:
     """3-way triplet loss over groups ``[pos, neg_t, neg_s]``; ``audio`` and ``text`` are ``(3B, D)``.
 
     t2a: the positive caption ``text[3i]`` scores ``audio[3i], audio[3i+1], audio[3i+2]``;
     a2t: the positive clip ``audio[3i]`` scores ``text[3i], text[3i+1], text[3i+2]``.
     Each is a cross-entropy with label 0 over the three logits (clamped to +-50);
-    the loss is their mean.
+    the loss is their mean. ``group_size=k`` is the same over groups of k (the positive first and
+    its k - 1 hard negatives, e.g. ``[pos, neg_t, neg_s, neg_c]``).
     """
-    if audio.shape[0] % 3 or audio.shape != text.shape:
-        raise ValueError(f"three_way_loss needs (3B, D) audio and text, got {tuple(audio.shape)} and {tuple(text.shape)}")
-    a = audio.view(-1, 3, audio.shape[-1])
-    t = text.view(-1, 3, text.shape[-1])
+    k = int(group_size)
+    if k < 2 or audio.shape[0] % k or audio.shape != text.shape:
+        raise ValueError(f"three_way_loss needs ({k}B, D) audio and text, got {tuple(audio.shape)} and {tuple(text.shape)}")
+    a = audio.view(-1, k, audio.shape[-1])
+    t = text.view(-1, k, text.shape[-1])
     t2a = (logit_scale * torch.einsum("bd,bkd->bk", t[:, 0], a)).clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
     a2t = (logit_scale * torch.einsum("bd,bkd->bk", a[:, 0], t)).clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
     label = torch.zeros(len(a), dtype=torch.long, device=audio.device)
@@ -164,16 +168,20 @@ def total_loss(
     ts_ramp: int = 4,
     mask_false_negatives: bool = True,
     use_ts_loss: bool = True,
+    triplet_contrastive: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Every component and the total of spec section 4.
 
     ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod``
 
     * L_sCL: InfoNCE of ``e_joint`` against the spatial captions; L_CL: ``e_sed`` against the plain
-      captions. With ``mask_false_negatives`` identical captions (pos and neg_s share their plain
+      captions. ``triplet_contrastive`` (a deviation from the specification): L_sCL is the mean of
+      the InfoNCE of ``e_joint`` and of the triplet embedding, so the temporal path also learns to
+      retrieve (and trains in a configuration without L_ts). With ``mask_false_negatives`` identical captions (pos and neg_s share their plain
       caption) are removed from the denominators. In a distributed run both use the global batch.
     * L_ts: the 3-way loss on ``outputs.e_audio`` (triplet embedding, or joint without the temporal
-      encoder); skipped (0, ``ts_active`` = 0) for plain batches (``group_size`` 1) or ``use_ts_loss=False``.
+      encoder), 4-way on groups of 4; skipped (0, ``ts_active`` = 0) for plain batches
+      (``group_size`` 1) or ``use_ts_loss=False``.
     * L_mod: BCE of the modality classifier (0 when the model has none).
     """
     w = loss_weights_at(epoch, weights, sem_start, ts_ramp)
@@ -187,15 +195,18 @@ def total_loss(
     same_comb = same_caption_mask(text_comb_captions, scale.device) if mask_false_negatives else None
     same_plain = same_caption_mask(text_captions, scale.device) if mask_false_negatives else None
     loss_scl = info_nce(e_joint, t_comb, scale, same_comb)
+    if triplet_contrastive and outputs.e_triplet is not None:
+        e_triplet = gather_with_grad(outputs.e_triplet)
+        loss_scl = (loss_scl + info_nce(e_triplet, t_comb, scale, same_comb)) / 2
     loss_cl = info_nce(e_sed, t_plain, scale, same_plain)
 
     loss_doa = doa_loss(outputs.doa, batch["doa"].to(outputs.doa))
 
     group_size = int(batch.get("group_size", 1))
-    ts_active = use_ts_loss and group_size == 3
-    if group_size not in (1, 3):
-        raise ValueError(f"batch group_size must be 1 (plain) or 3 (triplets), got {group_size}")
-    loss_ts = three_way_loss(outputs.e_audio, outputs.text_comb, scale) if ts_active else zero
+    ts_active = use_ts_loss and group_size >= 3
+    if group_size not in (1, 3, 4):
+        raise ValueError(f"batch group_size must be 1 (plain), 3 (triplets) or 4 (with neg_c), got {group_size}")
+    loss_ts = three_way_loss(outputs.e_audio, outputs.text_comb, scale, group_size) if ts_active else zero
     w_ts = w["ts"] if ts_active else 0.0
 
     if outputs.modality_logits is not None:

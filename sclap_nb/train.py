@@ -28,7 +28,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from .losses import loss_weights_at, total_loss
-from .metrics import localization_error, retrieval_metrics, three_way_accuracy, zero_shot_accuracy
+from .metrics import localization_error, modality_gap, order_place_accuracy, retrieval_metrics, three_way_accuracy
 from .model import ModelConfig, SpatialTemporalCLAP
 
 __all__ = [
@@ -80,7 +80,11 @@ class TrainConfig:
     sem_start: int = 3
     ts_ramp: int = 4
     grl_lambda: float = 1.0
+    # "constant": lambda = grl_lambda throughout (the specification); "dann": Ganin & Lempitsky's
+    # lambda(p) = grl_lambda * (2 / (1 + exp(-10 p)) - 1), p = training progress 0..1
+    grl_schedule: str = "constant"
     use_ts_loss: bool = True
+    triplet_contrastive: bool = False  # L_sCL also on the triplet embedding (see losses.total_loss)
     mask_false_negatives: bool = True
     mode: str = "triplet"  # or "plain": groups of 1, the 3-way term is skipped
     seed: int = 2025
@@ -140,6 +144,8 @@ def check_train_config(cfg: "TrainConfig") -> None:
     if not 0 <= w[1] <= 1:
         _fail("loss_weights", w, "w_sem (the second) must be in [0, 1]: it mixes L_sCL and L_CL")
     cfg.loss_weights = tuple(float(x) for x in w)
+    if cfg.grl_schedule not in ("constant", "dann"):
+        _fail("grl_schedule", cfg.grl_schedule, "must be 'constant' or 'dann'")
     if cfg.mode not in ("triplet", "plain"):
         _fail("mode", cfg.mode, "must be 'triplet' or 'plain'")
     if str(cfg.precision) not in PRECISIONS:
@@ -217,39 +223,67 @@ def gather_embeddings(emb: dict | None) -> dict | None:
     return out
 
 
-def evaluation_metrics(emb: dict) -> dict[str, float]:
+def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
     """Every metric of the book from :func:`embed_split`'s output.
 
     For each audio embedding (``joint``: E_joint; ``triplet``: the temporal-path embedding when
-    the model has one): T2A/A2T R@1/5/10 and mAP@10 of the clips against their spatial captions
-    (every clip of the split, negatives included, so order and position must be right), the
-    temporal and spatial 3-way accuracies (triplet splits), and the zero-shot direction accuracy
-    (the best of the 8 prompts "The sound is coming from the {direction}." names the sector of
-    one of the clip's two events; chance 0.25). Plus the localisation error (degrees) and the
-    modality classifier's accuracy.
+    the model has one):
+
+    * T2A/A2T R@1/5/10 and mAP@10 of the clips against their spatial captions, over every clip of
+      the specification's roles (pos, neg_t, neg_s), so order and position must be right;
+    * the temporal and spatial 3-way accuracies (``3way_*``: pos caption scores pos above neg_t /
+      neg_s), where the groups hold those three roles;
+    * where the groups hold the class-order negative neg_c too: ``order_acc`` (pos above neg_t and
+      neg_c: needs the order of the sounds), ``place_acc`` (pos above neg_s and neg_c: needs where
+      each sound is) and the pairwise ``vs_neg_t``, ``vs_neg_s``, ``vs_neg_c``;
+    * the zero-shot direction accuracy (the best of the 8 prompts "The sound is coming from the
+      {direction}." names the sector of one of the clip's two events; chance 0.25).
+
+    Plus the localisation error (degrees), the modality classifier's accuracy, and (``full``) the
+    modality gap of the held-out embeddings: ``modality/probe_acc`` (a freshly trained linear probe
+    telling audio from text, cross-validated; 0.5 = no gap) and ``modality/centroid_dist``, on the
+    triplet embedding (E_joint without a temporal path). Ties follow ``sclap_nb.metrics``' rule.
     """
+    from .data import ROLES, SPEC_ROLES
+
     out: dict[str, float] = {}
+    n, g = len(emb["captions"]), int(emb["group_size"])
+    roles = list(emb.get("roles") or ((SPEC_ROLES if g == 3 else ROLES if g == 4 else ("pos",)) * (n // max(g, 1))))
+    spec = [i for i, r in enumerate(roles) if r in SPEC_ROLES]
     # a caption may repeat across clips (rare): retrieval then keeps the first clip of each caption
     first_clip: dict[str, int] = {}
-    for clip, caption in enumerate(emb["captions"]):
-        first_clip.setdefault(caption, clip)
+    for clip in spec:
+        first_clip.setdefault(emb["captions"][clip], clip)
     rows = torch.tensor(list(first_clip.values()))
     text_of_rows = emb["text_comb"][rows]
     sectors = sector_of(emb["doa_target"])  # (N, 2)
+    groups = [roles[i : i + g] for i in range(0, len(roles), g)] if g > 1 else []
+    has_spec = bool(groups) and all(set(SPEC_ROLES) <= set(gr) for gr in groups)
+    has_c = bool(groups) and all("neg_c" in gr for gr in groups)
     for name in ("joint", "triplet"):
         audio = emb.get(f"e_{name}")
         if audio is None or len(audio) == 0:
             continue
         r = retrieval_metrics(audio[rows], text_of_rows, torch.arange(len(rows)))
         out.update({f"{name}/{k}": v for k, v in r.items()})
-        if emb["group_size"] == 3:
-            acc = three_way_accuracy(audio, emb["text_comb"])
+        if has_spec:
+            idx = torch.tensor(spec)
+            acc = three_way_accuracy(audio[idx], emb["text_comb"][idx])
             out.update({f"{name}/3way_{k}": v for k, v in acc.items()})
+        if has_c:
+            op = order_place_accuracy(audio, emb["text_comb"], roles)
+            out.update({f"{name}/{k}": v for k, v in op.items()})
         pred = (audio @ emb["direction_prompts"].T).argmax(1)
         out[f"{name}/zeroshot_direction"] = (pred[:, None] == sectors).any(1).double().mean().item()
     out["LE_deg"] = localization_error(emb["doa"], emb["doa_target"])
     if len(emb["mod_correct"]):
         out["modality_acc"] = emb["mod_correct"].mean().item()
+    if full and len(spec) >= 10:
+        audio = emb["e_triplet"] if torch.is_tensor(emb.get("e_triplet")) and len(emb["e_triplet"]) else emb["e_joint"]
+        idx = torch.tensor(spec)
+        gap = modality_gap(audio[idx], emb["text_comb"][idx])
+        out["modality/probe_acc"] = gap["probe_accuracy"]
+        out["modality/centroid_dist"] = gap["centroid_distance"]
     return out
 
 
@@ -291,6 +325,13 @@ class SCLAPModule(_lightning().LightningModule):
         sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
+    def grl_lambda_now(self) -> float:
+        """The GRL strength at the current step (``grl_schedule``)."""
+        if self.cfg.grl_schedule == "constant":
+            return float(self.cfg.grl_lambda)
+        p = min(1.0, self.global_step / max(1, self.cfg.epochs * self.steps_per_epoch))
+        return float(self.cfg.grl_lambda) * (2.0 / (1.0 + math.exp(-10.0 * p)) - 1.0)
+
     def _all_finite(self, x: torch.Tensor) -> bool:
         flag = torch.isfinite(x).all().float().reshape(1)
         if dist.is_available() and dist.is_initialized():
@@ -311,10 +352,12 @@ class SCLAPModule(_lightning().LightningModule):
         opt = self.optimizers()
         sched = self.lr_schedulers()
         epoch = self.current_epoch
-        out = self.model(batch, lambd=self.cfg.grl_lambda)
+        lambd = self.grl_lambda_now()
+        out = self.model(batch, lambd=lambd)
         losses = total_loss(
             out, batch, epoch, self.cfg.loss_weights, self.cfg.sem_start, self.cfg.ts_ramp,
             mask_false_negatives=self.cfg.mask_false_negatives, use_ts_loss=self.cfg.use_ts_loss,
+            triplet_contrastive=self.cfg.triplet_contrastive,
         )
         if not self._all_finite(losses["total"].detach()):
             self._skip("loss")
@@ -334,7 +377,7 @@ class SCLAPModule(_lightning().LightningModule):
         n = len(batch["text_comb"])
         # every logged tensor lives on the module's device: sync_dist reduces it there (NCCL needs CUDA tensors)
         logs = {f"train/{k}": torch.as_tensor(v).detach().float().to(self.device) for k, v in losses.items()}
-        logs["train/lambda"] = torch.tensor(float(self.cfg.grl_lambda), device=self.device)
+        logs["train/lambda"] = torch.tensor(float(lambd), device=self.device)
         logs["train/logit_scale"] = out.logit_scale.detach().float()
         logs["train/lr"] = torch.tensor(sched.get_last_lr()[0], device=self.device)
         self._last_logs = logs
@@ -363,7 +406,7 @@ class SCLAPModule(_lightning().LightningModule):
             emb = gather_embeddings(emb)
         if emb is None:
             return
-        metrics = evaluation_metrics(emb)
+        metrics = evaluation_metrics(emb, full=False)
         # model selection: the better of the two embeddings at text-to-audio R@1 over all clips
         # (negatives included, so order and position count)
         metrics["t2a_R@1_best"] = max(metrics.get("joint/t2a/R@1", 0.0), metrics.get("triplet/t2a/R@1", 0.0))
@@ -540,7 +583,12 @@ def build_trainer(cfg: TrainConfig, callbacks=(), max_epochs: int | None = None,
     if cfg.progress_log:
         cbs.append(_progress_callback()())
     if enable_checkpoints:
-        cbs.append(AtomicCheckpoint(dirpath=str(out / "checkpoints"), filename="best", monitor="val/t2a_R@1_best", mode="max", save_top_k=1, save_last=True))
+        # best.ckpt by the validation metric; last.ckpt after every epoch, whether or not it improved
+        # (Lightning >= 2.6 writes save_last only when a top-k checkpoint was written at the same step)
+        ckpt = str(out / "checkpoints")
+        cbs.append(AtomicCheckpoint(dirpath=ckpt, filename="best", monitor="val/t2a_R@1_best", mode="max", save_top_k=1))
+        cbs.append(AtomicCheckpoint(dirpath=ckpt, filename="last", monitor=None, save_top_k=1, enable_version_counter=False,
+                                    save_on_train_epoch_end=True))
     return pl.Trainer(
         max_epochs=max_epochs or cfg.epochs,
         accelerator=cfg.accelerator,

@@ -52,8 +52,10 @@ def reverberant(tmp_path_factory) -> Path:
 
 
 def _groups(root: Path, split: str) -> list[dict[str, dict]]:
-    rows = read_metadata(root, split)
-    return [{r["role"]: r for r in rows[i : i + 3]} for i in range(0, len(rows), 3)]
+    groups: dict[int, dict[str, dict]] = {}
+    for r in read_metadata(root, split):
+        groups.setdefault(r["scene"], {})[r["role"]] = r
+    return list(groups.values())
 
 
 # ---------------------------------------------------------------- round trip
@@ -67,14 +69,15 @@ def test_round_trip_files_and_metadata(reverberant):
             reader = csv.DictReader(f)
             assert tuple(reader.fieldnames) == METADATA_COLUMNS
             raw = list(reader)
-        assert len(raw) == 3 * n
+        assert len(raw) == 4 * n  # pos, neg_t, neg_s, neg_c
         wavs = sorted(p.name for p in (reverberant / "audio" / split).iterdir())
-        assert len(wavs) == 3 * n
+        assert len(wavs) == 4 * n
         for g in _groups(reverberant, split):
             scene = g["pos"]["scene"]
             assert g["pos"]["file"] == f"audio/{split}/temporal_{scene:06d}.wav"
             assert g["neg_t"]["file"] == f"audio/{split}/temporal_negative_{scene:06d}.wav"
             assert g["neg_s"]["file"] == f"audio/{split}/spatial_negative_{scene:06d}.wav"
+            assert g["neg_c"]["file"] == f"audio/{split}/class_negative_{scene:06d}.wav"
             for r in g.values():
                 info = sf.info(str(reverberant / r["file"]))
                 assert (info.channels, info.samplerate, info.frames) == (4, SR, 2 * SR)
@@ -87,11 +90,11 @@ def test_round_trip_files_and_metadata(reverberant):
 
 def test_captions_and_directions(reverberant):
     for g in _groups(reverberant, "train"):
-        pos, neg_t, neg_s = g["pos"], g["neg_t"], g["neg_s"]
-        assert pos["plain_caption"] == neg_s["plain_caption"] != neg_t["plain_caption"]
+        pos, neg_t, neg_s, neg_c = g["pos"], g["neg_t"], g["neg_s"], g["neg_c"]
+        assert pos["plain_caption"] == neg_s["plain_caption"] != neg_t["plain_caption"] == neg_c["plain_caption"]
         assert ", then " in pos["plain_caption"]
-        assert len({pos["caption"], neg_t["caption"], neg_s["caption"]}) == 3
-        for r in (pos, neg_s, neg_t):
+        assert len({pos["caption"], neg_t["caption"], neg_s["caption"], neg_c["caption"]}) == 4
+        for r in (pos, neg_s, neg_t, neg_c):
             assert direction_phrase(r["azimuth_1"]) in r["caption"]
             assert direction_phrase(r["azimuth_2"]) in r["caption"]
             assert any(c in r["caption"] for c in CONNECTORS)
@@ -226,11 +229,11 @@ def test_foa_rir_direct_path_points_at_the_source():
     room = Room("r", (6.0, 5.0, 3.0), 0.4, 0.25, 8, (3.0, 2.5, 1.4))
     for az, el in ((0, 0), (90, 20), (-135, -30)):
         rir = foa_rir(room, Position(az, el, 1.5, sector_of(az)), SR)
-        assert rir.shape == (4, int(0.4 * SR))
+        assert rir.shape == (4, int(1.25 * 0.4 * SR))  # 1.25 RT60: 75 dB of decay
         w, y, z, x = rir[:, 0]
-        assert w == pytest.approx(1.0, abs=1e-5)
-        np.testing.assert_allclose([x, y, z], doa_vector(az, el), atol=1e-5)
-        assert np.abs(rir[0, 1:]).max() < 1.0  # reflections are weaker than the direct path
+        assert w == pytest.approx(1 / 1.5, abs=1e-5)  # 1/distance, 1 m reference
+        np.testing.assert_allclose([x, y, z], doa_vector(az, el) / 1.5, atol=1e-5)
+        assert np.abs(rir[0, 1:]).max() < 1 / 1.5  # reflections are weaker than the direct path
 
 
 def test_soundfont_classes_render_and_differ():
@@ -342,9 +345,9 @@ def test_triplet_batches(anechoic):
 
 def test_plain_mode(anechoic):
     ds = StClothoDataset(anechoic, "val", mode="plain")
-    assert len(ds) == 6
+    assert len(ds) == 8  # 2 scenes of 4 clips
     b = collate_groups([ds[i] for i in range(len(ds))])
-    assert b["group_size"] == 1 and b["wave"].shape == (6, 4, 2 * SR) and "logmel" not in b
+    assert b["group_size"] == 1 and b["wave"].shape == (8, 4, 2 * SR) and "logmel" not in b
     pos_only = StClothoDataset(anechoic, "val", mode="plain", roles=("pos",))
     assert [pos_only[i]["roles"] for i in range(len(pos_only))] == [["pos"], ["pos"]]
 
@@ -354,12 +357,12 @@ def test_feature_cache_keyed_by_config(anechoic, tmp_path):
     npy = feature_cache(anechoic, "val", cfg, cache_dir=tmp_path)
     assert npy.parent.name == cfg.key()
     data = np.load(npy)
-    assert data.shape == (6, 7, 201, 64) and data.dtype == np.float16
+    assert data.shape == (8, 7, 201, 64) and data.dtype == np.float16  # every clip, neg_c included
     mtime = npy.stat().st_mtime_ns
     assert feature_cache(anechoic, "val", cfg, cache_dir=tmp_path) == npy and npy.stat().st_mtime_ns == mtime
     other = FeatureConfig(n_mels=32)
     npy2 = feature_cache(anechoic, "val", other, cache_dir=tmp_path)
-    assert npy2 != npy and np.load(npy2).shape == (6, 7, 201, 32)
+    assert npy2 != npy and np.load(npy2).shape == (8, 7, 201, 32)
     # cached features match on-the-fly features
     live = StClothoDataset(anechoic, "val", features=cfg)[1]["logmeliv"]
     cached = StClothoDataset(anechoic, "val", features=cfg, cache_dir=tmp_path)[1]["logmeliv"]

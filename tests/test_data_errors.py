@@ -49,56 +49,60 @@ def _wav(root: Path, name: str = "temporal_negative_000001.wav") -> Path:
     return root / "audio" / "train" / name
 
 
-# (problem, how to break the corpus, what the message must say); row 5 is temporal_negative_000001
+# (problem, how to break the corpus, what the message must say); row 6 is temporal_negative_000001 (4 clips per scene)
 CASES = {
-    "missing_file": (lambda r: _wav(r).unlink(), r"row 5 .*temporal_negative_000001.wav not found"),
+    "missing_file": (lambda r: _wav(r).unlink(), r"row 6 .*temporal_negative_000001.wav not found"),
     "wrong_channels": (
         lambda r: sf.write(str(_wav(r)), np.zeros((2 * SR, 2)) + 0.1, SR, subtype="PCM_16"),
-        r"row 5 .*temporal_negative_000001.wav has 2 channel",
+        r"row 6 .*temporal_negative_000001.wav has 2 channel",
     ),
     "wrong_rate": (
         lambda r: sf.write(str(_wav(r)), np.zeros((2 * SR, 4)) + 0.1, 22050, subtype="PCM_16"),
-        r"row 5 .*temporal_negative_000001.wav has sample rate 22050",
+        r"row 6 .*temporal_negative_000001.wav has sample rate 22050",
     ),
     "mixed_rates": (
-        lambda r: (_edit_csv(r, _set("sample_rate", "22050", 5)), _edit_csv(r, _set("num_samples", "44100", 5))),
-        r"train.csv: mixed sample rates .*22050: 5",
+        lambda r: (_edit_csv(r, _set("sample_rate", "22050", 6)), _edit_csv(r, _set("num_samples", "44100", 6))),
+        r"train.csv: mixed sample rates .*22050: 6",
     ),
     "empty_audio": (
         lambda r: sf.write(str(_wav(r)), np.zeros((0, 4)), SR, subtype="PCM_16"),
-        r"row 5 .*temporal_negative_000001.wav is empty",
+        r"row 6 .*temporal_negative_000001.wav is empty",
     ),
     "nan_audio": (
         lambda r: sf.write(str(_wav(r)), np.full((2 * SR, 4), np.nan, np.float32), SR, subtype="FLOAT"),
-        r"row 5 .*temporal_negative_000001.wav has NaN",
+        r"row 6 .*temporal_negative_000001.wav has NaN",
     ),
     "silent_audio": (
         lambda r: sf.write(str(_wav(r)), np.zeros((2 * SR, 4)), SR, subtype="PCM_16"),
-        r"row 5 .*temporal_negative_000001.wav is empty or silent",
+        r"row 6 .*temporal_negative_000001.wav is empty or silent",
     ),
     "clip_shorter_than_events": (
-        lambda r: _edit_csv(r, _set("duration_2", "1.5", 5)),
-        r"train.csv, row 5 .*event 2 .* does not fit in the 2.000 s clip audio/train/temporal_negative_000001.wav",
+        lambda r: _edit_csv(r, _set("duration_2", "1.5", 6)),
+        r"train.csv, row 6 .*event 2 .* does not fit in the 2.000 s clip audio/train/temporal_negative_000001.wav",
     ),
-    "empty_caption": (lambda r: _edit_csv(r, _set("caption", "  ", 5)), r"train.csv, row 5: empty caption"),
+    "empty_caption": (lambda r: _edit_csv(r, _set("caption", "  ", 6)), r"train.csv, row 6: empty caption"),
     "missing_column": (
         lambda r: _edit_csv(r, lambda rows: [row[:-1] for row in rows]),
         r"train.csv: missing column\(s\) \['num_samples'\]",
     ),
-    "bad_number": (lambda r: _edit_csv(r, _set("azimuth_1", "left", 5)), r"train.csv, row 5 .*azimuth_1: bad number 'left'"),
-    "nan_number": (lambda r: _edit_csv(r, _set("onset_1", "nan", 5)), r"train.csv, row 5 .*onset_1: not finite"),
-    "group_not_of_3": (
-        lambda r: _edit_csv(r, lambda rows: rows[:5] + rows[6:]),
-        r"train.csv, row 4: scene 1 has clips \['neg_s', 'pos'\]",
+    "bad_number": (lambda r: _edit_csv(r, _set("azimuth_1", "left", 6)), r"train.csv, row 6 .*azimuth_1: bad number 'left'"),
+    "nan_number": (lambda r: _edit_csv(r, _set("onset_1", "nan", 6)), r"train.csv, row 6 .*onset_1: not finite"),
+    "group_not_of_4": (
+        lambda r: _edit_csv(r, lambda rows: rows[:6] + rows[7:]),
+        r"train.csv, row 5: scene 1 has clips \['neg_c', 'neg_s', 'pos'\]",
+    ),
+    "groups_of_3_and_4": (  # one scene without its neg_c, the other with it
+        lambda r: _edit_csv(r, lambda rows: rows[:4] + rows[5:]),
+        r"train.csv, row 4: scene 1 has clips \['neg_c', 'neg_s', 'neg_t', 'pos'\], the scene at row 1 has \['neg_s', 'neg_t', 'pos'\]",
     ),
     "duplicate_id": (
-        lambda r: _edit_csv(r, _set("id", "train_000000_pos", 5)),
-        r"train.csv, row 5: duplicate id 'train_000000_pos' \(first at row 1\)",
+        lambda r: _edit_csv(r, _set("id", "train_000000_pos", 6)),
+        r"train.csv, row 6: duplicate id 'train_000000_pos' \(first at row 1\)",
     ),
-    "unknown_role": (lambda r: _edit_csv(r, _set("role", "neg_x", 5)), r"train.csv, row 5 .*role 'neg_x'"),
+    "unknown_role": (lambda r: _edit_csv(r, _set("role", "neg_x", 6)), r"train.csv, row 6 .*role 'neg_x'"),
     "wrong_field_count": (
-        lambda r: _edit_csv(r, lambda rows: rows[:5] + [rows[5][:4]] + rows[6:]),
-        r"train.csv, row 5: wrong number of fields",
+        lambda r: _edit_csv(r, lambda rows: rows[:6] + [rows[6][:4]] + rows[7:]),
+        r"train.csv, row 6: wrong number of fields",
     ),
     "missing_metadata": (lambda r: (r / "metadata" / "train.csv").unlink(), r"train.csv: metadata file not found"),
 }

@@ -243,7 +243,7 @@ def test_file_outside_corpus_is_refused(corpus, how):
     with pytest.raises(CorpusError, match=match):
         ensure_corpus(corpus, deep=True)
     assert cli_main(["validate", "--deep", str(corpus)]) == 1
-    assert len(read_metadata(corpus, "val")) == 12  # other splits still read
+    assert len(read_metadata(corpus, "val")) == 16  # other splits still read (4 scenes of 4 clips)
 
 
 @pytest.mark.parametrize("how", ["parent", "absolute", "symlink"])
@@ -265,5 +265,5 @@ def test_symlinks_inside_corpus_are_allowed(corpus, tmp_path):
     clip.symlink_to("temporal_negative_000000.wav")  # same length, inside the corpus
     link = tmp_path / "link"
     link.symlink_to(corpus)  # the corpus root itself behind a symlink
-    assert len(validate_corpus(link, deep=True)["train"]) == 24
-    assert len(validate_corpus(corpus, deep=True)["train"]) == 24
+    assert len(validate_corpus(link, deep=True)["train"]) == 32  # 8 scenes of 4 clips
+    assert len(validate_corpus(corpus, deep=True)["train"]) == 32

@@ -62,8 +62,8 @@ def test_cached_items_read_no_wav_and_match_the_audio_path(tiny_corpus, tmp_path
     # and both are what the cache file and the metadata hold
     stored, rows = np.load(ds.cache_path), read_metadata(tiny_corpus, "train")
     for i in (0, 5):
-        it, group = ds[i], rows[3 * i : 3 * i + 3]
-        assert torch.equal(it["logmeliv"], torch.from_numpy(stored[3 * i : 3 * i + 3].astype(np.float32)))
+        it, group = ds[i], rows[4 * i : 4 * i + 3]  # scenes of 4 clips, groups of the first 3 by default
+        assert torch.equal(it["logmeliv"], torch.from_numpy(stored[4 * i : 4 * i + 3].astype(np.float32)))
         assert it["ids"] == [r["id"] for r in group] and it["roles"] == ["pos", "neg_t", "neg_s"]
         assert it["text_comb"] == [r["caption"] for r in group] and it["text"] == [r["plain_caption"] for r in group]
         want = [[doa_vector(r[f"azimuth_{e}"], r[f"elevation_{e}"]) for e in (1, 2)] for r in group]
@@ -88,12 +88,12 @@ def test_check_headers_false_skips_the_header_check_only_with_a_cache(tiny_corpu
     calls = []
     monkeypatch.setattr(dataset_mod, "check_audio_header", lambda root, row: calls.append(row["id"]))
     cached(tiny_corpus, tmp_path)
-    assert len(calls) == 24
+    assert len(calls) == 32  # every clip of 8 scenes, neg_c included
     calls.clear()
     cached(tiny_corpus, tmp_path, check_headers=False)
     assert calls == []
     StClothoDataset(tiny_corpus, "train", features=FeatureConfig(), check_headers=False)  # no cache: checked
-    assert len(calls) == 24
+    assert len(calls) == 32  # every clip of 8 scenes, neg_c included
 
 
 def test_getitems_equals_per_item(tiny_corpus, tmp_path, monkeypatch):

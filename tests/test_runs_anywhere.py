@@ -290,3 +290,11 @@ def test_checkpoint_loads_whatever_device_its_rng_tensors_were_mapped_to(tmp_pat
     assert torch.equal(torch.get_rng_state(), state)
     loaded = SCLAPModule.load_from_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu")
     assert loaded.device.type == "cpu"
+
+
+def test_last_checkpoint_is_the_last_epoch_whether_or_not_it_improved(tmp_path, tiny_corpus):
+    """A resumed run must continue from the end of the last finished epoch, not from the best one."""
+    module, trainer = _tiny_run(tmp_path, tiny_corpus, epochs=3)
+    ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert ckpt["epoch"] == 2 and ckpt["global_step"] == trainer.global_step
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]

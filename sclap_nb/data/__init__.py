@@ -4,7 +4,7 @@ Build a corpus with ``python -m sclap_nb.data build --out DIR --train N --val N 
 or ``build_corpus``; read it with ``StClothoDataset`` / ``StClothoDataModule``.
 
 Modules: ``sources`` (soundfont and folder sources), ``spatial`` (directions, rooms, FOA RIRs),
-``scenes`` (pos / neg_t / neg_s triplets), ``corpus`` (writer, reader, validation),
+``scenes`` (pos / neg_t / neg_s / neg_c groups), ``corpus`` (writer, reader, validation),
 ``dataset`` (torch dataset, collate, feature cache, Lightning module).
 """
 
@@ -16,12 +16,13 @@ from .corpus import (
     ensure_corpus,
     load_clip,
     read_metadata,
+    scene_roles,
     stale_builds,
     validate_corpus,
 )
 from .dataset import EpochShuffleSampler, StClothoDataModule, StClothoDataset, collate_groups, feature_cache
 from .errors import CorpusError
-from .scenes import CONNECTORS, ROLES, allowed_gaps, make_scene
+from .scenes import CONNECTORS, ROLES, SPEC_ROLES, allowed_gaps, make_scene
 from .sources import SOUND_CLASSES, Event, FolderSource, SoundClass, SoundfontSource, soundfont_path
 from .spatial import (
     COMPASS_WORDS,
@@ -39,11 +40,11 @@ from .spatial import (
 )
 
 __all__ = [
-    "build_corpus", "ensure_corpus", "validate_corpus", "read_metadata", "load_clip", "stale_builds",
+    "build_corpus", "ensure_corpus", "validate_corpus", "read_metadata", "load_clip", "stale_builds", "scene_roles",
     "StClothoDataset", "StClothoDataModule", "EpochShuffleSampler", "collate_groups", "feature_cache",
     "CorpusError", "SoundfontSource", "FolderSource", "SoundClass", "SOUND_CLASSES", "Event", "soundfont_path",
     "SECTOR_WORDS", "COMPASS_WORDS", "direction_phrase", "sector_of", "doa_vector",
     "Room", "Position", "sample_room", "sample_position", "foa_rir", "anechoic_rir", "spatialise",
-    "CONNECTORS", "ROLES", "allowed_gaps", "make_scene",
+    "CONNECTORS", "ROLES", "SPEC_ROLES", "allowed_gaps", "make_scene",
     "SPLITS", "METADATA_COLUMNS", "FILE_PREFIX",
 ]  # fmt: skip

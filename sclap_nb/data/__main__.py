@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build a corpus directory (atomically)")
     b.add_argument("--out", required=True, help="corpus directory to create (must not exist)")
-    b.add_argument("--train", type=int, default=512, help="training scenes (triplets)")
+    b.add_argument("--train", type=int, default=512, help="training scenes")
     b.add_argument("--val", type=int, default=64, help="validation scenes")
     b.add_argument("--test", type=int, default=128, help="test scenes")
     b.add_argument("--seed", type=int, default=2025)
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("root", help="corpus directory (need not exist)")
     args = parser.parse_args(argv)
 
-    from . import CorpusError, build_corpus, stale_builds, validate_corpus
+    from . import ROLES, CorpusError, build_corpus, stale_builds, validate_corpus
 
     try:
         if args.command == "build":
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             dt = time.perf_counter() - t0
             n = args.train + args.val + args.test
-            print(f"built {out}: {n} scenes ({3 * n} clips) in {dt:.1f} s, {n / dt:.1f} scenes/s")
+            print(f"built {out}: {n} scenes ({len(ROLES) * n} clips) in {dt:.1f} s, {n / dt:.1f} scenes/s")
         elif args.command == "clean-stale":
             import shutil
 
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             for path in stale_builds(args.root):
                 print(f"warning: {path}: temporary directory of a build that died (remove it: clean-stale {args.root})", file=sys.stderr)
             rows = validate_corpus(args.root, deep=args.deep)
-            print(f"{args.root}: ok, " + ", ".join(f"{s} {len(r) // 3} scenes" for s, r in rows.items()))
+            print(f"{args.root}: ok, " + ", ".join(f"{s} {len({x['scene'] for x in r})} scenes ({len(r)} clips)" for s, r in rows.items()))
     except (CorpusError, FileExistsError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

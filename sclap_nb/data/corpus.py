@@ -6,10 +6,12 @@ Layout of a corpus directory ``ROOT``::
     ROOT/audio/{split}/temporal_{scene:06d}.wav           pos   = A@p0 then B@p2
     ROOT/audio/{split}/temporal_negative_{scene:06d}.wav  neg_t = B@p2 then A@p0
     ROOT/audio/{split}/spatial_negative_{scene:06d}.wav   neg_s = A@p2 then B@p0
+    ROOT/audio/{split}/class_negative_{scene:06d}.wav     neg_c = B@p0 then A@p2
     ROOT/metadata/{split}.csv                     one row per clip (``METADATA_COLUMNS``)
 
 WAVs are 4-channel FOA (W, Y, Z, X; ACN/SN3D), 16-bit PCM. Rows are grouped by ``scene``
-in the role order pos, neg_t, neg_s; a row's ``file`` is relative and stays inside ``ROOT``.
+in the role order pos, neg_t, neg_s, neg_c; a row's ``file`` is relative and stays inside ``ROOT``.
+Corpora of ``format_version`` 1 (``corpus.json``) have no neg_c clips; they still read.
 ``build_corpus`` writes into a temporary directory ``.{name}.tmp-{pid}-{random}`` beside ``ROOT``
 (its ``.owner`` file names the building process) and renames it at the end, so a corpus is
 complete or absent; ``stale_builds`` finds the temporary directories of builds that died.
@@ -21,6 +23,7 @@ import contextlib
 import csv
 import inspect
 import io
+import itertools
 import json
 import logging
 import math
@@ -35,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorpusError
-from .scenes import ROLES, allowed_gaps, make_scene, render_pool
+from .scenes import ROLES, SPEC_ROLES, allowed_gaps, make_scene, render_pool
 from .spatial import sample_room
 
 __all__ = [
@@ -48,10 +51,11 @@ __all__ = [
     "read_metadata",
     "validate_corpus",
     "load_clip",
+    "scene_roles",
 ]
 
 SPLITS = ("train", "val", "test")
-FILE_PREFIX = {"pos": "temporal", "neg_t": "temporal_negative", "neg_s": "spatial_negative"}
+FILE_PREFIX = {"pos": "temporal", "neg_t": "temporal_negative", "neg_s": "spatial_negative", "neg_c": "class_negative"}
 N_EVENTS = 2
 METADATA_COLUMNS = (
     "id", "scene", "split", "role", "file", "caption", "plain_caption",
@@ -64,7 +68,7 @@ _FLOAT_COLUMNS = ("azimuth_1", "elevation_1", "azimuth_2", "elevation_2", "onset
 _INT_COLUMNS = ("scene", "sample_rate", "num_samples")
 _TEXT_COLUMNS = ("id", "role", "file", "caption", "plain_caption")
 _SPLIT_CODE = {s: i for i, s in enumerate(SPLITS)}
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: scenes of 3 clips (pos, neg_t, neg_s); 2: with neg_c
 OWNER_FILE = ".owner"
 STALE_AFTER_S = 3600.0  # a temporary build without an owner file is stale after this long
 
@@ -107,7 +111,7 @@ def build_corpus(
     progress: bool = True,
     source=None,
 ) -> Path:
-    """Build a corpus of ``n_*`` scenes (triplets) per split into ``out`` and return its path.
+    """Build a corpus of ``n_*`` scenes (4 clips each, ``ROLES``) per split into ``out`` and return its path.
 
     ``source`` defaults to ``SoundfontSource(sample_rate)``; a ``FolderSource`` has its files
     partitioned between the splits. Renderings are drawn per split (disjoint between splits);
@@ -320,11 +324,14 @@ def _clip_path(root: str | os.PathLike, file: str, where: str, base: Path | None
 
 
 def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
-    """Parse and check ``metadata/{split}.csv``; rows come back typed, grouped [pos, neg_t, neg_s].
+    """Parse and check ``metadata/{split}.csv``; rows come back typed, grouped by scene in ``ROLES`` order.
 
+    A scene holds one clip of each of ``ROLES`` or, in corpora built before neg_c (format 1), of
+    ``SPEC_ROLES``; every scene of a split holds the same roles (``scene_roles``).
     Raises ``CorpusError`` naming the file and the row for: missing file or column, bad number,
-    empty caption, unknown role, duplicate id, a group that is not exactly one clip of each
-    role, an event that does not fit in the clip, mixed sample rates, a ``file`` outside ``root``.
+    empty caption, unknown role, duplicate id, a group that is not one of those sets of roles
+    or differs from the split's first, an event that does not fit in the clip, mixed sample
+    rates, a ``file`` outside ``root``.
     """
     path = Path(root) / "metadata" / f"{split}.csv"
     if not path.is_file():
@@ -385,15 +392,28 @@ def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
     if len(rates) > 1:
         first = {sr: next(r["_row"] for r in rows if r["sample_rate"] == sr) for sr in sorted(rates)}
         raise CorpusError(f"{path}: mixed sample rates {first} (rate: first row)")
-    ordered = []
+    ordered, first = [], None
     for scene, members in groups.items():
         roles = sorted(m["role"] for m in members)
-        if roles != sorted(ROLES):
+        where = f"{path}, row {members[0]['_row']}: scene {scene} has clips {roles}"
+        if roles not in (sorted(ROLES), sorted(SPEC_ROLES)):
             raise CorpusError(
-                f"{path}, row {members[0]['_row']}: scene {scene} has clips {roles}, a group needs exactly one of each of {list(ROLES)}"
+                f"{where}, a group needs exactly one of each of {list(ROLES)} (or of {list(SPEC_ROLES)}, in a corpus built before neg_c)"
             )
+        if first is None:
+            first = (roles, members[0]["_row"])
+        elif roles != first[0]:
+            raise CorpusError(f"{where}, the scene at row {first[1]} has {first[0]}: every scene of a split needs the same clips")
         ordered.extend(sorted(members, key=lambda m: ROLES.index(m["role"])))
     return ordered
+
+
+def scene_roles(rows: list[dict]) -> tuple[str, ...]:
+    """The roles every scene of ``rows`` (``read_metadata``'s output) holds, in ``ROLES`` order; ``()`` without rows."""
+    if not rows:
+        return ()
+    first = rows[0]["scene"]
+    return tuple(r["role"] for r in itertools.takewhile(lambda r: r["scene"] == first, rows))
 
 
 def check_audio_header(root: Path, row: dict, sample_rate: int | None = None) -> Path:
@@ -494,7 +514,8 @@ def ensure_corpus(out: str | os.PathLike, *args, deep: bool = False, **kwargs) -
 
     An existing corpus is reused only for the parameters it was built with: ``CorpusError`` names each
     requested parameter (defaults included) that differs from its ``corpus.json``; a directory without
-    ``corpus.json`` cannot be checked and is refused. ``ensure_corpus(out)`` alone reuses any valid corpus.
+    ``corpus.json``, or one whose ``format_version`` is not ``FORMAT_VERSION`` (an older layout of the
+    scenes), is refused. ``ensure_corpus(out)`` alone reuses any valid corpus, old formats included.
     """
     out = Path(out)
     if out.is_dir() and not any(out.iterdir()):
@@ -516,7 +537,13 @@ def ensure_corpus(out: str | os.PathLike, *args, deep: bool = False, **kwargs) -
             "pass another directory (or call ensure_corpus with the directory alone to use it as it is)"
         )
     validate_corpus(out, deep=deep)
-    diffs = _differences(requested, _manifest(out / "corpus.json"))
+    manifest = _manifest(out / "corpus.json")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise CorpusError(
+            f"{out}: corpus.json has format_version {manifest.get('format_version')!r}, this code builds {FORMAT_VERSION} "
+            f"(scenes of {len(ROLES)} clips {list(ROLES)}); pass another directory to build it there"
+        )
+    diffs = _differences(requested, manifest)
     if diffs:
         raise CorpusError(f"{out}: corpus built with other parameters ({'; '.join(diffs)}); pass another directory to build this one")
     return out

@@ -1,8 +1,9 @@
 """Torch dataset, collate, feature cache and Lightning data module of a corpus.
 
-Items are dicts of one group: 3 clips ``[pos, neg_t, neg_s]`` in triplet mode, 1 clip in plain
-mode. ``collate_groups`` concatenates groups along the first axis, keeping every group
-contiguous, so a batch of ``G`` groups has ``N = G * group_size`` clips.
+Items are dicts of one group: a scene's clips of the chosen roles in ``ROLES`` order in triplet
+mode (by default the specification's triplet ``[pos, neg_t, neg_s]``; ``roles=ROLES`` adds neg_c),
+1 clip in plain mode. ``collate_groups`` concatenates groups along the first axis, keeping every
+group contiguous, so a batch of ``G`` groups has ``N = G * group_size`` clips.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 
 from ..features import FeatureConfig, FOAFeatures
-from .corpus import ROLES, SPLITS, check_audio_header, load_clip, read_metadata
+from .corpus import ROLES, SPEC_ROLES, SPLITS, check_audio_header, load_clip, read_metadata, scene_roles
 from .errors import CorpusError
 from .spatial import doa_vector
 
@@ -126,9 +127,12 @@ class _Groups(list):
 class StClothoDataset(Dataset):
     """Groups of a corpus split.
 
-    ``mode="triplet"``: item ``i`` is scene ``i`` as 3 clips ``[pos, neg_t, neg_s]``.
-    ``mode="plain"``: item ``i`` is one clip; ``roles`` picks which clips are items (default
-    all three roles; ``roles=("pos",)`` gives one clip per scene).
+    ``mode="triplet"``: item ``i`` is scene ``i`` as its clips of ``roles``, in ``ROLES`` order
+    (default ``SPEC_ROLES``: ``[pos, neg_t, neg_s]``; ``roles=ROLES`` gives groups of 4 with neg_c;
+    ``roles`` must hold ``pos``). ``mode="plain"``: item ``i`` is one clip; ``roles`` picks which
+    clips are items (default every role; ``roles=("pos",)`` gives one clip per scene).
+    ``roles="all"``: every role the corpus holds, in either mode. A role the corpus lacks (neg_c
+    in a corpus built before it) is a ``ValueError``.
 
     ``features``: a ``FeatureConfig`` adds ``logmel (g,1,T,M)`` and ``logmeliv (g,7,T,M)``,
     computed on the fly, or read from ``feature_cache(root, split, features, cache_dir)``
@@ -143,7 +147,7 @@ class StClothoDataset(Dataset):
 
     An item is a dict: [``wave``], [``logmel``, ``logmeliv``], ``text_comb`` and ``text``
     (lists of g spatial / plain captions), ``doa (g,2,3)`` unit vectors in event order
-    (x front, y left, z up), ``ids``, ``roles``, ``group_size`` (g = 3 or 1). Tensors are
+    (x front, y left, z up), ``ids``, ``roles``, ``group_size`` (g = ``len(roles)`` or 1). Tensors are
     float32; ``logmel`` is a view of channel 0 of ``logmeliv``. ``__getitems__`` (used by
     ``DataLoader``) gathers a whole batch at once; ``collate_groups`` then only hands it on.
     """
@@ -155,7 +159,7 @@ class StClothoDataset(Dataset):
         mode: str = "triplet",
         features: FeatureConfig | None = None,
         cache_dir: str | os.PathLike | None = None,
-        roles: tuple[str, ...] = ROLES,
+        roles: tuple[str, ...] | str | None = None,
         load_audio: bool | None = None,
         check_headers: bool = True,
     ):
@@ -163,15 +167,29 @@ class StClothoDataset(Dataset):
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if mode not in ("triplet", "plain"):
             raise ValueError(f"mode must be 'triplet' or 'plain', got {mode!r}")
-        bad = [r for r in roles if r not in ROLES]
-        if bad or not roles:
-            raise ValueError(f"roles must be a non-empty subset of {ROLES}, got {roles}")
+        if roles is not None and roles != "all":
+            if isinstance(roles, str) or not roles or any(r not in ROLES for r in roles) or len(set(roles)) != len(roles):
+                raise ValueError(f"roles must be None, 'all' or a non-empty subset of {ROLES} without repeats, got {roles!r}")
+            if mode == "triplet" and "pos" not in roles:
+                raise ValueError(f"roles of a triplet-mode group must include 'pos', got {roles!r}")
         if load_audio not in (None, True, False):
             raise ValueError(f"load_audio must be None, True or False, got {load_audio!r}")
         if load_audio is False and features is None:
             raise ValueError("load_audio=False needs features (an item would hold no audio at all)")
         self.root, self.split, self.mode, self.features = Path(root), split, mode, features
         self.rows = read_metadata(self.root, split)
+        have = scene_roles(self.rows) or ROLES  # an empty split: any roles
+        if roles is None:
+            roles = SPEC_ROLES if mode == "triplet" else have
+        elif roles == "all":
+            roles = have
+        missing = [r for r in roles if r not in have]
+        if missing:
+            raise ValueError(
+                f"{self.root / 'metadata' / f'{split}.csv'}: no {missing} clips, its scenes hold {list(have)} "
+                f"(a corpus built before neg_c); ask for roles among those, or rebuild the corpus"
+            )
+        self.roles = tuple(r for r in ROLES if r in roles)
         cached = features is not None and cache_dir is not None
         if check_headers or not cached:
             for r in self.rows:
@@ -180,9 +198,10 @@ class StClothoDataset(Dataset):
             _check_rate(self.rows, features)
         self.index = {r["id"]: i for i, r in enumerate(self.rows)}
         if mode == "triplet":
-            self.items = [list(range(i, i + 3)) for i in range(0, len(self.rows), 3)]
+            at = [have.index(r) for r in self.roles]  # offsets of the roles in a scene's rows
+            self.items = [[s + k for k in at] for s in range(0, len(self.rows), len(have))]
         else:
-            self.items = [[i] for i, r in enumerate(self.rows) if r["role"] in roles]
+            self.items = [[i] for i, r in enumerate(self.rows) if r["role"] in self.roles]
         self.cache_path = feature_cache(self.root, split, features, cache_dir) if cached else None
         self.load_audio = not cached if load_audio is None else load_audio
         # everything an item needs, once: __getitem__ / __getitems__ only index
@@ -208,7 +227,7 @@ class StClothoDataset(Dataset):
 
     @property
     def group_size(self) -> int:
-        return 3 if self.mode == "triplet" else 1
+        return len(self.roles) if self.mode == "triplet" else 1
 
     def _memmap(self) -> np.ndarray:
         if self._cache is None:
@@ -298,7 +317,8 @@ def collate_groups(items: list[dict]) -> dict:
     """Concatenate groups: tensors along axis 0 (as float32), lists joined; groups stay contiguous.
 
     Items may lack ``wave`` (features from the cache) or the features; all of a batch hold
-    the same keys. A batch from ``StClothoDataset.__getitems__`` is already gathered and is
+    the same keys. Groups of several clips must hold their roles in ``ROLES`` order, the same in
+    every group. A batch from ``StClothoDataset.__getitems__`` is already gathered and is
     returned as it is. A ``logmel`` that is a view of its ``logmeliv`` stays one in the batch.
     """
     if isinstance(items, _Groups):
@@ -317,8 +337,16 @@ def collate_groups(items: list[dict]) -> dict:
             raise ValueError(f"collate_groups: group {it['ids']} has keys {sorted(it)}, the first group {sorted(items[0])}")
         if len(it["ids"]) != g or any(it[k].shape[0] != g for k in keys):
             raise ValueError(f"collate_groups: group {it['ids']} does not have {g} clips")
-        if g == 3 and list(it["roles"]) != list(ROLES):
-            raise ValueError(f"collate_groups: group {it['ids']} is not ordered {list(ROLES)}")
+        if any(r not in ROLES for r in it["roles"]):
+            raise ValueError(f"collate_groups: group {it['ids']} has roles {list(it['roles'])}, not all of {list(ROLES)}")
+        if g > 1:
+            order = [ROLES.index(r) for r in it["roles"]]
+            if order != sorted(set(order)):
+                raise ValueError(f"collate_groups: group {it['ids']} has roles {list(it['roles'])}, not in the order of {list(ROLES)}")
+            if list(it["roles"]) != list(items[0]["roles"]):
+                raise ValueError(
+                    f"collate_groups: group {it['ids']} has roles {list(it['roles'])}, the first group {list(items[0]['roles'])}"
+                )
     batch = {"group_size": g}
     view = "logmel" in keys and "logmeliv" in keys and all(_channel0_view(it["logmel"], it["logmeliv"]) for it in items)
     for k in keys:
@@ -354,15 +382,17 @@ def _world_size() -> int:
 class StClothoDataModule(_Base):
     """Lightning data module over ``root`` (a corpus built by ``build_corpus``).
 
-    ``batch_size`` counts groups (a triplet batch has ``3 * batch_size`` clips). The train
+    ``roles`` picks the training split's clips (default ``SPEC_ROLES``, the specification's triplet),
+    ``eval_roles`` those of val and test (default ``"all"``: every role the corpus holds, neg_c
+    included on corpora of format 2); see ``StClothoDataset``. ``batch_size`` counts groups (a
+    triplet batch has ``3 * batch_size`` clips, a batch of groups of 4 ``4 * batch_size``). The train
     loader shuffles with an :class:`EpochShuffleSampler` (the order of epoch ``e`` is fixed by
     ``seed + e``); val and test keep the file order. ``features=None`` yields waveforms only;
     ``cache_dir`` switches features to the on-disk cache (see ``feature_cache``), and then
     batches hold no waveform unless ``load_audio=True``.
     ``num_workers``, ``pin_memory``, ``persistent_workers`` (default: ``num_workers > 0``) and
     ``prefetch_factor`` (default: torch's, only with workers) go to every ``DataLoader``.
-    Extra keyword arguments (e.g. ``roles``, ``load_audio``, ``check_headers``) go to
-    ``StClothoDataset``.
+    Extra keyword arguments (e.g. ``load_audio``, ``check_headers``) go to ``StClothoDataset``.
     """
 
     def __init__(
@@ -377,6 +407,8 @@ class StClothoDataModule(_Base):
         pin_memory: bool = False,
         persistent_workers: bool | None = None,
         prefetch_factor: int | None = None,
+        roles: tuple[str, ...] | str | None = None,
+        eval_roles: tuple[str, ...] | str | None = None,
         **dataset_kwargs,
     ):
         super().__init__()
@@ -396,12 +428,17 @@ class StClothoDataModule(_Base):
         self.root, self.batch_size, self.mode = Path(root), _check_int("batch_size", batch_size, 1), mode
         self.features, self.cache_dir, self.num_workers, self.seed = features, cache_dir, num_workers, int(seed)
         self.pin_memory, self.persistent_workers, self.prefetch_factor = pin_memory, persistent_workers, prefetch_factor
+        self.roles = SPEC_ROLES if roles is None else roles
+        self.eval_roles = "all" if eval_roles is None else eval_roles
         self.dataset_kwargs = dataset_kwargs
         self.datasets: dict[str, StClothoDataset] = {}
 
     def dataset(self, split: str) -> StClothoDataset:
         if split not in self.datasets:
-            self.datasets[split] = StClothoDataset(self.root, split, self.mode, self.features, self.cache_dir, **self.dataset_kwargs)
+            roles = self.roles if split == "train" else self.eval_roles
+            self.datasets[split] = StClothoDataset(
+                self.root, split, self.mode, self.features, self.cache_dir, roles=roles, **self.dataset_kwargs
+            )
         return self.datasets[split]
 
     def setup(self, stage: str | None = None) -> None:

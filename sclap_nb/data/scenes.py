@@ -1,4 +1,4 @@
-"""stClotho scenes: two events, two positions, three clips (pos, neg_t, neg_s).
+"""stClotho scenes: two events, two positions, four clips (pos, neg_t, neg_s, neg_c).
 
 For a pair of events A, B (different sound classes) and positions p0, p2 (different azimuth
 sectors, at least ``min_sector_gap`` sectors apart):
@@ -6,10 +6,16 @@ sectors, at least ``min_sector_gap`` sectors apart):
 * ``pos``   = A@p0 then B@p2
 * ``neg_t`` = B@p2 then A@p0   (same events and positions, order swapped)
 * ``neg_s`` = A@p0's order with the positions swapped: A@p2 then B@p0
+* ``neg_c`` = B@p0 then A@p2   (the directions in pos's order, the sounds swapped)
+
+``pos``, ``neg_t`` and ``neg_s`` are the specification's triplet (``SPEC_ROLES``). Both of its
+negatives reverse the order of the directions, so a scorer that hears only where each half
+comes from separates them from ``pos``; ``neg_c`` keeps pos's directions in time order and
+differs from it only in which sound comes first (and so where each sound is).
 
 Each event lives in its own half of the clip: it starts ``5-15 %`` of a half after the half's
-start (a jitter drawn per event and kept in all three clips) and lasts ``60-80 %`` of a half.
-One gain per scene scales all three clips to a 0.9 peak, so the clips differ only by order
+start (a jitter drawn per event and kept in all four clips) and lasts ``60-80 %`` of a half.
+One gain per scene scales all four clips to a 0.9 peak, so the clips differ only by order
 and position.
 """
 
@@ -22,7 +28,7 @@ import numpy as np
 from .sources import Event
 from .spatial import Position, Room, anechoic_rir, direction_phrase, foa_rir, sample_position, spatialise
 
-__all__ = ["CONNECTORS", "ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool"]
+__all__ = ["CONNECTORS", "ROLES", "SPEC_ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool"]
 
 #: joins the two spatial captions (each starts with its own punctuation); every one is followed by
 #: a finite clause ("a dog barks"), so none ends in a preposition such as "followed by" or "before"
@@ -37,7 +43,10 @@ CONNECTORS = (
     ", and subsequently",
     ", then later",
 )
-ROLES = ("pos", "neg_t", "neg_s")
+#: the clips of a scene, in the order of its metadata rows and of a dataset group
+ROLES = ("pos", "neg_t", "neg_s", "neg_c")
+#: the specification's triplet (the training groups); corpora before format 2 hold only these
+SPEC_ROLES = ("pos", "neg_t", "neg_s")
 
 
 @dataclass
@@ -135,6 +144,7 @@ def make_scene(
         "pos": [("A", 0), ("B", 2)],
         "neg_t": [("B", 2), ("A", 0)],
         "neg_s": [("A", 2), ("B", 0)],
+        "neg_c": [("B", 0), ("A", 2)],
     }
     scene = Scene(index, room.room_id if room else "anechoic", room.rt60 if room else 0.0)
     for role in ROLES:
