@@ -28,7 +28,9 @@ publish: setup                     ## copy the finished default run and ablation
 ablation: setup
 	$(BIN)/python -m sclap_nb.ablation --out runs/ablation --publish results/ablation
 
-bench: setup                       ## data throughput, step-time ratio, synthesis vs consumption, peak RSS
+bench: setup                       ## step profile fp32 vs bf16, loader, data throughput, step-time ratio, peak RSS
+	$(BIN)/python benchmarks/profile_step.py
+	$(BIN)/python benchmarks/bench_loader.py
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/run_all.py
 

@@ -61,7 +61,7 @@ from sclap_nb import viz, viz_book
 from sclap_nb.notebook import figures_dir, record, setup_chapter
 from torch.utils.data import DataLoader
 
-from sclap_nb.data import StClothoDataModule, collate_groups, ensure_corpus
+from sclap_nb.data import SPEC_ROLES, StClothoDataModule, collate_groups, ensure_corpus
 from sclap_nb.features import FeatureConfig, FOAFeatures
 from sclap_nb.model import ConvEncoder, SpatialTemporalCLAP, TemporalAudioEncoder
 from sclap_nb.train import SCLAPModule, TrainConfig, fit
@@ -154,7 +154,8 @@ print("after transpose(2, 3):", tuple(fixed.shape), "finite:", bool(torch.isfini
 # %%
 root = ensure_corpus(ROOT / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False)
 features = FeatureConfig()
-dm = StClothoDataModule(root, batch_size=batch_size, features=features, cache_dir=root / "cache", seed=seed)
+dm = StClothoDataModule(root, batch_size=batch_size, features=features, cache_dir=root / "cache", seed=seed,
+                        eval_roles=SPEC_ROLES)  # every split in triplets [pos, neg_t, neg_s]
 dm.setup("fit")
 cfg = TrainConfig(
     out_dir=tempfile.mkdtemp(prefix="book-ch03-"), epochs=epochs, batch_size=batch_size, warmup_epochs=0,

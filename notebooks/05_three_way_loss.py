@@ -62,7 +62,7 @@ from torch.utils.data import DataLoader
 
 from sclap_nb import viz, viz_book
 from sclap_nb.notebook import figures_dir, record, setup_chapter
-from sclap_nb.data import StClothoDataModule, collate_groups, ensure_corpus
+from sclap_nb.data import SPEC_ROLES, StClothoDataModule, collate_groups, ensure_corpus
 from sclap_nb.features import FeatureConfig
 from sclap_nb.losses import info_nce, same_caption_mask, three_way_loss
 from sclap_nb.train import TrainConfig, embed_split, fit
@@ -110,7 +110,8 @@ print(f"chance level ln 3 = {np.log(3):.6f}")
 
 # %%
 root = ensure_corpus(ROOT / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False)
-dm = StClothoDataModule(root, batch_size=batch_size, features=FeatureConfig(), cache_dir=root / "cache", seed=seed)
+dm = StClothoDataModule(root, batch_size=batch_size, features=FeatureConfig(), cache_dir=root / "cache", seed=seed,
+                        eval_roles=SPEC_ROLES)  # every split in triplets [pos, neg_t, neg_s]
 cfg = TrainConfig(
     out_dir=tempfile.mkdtemp(prefix="book-ch05-"), epochs=epochs, batch_size=batch_size, warmup_epochs=0,
     seed=seed, progress_bar=False,

@@ -65,7 +65,7 @@ ts_ramp = None  # 4
 grl_lambda = None  # 1.0
 grl_schedule = None  # "constant"; "dann": lambda ramps up as 2/(1+exp(-10p))-1
 negatives = None  # ["neg_t", "neg_s"] (the specification); ["neg_t", "neg_c"]; ["neg_t", "neg_s", "neg_c"]
-triplet_contrastive = None  # False; True: L_sCL on the triplet embedding too
+triplet_contrastive = None  # True: L_sCL on the triplet embedding too (False: the specification)
 # ablation switches
 use_temporal = None  # True
 use_ts_loss = None  # True

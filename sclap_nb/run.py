@@ -71,7 +71,7 @@ class RunConfig:
     # hard negatives of the 3-way term, after pos: the specification's (neg_t, neg_s); with the
     # class-order negative (neg_t, neg_c) or all three (neg_t, neg_s, neg_c: a 4-way term)
     negatives: tuple = ("neg_t", "neg_s")
-    triplet_contrastive: bool = False  # L_sCL on the triplet embedding too (a deviation from the specification)
+    triplet_contrastive: bool = True  # L_sCL on the triplet embedding too (a deviation from the specification)
     # ablation switches
     use_temporal: bool = True
     use_ts_loss: bool = True
