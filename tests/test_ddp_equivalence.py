@@ -105,7 +105,7 @@ def test_two_processes_reach_the_one_process_parameters_with_global_batches_and_
         assert mean == pytest.approx(step["total"], rel=1e-5), s
     diff, worst = max_param_difference(ddp, ref)
     moved = ref_ranks[0]["moved"]
-    assert moved > 10 * tol  # the comparison means something: training moved the parameters (3e-3)
+    assert moved > 5 * tol  # the comparison means something: training moved the parameters (3e-3)
     assert diff <= tol, f"{precision}: max |DDP - 1 process| = {diff:.3g} ({worst}), parameters moved {moved:.3g}"
     if precision == "64-true":
         # validation inside the DDP fit (gathered split, global BN running statistics) = 1 process

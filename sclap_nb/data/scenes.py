@@ -67,7 +67,7 @@ class Clip:
 
 @dataclass
 class Scene:
-    """Three clips of one pair of events; ``room`` is the room id ("anechoic" without a room)."""
+    """The four clips of one pair of events; ``room`` is the room id ("anechoic" without a room)."""
 
     index: int
     room: str
@@ -111,7 +111,7 @@ def make_scene(
     min_sector_gap: int = 2,
     direction_words: str = "relative",
 ) -> Scene:
-    """Draw a pair of events and two positions from ``rng`` and render the three clips."""
+    """Draw a pair of events and two positions from ``rng`` and render the four clips (``ROLES``)."""
     n = int(round(clip_seconds * sample_rate))
     half = n // 2
     ka, kb = (int(k) for k in rng.choice(len(pool), 2, replace=False))
