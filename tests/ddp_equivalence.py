@@ -11,14 +11,15 @@ val scenes).
 Dropout is switched off in every run: masks drawn for 12 clips in one process cannot equal
 masks drawn for 6 + 6 clips in two, so with dropout no two such runs can be compared.
 
-``fixes`` (each what the package would need for a 2-process run to be the 1-process run):
+``fixes`` (what a 2-process run needs to be the 1-process run; the package now does both itself,
+so with the fixes the harness only makes sure of them):
   * "sampler": the training loader of each rank takes the items ``r, r + W, ...`` of the
     1-process order (a DistributedSamplerWrapper with shuffle=False), so the union of the
     ranks' step-k batches is the 1-process step-k batch. Without it Lightning wraps the
     EpochShuffleSampler with shuffle=True, which permutes its order once more.
   * "syncbn": every BatchNorm2d normalises a training batch with the statistics of the global
     batch (all ranks), on CPU too (torch's SyncBatchNorm, and so the Trainer's
-    sync_batchnorm=True, refuses CPU tensors): GlobalBatchNorm2d below.
+    sync_batchnorm=True, refuses CPU tensors): sclap_nb.model.GlobalBatchNorm2d.
 
 Results (rank r): ``fit``: ``fit_rank{r}.json`` (per step: the batch's clip ids and the total
 loss; the last validation metrics; ``moved``, the largest parameter change), and from rank 0 ``params.pt`` (the trainable parameters)
@@ -41,6 +42,7 @@ import lightning.pytorch as pl
 
 from sclap_nb.data import StClothoDataModule, collate_groups
 from sclap_nb.features import FeatureConfig
+from sclap_nb.model import GlobalBatchNorm2d
 from sclap_nb.train import SCLAPModule, TrainConfig, build_trainer, fit
 
 TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128)
@@ -48,53 +50,6 @@ TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, tempora
 
 def distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-
-class _AllReduceSum(torch.autograd.Function):
-    """Sum over ranks; the backward sums the gradients of every rank (each rank's loss is a term of the total)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        x = x.clone()
-        dist.all_reduce(x)
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        grad = grad.clone()
-        dist.all_reduce(grad)
-        return grad
-
-
-class GlobalBatchNorm2d(nn.BatchNorm2d):
-    """BatchNorm2d whose training statistics are those of the global batch (every rank), on any device.
-
-    Two-pass mean and biased variance over every rank's rows, summed with a gradient-carrying
-    all-reduce (as the contrastive gather of sclap_nb.losses: DDP's 1/W then gives the gradient of
-    the global batch); running statistics updated as BatchNorm2d does (unbiased variance). Not
-    distributed, or in eval mode: plain BatchNorm2d.
-    """
-
-    def forward(self, x):
-        if not (self.training and distributed()):
-            return super().forward(x)
-        c = x.shape[1]
-        local = torch.cat([x.sum((0, 2, 3)), x.new_tensor([x.numel() // c])])
-        total = _AllReduceSum.apply(local)
-        n = total[c].detach()
-        mean = total[:c] / n
-        centred = x - mean[None, :, None, None]
-        var = _AllReduceSum.apply((centred * centred).sum((0, 2, 3))) / n
-        y = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
-        if self.affine:
-            y = y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
-        if self.track_running_stats:
-            with torch.no_grad():
-                self.num_batches_tracked += 1
-                m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
-                self.running_mean.mul_(1 - m).add_(m * mean.detach())
-                self.running_var.mul_(1 - m).add_(m * var.detach() * n / (n - 1))
-        return y
 
 
 class Harness(pl.Callback):
