@@ -12,7 +12,7 @@ Dropout is switched off in every run: masks drawn for 12 clips in one process ca
 masks drawn for 6 + 6 clips in two, so with dropout no two such runs can be compared.
 
 ``fixes`` (what a 2-process run needs to be the 1-process run; the package now does both itself,
-so with the fixes the harness only makes sure of them):
+so with the fixes the harness only makes sure of them; "plain_bn" undoes the BatchNorm one):
   * "sampler": the training loader of each rank takes the items ``r, r + W, ...`` of the
     1-process order (a DistributedSamplerWrapper with shuffle=False), so the union of the
     ranks' step-k batches is the 1-process step-k batch. Without it Lightning wraps the
@@ -55,8 +55,8 @@ def distributed() -> bool:
 class Harness(pl.Callback):
     """Before Lightning wraps the model (``setup`` runs before DDP): no dropout; optionally global BN."""
 
-    def __init__(self, sync_bn: bool = False):
-        self.sync_bn = sync_bn
+    def __init__(self, sync_bn: bool = False, plain_bn: bool = False):
+        self.sync_bn, self.plain_bn = sync_bn, plain_bn
         self.steps: list[dict] = []
 
     def setup(self, trainer, pl_module, stage):
@@ -67,6 +67,8 @@ class Harness(pl.Callback):
                 m.dropout = 0.0
             if self.sync_bn and type(m) is nn.BatchNorm2d:
                 m.__class__ = GlobalBatchNorm2d
+            if self.plain_bn and type(m) is GlobalBatchNorm2d:  # undo the package's fix, to show what it does
+                m.__class__ = nn.BatchNorm2d
 
     def on_train_start(self, trainer, pl_module):
         self.initial = {k: p.detach().clone() for k, p in pl_module.model.named_parameters() if p.requires_grad}
@@ -124,7 +126,7 @@ def datamodule(spec: dict, **kwargs) -> DataModule:
 def run_fit(spec: dict) -> None:
     fixes = set(spec.get("fixes", ()))
     cfg = config(spec)
-    harness = Harness(sync_bn="syncbn" in fixes)
+    harness = Harness(sync_bn="syncbn" in fixes, plain_bn="plain_bn" in fixes)
     module, trainer = fit(cfg, datamodule(spec, shard_in_order="sampler" in fixes), resume=False, callbacks=[harness])
     r = trainer.global_rank
     result = {"rank": r, "world": trainer.world_size, "global_step": trainer.global_step, "steps": harness.steps,
@@ -133,6 +135,7 @@ def run_fit(spec: dict) -> None:
     params = {k: p.detach().clone() for k, p in module.model.named_parameters() if p.requires_grad}
     # how far training moved the parameters: the scale a difference between runs is judged against
     result["moved"] = max((params[k] - harness.initial[k]).abs().max().item() for k in params)
+    result["moved_norm"] = sum(((params[k] - harness.initial[k]).double() ** 2).sum().item() for k in params) ** 0.5
     with open(os.path.join(spec["out"], f"fit_rank{r}.json"), "w") as f:
         json.dump(result, f)
     if r == 0:

@@ -27,11 +27,12 @@ import torch
 SCRIPT = Path(__file__).with_name("ddp_equivalence.py")
 
 # float32: Adam's first steps are about lr * sign(g), so a gradient entry near 0 whose rounding
-# differs between the 12-row and the 6 + 6-row sums can step by up to lr = 1e-3 the other way;
-# measured 2.4e-5 and 2.2e-4 (two feature variants) after 4 steps, against 3e-3 of movement and
-# 6e-3 of difference without the fixes. Half an lr step separates the two. (float64 below is the
-# strict check.)
-TOL_FP32 = 5e-4
+# differs between the 12-row and the 6 + 6-row sums can step by up to lr = 1e-3 the other way: the
+# largest single difference depends on the CPU's kernels (2.4e-5 and 2.2e-4 measured here, against
+# 3e-3 of movement and 6e-3 of difference without the fixes). So float32 is judged on the whole
+# parameter vector: ||DDP - 1 process|| must stay under 5 % of ||trained - initial|| (a run without
+# the fixes differs by about as much as training moved it). float64 below is the strict check.
+TOL_FP32 = 0.05  # relative L2 norm
 # float64: the same runs agree to ~2e-10; any real difference (a gradient scale, a BN statistic)
 # is of the order of the movement (1e-3)
 TOL_FP64 = 1e-9
@@ -84,6 +85,12 @@ def step_batches(ranks: list[dict]) -> list[set]:
     return [set().union(*(r["steps"][s]["ids"] for r in ranks)) for s in range(len(ranks[0]["steps"]))]
 
 
+def relative_difference(a: dict, b: dict) -> float:
+    """The L2 norm of the difference of two parameter sets, over every parameter."""
+    assert a.keys() == b.keys()
+    return sum(((a[k].double() - b[k].double()) ** 2).sum().item() for k in a) ** 0.5
+
+
 def max_param_difference(a: dict, b: dict) -> tuple[float, str]:
     assert a.keys() == b.keys()
     diffs = {k: (a[k].double() - b[k].double()).abs().max().item() for k in a}
@@ -105,8 +112,12 @@ def test_two_processes_reach_the_one_process_parameters_with_global_batches_and_
         assert mean == pytest.approx(step["total"], rel=1e-5), s
     diff, worst = max_param_difference(ddp, ref)
     moved = ref_ranks[0]["moved"]
-    assert moved > 5 * tol  # the comparison means something: training moved the parameters (3e-3)
-    assert diff <= tol, f"{precision}: max |DDP - 1 process| = {diff:.3g} ({worst}), parameters moved {moved:.3g}"
+    if precision == "64-true":
+        assert moved > 1e3 * tol  # the comparison means something: training moved the parameters (3e-3)
+        assert diff <= tol, f"{precision}: max |DDP - 1 process| = {diff:.3g} ({worst}), parameters moved {moved:.3g}"
+    else:
+        rel = relative_difference(ddp, ref) / ref_ranks[0]["moved_norm"]
+        assert rel <= tol, f"{precision}: ||DDP - 1 process|| / ||moved|| = {rel:.3g} (largest entry {diff:.3g}, {worst})"
     if precision == "64-true":
         # validation inside the DDP fit (gathered split, global BN running statistics) = 1 process
         ref_val, ddp_val = ref_ranks[0]["val"], ddp_ranks[0]["val"]
@@ -114,6 +125,16 @@ def test_two_processes_reach_the_one_process_parameters_with_global_batches_and_
         for k in ref_val:
             assert ddp_val[k] == pytest.approx(ref_val[k], **METRIC_TOL), k
             assert ddp_ranks[1]["val"][k] == ddp_val[k], k
+
+
+@pytest.mark.slow
+def test_the_parameter_check_fails_with_per_rank_batchnorm(runs):
+    """The relative check can fail: with each rank's BatchNorm on its half batch (the package's fix
+    undone) two processes do not train as one."""
+    ref, ref_ranks, _ = fit_run(runs, 1)
+    ddp = fit_run(runs, 2, fixes=("plain_bn",))[0]
+    rel = relative_difference(ddp, ref) / ref_ranks[0]["moved_norm"]
+    assert rel > 4 * TOL_FP32, f"||DDP - 1 process|| / ||moved|| = {rel:.3g} with per-rank BatchNorm"
 
 
 @pytest.mark.slow
@@ -125,10 +146,11 @@ def test_two_process_step_batches_are_the_one_process_batches(runs):
 
 @pytest.mark.slow
 def test_two_process_fit_as_configured_reaches_the_one_process_parameters(runs):
-    ref = fit_run(runs, 1)[0]
+    """The package as it is (no harness fixes): 2 processes train as 1."""
+    ref, ref_ranks, _ = fit_run(runs, 1)
     ddp = fit_run(runs, 2)[0]
-    diff, worst = max_param_difference(ddp, ref)
-    assert diff <= TOL_FP32, f"max |DDP - 1 process| = {diff:.3g} ({worst})"
+    rel = relative_difference(ddp, ref) / ref_ranks[0]["moved_norm"]
+    assert rel <= TOL_FP32, f"||DDP - 1 process|| / ||moved|| = {rel:.3g}"
 
 
 @pytest.mark.slow
