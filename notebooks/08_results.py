@@ -150,6 +150,36 @@ _ = viz.save(fig, figures_dir(ROOT) / "08_ablation.png")
 # the two embeddings, the temporal 3-way accuracy, `order_acc` of both embeddings, and the accuracy
 # of a fresh linear probe telling audio from text embeddings (0.5: no modality gap).*
 #
+# ## Where the order comes from
+#
+# A time-pooled E_joint should not know which sound comes first, yet the baseline passes the order
+# test. One experiment (`results/experiments`, seed 2025, one run each): the same configurations on an
+# anechoic corpus, where no reverberation runs from the first half into the second.
+
+# %%
+exp = res / "experiments"
+runs = {
+    "baseline, rooms (ablation)": res / "ablation" / "runs" / "salm_baseline_s2025" / "metrics.json",
+    "baseline, anechoic": exp / "baseline_anechoic_s2025" / "metrics.json",
+    "all, rooms (ablation)": res / "ablation" / "runs" / "all_s2025" / "metrics.json",
+    "all, anechoic": exp / "all_anechoic_s2025" / "metrics.json",
+}
+cols = ["joint/t2a/R@1", "joint/vs_neg_t", "joint/vs_neg_s", "joint/vs_neg_c", "triplet/t2a/R@1", "triplet/vs_neg_t",
+        "triplet/vs_neg_s", "triplet/vs_neg_c", "reference/direction_only/vs_neg_t"]
+found = {name: json.loads(p.read_text()) for name, p in runs.items() if p.is_file()}
+pd.DataFrame({name: {c: m.get(c, float("nan")) for c in cols} for name, m in found.items()}).T.round(3)
+
+# %% [markdown]
+# Without reverberation both models fall to chance on every pairwise test: the baseline's E_joint
+# scores `vs_neg_t` 0.50, `vs_neg_s` 0.55 and `vs_neg_c` 0.47, and its T2A R@1 drops from 0.76 to 0.30,
+# about what choosing among a scene's three clips at random gives. The full model does no better:
+# its triplet embedding scores 0.55, 0.41 and 0.44, with a 3-way loss that stays at ln 3 for all
+# 18 epochs. Yet the information is in the features: the reference scorer that reads the direction of
+# each half from the intensity vectors still separates pos from neg_t on every scene (1.00). So in
+# rooms the models read order and place from the reverberation, and the temporal path, as built and
+# trained here, does not learn the order of the sounds when that shortcut is gone. (The room rows
+# were trained on a GPU, the anechoic ones on the CPU; one seed each.)
+#
 # ## What the evidence says
 #
 # * **The 3-way test cannot tell the additions apart.** Every configuration, the SALM baseline
@@ -157,12 +187,13 @@ _ = viz.save(fig, figures_dir(ROOT) / "08_ablation.png")
 #   accuracy of 1.00 (or within one scene of it). The reference scorer that only reads the
 #   direction of each half from the intensity vectors passes both pairwise tests too (`vs_neg_t`,
 #   `vs_neg_s` = 1.00 in `metrics.json`). This is why the book adds `order_acc` and `place_acc`.
-# * **Order is heard without the temporal path.** `order_acc` of the baseline's E_joint is about as
-#   high as that of the full model's triplet embedding (see the paired table: the differences'
-#   intervals contain 0). A time-pooled CNN still carries order cues (edges of the clip, the first
-#   event's reverberation running into the second half); they are not removed yet, so the order test
-#   cannot credit the temporal path either. The triplet embedding no longer hurts retrieval (its
-#   T2A R@1 is within a few points of E_joint's), but it does not beat E_joint on order.
+# * **Order is heard without the temporal path, through the room.** `order_acc` of the baseline's
+#   E_joint is about as high as that of the full model's triplet embedding (the paired differences'
+#   intervals contain 0). On an anechoic corpus both fall to chance (the section above): the order
+#   and place the models use come from the reverberation. That cue is not removed from the default
+#   corpus yet, and without it the temporal path does not learn order in 18 epochs. The triplet
+#   embedding no longer hurts retrieval (its T2A R@1 is within a few points of E_joint's), but it
+#   does not beat E_joint on order.
 # * **The GRL does not close the modality gap.** A fresh probe still tells audio from text in
 #   about nine cases of ten with the classifier as without it; the goal (0.65) is missed, and `+GRL`
 #   costs a few points of retrieval on every seed.
@@ -176,7 +207,8 @@ _ = viz.save(fig, figures_dir(ROOT) / "08_ablation.png")
 # ## Takeaway
 #
 # Judged by the tests that can tell, none of the additions has yet earned its place on this corpus:
-# the 3-way test is passed by direction order alone, the new order test is passed by a model
-# without a temporal path, and the GRL leaves the modality gap as it was. The localisation error sits
+# the 3-way test is passed by direction order alone, the new order test is passed through the room's
+# reverberation by a model without a temporal path (and failed by every model without it), and the
+# GRL leaves the modality gap as it was. The localisation error sits
 # at its 10 degree goal: met on some runs, missed on others (the default run above; the ablation's LE
 # column).
