@@ -61,4 +61,4 @@ lab: setup                         ## JupyterLab; the .py chapters open as noteb
 	$(BIN)/jupyter lab --LabApp.app_settings_dir=$(CURDIR)/scripts/lab-settings $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
-	rm -rf _build runs .pytest_cache
+	rm -rf _build .pytest_cache        # build outputs only: runs/, data/ and results/ are yours to remove

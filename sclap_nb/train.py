@@ -40,7 +40,11 @@ __all__ = [
     "direction_prompts",
     "sector_of",
     "embed_split",
+    "gather_embeddings",
     "evaluation_metrics",
+    "check_train_config",
+    "cpu_has_native_bf16",
+    "resolve_precision",
     "fit",
     "evaluate",
 ]
