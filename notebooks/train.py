@@ -101,8 +101,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from sclap_nb import viz
 from sclap_nb.notebook import record, setup_chapter
-from sclap_nb.reference import reference_metrics
-from sclap_nb.run import RUN_FIELDS, build_data, evaluate_best, prepare_out_dir, resolve_run
+from sclap_nb.run import RUN_FIELDS, build_data, prepare_out_dir, resolve_run, test_metrics
 from sclap_nb.train import fit, write_json_atomic
 
 ROOT = setup_chapter(threads=None)  # torch's default threads: one per core
@@ -154,17 +153,11 @@ print(f"trained {cfg.epochs} epochs" + (f", {trainer.global_step} steps" if trai
 # is E_joint, `triplet/*` the temporal-path embedding.
 
 # %%
-t0 = time.time()
 if cfg.devices > 1:
     metrics = json.loads((out / "metrics.json").read_text())
-else:
-    module, metrics = evaluate_best(out, module, datamodule, cfg.accelerator)
-    metrics.update(reference_metrics(corpus, "test"))  # scorers that need no training (sclap_nb.reference)
-    metrics.update({"phase_seconds/data": data_seconds, "phase_seconds/train": train_seconds,
-                    "phase_seconds/evaluate": time.time() - t0, "train_seconds": train_seconds,
-                    "total_seconds": time.time() - t_start, "epochs": cfg.epochs, "seed": cfg.seed,
-                    "steps": int(trainer.global_step)})
-    write_json_atomic(metrics, out / "metrics.json")
+else:  # the best checkpoint, plus the scorers that need no training (sclap_nb.reference) -> metrics.json
+    phases = {"data": data_seconds, "train": train_seconds}
+    module, metrics = test_metrics(cfg, out, module, datamodule, corpus, phases, t_start, trainer.global_step)
 # Each number is recorded with the difference the notebook tests allow on another CPU: in the quick
 # setting (18 test clips, 2 epochs) two clips changing their rank or winner, or 5 degrees of LE.
 n_clips = 3 * len(datamodule.dataset("test"))

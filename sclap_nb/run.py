@@ -21,7 +21,8 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-__all__ = ["RunConfig", "QUICK", "RunDirError", "resolve_run", "prepare_out_dir", "corpus_dir_for", "run", "main"]
+__all__ = ["RunConfig", "QUICK", "RunDirError", "resolve_run", "prepare_out_dir", "corpus_dir_for", "build_data",
+           "evaluate_best", "test_metrics", "run", "main"]
 
 # the quick setting: a tiny corpus and model, two epochs (the book's stored outputs and its tests)
 # (in fp32, so that its stored outputs hold on CPUs with and without native bf16)
@@ -230,13 +231,29 @@ def evaluate_best(out: Path, module, datamodule, accelerator: str = "auto"):
     return module, evaluate(module.model, datamodule.test_dataloader())
 
 
+def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, phases: dict, t_start: float, steps: int):
+    """Evaluate the best checkpoint on the test split, add the reference scorers and the run's facts
+    (``phase_seconds/*``, seeds, steps), write ``out/metrics.json``; return ``(module, metrics)``."""
+    from .reference import reference_metrics
+    from .train import write_json_atomic
+
+    t0 = time.time()
+    module, metrics = evaluate_best(out, module, datamodule, cfg.accelerator)
+    metrics.update(reference_metrics(corpus, "test"))  # scorers that need no training
+    phases = {**phases, "evaluate": time.time() - t0}
+    metrics.update({f"phase_seconds/{k}": v for k, v in phases.items()})
+    metrics.update(train_seconds=phases["train"], total_seconds=time.time() - t_start, epochs=cfg.epochs,
+                   seed=cfg.seed, corpus=str(corpus), steps=int(steps))  # fmt: skip
+    write_json_atomic(metrics, out / "metrics.json")
+    return module, metrics
+
+
 def run(cfg: RunConfig, root: Path | None = None, fast: bool = False) -> dict:
     """Prepare the output directory, build the data, train, evaluate on test, write ``metrics.json``.
 
     Returns the metrics (on rank 0; other ranks of a distributed run return ``{}``).
     """
-    from .reference import reference_metrics
-    from .train import fit, write_json_atomic
+    from .train import fit
 
     root = Path(root or Path.cwd())
     t_start = time.time()
@@ -251,15 +268,7 @@ def run(cfg: RunConfig, root: Path | None = None, fast: bool = False) -> dict:
     phases["train"] = time.time() - t0
     if not trainer.is_global_zero:
         return {}
-    t0 = time.time()
-    module, metrics = evaluate_best(out, module, dm, cfg.accelerator)
-    metrics.update(reference_metrics(corpus, "test"))
-    phases["evaluate"] = time.time() - t0
-    metrics.update({f"phase_seconds/{k}": v for k, v in phases.items()})
-    metrics.update(train_seconds=phases["train"], total_seconds=time.time() - t_start, epochs=cfg.epochs,
-                   seed=cfg.seed, corpus=str(corpus), steps=int(trainer.global_step))  # fmt: skip
-    write_json_atomic(metrics, out / "metrics.json")
-    return metrics
+    return test_metrics(cfg, out, module, dm, corpus, phases, t_start, trainer.global_step)[1]
 
 
 def _rank() -> int:
