@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml
 
 train: setup                       ## the main job: training notebook, headless, default data -> runs/train/
 	mkdir -p runs
-	$(BIN)/papermill notebooks/train.ipynb runs/train.ipynb -p fast False --cwd .
+	$(BIN)/papermill notebooks/10_train.ipynb runs/train.ipynb -p fast False --cwd .
 
 publish: setup                     ## copy the finished default run and ablation into results/ (the book reads them there)
 	$(BIN)/python -m sclap_nb.publish --train runs/train $(if $(wildcard runs/ablation/table.csv),--ablation runs/ablation) --results results

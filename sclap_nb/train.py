@@ -71,7 +71,7 @@ class NonFiniteLossError(RuntimeError):
 
 @dataclass
 class TrainConfig:
-    """Every knob of a training run (the ``parameters`` cell of notebooks/train.py mirrors it)."""
+    """Every knob of a training run (the ``parameters`` cell of notebooks/10_train.py mirrors it)."""
 
     out_dir: str = "runs/train"
     epochs: int = 18

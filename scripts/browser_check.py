@@ -211,7 +211,7 @@ def check_pages(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", type=Path, help="the built HTML, e.g. _build/html")
-    parser.add_argument("pages", nargs="+", help="pages relative to the site, e.g. notebooks/04_grl.html")
+    parser.add_argument("pages", nargs="+", help="pages relative to the site, e.g. notebooks/05_grl.html")
     parser.add_argument("--screenshots", type=Path, help="folder for full-page screenshots")
     args = parser.parse_args(argv)
     shots = {}

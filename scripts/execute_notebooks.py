@@ -1,6 +1,6 @@
 """Re-execute chapters in place in their quick setting, as the stored outputs must be for nbval.
 
-    python scripts/execute_notebooks.py notebooks/03_temporal_chunking.ipynb [...]
+    python scripts/execute_notebooks.py notebooks/04_temporal_chunking.ipynb [...]
 
 Runs each notebook with papermill from the repository root (no parameters injected), then removes
 papermill's per-cell metadata so the .py twin stays identical after `make sync`.

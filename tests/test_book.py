@@ -3,7 +3,7 @@
 The build is the one `make book` runs, written to a temporary folder. The browser checks open the
 introduction and one chapter in Debian's headless Chromium through Playwright, served from 127.0.0.1:
 no failed or remote request, every image loaded, every formula typeset by the bundled MathJax. Full-page
-screenshots go to test-artifacts/ (book_intro.png, book_04_grl.png).
+screenshots go to test-artifacts/ (book_intro.png, book_05_grl.png).
 
 Without /usr/bin/chromium the browser test is skipped, except under CI (CI set), where it fails.
 """
@@ -28,7 +28,7 @@ ARTIFACTS = REPO / "test-artifacts"
 BUILD_TIMEOUT_S = 240
 BROWSER_PAGES = {
     "notebooks/01_introduction.html": ARTIFACTS / "book_intro.png",
-    "notebooks/04_grl.html": ARTIFACTS / "book_04_grl.png",
+    "notebooks/05_grl.html": ARTIFACTS / "book_05_grl.png",
 }
 
 def toc_files() -> list[str]:

@@ -51,7 +51,7 @@ def test_recorded_numbers_that_do_not_match_fail(fresh):
 
 def test_every_stored_chapter_records_its_training_numbers():
     """The chapters that train show the numbers of training through record(), each with a tolerance."""
-    for name in ("03_temporal_chunking", "04_grl", "05_three_way_loss", "06_modality_gap", "train"):
+    for name in ("04_temporal_chunking", "05_grl", "06_three_way_loss", "09_modality_gap", "10_train"):
         nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
         recs = [o.metadata[RECORD_KEY] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                 if RECORD_KEY in o.get("metadata", {})]
@@ -79,8 +79,8 @@ def test_planted_drift_fails_the_notebook_test(tmp_path):
     """A stored number moved beyond its tolerance fails nbval, naming it; every other cell still passes."""
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
-    target = nbdir / "05_three_way_loss.ipynb"
-    _plant(ROOT / "notebooks" / "05_three_way_loss.ipynb", target, "hard_margin")
+    target = nbdir / "06_three_way_loss.ipynb"
+    _plant(ROOT / "notebooks" / "06_three_way_loss.ipynb", target, "hard_margin")
     env = {**os.environ, "SCLAP_FIGURES_DIR": str(tmp_path / "figures")}
     res = subprocess.run(
         [sys.executable, "-m", "pytest", str(target), "--nbval", "--nbval-current-env", "-p", "sclap_nb.nbval_records",
@@ -167,7 +167,7 @@ def test_figures_go_where_the_tests_say(tmp_path, monkeypatch):
 def test_results_are_written_only_by_publish(tmp_path):
     from sclap_nb.publish import main
 
-    chapter = (ROOT / "notebooks" / "08_results.py").read_text()
+    chapter = (ROOT / "notebooks" / "11_results.py").read_text()
     assert "shutil" not in chapter and "runs/" not in chapter.split("make publish")[0].split("# %% tags")[-1]
     run = tmp_path / "runs" / "train"
     (run / "logs" / "version_0").mkdir(parents=True)

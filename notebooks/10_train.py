@@ -23,7 +23,7 @@
 # Run it headless with papermill (`make train` does this on the defaults):
 #
 # ```bash
-# papermill notebooks/train.ipynb runs/train/train.ipynb -p fast False -p epochs 12 -p out_dir runs/train-12 --log-output
+# papermill notebooks/10_train.ipynb runs/train/train.ipynb -p fast False -p epochs 12 -p out_dir runs/train-12 --log-output
 # ```
 #
 # Every knob is in the `parameters` cell below; `None` means "not set": papermill's `-p NAME VALUE`
