@@ -17,6 +17,17 @@ Each event lives in its own half of the clip: it starts ``5-15 %`` of a half aft
 start (a jitter drawn per event and kept in all four clips) and lasts ``60-80 %`` of a half.
 One gain per scene scales all four clips to a 0.9 peak, so the clips differ only by order
 and position.
+
+Event layouts (``layout``):
+
+* ``"spill"`` (the default corpus): each reverberant event runs on past its half, so the first
+  event's reverberation tail reaches into the second half while the second event's tail is cut off
+  at the end of the clip. The two halves are treated differently, and that difference tells which
+  sound came first to a model that pools over time.
+* ``"isolated"``: each reverberant event is confined to its own half and faded out (raised cosine,
+  the last ``ISOLATION_FADE`` of the half) before the half ends, so both halves are made the same
+  way and a clip is the concatenation of two self-contained halves: neg_t is pos with its halves
+  swapped, sample for sample.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ import numpy as np
 from .sources import Event
 from .spatial import Position, Room, anechoic_rir, direction_phrase, foa_rir, sample_position, spatialise
 
-__all__ = ["CONNECTORS", "ROLES", "SPEC_ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool"]
+__all__ = ["CONNECTORS", "LAYOUTS", "ROLES", "SPEC_ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool"]
 
 #: joins the two spatial captions (each starts with its own punctuation); every one is followed by
 #: a finite clause ("a dog barks"), so none ends in a preposition such as "followed by" or "before"
@@ -47,6 +58,10 @@ CONNECTORS = (
 ROLES = ("pos", "neg_t", "neg_s", "neg_c")
 #: the specification's triplet (the training groups); corpora before format 2 hold only these
 SPEC_ROLES = ("pos", "neg_t", "neg_s")
+#: how the two reverberant events share the clip (see the module docstring)
+LAYOUTS = ("spill", "isolated")
+#: share of a half over which an isolated event fades out before the half ends
+ISOLATION_FADE = 0.05
 
 
 @dataclass
@@ -101,6 +116,16 @@ def _place(parts: list[tuple[np.ndarray, int]], n: int) -> np.ndarray:
     return out
 
 
+def _confine(sig: np.ndarray, length: int, fade: int) -> np.ndarray:
+    """``sig`` cut to ``length`` samples, its last ``fade`` samples under a raised-cosine fade-out."""
+    out = np.zeros((sig.shape[0], length), np.float32)
+    m = min(sig.shape[1], length)
+    out[:, :m] = sig[:, :m]
+    ramp = 0.5 * (1.0 + np.cos(np.linspace(0.0, np.pi, fade, dtype=np.float32)))
+    out[:, length - fade :] *= ramp
+    return out
+
+
 def make_scene(
     index: int,
     pool: list[list[Event]],
@@ -110,8 +135,11 @@ def make_scene(
     clip_seconds: float,
     min_sector_gap: int = 2,
     direction_words: str = "relative",
+    layout: str = "spill",
 ) -> Scene:
     """Draw a pair of events and two positions from ``rng`` and render the four clips (``ROLES``)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     n = int(round(clip_seconds * sample_rate))
     half = n // 2
     ka, kb = (int(k) for k in rng.choice(len(pool), 2, replace=False))
@@ -150,7 +178,11 @@ def make_scene(
     for role in ROLES:
         (e1, q1), (e2, q2) = layouts[role]
         at1, at2 = off[e1], half + off[e2]
-        audio = _place([(sig[(e1, q1)], at1), (sig[(e2, q2)], at2)], n)
+        s1, s2 = sig[(e1, q1)], sig[(e2, q2)]
+        if layout == "isolated":  # each half ends where it began: in silence
+            fade = max(1, int(ISOLATION_FADE * half))
+            s1, s2 = _confine(s1, half - off[e1], fade), _confine(s2, n - half - off[e2], fade)
+        audio = _place([(s1, at1), (s2, at2)], n)
         d1, d2 = (direction_phrase(pos[q].azimuth, direction_words) for q in (q1, q2))
         scene.clips.append(
             Clip(
