@@ -87,6 +87,8 @@ class TrainConfig:
     # "constant": lambda = grl_lambda throughout (the specification); "dann": Ganin & Lempitsky's
     # lambda(p) = grl_lambda * (2 / (1 + exp(-10 p)) - 1), p = training progress 0..1
     grl_schedule: str = "constant"
+    grl_warmup_epochs: int = 0  # lambda = 0 (the classifier learns, the encoders feel nothing) for these first epochs
+    modality_lr_scale: float = 1.0  # the modality classifier's learning rate, as a multiple of lr
     use_ts_loss: bool = True
     triplet_contrastive: bool = False  # L_sCL also on the triplet embedding (see losses.total_loss)
     mask_false_negatives: bool = True
@@ -135,10 +137,10 @@ def check_train_config(cfg: "TrainConfig") -> None:
 
     for name, low in (("epochs", 1), ("batch_size", 1), ("warmup_epochs", 0), ("sem_start", 0), ("ts_ramp", 0),
                       ("seed", 0), ("devices", 1), ("max_bad_steps", 1), ("num_workers", 0), ("num_threads", 0),
-                      ("val_every", 1)):
+                      ("val_every", 1), ("grl_warmup_epochs", 0)):
         integer(name, low)
     number("lr", 0.0, strict=True)
-    for name in ("weight_decay", "grad_clip", "grl_lambda"):
+    for name in ("weight_decay", "grad_clip", "grl_lambda", "modality_lr_scale"):
         number(name, 0.0)
     w = cfg.loss_weights
     if not isinstance(w, (tuple, list)) or len(w) != 4:
@@ -316,8 +318,12 @@ class SCLAPModule(_lightning().LightningModule):
 
     # -- optimisation ---------------------------------------------------------------------
     def configure_optimizers(self):
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(params, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        clf = self.model.modality_classifier
+        own = {id(p) for p in clf.parameters()} if clf is not None and self.cfg.modality_lr_scale != 1.0 else set()
+        groups = [{"params": [p for p in self.model.parameters() if p.requires_grad and id(p) not in own]}]
+        if own:  # the classifier at its own pace (domain-adversarial practice)
+            groups.append({"params": [p for p in clf.parameters() if p.requires_grad], "lr": self.cfg.lr * self.cfg.modality_lr_scale})
+        opt = torch.optim.Adam(groups, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
         warm = self.cfg.warmup_epochs * self.steps_per_epoch
         total = max(self.cfg.epochs * self.steps_per_epoch, warm + 1)
 
@@ -330,7 +336,9 @@ class SCLAPModule(_lightning().LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def grl_lambda_now(self) -> float:
-        """The GRL strength at the current step (``grl_schedule``)."""
+        """The GRL strength at the current step (``grl_schedule``; 0 during ``grl_warmup_epochs``)."""
+        if self.current_epoch < self.cfg.grl_warmup_epochs:
+            return 0.0
         if self.cfg.grl_schedule == "constant":
             return float(self.cfg.grl_lambda)
         p = min(1.0, self.global_step / max(1, self.cfg.epochs * self.steps_per_epoch))

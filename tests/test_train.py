@@ -125,3 +125,24 @@ def test_evaluation_metrics_on_perfect_embeddings():
         assert m[f"{name}/3way_temporal"] == 1.0 and m[f"{name}/3way_spatial"] == 1.0
         assert m[f"{name}/zeroshot_direction"] == 1.0  # sector 0 is one of the two events' sectors
     assert m["LE_deg"] == pytest.approx(0.0, abs=1e-4) and m["modality_acc"] == 0.5
+
+
+def test_grl_warmup_and_classifier_learning_rate():
+    """During grl_warmup_epochs the GRL passes no gradient (lambda 0); the classifier gets its own lr."""
+    from unittest import mock
+
+    cfg = TrainConfig(epochs=4, grl_warmup_epochs=2, modality_lr_scale=10.0, progress_bar=False,
+                      model=dict(dim=32, cnn_channels=(4, 4, 4, 4), temporal_ff=32, temporal_heads=4))
+    module = SCLAPModule(cfg, steps_per_epoch=3)
+    opt = module.configure_optimizers()["optimizer"]
+    assert [g["initial_lr"] for g in opt.param_groups] == [1e-3, pytest.approx(1e-2)]
+    clf = {id(p) for p in module.model.modality_classifier.parameters()}
+    assert {id(p) for p in opt.param_groups[1]["params"]} == clf
+    assert not clf & {id(p) for p in opt.param_groups[0]["params"]}
+    lambdas = []
+    for epoch in range(4):
+        with mock.patch.object(SCLAPModule, "current_epoch", new_callable=mock.PropertyMock, return_value=epoch):
+            lambdas.append(module.grl_lambda_now())
+    assert lambdas == [0.0, 0.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="grl_warmup_epochs"):
+        TrainConfig(grl_warmup_epochs=-1)
