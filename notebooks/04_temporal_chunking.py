@@ -16,18 +16,34 @@
 # %% [markdown]
 # # Temporal chunking
 #
-# The base model pools each audio branch over time and frequency into one vector. Such a summary cannot
-# tell "A, then B" from "B, then A". The `TemporalAudioEncoder` keeps the order: it cuts the feature map
-# of each branch into a few chunks along the **time** axis, turns each chunk into a token, and lets a
-# small Transformer with positional embeddings read the tokens in order.
+# **What you will learn here:**
 #
-# This chapter follows the shapes through the encoders, shows the chunk tokens, reproduces the bug of the
-# original code (chunking the frequency axis of an HTS-AT map) and measures how differently the
-# temporal embedding and the pooled embedding respond to a swap of the two events.
+# * why an embedding pooled over time is almost blind to the order of two sounds, and what still
+#   carries a little order into it;
+# * how the `TemporalAudioEncoder` cuts the feature maps along the **time** axis into chunks, turns
+#   each chunk into a token with a position, and reads the tokens with a Transformer;
+# * the bug of the original code (it chunked the frequency axis of an HTS-AT map and got NaN), and
+#   the error that replaces it;
+# * how far a short training moves the temporal embedding of a clip away from its order-swapped twin,
+#   compared with the pooled embedding, and what that distance does *not* prove.
+#
+# The base model, SALM's dual-branch spatial CLAP {cite:p}`hu2025salm`, pools each audio branch's
+# feature map over time and frequency into one vector. A mean over time does not change when the
+# frames come in another order, so such a summary barely tells "A, then B" from "B, then A": only
+# what crosses the middle of the clip (the convolutions' receptive field, the reverberation of the
+# first sound running into the second half) and the clip's edges leave a trace of the order. The
+# specification of this book's model {cite:p}`tsalm` adds a `TemporalAudioEncoder` that keeps the order
+# on purpose. It cuts each branch's feature map into a few chunks along the time axis, averages each
+# chunk into one token, adds a learned positional embedding per chunk, and lets a small Transformer
+# {cite:p}`vaswani2017attention` read the tokens in order.
+#
+# The chapter follows the shapes through the encoders, shows the chunk tokens, reproduces the bug of
+# the original code, and then measures how the pooled and the temporal embedding respond when the two
+# events of a scene swap places.
 
 # %% tags=["parameters"]
 fast = True  # quick setting: a tiny corpus and model, a few epochs
-corpus_dir = None  # default: data/book-ch03-<sizes>-s<seed>
+corpus_dir = None  # default: data/book-chunking-<sizes>-s<seed>
 n_train, n_val, n_test = None, None, None  # scenes per split; quick 16, 8, 8; full 128, 32, 32
 epochs = None  # quick 15; full 20
 batch_size = None  # triplets per step; quick 4; full 16
@@ -40,7 +56,7 @@ from sclap_nb.notebook import choose
 n_train, n_val, n_test, epochs, batch_size = choose(
     fast, (n_train, n_val, n_test, epochs, batch_size), quick=(16, 8, 8, 15, 4), full=(128, 32, 32, 20, 16)
 )
-corpus_dir = corpus_dir or f"data/book-ch03-{n_train}-{n_val}-{n_test}-s{seed}"
+corpus_dir = corpus_dir or f"data/book-chunking-{n_train}-{n_val}-{n_test}-s{seed}"
 
 # %% [markdown]
 # ## Setup
@@ -50,20 +66,19 @@ import os
 import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from sclap_nb import viz, viz_book
-from sclap_nb.notebook import figures_dir, record, setup_chapter
+from myst_nb import glue
 from torch.utils.data import DataLoader
 
+from sclap_nb import viz
 from sclap_nb.data import SPEC_ROLES, StClothoDataModule, collate_groups, ensure_corpus
 from sclap_nb.features import FeatureConfig, FOAFeatures
 from sclap_nb.model import ConvEncoder, SpatialTemporalCLAP, TemporalAudioEncoder
+from sclap_nb.notebook import figures_dir, record, setup_chapter
 from sclap_nb.train import SCLAPModule, TrainConfig, fit
 
 ROOT = setup_chapter(threads=1)  # small models: one thread is faster and gives the same numbers
@@ -72,15 +87,16 @@ FIG = figures_dir(ROOT)
 # %% [markdown]
 # ## Shapes through the CNN branches
 #
-# Axis order everywhere: `(B, C, T, F)`, batch, channels, time frames, frequency bands. A 2 s clip at
-# 16 kHz with a hop of 160 samples has 201 frames; each stage of `ConvEncoder` halves time (three times)
-# and frequency (four times). The cell prints the shape after every stage of both branches, with the
-# default channel widths.
+# Axis order everywhere: `(B, C, T, F)`, that is batch, channels, time frames, frequency bands. A 2 s
+# clip at 16 kHz with a hop of 160 samples becomes a log-mel with one frame every 10 ms. Each stage of
+# `ConvEncoder` is a 3 × 3 convolution, batch normalisation, ReLU and average pooling; the pools halve
+# the time axis in the first three stages and the frequency axis in all four. The cell prints the shape
+# after every stage of both branches, with the default channel widths.
 
 # %%
 torch.manual_seed(seed)
 feats = FOAFeatures(FeatureConfig())
-wave = torch.randn(2, 4, 32000) * 0.1
+wave = torch.randn(2, 4, 32000) * 0.1  # two 2 s clips of noise, 4 FOA channels at 16 kHz
 logmel, logmeliv = feats(wave)
 for name, enc, x in (("semantic (W log-mel)", ConvEncoder(1), logmel), ("spatial (logmelIV)", ConvEncoder(7), logmeliv)):
     print(f"{name}: input {tuple(x.shape)}")
@@ -90,44 +106,80 @@ for name, enc, x in (("semantic (W log-mel)", ConvEncoder(1), logmel), ("spatial
         print(f"  after stage {i}: {tuple(h.shape)}")
     latent, fmap = enc(x)
     print(f"  latent {tuple(latent.shape)}, feature map {tuple(fmap.shape)}  (time reduced x{enc.time_reduction})")
+glue("in_frames", logmel.shape[2], display=False)
+glue("in_mels", logmel.shape[3], display=False)
+glue("map_frames", fmap.shape[2], display=False)
+glue("map_bands", fmap.shape[3], display=False)
+glue("map_channels", fmap.shape[1], display=False)
+time_reduction = enc.time_reduction
+glue("time_reduction", time_reduction, display=False)
 
 # %% [markdown]
+# The input has {glue:text}`in_frames` frames of {glue:text}`in_mels` mel bands; both branches end in
+# a feature map of {glue:text}`map_channels` channels, {glue:text}`map_frames` time frames (time
+# reduced {glue:text}`time_reduction` times) and {glue:text}`map_bands` frequency bands. The semantic
+# branch reads one channel (the log-mel of the omnidirectional W), the spatial branch seven (four
+# log-mels and three intensity vectors). The *latent* that the base model projects into E_joint is
+# `ConvEncoder`'s pooled summary of this map: the mean over frequency, then the mean plus the maximum
+# over time. Both are unchanged by any reordering of the time frames; the order survives only inside
+# the map.
+#
 # ## The chunk tokens
 #
 # `TemporalAudioEncoder.chunk` splits axis 2 (time) of a feature map into `n_chunks` (default 4)
-# near-equal parts with `torch.tensor_split` and averages each over time and frequency: `(B, C, T, F)`
-# becomes `(B, 4, C)`. `tokens` projects the chunks of both branches with one shared linear layer, adds
-# them (the spatial one scaled by the fusion weight `w`) and adds a learned positional embedding per
-# chunk: `(B, 4, D)`. The cell prints which frames land in which chunk for a 25-frame map.
+# near-equal parts with `torch.tensor_split` and averages each over time and frequency, so
+# `(B, C, T, F)` becomes `(B, 4, C)`. `tokens` projects the chunks of both branches with one shared
+# linear layer, adds them (the spatial one scaled by the fusion weight $w$ of E_joint) and adds a
+# learned positional embedding per chunk, giving `(B, 4, D)`:
+#
+# $$\text{token}_k = P(\bar{s}_k) + w \odot P(\bar{d}_k) + p_k, \qquad k = 0, \dots, 3,$$
+#
+# where $\bar{s}_k$ and $\bar{d}_k$ are the chunk means of the semantic and the spatial map. A
+# two-layer Transformer encoder reads the four tokens, a LayerNorm and a mean over the tokens follow,
+# and an MLP gives the temporal embedding. Since the tokens are averaged after the Transformer, the
+# order reaches the output only through the positional embeddings $p_k$. The cell prints which frames
+# land in which chunk of the {glue:text}`map_frames`-frame map, and the shapes on the way.
 
 # %%
 temporal = TemporalAudioEncoder(dim=64, in_channels=128, n_chunks=4, heads=4, ff=128)
 _, sed_map = ConvEncoder(1)(logmel)
 _, doa_map = ConvEncoder(7)(logmeliv)
-bounds = np.cumsum([0] + [c.shape[2] for c in torch.tensor_split(sed_map, 4, dim=2)])
+sizes = [c.shape[2] for c in torch.tensor_split(sed_map, 4, dim=2)]
+bounds = np.cumsum([0] + sizes)
 print("frames per chunk:", [f"{a}-{b - 1}" for a, b in zip(bounds[:-1], bounds[1:])])
 print("chunk means :", tuple(temporal.chunk(sed_map).shape))
 print("tokens      :", tuple(temporal.tokens(sed_map, doa_map).shape))
 print("temporal emb:", tuple(temporal(sed_map, doa_map).shape))
+glue("chunk_first", sizes[0], display=False)
+glue("chunk_rest", sizes[-1], display=False)
+glue("chunk_ms", sizes[-1] * time_reduction * 10, display=False)  # 10 ms a frame
 
 # %% [markdown]
+# The first chunk holds {glue:text}`chunk_first` frames and the others {glue:text}`chunk_rest` each:
+# a chunk covers about {glue:text}`chunk_ms` ms of the clip. The two events of a scene fill one half
+# of the clip each, so chunks 0 and 1 hear the first event and chunks 2 and 3 the second.
+#
 # ## Chunking the wrong axis
 #
-# The original code took `shape[2]` as time. Its audio encoder (HTS-AT) returns maps shaped
-# `(B, C, F=2, T=32)`: axis 2 is frequency, of size 2. Cutting a size-2 axis into 4 parts gives two
-# chunks of one band and **two empty chunks**; the mean of an empty tensor is NaN, and the NaN flows
-# into the Transformer and the loss. The cell reproduces it on a plain tensor.
+# The original code took `shape[2]` as time. Its audio encoder, HTS-AT {cite:p}`chen2022htsat`, returns
+# maps shaped `(B, C, F=2, T=32)`: axis 2 is frequency, of size 2. Cut into four parts, a size-2 axis
+# leaves **empty chunks** (three of the four with the original's slicing, the specification says; two
+# with `torch.tensor_split`); the mean of an empty tensor is NaN, and the NaN flows into the Transformer
+# and the loss. The cell reproduces it on a plain tensor with `torch.tensor_split`.
 
 # %%
 htsat_map = torch.randn(2, 768, 2, 32)  # (B, C, F=2, T=32), as HTS-AT returns it
 chunks = torch.tensor_split(htsat_map, 4, dim=2)
 print("chunk shapes:", [tuple(c.shape) for c in chunks])
-print("chunk means finite:", [bool(torch.isfinite(c.mean((2, 3))).all()) for c in chunks])
+finite = [bool(torch.isfinite(c.mean((2, 3))).all()) for c in chunks]
+print("chunk means finite:", finite)
+glue("htsat_nan_chunks", finite.count(False), display=False)
 
 # %% [markdown]
-# `TemporalAudioEncoder` refuses such a map instead of returning NaN: fewer frames on axis 2 than
-# chunks raises a `ValueError` that says which axis it took for time. Moving time to axis 2 first
-# (`transpose(2, 3)`) gives four chunks of 8 frames.
+# {glue:text}`htsat_nan_chunks` of the four chunk means are not finite. `TemporalAudioEncoder` refuses
+# such a map instead of returning NaN: fewer frames on axis 2 than chunks raises a `ValueError` that
+# says which axis it took for time. Moving time to axis 2 first (`transpose(2, 3)`) gives four chunks
+# of 8 frames each and finite means.
 
 # %%
 enc = TemporalAudioEncoder(dim=64, in_channels=768, n_chunks=4, heads=4, ff=128)
@@ -141,30 +193,34 @@ print("after transpose(2, 3):", tuple(fixed.shape), "finite:", bool(torch.isfini
 # %% [markdown]
 # ## Does the embedding hear the order?
 #
-# A scene's `pos` and `neg_t` hold the same two events at the same two places, in the opposite order. A
-# time-pooled summary of the two clips is almost the same; a summary that keeps the order need not be.
-# We compare, for every scene of a tiny corpus, the cosine distance $1 - \cos$ between `pos` and
-# `neg_t` of
+# A scene's `pos` and `neg_t` hold the same two events at the same two places, in the opposite order
+# (the scenes chapter, {doc}`02_scenes`, shows them). A time-pooled summary of the two clips should be
+# almost the same; a summary that keeps the order need not be. For every scene of a tiny corpus we
+# measure the cosine distance $1 - \cos$ between `pos` and `neg_t`, and between `pos` and `neg_s`, of
 #
-# * `e_joint`, the pooled (global) audio embedding of the base model, and
+# * `e_joint`, the pooled audio embedding of the base model, and
 # * `e_temporal`, the output of the `TemporalAudioEncoder`,
 #
-# once at initialisation and once after a short training with the full loss (3-way term included).
+# once at initialisation and once after a short training of a tiny model with the full loss (the 3-way
+# term of {doc}`06_three_way_loss` included). The data module yields each scene as the specification's
+# group `[pos, neg_t, neg_s]`.
 
 # %%
 root = ensure_corpus(ROOT / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False)
-features = FeatureConfig()
-dm = StClothoDataModule(root, batch_size=batch_size, features=features, cache_dir=root / "cache", seed=seed,
-                        eval_roles=SPEC_ROLES)  # every split in triplets [pos, neg_t, neg_s]
+dm = StClothoDataModule(root, batch_size=batch_size, features=FeatureConfig(), cache_dir=root / "cache", seed=seed,
+                        eval_roles=SPEC_ROLES)  # every split in groups [pos, neg_t, neg_s]
 dm.setup("fit")
 cfg = TrainConfig(
-    out_dir=tempfile.mkdtemp(prefix="book-ch03-"), epochs=epochs, batch_size=batch_size, warmup_epochs=0,
+    out_dir=tempfile.mkdtemp(prefix="book-chunking-"), epochs=epochs, batch_size=batch_size, warmup_epochs=0,
     seed=seed, progress_bar=False,
     model=dict(dim=64, cnn_channels=(8, 16, 16, 32), temporal_heads=4, temporal_ff=128),
 )
 torch.manual_seed(seed)
 untrained = SCLAPModule(cfg).model.eval()
-print(f"{len(dm.dataset('train'))} training scenes, {len(dm.dataset('val'))} validation scenes")
+n_scenes = {s: len(dm.dataset(s)) for s in ("train", "val")}
+print(f"{n_scenes['train']} training scenes, {n_scenes['val']} validation scenes")
+glue("n_train_scenes", n_scenes["train"], display=False)
+glue("n_val_scenes", n_scenes["val"], display=False)
 
 
 # %%
@@ -192,10 +248,23 @@ module, trainer = fit(cfg, dm, resume=False)
 trained = module.model.eval()
 print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps")
 
+# %% [markdown]
+# What the run itself reports on the validation scenes after its last epoch: the temporal 3-way
+# accuracy of the triplet embedding (how often the caption of `pos` scores `pos` above `neg_t`; chance
+# 0.5). Keep it in mind for what follows.
+
+# %%
+ep = viz.epoch_frame(cfg.out_dir)
+_ = record("val_3way_temporal", ep["triplet/3way_temporal"].iloc[-1], tol=0.25, fmt=".3f",
+           label=f"validation temporal 3-way accuracy after epoch {int(ep['epoch'].iloc[-1])}", why="two of 8 scenes")
+
+# %% [markdown]
+# The mean cosine distances, before and after training, for the training and the validation scenes:
+
 # %%
 after = {s: pair_cosines(trained, s) for s in ("train", "val")}
 # tolerances: at initialisation every distance is below 0.01; after training the conclusion is the gap
-# between e_temporal (0.5-0.8) and e_joint (< 0.1), which survives 0.1 either way
+# between e_temporal (0.5-1.1) and e_joint (< 0.1), which survives 0.1 either way
 for split in ("train", "val"):
     print(f"{split}: mean cosine distance over {len(before[split]['e_joint pos~neg_t'])} scenes")
     for key in before[split]:
@@ -205,49 +274,56 @@ for split in ("train", "val"):
         record(f"{tag}_after", after[split][key].mean(), tol=0.1, label=f"  {key:22s} after ", why="gap of 0.5")
 
 # %% [markdown]
-# The cell above prints, for the training and validation scenes, the mean cosine distance between the
-# positive and its temporal negative (`pos~neg_t`) and its spatial negative (`pos~neg_s`), for both
-# embeddings, before and after training. At initialisation every distance is tiny: a random network maps
-# the three clips of a scene to almost the same point. Training with the 3-way loss pushes them apart;
-# how far, and which embedding moves more, is what these numbers measure on this tiny run. The figure
-# shows every scene (log scales).
+# At initialisation every distance is tiny: a random network maps the three clips of a scene to almost
+# the same point (on average, pos and neg_t of a training scene are
+# {glue:text}`train_e_joint_pos_vs_neg_t_before:.4f` apart in `e_joint` and {glue:text}`train_e_temporal_pos_vs_neg_t_before:.4f` in `e_temporal`). After
+# training, the temporal embedding puts a training scene's `pos` and `neg_t`
+# {glue:text}`train_e_temporal_pos_vs_neg_t_after:.2f` apart on average, and
+# {glue:text}`val_e_temporal_pos_vs_neg_t_after:.2f` on the {glue:text}`n_val_scenes` validation scenes
+# it never trained on (a distance above 1 means a negative cosine). The pooled `e_joint` moves far less:
+# {glue:text}`train_e_joint_pos_vs_neg_t_after:.2f` on the training scenes and
+# {glue:text}`val_e_joint_pos_vs_neg_t_after:.2f` on the validation scenes. The spatial negative behaves
+# the same way (`pos~neg_s` rows). {numref}`fig-04-order-response` shows every scene.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), sharex=True, sharey=True)
+split_colors = {"train": "C0", "val": "C1"}
 for ax, (title, cos) in zip(axes, (("at initialisation", before), ("after training", after))):
-    for k, (split, marker) in enumerate((("train", "o"), ("val", "s"))):
+    for split, marker in (("train", "o"), ("val", "s")):
         ax.scatter(cos[split]["e_joint pos~neg_t"], cos[split]["e_temporal pos~neg_t"], marker=marker,
-                   color=f"C{k}", alpha=0.75, label=f"{split} scenes")
-    ax.set_title(title, fontsize=10)
+                   color=split_colors[split], alpha=0.75, label=f"{split} scenes")
+    ax.set_title(title)
     ax.set_xlabel("1 - cos(pos, neg_t), e_joint (pooled)")
-    ax.grid(alpha=0.3)
 values = np.concatenate([c[s][k] for c in (before, after) for s in c for k in c[s]]).clip(1e-7)
 lo, hi = values.min() / 2, values.max() * 2
 for ax in axes:
-    ax.plot([lo, hi], [lo, hi], color="gray", lw=1, ls="--")
+    ax.plot([lo, hi], [lo, hi], color="gray", lw=1, ls="--", label="equal distance")
     ax.set_xscale("log")
     ax.set_yscale("log")
 axes[0].set_xlim(lo, hi)
 axes[0].set_ylim(lo, hi)
 axes[0].set_ylabel("1 - cos(pos, neg_t), e_temporal")
-axes[0].legend(fontsize=8)
+axes[0].legend()
 fig.tight_layout()
-viz.save(fig, FIG / "03_order_response.png")
-plt.show()
+viz.save(fig, FIG / "04_order_response.png")
+plt.close(fig)
 
 # %% [markdown]
-# *Figure: each point is a scene; x is the cosine distance between `pos` and `neg_t` in the pooled
-# embedding, y the same in the temporal embedding; left at initialisation, right after training.*
-# Points above the dashed diagonal are scenes where the temporal embedding separates the two orders more
-# than the pooled one does.
+# ```{figure} ../figures/04_order_response.png
+# :name: fig-04-order-response
+# Each point is a scene: x is the cosine distance between `pos` and `neg_t` in the pooled embedding
+# `e_joint`, y the same in the temporal embedding `e_temporal` (log scales; dashed: equal distance).
+# Left at initialisation, right after training. Points above the diagonal are scenes whose two orders
+# the temporal embedding separates more than the pooled one.
+# ```
 #
 # ## Why the pooled embedding is nearly order-blind
 #
-# Real `pos` / `neg_t` pairs differ in more than the order (each event's onset jitter, the reverberation
-# tail that crosses the cut), so the comparison above mixes several effects. A clean test: take each
-# positive's features and swap their two halves in time (`torch.roll` by half the frames), so that
-# exactly the same frames come in the other order, and measure the cosine distance of each embedding
-# between the original and the swapped input.
+# Real `pos` / `neg_t` pairs differ in more than the order: each event's reverberation tail crosses the
+# middle of the clip in one order and is cut off at the end in the other, and the first event starts
+# at the clip's edge. A cleaner test takes each positive's features and swaps their two halves in time
+# (`torch.roll` by half the frames), so that exactly the same frames come in the other order, and
+# measures the cosine distance of each embedding between the original and the swapped input.
 
 
 # %%
@@ -278,37 +354,110 @@ for name, model in (("at initialisation", untrained), ("after training", trained
            label=f"{name:18s} ratio", fmt=".1f", why="trained: above 10x either way")
 
 # %% [markdown]
-# The cell above prints both distances and their ratio, for the untrained and the trained model.
+# Swapping the halves moves the trained model's `e_joint` by {glue:text}`swap_trained_joint:.3f` and its
+# `e_temporal` by {glue:text}`swap_trained_temporal:.2f`, about {glue:text}`swap_trained_ratio:.0f` times
+# as far. The pooled latent changes only where the convolutions see other neighbours (at the cut and at
+# the clip's edges); the temporal embedding sees the chunks arrive at other positions.
 #
-# `ConvEncoder`'s latent is the mean over frequency, then mean plus max over time: both are symmetric in
-# the frames, so swapping the halves changes the latent only where the convolutions see different
-# neighbours (at the cut and at the edges): compare how far the swap moves each embedding in the cell above. The chunk means keep
-# the order:
-# for the positive and its temporal negative the four chunks come in the opposite order, as the figure
-# below shows for the first training scene of the trained model's semantic branch.
+# The chunk means themselves keep the order. {numref}`fig-04-chunk-means` shows them for the three
+# clips of the first training scene, from the trained model's semantic branch.
 
 # %%
 batch = next(iter(DataLoader(dm.dataset("train"), batch_size=1, collate_fn=collate_groups)))
 with torch.no_grad():
     enc_out = trained.encode_audio(batch["logmel"][:3], batch["logmeliv"][:3])
     chunk_means = trained.temporal_encoder.chunk(enc_out["sed_map"])  # (3, 4, C)
-fig, axes = plt.subplots(1, 3, figsize=(9.6, 2.8), sharey=True)
-vmax = float(chunk_means.abs().max())
+fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.0), sharey=True)
+vmax = float(chunk_means.max())
 for ax, role, cm in zip(axes, batch["roles"][:3], chunk_means):
-    ax.imshow(cm.T.numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=vmax)
-    ax.set_xticks(range(4), [f"chunk {i}" for i in range(4)], fontsize=8)
-    ax.set_title(role, fontsize=10)
-axes[0].set_ylabel("channel")
-fig.tight_layout()
-viz.save(fig, FIG / "03_chunk_means.png")
-plt.show()
-sim = F.cosine_similarity(chunk_means[0][:, None], chunk_means[1][None], dim=-1)
-_ = record("chunk_cosines", sim, tol=0.1, fmt=".2f", label="cosine between the pos chunks (rows) and the neg_t chunks (columns):\n",
-           why="the pattern, not the digits")
+    im = ax.imshow(cm.T.numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=vmax, origin="lower")
+    ax.set_xticks(range(4), [f"{i}" for i in range(4)])
+    ax.set_xlabel("chunk (time →)")
+    ax.set_title(role, color=viz.ROLE_PALETTE[role])
+    ax.grid(False)
+axes[0].set_ylabel("channel of the semantic map")
+fig.colorbar(im, ax=axes.tolist(), label="chunk mean (activation, a.u.)", shrink=0.9)
+viz.save(fig, FIG / "04_chunk_means.png")
+plt.close(fig)
 
 # %% [markdown]
-# *Figure: the four chunk means (columns) of the semantic feature map of pos, neg_t and neg_s of one
-# scene (rows: channels).* The printed matrix compares each chunk of `pos` with each chunk of `neg_t`:
-# large values off the diagonal, where chunk 0-1 of one clip meets chunk 2-3 of the other, are the two
-# events found in swapped places. `neg_s` has the same semantic chunks as `pos` in the same order: only
-# the spatial branch can tell those two apart.
+# ```{figure} ../figures/04_chunk_means.png
+# :name: fig-04-chunk-means
+# The four chunk means (columns, in time order) of the trained model's semantic feature map for the
+# `pos`, `neg_t` and `neg_s` clips of one training scene; rows are channels, the colour is the mean
+# activation of the chunk (after the ReLU, so never negative).
+# ```
+#
+# In `neg_t` the first event of `pos` sits in chunks 2 and 3, so chunk $k$ of `pos` should resemble
+# chunk $(k + 2) \bmod 4$ of `neg_t` more than chunk $k$ of `neg_t`, the same moment of the clip with the
+# other event in it. `neg_s` keeps the order of the sounds and swaps their places: its chunk $k$ should
+# resemble chunk $k$ of `pos` in the semantic branch, which hears the sounds through the
+# omnidirectional W, and less in the spatial branch, which hears their directions. The cell measures
+# the three cosines for every scene, averaged over the four chunks and over the scenes, for both
+# branches of the trained model.
+
+
+# %%
+@torch.no_grad()
+def chunk_cosines(model: SpatialTemporalCLAP, split: str) -> dict[str, dict[str, float]]:
+    """Mean cosine between chunk k of pos and chunk k+2 of neg_t, chunk k of neg_t and chunk k of neg_s."""
+    maps = {"semantic": [], "spatial": []}
+    for b in DataLoader(dm.dataset(split), batch_size=batch_size, collate_fn=collate_groups):
+        out = model.encode_audio(b["logmel"], b["logmeliv"])
+        for branch, key in (("semantic", "sed_map"), ("spatial", "doa_map")):
+            maps[branch].append(model.temporal_encoder.chunk(out[key]))
+    result = {}
+    for branch, cms in maps.items():
+        pos, neg_t, neg_s = torch.cat(cms).view(-1, 3, *cms[0].shape[1:]).unbind(1)  # (scenes, 4, C) each
+        result[branch] = {
+            "swapped": F.cosine_similarity(pos, neg_t.roll(2, dims=1), dim=-1).mean().item(),  # k vs k+2
+            "same": F.cosine_similarity(pos, neg_t, dim=-1).mean().item(),
+            "place": F.cosine_similarity(pos, neg_s, dim=-1).mean().item(),
+        }
+    return result
+
+
+# tolerance: the conclusion is the order of the three cosines, at least 0.25 apart in every row
+labels = {"swapped": "pos k ~ neg_t k+2", "same": "pos k ~ neg_t k  ", "place": "pos k ~ neg_s k  "}
+for split in ("train", "val"):
+    for branch, row in chunk_cosines(trained, split).items():
+        for what, value in row.items():
+            record(f"chunk_{split}_{branch}_{what}", value, tol=0.1, fmt=".3f",
+                   label=f"{split:5s} {branch:8s} {labels[what]}", why="gaps of 0.25 or more")
+
+# %% [markdown]
+# On the {glue:text}`n_val_scenes` validation scenes the semantic chunks of `pos` and of `neg_t` agree
+# with a mean cosine of {glue:text}`chunk_val_semantic_swapped:.2f` when chunk $k$ is matched with chunk
+# $k + 2$, and of {glue:text}`chunk_val_semantic_same:.2f` when matched at the same moment; in the spatial
+# branch {glue:text}`chunk_val_spatial_swapped:.2f` against {glue:text}`chunk_val_spatial_same:.2f`.
+# The chunk means find the two events in swapped places, which is what the Transformer and its
+# positional embeddings can read. For `neg_s` the two branches part: its semantic chunks match those of
+# `pos` at the same moment ({glue:text}`chunk_val_semantic_place:.2f`), its spatial chunks much less
+# ({glue:text}`chunk_val_spatial_place:.2f`). Telling `pos` from `neg_s` is mainly the spatial
+# branch's job; the W channel still differs a little between the two places, since a source's distance
+# and the room's reflections change its level and colour.
+#
+# ## Takeaway
+#
+# * The pooled latent of a CNN branch is a mean (and maximum) over time: it changes little when the
+#   halves of a clip swap, and what little it changes comes from the convolutions' view across the
+#   cut, the clip's edges and, in real clips, the reverberation that crosses the middle.
+# * The `TemporalAudioEncoder` chunks the **time** axis, `(B, C, T, F)` → `(B, n_chunks, C)`, and
+#   refuses a map with fewer frames than chunks instead of averaging empty chunks into NaN, as the
+#   original code did with an HTS-AT map.
+# * After a short training, the temporal embedding of a clip lies far from that of its order-swapped
+#   twin, on unseen validation scenes too, while the pooled embedding barely moves.
+# * A distance is not a decision. Whether the caption "A, then B" scores `pos` above `neg_t` is a
+#   separate question: this run's temporal 3-way accuracy on its {glue:text}`n_val_scenes` validation
+#   scenes is {glue:text}`val_3way_temporal:.3f` (chance 0.5; one scene moves it by
+#   1/{glue:text}`n_val_scenes`, so a run this small says little about it). At full size the results
+#   chapter, {doc}`11_results`, finds that the pooled E_joint of the baseline scores about as high on
+#   the order test (`order_acc`) as the temporal path, through the room's reverberation: the temporal
+#   path does not beat it.
+#
+# ## References
+#
+# The base model is SALM {cite:p}`hu2025salm`; the temporal encoder and its chunking bug come from the
+# T-SALM code and design note {cite:p}`tsalm`; the feature maps of the original are HTS-AT's
+# {cite:p}`chen2022htsat`; the Transformer encoder and positional embeddings are those of
+# {cite:t}`vaswani2017attention`.

@@ -24,7 +24,7 @@ RECORD_KEY = "sclap_record"  # output metadata key of a recorded number
 GLUE_PREFIX = "application/papermill.record/"  # myst-nb's hidden glue outputs
 
 
-def setup_chapter(threads: int | None = 1) -> Path:
+def setup_chapter(threads: int | None = 1, style: bool = True) -> Path:
     """Quiet, reproducible notebook set-up; returns the repository root.
 
     * ``threads``: torch intra-op threads (1 for the chapters' small models: faster on 2 cores and
@@ -32,6 +32,8 @@ def setup_chapter(threads: int | None = 1) -> Path:
       ``SCLAP_NUM_THREADS`` overrides it (the notebook tests run once with another count).
     * Offline Hugging Face, no weight-loading progress bars, no Lightning banners, no warnings in
       the stored outputs.
+    * ``style``: the book's figure style (:func:`sclap_nb.viz.book_style`), so every chapter's
+      figures share fonts, colours and resolution.
     * The root is found whether the kernel starts in the repository or in ``notebooks/`` (nbval).
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -44,6 +46,10 @@ def setup_chapter(threads: int | None = 1) -> Path:
     warnings.filterwarnings("ignore")
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     hf_logging.disable_progress_bar()
+    if style:
+        from .viz import book_style
+
+        book_style()
     cwd = Path.cwd()
     return cwd if (cwd / "sclap_nb").is_dir() else cwd.parent
 
