@@ -1,11 +1,14 @@
 """stClotho data: sound sources, FOA spatialiser, scene builder, on-disk corpus, loaders.
 
 Build a corpus with ``python -m sclap_nb.data build --out DIR --train N --val N --test N --seed S``
-or ``build_corpus``; read it with ``StClothoDataset`` / ``StClothoDataModule``.
+or ``build_corpus``; convert recorded FOA sets with ``import_dcase`` (DCASE / STARSS) and
+``import_spatial_clotho`` (T-SALM's sClotho / stClotho); read a corpus with ``StClothoDataset`` /
+``StClothoDataModule``.
 
 Modules: ``sources`` (soundfont and folder sources), ``spatial`` (directions, rooms, FOA RIRs),
 ``scenes`` (pos / neg_t / neg_s / neg_c groups), ``corpus`` (writer, reader, validation),
-``dataset`` (torch dataset, collate, feature cache, Lightning module).
+``dataset`` (torch dataset, collate, feature cache, Lightning module), ``dcase`` and
+``spatial_clotho`` (recorded FOA corpora in this layout).
 """
 
 from .corpus import (
@@ -19,11 +22,14 @@ from .corpus import (
     scene_roles,
     stale_builds,
     validate_corpus,
+    write_corpus,
 )
 from .dataset import EpochShuffleSampler, StClothoDataModule, StClothoDataset, collate_groups, feature_cache
 from .errors import CorpusError
 from .scenes import CONNECTORS, ROLES, SPEC_ROLES, allowed_gaps, make_scene
+from .dcase import import_dcase, rotate_foa
 from .sources import SOUND_CLASSES, Event, FolderSource, SoundClass, SoundfontSource, soundfont_path
+from .spatial_clotho import import_spatial_clotho
 from .spatial import (
     COMPASS_WORDS,
     SECTOR_WORDS,
@@ -46,5 +52,5 @@ __all__ = [
     "SECTOR_WORDS", "COMPASS_WORDS", "direction_phrase", "sector_of", "doa_vector",
     "Room", "Position", "sample_room", "sample_position", "foa_rir", "anechoic_rir", "spatialise",
     "CONNECTORS", "ROLES", "SPEC_ROLES", "allowed_gaps", "make_scene",
-    "SPLITS", "METADATA_COLUMNS", "FILE_PREFIX",
+    "SPLITS", "METADATA_COLUMNS", "FILE_PREFIX", "write_corpus", "import_dcase", "import_spatial_clotho", "rotate_foa",
 ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Command line: ``python -m sclap_nb.data build|validate|clean-stale ...``."""
+"""Command line: ``python -m sclap_nb.data build|import-dcase|import-spatial-clotho|validate|clean-stale ...``."""
 
 from __future__ import annotations
 
@@ -20,10 +20,29 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--clip-seconds", type=float, default=2.0)
     b.add_argument("--anechoic", action="store_true", help="plane waves instead of room impulse responses")
     b.add_argument("--compass", action="store_true", help="compass direction words (north, west ...)")
+    b.add_argument("--layout", choices=("spill", "isolated"), default="spill",
+                   help="spill: reverberation runs on past each half (default); isolated: each event confined to its half")
     b.add_argument("--min-sector-gap", type=int, default=2, help="sectors (45 deg) between the two positions")
     b.add_argument("--folder", help="use a folder of recordings (Clotho captions CSV) instead of the soundfont")
     b.add_argument("--captions", help="captions CSV of --folder (default FOLDER/captions.csv)")
+    b.add_argument("--folder-split", choices=("train", "val", "test"),
+                   help="every file of --folder belongs to this split (else its CSV's split column, else shared out by seed)")
     b.add_argument("--no-progress", action="store_true")
+    d = sub.add_parser("import-dcase", help="cut two-event scenes out of DCASE / STARSS FOA recordings (atomically)")
+    d.add_argument("root", help="dataset folder holding foa_dev/ and metadata_dev/")
+    d.add_argument("--scenes-per-recording", type=int, default=8)
+    d.add_argument("--val-fraction", type=float, default=0.1, help="training recordings that go to val, without a val fold")
+    d.add_argument("--max-spread", type=float, default=10.0, help="degrees a segment's direction may move")
+    d.add_argument("--min-sector-gap", type=int, default=2, help="sectors (45 deg) between the two events")
+    t = sub.add_parser("import-spatial-clotho", help="convert T-SALM's stClotho / sClotho into a corpus (atomically)")
+    t.add_argument("root", help="dataset folder holding audio/{train,valid,test}/ and metadata/")
+    for p in (d, t):
+        p.add_argument("--out", required=True, help="corpus directory to create (must not exist)")
+        p.add_argument("--seed", type=int, default=2025)
+        p.add_argument("--sample-rate", type=int, default=16000)
+        p.add_argument("--clip-seconds", type=float, default=2.0)
+        p.add_argument("--compass", action="store_true", help="compass direction words (north, west ...)")
+        p.add_argument("--no-progress", action="store_true")
     v = sub.add_parser("validate", help="check a corpus directory")
     v.add_argument("root")
     v.add_argument("--deep", action="store_true", help="read every clip too")
@@ -39,17 +58,33 @@ def main(argv: list[str] | None = None) -> int:
             if args.folder:
                 from .sources import FolderSource
 
-                source = FolderSource(args.folder, args.captions, args.sample_rate)
+                source = FolderSource(args.folder, args.captions, args.sample_rate, split=args.folder_split)
             t0 = time.perf_counter()
             out = build_corpus(
                 args.out, args.train, args.val, args.test, seed=args.seed, sample_rate=args.sample_rate,
                 clip_seconds=args.clip_seconds, anechoic=args.anechoic,
                 direction_words="compass" if args.compass else "relative",
-                min_sector_gap=args.min_sector_gap, progress=not args.no_progress, source=source,
+                min_sector_gap=args.min_sector_gap, progress=not args.no_progress, source=source, layout=args.layout,
             )  # fmt: skip
             dt = time.perf_counter() - t0
             n = args.train + args.val + args.test
             print(f"built {out}: {n} scenes ({len(ROLES) * n} clips) in {dt:.1f} s, {n / dt:.1f} scenes/s")
+        elif args.command in ("import-dcase", "import-spatial-clotho"):
+            common = dict(sample_rate=args.sample_rate, clip_seconds=args.clip_seconds, seed=args.seed,
+                          direction_words="compass" if args.compass else "relative", progress=not args.no_progress)  # fmt: skip
+            t0 = time.perf_counter()
+            if args.command == "import-dcase":
+                from .dcase import import_dcase
+
+                out = import_dcase(args.root, args.out, scenes_per_recording=args.scenes_per_recording, val_fraction=args.val_fraction,
+                                   max_spread_deg=args.max_spread, min_sector_gap=args.min_sector_gap, **common)  # fmt: skip
+            else:
+                from .spatial_clotho import import_spatial_clotho
+
+                out = import_spatial_clotho(args.root, args.out, **common)
+            rows = validate_corpus(out)
+            print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: "
+                  + ", ".join(f"{s} {len({x['scene'] for x in r})} scenes" for s, r in rows.items()))  # fmt: skip
         elif args.command == "clean-stale":
             import shutil
 

@@ -12,9 +12,10 @@ Layout of a corpus directory ``ROOT``::
 WAVs are 4-channel FOA (W, Y, Z, X; ACN/SN3D), 16-bit PCM. Rows are grouped by ``scene``
 in the role order pos, neg_t, neg_s, neg_c; a row's ``file`` is relative and stays inside ``ROOT``.
 Corpora of ``format_version`` 1 (``corpus.json``) have no neg_c clips; they still read.
-``build_corpus`` writes into a temporary directory ``.{name}.tmp-{pid}-{random}`` beside ``ROOT``
-(its ``.owner`` file names the building process) and renames it at the end, so a corpus is
-complete or absent; ``stale_builds`` finds the temporary directories of builds that died.
+``write_corpus`` (behind ``build_corpus`` and the importers ``dcase.import_dcase`` and
+``spatial_clotho.import_spatial_clotho``) writes into a temporary directory ``.{name}.tmp-{pid}-{random}``
+beside ``ROOT`` (its ``.owner`` file names the building process) and renames it at the end, so a
+corpus is complete or absent; ``stale_builds`` finds the temporary directories of builds that died.
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from .errors import CorpusError
-from .scenes import ROLES, SPEC_ROLES, allowed_gaps, make_scene, render_pool
+from .scenes import LAYOUTS, ROLES, SPEC_ROLES, Scene, allowed_gaps, make_scene, render_pool
 from .spatial import sample_room
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "METADATA_COLUMNS",
     "FILE_PREFIX",
     "build_corpus",
+    "write_corpus",
     "ensure_corpus",
     "stale_builds",
     "read_metadata",
@@ -79,24 +82,6 @@ def _rng(seed: int, *stream: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), *stream])
 
 
-def _split_items(n_items: int, sizes: dict[str, int], seed: int) -> dict[str, list[int]]:
-    """Partition ``n_items`` source classes among the splits that have scenes (FolderSource)."""
-    active = [s for s in SPLITS if sizes[s] > 0]
-    if n_items < 2 * len(active):
-        raise CorpusError(f"a folder source needs at least 2 files per split, has {n_items} for {len(active)} splits")
-    perm = _rng(seed, 9).permutation(n_items).tolist()
-    total = sum(sizes[s] for s in active)
-    counts = {s: max(2, int(n_items * sizes[s] / total)) for s in active}
-    while sum(counts.values()) > n_items:
-        biggest = max(active, key=lambda s: counts[s])
-        counts[biggest] -= 1
-    out, at = {}, 0
-    for s in active:
-        out[s] = perm[at : at + counts[s]]
-        at += counts[s]
-    return out
-
-
 def build_corpus(
     out: str | os.PathLike,
     n_train: int,
@@ -110,17 +95,18 @@ def build_corpus(
     min_sector_gap: int = 2,
     progress: bool = True,
     source=None,
+    layout: str = "spill",
 ) -> Path:
     """Build a corpus of ``n_*`` scenes (4 clips each, ``ROLES``) per split into ``out`` and return its path.
 
-    ``source`` defaults to ``SoundfontSource(sample_rate)``; a ``FolderSource`` has its files
-    partitioned between the splits. Renderings are drawn per split (disjoint between splits);
+    ``source`` defaults to ``SoundfontSource(sample_rate)``; a source with a ``partition(sizes, seed)``
+    method (``FolderSource``) says which of its classes each split draws from (its files are never
+    shared between splits). Renderings are drawn per split (disjoint between splits);
     train and val share a pool of rooms, test has its own (held-out rooms). Everything is a
-    function of ``seed``. Raises ``FileExistsError`` if ``out`` exists. First removes the temporary
+    function of ``seed``; ``layout`` is how the two events share a clip (``scenes.LAYOUTS``).
+    Raises ``FileExistsError`` if ``out`` exists. First removes the temporary
     directories that dead builds of ``out`` left (``stale_builds``), and nothing else.
     """
-    from tqdm.auto import tqdm
-
     from .sources import SoundfontSource
 
     out = Path(out)
@@ -132,15 +118,13 @@ def build_corpus(
     if direction_words not in ("relative", "compass"):
         raise ValueError(f"direction_words must be 'relative' or 'compass', got {direction_words!r}")
     allowed_gaps(min_sector_gap)  # raises on a bad gap before anything is written
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     source = source if source is not None else SoundfontSource(sample_rate)
     if getattr(source, "sample_rate", sample_rate) != sample_rate:
         raise ValueError(f"source sample rate {source.sample_rate} != corpus sample rate {sample_rate}")
-    from .sources import FolderSource
-
-    if isinstance(source, FolderSource):
-        classes = _split_items(len(source), sizes, seed)
-    else:
-        classes = {s: list(range(len(source))) for s in SPLITS}
+    partition = getattr(source, "partition", None)
+    classes = partition(sizes, seed) if partition else {s: list(range(len(source))) for s in SPLITS}
     half_s = clip_seconds / 2
 
     # rooms: train and val share one pool, test has its own
@@ -150,42 +134,76 @@ def build_corpus(
             rr = _rng(seed, 1, code)
             rooms[name] = [sample_room(rr, f"{name}-{i:03d}") for i in range(max(1, math.ceil(n_sc / 8)))]
 
+    def scenes(split: str):
+        n = sizes[split]
+        if not n:
+            return
+        code = _SPLIT_CODE[split]
+        per_class = max(1, min(16, math.ceil(n / len(classes[split]))))
+        pool = render_pool(source, per_class, _rng(seed, 2, code), half_s, split, classes[split])
+        room_pool = None if anechoic else rooms["test" if split == "test" else "seen"]
+        for i in range(n):
+            rng = _rng(seed, 3, code, i)
+            room = None if room_pool is None else room_pool[int(rng.integers(len(room_pool)))]
+            yield make_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words, layout)
+
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        **_build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source, layout),
+        "rooms": {k: [r.__dict__ for r in v] for k, v in rooms.items()},
+    }
+    return write_corpus(out, {s: scenes(s) for s in SPLITS}, manifest, sample_rate, total=sum(sizes.values()), progress=progress)
+
+
+def write_corpus(
+    out: str | os.PathLike,
+    scenes: dict[str, Iterable[Scene]],
+    manifest: dict,
+    sample_rate: int,
+    total: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Write ``scenes`` (per split, any iterable: a generator renders while the corpus is written)
+    and ``manifest`` (``corpus.json``) into the new corpus directory ``out`` and return its path.
+
+    Every split of ``SPLITS`` gets its ``audio/{split}`` folder and ``metadata/{split}.csv`` (a
+    header only without scenes); a scene's clips are named by role and ``scene.index``. ``manifest``
+    gets ``sizes`` (the scenes per split) unless it has them. Atomic: the corpus is written into a
+    temporary directory beside ``out`` (its ``.owner`` file names this process) and renamed, so it
+    is complete or absent; an error removes the temporary directory. Refuses (``FileExistsError``)
+    an existing ``out``; first removes the temporary directories that dead builds of ``out`` left.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    if out.exists():
+        raise FileExistsError(f"{out}: already exists")
     out.parent.mkdir(parents=True, exist_ok=True)
     for old in stale_builds(out):
         log.warning("%s: removing the temporary directory of a build that died", old)
         shutil.rmtree(old, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
-    bar = tqdm(total=sum(sizes.values()), desc=f"building {out.name}", unit="scene", disable=not progress)
+    bar = tqdm(total=total, desc=f"building {out.name}", unit="scene", disable=not progress)
     try:
         owner = {"pid": os.getpid(), "hostname": socket.gethostname(), "started": time.time()}
         (tmp / OWNER_FILE).write_text(json.dumps(owner) + "\n")
         import soundfile as sf
 
         (tmp / "metadata").mkdir()
+        counts = {}
         for split in SPLITS:
-            n = sizes[split]
             (tmp / "audio" / split).mkdir(parents=True)
             rows = []
-            if n:
-                code = _SPLIT_CODE[split]
-                per_class = max(1, min(16, math.ceil(n / len(classes[split]))))
-                pool = render_pool(source, per_class, _rng(seed, 2, code), half_s, split, classes[split])
-                room_pool = None if anechoic else rooms["test" if split == "test" else "seen"]
-                for i in range(n):
-                    rng = _rng(seed, 3, code, i)
-                    room = None if room_pool is None else room_pool[int(rng.integers(len(room_pool)))]
-                    scene = make_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words)
-                    for clip in scene.clips:
-                        rel = f"audio/{split}/{FILE_PREFIX[clip.role]}_{i:06d}.wav"
-                        sf.write(str(tmp / rel), clip.audio.T, sample_rate, subtype="PCM_16")
-                        rows.append(_row(split, scene, clip, rel, sample_rate))
-                    bar.update(1)
+            counts[split] = 0
+            for scene in scenes.get(split, ()):
+                for clip in scene.clips:
+                    rel = f"audio/{split}/{FILE_PREFIX[clip.role]}_{scene.index:06d}.wav"
+                    sf.write(str(tmp / rel), clip.audio.T, sample_rate, subtype="PCM_16")
+                    rows.append(_row(split, scene, clip, rel, sample_rate))
+                counts[split] += 1
+                bar.update(1)
             _write_csv(tmp / "metadata" / f"{split}.csv", rows)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            **_build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source),
-            "rooms": {k: [r.__dict__ for r in v] for k, v in rooms.items()},
-        }
+        manifest = {"sizes": counts, **manifest}
         (tmp / "corpus.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         (tmp / OWNER_FILE).unlink()
         os.rename(tmp, out)
@@ -197,7 +215,8 @@ def build_corpus(
     return out
 
 
-def _build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source) -> dict:
+def _build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source,
+                  layout="spill") -> dict:
     """The build parameters as ``corpus.json`` records them (``source`` by type name, None: the soundfont)."""
     from .sources import SoundfontSource
 
@@ -210,6 +229,7 @@ def _build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anech
         "direction_words": direction_words,
         "min_sector_gap": int(min_sector_gap),
         "source": type(source).__name__ if source is not None else SoundfontSource.__name__,
+        "layout": layout,
     }
 
 
@@ -538,6 +558,7 @@ def ensure_corpus(out: str | os.PathLike, *args, deep: bool = False, **kwargs) -
         )
     validate_corpus(out, deep=deep)
     manifest = _manifest(out / "corpus.json")
+    manifest.setdefault("layout", "spill")  # built before layouts had a name
     if manifest.get("format_version") != FORMAT_VERSION:
         raise CorpusError(
             f"{out}: corpus.json has format_version {manifest.get('format_version')!r}, this code builds {FORMAT_VERSION} "

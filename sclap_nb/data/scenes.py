@@ -16,7 +16,8 @@ differs from it only in which sound comes first (and so where each sound is).
 Each event lives in its own half of the clip: it starts ``5-15 %`` of a half after the half's
 start (a jitter drawn per event and kept in all four clips) and lasts ``60-80 %`` of a half.
 One gain per scene scales all four clips to a 0.9 peak, so the clips differ only by order
-and position.
+and position. The spatial caption joins the events' captions and direction phrases with one of
+``CONNECTORS``, the second caption written as it reads mid-sentence (``scene_captions``).
 
 Event layouts (``layout``):
 
@@ -32,6 +33,7 @@ Event layouts (``layout``):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +41,10 @@ import numpy as np
 from .sources import Event
 from .spatial import Position, Room, anechoic_rir, direction_phrase, foa_rir, sample_position, spatialise
 
-__all__ = ["CONNECTORS", "LAYOUTS", "ROLES", "SPEC_ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool"]
+__all__ = [
+    "CONNECTORS", "LAYOUTS", "ROLES", "SPEC_ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool",
+    "mid_sentence", "scene_captions",
+]  # fmt: skip
 
 #: joins the two spatial captions (each starts with its own punctuation); every one is followed by
 #: a finite clause ("a dog barks"), so none ends in a preposition such as "followed by" or "before"
@@ -88,6 +93,23 @@ class Scene:
     room: str
     rt60: float
     clips: list[Clip] = field(default_factory=list)
+
+
+def mid_sentence(caption: str) -> str:
+    """``caption`` as it reads inside a sentence: its first letter lower-cased ("A dog barks" -> "a dog
+    barks"), unless it starts with a word of two or more capital letters (an acronym or a name in
+    capitals: "TV", "NASA's")."""
+    word = re.match(r"[^\W\d_]*", caption).group(0)  # the letters the caption starts with
+    if len(word) >= 2 and word.isupper():
+        return caption
+    return caption[:1].lower() + caption[1:]
+
+
+def scene_captions(first: str, first_dir: str, connector: str, second: str, second_dir: str) -> tuple[str, str]:
+    """The spatial and the plain caption of two events in time order (their captions, direction
+    phrases and one of ``CONNECTORS``); the second caption goes mid-sentence (``mid_sentence``)."""
+    second = mid_sentence(second)
+    return f"{first} {first_dir}{connector} {second} {second_dir}", f"{first}, then {second}"
 
 
 def allowed_gaps(min_sector_gap: int) -> list[int]:
@@ -184,12 +206,13 @@ def make_scene(
             s1, s2 = _confine(s1, half - off[e1], fade), _confine(s2, n - half - off[e2], fade)
         audio = _place([(s1, at1), (s2, at2)], n)
         d1, d2 = (direction_phrase(pos[q].azimuth, direction_words) for q in (q1, q2))
+        caption, plain = scene_captions(cap[e1], d1, conn, cap[e2], d2)
         scene.clips.append(
             Clip(
                 role=role,
                 audio=audio,
-                caption=f"{cap[e1]} {d1}{conn} {cap[e2]} {d2}",
-                plain_caption=f"{cap[e1]}, then {cap[e2]}",
+                caption=caption,
+                plain_caption=plain,
                 classes=(ev[e1].label, ev[e2].label),
                 sources=(ev[e1].rendering_id, ev[e2].rendering_id),
                 azimuth=(pos[q1].azimuth, pos[q2].azimuth),

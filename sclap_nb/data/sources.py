@@ -3,7 +3,7 @@
 * ``SoundfontSource`` renders instruments, drums and sound effects of the General MIDI
   soundfont ``TimGM6mb.sf2`` that ships inside pretty_midi, through tinysoundfont.
 * ``FolderSource`` reads a folder of recordings with a Clotho-style captions CSV
-  (``file_name, caption_1 ... caption_5``).
+  (``file_name, caption_1 ... caption_5``, optionally ``split`` and ``label``).
 
 Both expose ``labels`` (one per sound class) and ``render(k, rng, duration_s) -> Event``.
 Every event is loudness-normalised (RMS ``TARGET_RMS``) and faded in and out.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,12 @@ __all__ = [
     "soundfont_path",
     "normalise_event",
     "TARGET_RMS",
+    "SPLIT_NAMES",
+    "states_direction",
+    "usable_captions",
+    "frame_rms",
+    "active_crop",
+    "read_span",
 ]
 
 TARGET_RMS = 0.05
@@ -253,79 +260,300 @@ class SoundfontSource:
 
 
 CLOTHO_COLUMNS = ("file_name", "caption_1", "caption_2", "caption_3", "caption_4", "caption_5")
+#: values of a captions CSV's ``split`` column (Clotho's split names included), case-insensitive
+SPLIT_NAMES = {
+    "train": "train", "development": "train",
+    "val": "val", "valid": "val", "validation": "val",
+    "test": "test", "evaluation": "test",
+}  # fmt: skip
+#: crops come from where the sound is: a window of ``ACTIVE_FRAME_S`` whose RMS is within
+#: ``ACTIVE_RANGE_DB`` of the file's loudest window, and louder than ``SILENCE_DBFS``
+ACTIVE_FRAME_S = 0.05
+ACTIVE_RANGE_DB = 30.0
+SILENCE_DBFS = -80.0
+#: a caption holding one of these words states a direction (this package's direction phrases use
+#: front / left / right / behind, its compass words north / south / east / west)
+_DIRECTION_WORD = re.compile(r"\b(front|left|right|behind|north|south|east|west)\b", re.IGNORECASE)
+
+
+def states_direction(caption: str) -> bool:
+    """Whether ``caption`` names a direction ("to the left", "in front", "from the west")."""
+    return _DIRECTION_WORD.search(caption) is not None
+
+
+def usable_captions(captions, where: str) -> tuple[str, ...]:
+    """The non-empty ``captions`` (stripped, without a final full stop) that state no direction:
+    a scene adds its own direction words, so a caption that already has one would contradict or
+    repeat them. ``CorpusError`` (naming ``where``) if none is left."""
+    caps = [str(c).strip().rstrip(".").strip() for c in captions]
+    caps = [c for c in caps if c]
+    kept = tuple(c for c in caps if not states_direction(c))
+    if not kept:
+        shown = caps[0] if caps else ""
+        raise CorpusError(
+            f"{where}: every caption states a direction (e.g. {shown!r}); scenes add their own direction "
+            "words, so give at least one caption without left / right / front / behind / compass words"
+        )
+    return kept
+
+
+def frame_rms(x: np.ndarray, hop: int) -> np.ndarray:
+    """RMS of each ``hop``-sample frame of the mono signal ``x`` (the last frame may be shorter)."""
+    x = np.asarray(x, dtype=np.float64)
+    n_full = len(x) // hop
+    rms = np.sqrt((x[: n_full * hop].reshape(n_full, hop) ** 2).mean(1)) if n_full else np.zeros(0)
+    if len(x) > n_full * hop:
+        rms = np.append(rms, np.sqrt(np.mean(x[n_full * hop :] ** 2)))
+    return rms
+
+
+def _loudest(rms: np.ndarray, frame_s: float, where: str) -> float:
+    """The largest of ``rms``; ``CorpusError`` (naming ``where``) if it is below ``SILENCE_DBFS``."""
+    loud = float(np.max(rms)) if len(rms) else 0.0
+    if not loud > 10 ** (SILENCE_DBFS / 20):
+        level = 20 * np.log10(loud) if loud > 0 else -np.inf
+        raise CorpusError(
+            f"{where}: no sound to crop (its loudest {frame_s * 1e3:.0f} ms window is at {level:.0f} dBFS, below {SILENCE_DBFS:.0f})"
+        )
+    return loud
+
+
+def active_crop(rms: np.ndarray, frame_s: float, length_s: float, crop_s: float, rng: np.random.Generator, where: str) -> float:
+    """Start (seconds) of a ``crop_s`` crop of a ``length_s`` signal that holds its sound.
+
+    ``rms`` is the signal's ``frame_rms`` over frames of ``frame_s``. One active frame (RMS within
+    ``ACTIVE_RANGE_DB`` of the loudest) is drawn from ``rng``, and the crop placed so that the whole
+    frame lies in it, in its middle half where it fits (so fades at the crop's ends do not hide it).
+    ``0.0`` when the crop is not shorter than the signal. ``CorpusError`` (naming ``where``) when the
+    loudest frame is below ``SILENCE_DBFS``: nothing to crop.
+    """
+    loud = _loudest(rms, frame_s, where)
+    if crop_s >= length_s:
+        return 0.0
+    active = np.flatnonzero(rms >= loud * 10 ** (-ACTIVE_RANGE_DB / 20))
+    f = int(active[int(rng.integers(len(active)))])
+    f_start = f * frame_s
+    f_len = min(frame_s, length_s - f_start)
+    lo, hi = crop_s / 4, 3 * crop_s / 4 - f_len
+    if hi < lo:
+        lo, hi = 0.0, max(0.0, crop_s - f_len)
+    start = f_start - float(rng.uniform(lo, hi))
+    return float(np.clip(start, 0.0, length_s - crop_s))
+
+
+def read_span(path: str | os.PathLike, start_s: float, n: int, sample_rate: int) -> np.ndarray:
+    """``n`` samples at ``sample_rate`` of every channel of an audio file from ``start_s`` seconds on,
+    ``(C, n)`` float32; only that span (and a 20 ms margin for the resampler) is read and resampled
+    from the file's own rate. Past the end of the file is zeros."""
+    import soundfile as sf
+
+    with sf.SoundFile(str(path)) as f:
+        sr, frames = f.samplerate, f.frames
+        margin = 0 if sr == sample_rate else sr // 50
+        i0 = min(frames, max(0, int(np.floor(start_s * sr)) - margin))
+        i1 = min(frames, int(np.ceil((start_s + n / sample_rate) * sr)) + margin)
+        f.seek(i0)
+        x = f.read(max(0, i1 - i0), dtype="float32", always_2d=True).T
+    if sr != sample_rate and x.shape[1]:
+        import librosa
+
+        x = librosa.resample(x, orig_sr=sr, target_sr=sample_rate, axis=-1)
+    off = max(0, int(round((start_s - i0 / sr) * sample_rate)))
+    out = np.zeros((x.shape[0], n), np.float32)
+    m = max(0, min(n, x.shape[1] - off))
+    out[:, :m] = x[:, off : off + m]
+    return out
+
+
+@dataclass(frozen=True)
+class _Recording:
+    """A file of a ``FolderSource``: where it is, its captions and its activity (``frame_rms``)."""
+
+    name: str
+    path: Path
+    where: str  # "captions.csv, row i"
+    captions: tuple[str, ...]
+    seconds: float
+    rms: np.ndarray  # frame_rms of the mono mix at the file's own rate
+    frame_s: float
+
+
+def _scan(path: Path, where: str) -> tuple[float, np.ndarray, float]:
+    """Read ``path`` once, block by block: its length (s), the ``frame_rms`` of its mono mix and the
+    frame length (s). ``CorpusError`` if it cannot be read or is empty, silent or not finite."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+        hop = max(1, int(round(ACTIVE_FRAME_S * info.samplerate)))
+        parts, peak = [], 0.0
+        for block in sf.blocks(str(path), blocksize=hop * 256, dtype="float32", always_2d=True):
+            mono = block.mean(1)
+            if not np.isfinite(mono).all():
+                peak = np.nan
+                break
+            peak = max(peak, float(np.abs(mono).max())) if len(mono) else peak
+            parts.append(frame_rms(mono, hop))
+    except Exception as e:  # soundfile raises its own error types
+        raise CorpusError(f"{where}: cannot read {path}: {e}") from e
+    if info.frames == 0 or not peak > 0.0:
+        raise CorpusError(f"{where}: {path} is empty, silent or has NaN samples")
+    rms = np.concatenate(parts).astype(np.float32)
+    _loudest(rms, hop / info.samplerate, f"{where}: {path}")
+    return info.frames / info.samplerate, rms, hop / info.samplerate
 
 
 class FolderSource:
     """Recordings in ``folder`` with a Clotho-layout captions CSV.
 
-    The CSV has the columns ``file_name, caption_1 ... caption_5`` (``caption_1`` must be
-    non-empty, the others may be empty). Each file is one sound class (its label is the
-    file name) with its captions as paraphrases. Audio is mixed to mono and resampled
-    to ``sample_rate``; ``render`` cuts a random crop of the requested length (looping
-    clips that are shorter).
+    The CSV has the columns ``file_name, caption_1 ... caption_5`` (``caption_1`` must be non-empty,
+    the others may be empty; ``file_name`` is relative to ``folder``), optionally ``split`` and
+    ``label``; a UTF-8 byte-order mark and spaces after the commas are allowed.
+
+    * Classes: files with the same ``label`` (else the same ``caption_1``, compared without case and
+      final full stop) form one sound class, so two recordings of "a dog barks" are never the two
+      events of a scene. A class is named by its label, else by its first file's name.
+    * Splits: the ``split`` column (``train`` / ``val`` / ``test``, or Clotho's ``development`` /
+      ``validation`` / ``evaluation``), or ``split`` for every file, puts each file in that split (a
+      class whose files lie in several splits is one class per split). Without either, whole classes
+      are shared out between the splits by the build's seed (``partition``). A file is in one split.
+    * Captions: the paraphrases of a file that state no direction (``usable_captions``): a scene adds
+      its own direction words. A file none of whose captions is left is refused.
+    * Audio is read lazily: the constructor reads each file once, block by block, to check it and
+      to find where its sound is (``frame_rms``); ``render`` reads only the crop it cuts, mixed to
+      mono and resampled to ``sample_rate``. A crop comes from where the sound is (``active_crop``);
+      a file shorter than the crop is looped.
+
+    Every problem is a ``CorpusError`` naming the CSV, the row and the file.
     """
 
-    def __init__(self, folder: str | os.PathLike, captions_csv: str | os.PathLike | None = None, sample_rate: int = 16000):
-        import soundfile as sf
-
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        captions_csv: str | os.PathLike | None = None,
+        sample_rate: int = 16000,
+        split: str | None = None,
+    ):
         self.folder = Path(folder)
         self.sample_rate = int(sample_rate)
         csv_path = Path(captions_csv) if captions_csv else self.folder / "captions.csv"
+        self.csv_path = csv_path
         if not csv_path.is_file():
             raise CorpusError(f"{csv_path}: captions CSV not found")
-        with open(csv_path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            header = reader.fieldnames or []
-            missing = [c for c in ("file_name", "caption_1") if c not in header]
-            if missing:
-                raise CorpusError(f"{csv_path}: missing column(s) {missing} (need {list(CLOTHO_COLUMNS)})")
-            rows = list(reader)
+        try:
+            with open(csv_path, newline="", encoding="utf-8-sig") as f:
+                reader = csv.DictReader(f, skipinitialspace=True)
+                header = [h.strip() for h in reader.fieldnames or []]
+                reader.fieldnames = header
+                rows = list(reader)
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise CorpusError(f"{csv_path}: malformed CSV: {e}") from e
+        missing = [c for c in ("file_name", "caption_1") if c not in header]
+        if missing:
+            raise CorpusError(f"{csv_path}: missing column(s) {missing} (need {list(CLOTHO_COLUMNS)})")
         if not rows:
             raise CorpusError(f"{csv_path}: no rows")
-        self.labels, self.captions, self._audio = [], [], []
+        if split is not None and "split" in header:
+            raise CorpusError(f"{csv_path}: has a split column, and split={split!r} was given too; use one of them")
+        given = self._split_name(split, f"{csv_path}: split argument") if split is not None else None
+        self._files: list[_Recording] = []
+        units: dict[tuple, int] = {}
+        self.labels: list[str] = []
+        self.splits: list[str | None] = []
+        self._members: list[list[int]] = []
         seen = set()
         for i, row in enumerate(rows, start=1):
             where = f"{csv_path}, row {i}"
             name = (row.get("file_name") or "").strip()
             if not name:
                 raise CorpusError(f"{where}: empty file_name")
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                raise CorpusError(f"{where}: file_name {name!r} must be relative to {self.folder}, without '..'")
             if name in seen:
                 raise CorpusError(f"{where}: duplicate file_name {name!r}")
             seen.add(name)
-            caps = tuple(c.strip().rstrip(".").strip() for c in (row.get(f"caption_{j}") or "" for j in range(1, 6)))
-            if not caps[0]:
+            first = (row.get("caption_1") or "").strip().rstrip(".").strip()
+            if not first:
                 raise CorpusError(f"{where} ({name}): empty caption_1")
+            captions = usable_captions((row.get(f"caption_{j}") or "" for j in range(1, 6)), f"{where} ({name})")
+            file_split = self._split_name(row.get("split"), where) if "split" in header else given
             path = self.folder / name
             if not path.is_file():
                 raise CorpusError(f"{where}: audio file {path} not found")
-            try:
-                audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
-            except Exception as e:  # soundfile raises its own error types
-                raise CorpusError(f"{where}: cannot read {path}: {e}") from e
-            audio = audio.mean(1)
-            if audio.size == 0 or not np.isfinite(audio).all() or float(np.abs(audio).max()) == 0.0:
-                raise CorpusError(f"{where}: {path} is empty, silent or has NaN samples")
-            if sr != self.sample_rate:
-                import librosa
+            seconds, rms, frame_s = _scan(path, where)
+            self._files.append(_Recording(name, path, where, captions, seconds, rms, frame_s))
+            label = (row.get("label") or "").strip()
+            key = ("label", label, file_split) if label else ("caption", " ".join(first.lower().split()), file_split)
+            if key not in units:
+                units[key] = len(self.labels)
+                self.labels.append(label or name)
+                self.splits.append(file_split)
+                self._members.append([])
+            self._members[units[key]].append(len(self._files) - 1)
+        self.captions = [tuple(dict.fromkeys(c for f in m for c in self._files[f].captions)) for m in self._members]
 
-                audio = librosa.resample(audio, orig_sr=sr, target_sr=self.sample_rate).astype(np.float32)
-            self.labels.append(name)
-            self.captions.append(tuple(c for c in caps if c))
-            self._audio.append(audio)
+    @staticmethod
+    def _split_name(value: str | None, where: str) -> str:
+        name = SPLIT_NAMES.get((value or "").strip().lower())
+        if name is None:
+            raise CorpusError(f"{where}: split {value!r} is not one of {sorted(SPLIT_NAMES)}")
+        return name
 
     def __len__(self) -> int:
         return len(self.labels)
 
+    def files(self, k: int) -> list[str]:
+        """The file names of class ``k``."""
+        return [self._files[f].name for f in self._members[k]]
+
+    def partition(self, sizes: dict[str, int], seed: int) -> dict[str, list[int]]:
+        """The classes each split draws from: the given splits, else whole classes shared out between
+        the splits that have scenes (``sizes``), in proportion to their scenes, by ``seed``.
+        ``CorpusError`` when a split with scenes has fewer than 2 classes."""
+        from .corpus import SPLITS
+
+        active = [s for s in SPLITS if sizes[s] > 0]
+        if self.splits and self.splits[0] is not None:
+            out = {s: [k for k, sp in enumerate(self.splits) if sp == s] for s in SPLITS}
+            for s in active:
+                if len(out[s]) < 2:
+                    raise CorpusError(
+                        f"{self.csv_path}: split {s!r} has {len(out[s])} sound class(es) "
+                        f"({', '.join(self.labels[k] for k in out[s]) or 'none'}); {sizes[s]} scenes need at least 2"
+                    )
+            return out
+        n_items = len(self)
+        if n_items < 2 * len(active):
+            raise CorpusError(
+                f"{self.csv_path}: a folder source needs at least 2 sound classes per split, has {n_items} for {len(active)} splits"
+            )
+        perm = np.random.default_rng([int(seed), 9]).permutation(n_items).tolist()
+        total = sum(sizes[s] for s in active)
+        counts = {s: max(2, int(n_items * sizes[s] / total)) for s in active}
+        while sum(counts.values()) > n_items:
+            biggest = max(active, key=lambda s: counts[s])
+            counts[biggest] -= 1
+        out, at = {s: [] for s in SPLITS}, 0
+        for s in active:
+            out[s] = perm[at : at + counts[s]]
+            at += counts[s]
+        return out
+
     def render(self, k: int, rng: np.random.Generator, duration_s: float, rendering_id: str = "") -> Event:
-        """A random ``duration_s`` crop of file ``k`` (loudness-normalised)."""
-        audio = self._audio[k]
-        n = int(round(duration_s * self.sample_rate))
-        if len(audio) < n:
-            audio = np.tile(audio, n // len(audio) + 1)
-        start = int(rng.integers(0, len(audio) - n + 1))
-        crop = audio[start : start + n]
+        """A ``duration_s`` crop of one file of class ``k`` (drawn from ``rng``), from where its sound is,
+        loudness-normalised; its rendering id names the file and the crop's start."""
+        members = self._members[k]
+        rec = self._files[members[int(rng.integers(len(members)))]]
+        sr = self.sample_rate
+        n = int(round(duration_s * sr))
+        start = active_crop(rec.rms, rec.frame_s, rec.seconds, n / sr, rng, f"{rec.where}: {rec.path}")
+        if rec.seconds * sr < n:
+            whole = read_span(rec.path, 0.0, max(1, int(np.floor(rec.seconds * sr))), sr).mean(0)
+            audio = np.tile(whole, n // len(whole) + 1)[:n]
+        else:
+            audio = read_span(rec.path, start, n, sr).mean(0)
         try:
-            crop = normalise_event(crop, self.sample_rate)
+            audio = normalise_event(audio, sr)
         except ValueError:
-            crop = normalise_event(audio[:n] + 1e-3 * rng.standard_normal(n).astype(np.float32), self.sample_rate)
-        return Event(crop, self.labels[k], self.captions[k], rendering_id or f"{self.labels[k]}@{start}")
+            raise CorpusError(f"{rec.where}: {rec.path}: its {duration_s:.2f} s crop at {start:.2f} s is silent") from None
+        return Event(audio, self.labels[k], rec.captions, f"{rendering_id or self.labels[k]}:{rec.name}@{start:.2f}s")
