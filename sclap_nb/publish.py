@@ -31,8 +31,13 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
+# the committed model export: stored in float16 when its float32 weights would be larger than this
+COMMIT_MAX_BYTES = 25_000_000
+
+
 def publish_train(run: Path, results: Path) -> list[Path]:
-    """``metrics.json``, the joined CSV log and the figures of a finished run into ``results/train``."""
+    """``metrics.json``, the joined CSV log, the figures and the model export (``model/``, in float16
+    when its float32 weights exceed ``COMMIT_MAX_BYTES``) of a finished run into ``results/train``."""
     from . import viz
 
     run, dest = Path(run), Path(results) / "train"
@@ -47,6 +52,12 @@ def publish_train(run: Path, results: Path) -> list[Path]:
     finally:
         Path(tmp).unlink(missing_ok=True)
     written += [_copy(p, dest / p.name) for p in sorted((run / "figures").glob("*.png"))]
+    if (run / "model").is_dir():
+        from .export import WEIGHTS, export_model
+
+        small = (run / "model" / WEIGHTS).stat().st_size <= COMMIT_MAX_BYTES
+        model = export_model(run / "model", dest / "model", dtype="float32" if small else "float16", overwrite=True)
+        written += sorted(model.iterdir())
     return written
 
 

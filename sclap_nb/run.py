@@ -49,6 +49,7 @@ class RunConfig:
     n_val: int = 64
     n_test: int = 128
     anechoic: bool = False
+    layout: str = "spill"  # "isolated": each reverberant event confined to its half (no order cue in the tails)
     sample_rate: int = 16000
     clip_seconds: float = 2.0
     n_mels: int = 64
@@ -101,7 +102,7 @@ class RunConfig:
                              "('neg_t', 'neg_s', 'neg_c')")
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in ("data_dir", "corpus_dir", "out_dir", "text_pooling", "accelerator", "strategy", "precision"):
+            if f.name in ("data_dir", "corpus_dir", "out_dir", "text_pooling", "accelerator", "strategy", "precision", "layout"):
                 if not isinstance(v, str):
                     raise ValueError(f"RunConfig.{f.name} = {v!r}: must be a string")
         for name in ("n_train", "n_val", "n_test", "sample_rate", "n_mels"):
@@ -161,7 +162,8 @@ def corpus_dir_for(cfg: RunConfig) -> str:
     if cfg.corpus_dir != "auto":
         return cfg.corpus_dir
     room = "anechoic" if cfg.anechoic else "rooms"
-    return f"data/stclotho-{cfg.n_train}-{cfg.n_val}-{cfg.n_test}-s{cfg.seed}-{cfg.sample_rate}hz-{cfg.clip_seconds:g}s-{room}"
+    layout = "" if cfg.layout == "spill" else f"-{cfg.layout}"
+    return f"data/stclotho-{cfg.n_train}-{cfg.n_val}-{cfg.n_test}-s{cfg.seed}-{cfg.sample_rate}hz-{cfg.clip_seconds:g}s-{room}{layout}"
 
 
 def prepare_out_dir(cfg: RunConfig, root: Path, fast: bool = False) -> Path:
@@ -205,7 +207,8 @@ def build_data(cfg: RunConfig, root: Path, progress: bool = False):
     else:
         corpus = ensure_corpus(
             root / corpus_dir_for(cfg), n_train=cfg.n_train, n_val=cfg.n_val, n_test=cfg.n_test, seed=cfg.seed,
-            sample_rate=cfg.sample_rate, clip_seconds=cfg.clip_seconds, anechoic=cfg.anechoic, progress=progress,
+            sample_rate=cfg.sample_rate, clip_seconds=cfg.clip_seconds, anechoic=cfg.anechoic, layout=cfg.layout,
+            progress=progress,
         )  # fmt: skip
     features = FeatureConfig(sample_rate=cfg.sample_rate, n_mels=cfg.n_mels)
     dm = StClothoDataModule(corpus, batch_size=cfg.batch_size, mode="triplet", features=features,
@@ -233,7 +236,11 @@ def evaluate_best(out: Path, module, datamodule, accelerator: str = "auto"):
 
 def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, phases: dict, t_start: float, steps: int):
     """Evaluate the best checkpoint on the test split, add the reference scorers and the run's facts
-    (``phase_seconds/*``, seeds, steps), write ``out/metrics.json``; return ``(module, metrics)``."""
+    (``phase_seconds/*``, seeds, steps), write ``out/metrics.json`` and the best model's export
+    ``out/model/`` (``sclap_nb.export``); return ``(module, metrics)``.
+
+    Called on rank 0 only (``run`` and the training notebook), after training."""
+    from .export import export_model
     from .reference import reference_metrics
     from .train import write_json_atomic
 
@@ -245,11 +252,14 @@ def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, ph
     metrics.update(train_seconds=phases["train"], total_seconds=time.time() - t_start, epochs=cfg.epochs,
                    seed=cfg.seed, corpus=str(corpus), steps=int(steps))  # fmt: skip
     write_json_atomic(metrics, out / "metrics.json")
+    # the run's own directory: a resumed run replaces its export, as it replaces metrics.json
+    export_model(module, out / "model", clip_seconds=cfg.clip_seconds, overwrite=True)
     return module, metrics
 
 
 def run(cfg: RunConfig, root: Path | None = None, fast: bool = False) -> dict:
-    """Prepare the output directory, build the data, train, evaluate on test, write ``metrics.json``.
+    """Prepare the output directory, build the data, train, evaluate on test, write ``metrics.json``
+    and the model export ``model/`` (``sclap_nb.export``: what ``sclap_nb.api.load`` reads).
 
     Returns the metrics (on rank 0; other ranks of a distributed run return ``{}``).
     """
