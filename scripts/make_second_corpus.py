@@ -13,7 +13,9 @@ Two kinds of sound reach this machine through its package registries:
 
 Each recording is one row of ``captions.csv`` (Clotho layout: ``file_name, caption_1 ... caption_5``)
 with a ``label`` column naming its class, so that ``python -m sclap_nb.data build --folder`` pairs
-two different classes in a scene while each recording stays in one split. The folder must not exist.
+two different classes in a scene, and a ``split`` column: every class has recordings in train and
+test (and in val when it has three or more), and each recording is in one split only, as the
+soundfont corpus holds every class in every split with other renderings. The folder must not exist.
 """
 
 from __future__ import annotations
@@ -109,6 +111,18 @@ def write_speech(out: Path) -> list[dict]:
     return rows
 
 
+def assign_splits(rows: list[dict]) -> list[dict]:
+    """Per class (in file order): the last recording to test, the one before to val (from three on), the rest to train."""
+    by_label: dict[str, list[dict]] = {}
+    for r in rows:
+        by_label.setdefault(r["label"], []).append(r)
+    for group in by_label.values():
+        for k, r in enumerate(group):
+            back = len(group) - k
+            r["split"] = "test" if back == 1 else ("val" if back == 2 and len(group) >= 3 else "train")
+    return rows
+
+
 def _captions(caps: tuple[str, ...]) -> dict[str, str]:
     return {f"caption_{j + 1}": (caps[j] if j < len(caps) else "") for j in range(5)}
 
@@ -126,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{args.out.name}.tmp-", dir=args.out.parent))
     try:
-        rows = write_effects(wheel, tmp) + write_speech(tmp)
+        rows = assign_splits(write_effects(wheel, tmp) + write_speech(tmp))
         with open(tmp / "captions.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=["file_name", *(f"caption_{j}" for j in range(1, 6)), "label"])
+            w = csv.DictWriter(f, fieldnames=["file_name", *(f"caption_{j}" for j in range(1, 6)), "label", "split"])
             w.writeheader()
             w.writerows(rows)
         (tmp / "LICENSE.md").write_text(
