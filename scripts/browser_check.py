@@ -1,7 +1,11 @@
 """Open pages of the built book in headless Chromium and check that they render offline.
 
 For each page: no failed request, no HTTP error, no request leaves 127.0.0.1, every <img> loaded,
-MathJax typeset every formula (no raw TeX left, no TeX error), and a full-page screenshot is saved.
+MathJax typeset every formula (no raw TeX left, no TeX error), every output area of a notebook cell
+shows something (a widget whose state or manager is missing leaves an empty one), every stored widget
+view is rendered by the bundled widget manager, and a full-page screenshot is saved. It also counts
+the visible widgets and <audio> elements, and works each widget menu and slider once: choosing
+another option must change what the widget shows, with no kernel behind the page.
 
 Used by tests/test_book.py; also runs on its own against a built book:
 
@@ -77,6 +81,16 @@ class PageReport:
     raw_tex: list[str] = field(default_factory=list)
     tex_errors: list[str] = field(default_factory=list)
     mathjax_missing: bool = False
+    n_outputs: int = 0  # output areas of notebook cells
+    empty_outputs: list[str] = field(default_factory=list)
+    n_widget_views: int = 0  # widget views stored in the page
+    n_widgets_rendered: int = 0  # of those, rendered with a non-zero size
+    n_widgets_visible: int = 0  # visible .jupyter-widgets elements (any depth)
+    n_dropdowns: int = 0
+    n_sliders: int = 0
+    n_audio: int = 0  # <audio> elements with a non-zero size
+    n_switched: int = 0  # widget controls that changed what their widget shows
+    switch_failures: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         out = []
@@ -90,8 +104,56 @@ class PageReport:
             out.append("MathJax did not load or did not start")
         if self.n_math and self.n_mjx < self.n_math:
             out.append(f"only {self.n_mjx} of {self.n_math} math elements rendered by MathJax")
+        out += [f"empty output area: {r}" for r in self.empty_outputs]
+        if self.n_widgets_rendered < self.n_widget_views:
+            out.append(f"only {self.n_widgets_rendered} of {self.n_widget_views} stored widgets rendered")
+        out += [f"widget control had no effect: {r}" for r in self.switch_failures]
         return [f"{self.url}: {p}" for p in out]
 
+
+_WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+
+# Widget views that the manager has rendered: it inserts a div.widget-subarea before each view script.
+_WIDGETS_RENDERED_JS = r"""
+() => {
+  const views = Array.from(document.querySelectorAll('%s'));
+  const done = views.filter(s => {
+    const area = s.previousElementSibling;
+    if (!area || !area.classList.contains('widget-subarea')) return false;
+    const r = area.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  });
+  return [views.length, done.length];
+}
+""" % _WIDGET_VIEW
+
+# Output areas of notebook cells (myst-nb: div.cell_output) that show nothing: no size, or no text,
+# image, media, table or widget in them.
+_OUTPUTS_JS = r"""
+() => {
+  const outs = Array.from(document.querySelectorAll('div.cell_output'));
+  const visible = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const empty = outs.filter(o => {
+    if (!visible(o)) return true;
+    const text = (o.innerText || '').trim();
+    const media = Array.from(o.querySelectorAll('img, svg, canvas, audio, video, table, .jupyter-widgets')).some(visible);
+    return !text && !media;
+  }).map(o => {
+    const cell = o.closest('.cell');
+    const src = cell ? (cell.querySelector('.cell_input') || cell).innerText.trim().split('\n')[0] : '';
+    return 'after cell ' + JSON.stringify(src.slice(0, 80));
+  });
+  const visibleAll = sel => Array.from(document.querySelectorAll(sel)).filter(visible).length;
+  return {
+    n_outputs: outs.length,
+    empty: empty,
+    n_widgets_visible: visibleAll('.jupyter-widgets'),
+    n_dropdowns: visibleAll('.widget-dropdown select'),
+    n_sliders: visibleAll('.widget-slider .noUi-handle, .widget-hslider .noUi-handle'),
+    n_audio: visibleAll('audio'),
+  };
+}
+"""
 
 _INSPECT_JS = r"""
 () => {
@@ -119,6 +181,49 @@ _INSPECT_JS = r"""
 """
 
 
+def _widget_signature(control) -> str:
+    """What the widget around ``control`` shows now: its text and the sources of its images and media."""
+    return control.evaluate(
+        """el => {
+          const box = el.closest('.widget-vbox') || el.closest('.widget-subarea') || el.parentElement;
+          const srcs = Array.from(box.querySelectorAll('img, audio, video')).map(m => m.currentSrc || m.src || '');
+          return box.innerText + '|' + srcs.join(',');
+        }"""
+    )
+
+
+def _work_widgets(page, report: PageReport) -> None:
+    """Choose another option of each visible widget menu and slider; what the widget shows must change."""
+    for i, select in enumerate(page.locator(".widget-dropdown select").all()):
+        if not select.is_visible():
+            continue
+        options = select.locator("option").all()
+        if len(options) < 2:
+            continue
+        before = _widget_signature(select)
+        select.select_option(index=1)
+        page.wait_for_timeout(300)
+        if _widget_signature(select) == before:
+            report.switch_failures.append(f"dropdown {i}: choosing its second option changed nothing")
+        else:
+            report.n_switched += 1
+        select.select_option(index=0)
+    for i, handle in enumerate(page.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").all()):
+        if not handle.is_visible():
+            continue
+        before = _widget_signature(handle)
+        handle.focus()
+        page.keyboard.press("Home")
+        page.wait_for_timeout(150)
+        after_home = _widget_signature(handle)
+        page.keyboard.press("End")
+        page.wait_for_timeout(300)
+        if len({before, after_home, _widget_signature(handle)}) < 2:
+            report.switch_failures.append(f"slider {i}: moving it to either end changed nothing")
+        else:
+            report.n_switched += 1
+
+
 def _is_local(url: str) -> bool:
     parsed = urlparse(url)
     if parsed.scheme in ("data", "blob", "about"):
@@ -132,8 +237,10 @@ def check_pages(
     screenshots: dict[str, Path] | None = None,
     timeout_s: float = 60.0,
     chromium: str = CHROMIUM,
+    work_widgets: bool = True,
 ) -> list[PageReport]:
-    """Serve `site` locally, open each of `pages` (paths relative to it) and report on each."""
+    """Serve `site` locally, open each of `pages` (paths relative to it) and report on each;
+    ``work_widgets``: also operate each widget menu and slider (see the module docstring)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -177,16 +284,39 @@ def check_pages(
                 page.on("console", on_console)
 
                 page.goto(report.url, wait_until="load")
-                # MathJax 3 typesets the page once its startup promise resolves.
+                # MathJax 3 typesets the page once its startup promise resolves. Sphinx loads it only on
+                # pages with math: a page with neither math nor the script has nothing to wait for.
+                needs_mathjax = page.evaluate(
+                    "() => !!document.querySelector('.math, script[src*=\"mathjax\"]')"
+                )
                 try:
-                    page.wait_for_function(
-                        "() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise",
-                        timeout=min(timeout_ms, 20_000),
-                    )
-                    page.evaluate("() => window.MathJax.startup.promise.then(() => true)")
+                    if needs_mathjax:
+                        page.wait_for_function(
+                            "() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise",
+                            timeout=min(timeout_ms, 20_000),
+                        )
+                        page.evaluate("() => window.MathJax.startup.promise.then(() => true)")
                 except PlaywrightTimeout:
                     report.mathjax_missing = True
                 page.wait_for_load_state("networkidle")
+                # The widget manager renders the stored widgets after the load event, asynchronously.
+                try:
+                    page.wait_for_function(
+                        f"() => {{ const [n, done] = ({_WIDGETS_RENDERED_JS})(); return done >= n; }}",
+                        timeout=min(timeout_ms, 20_000),
+                    )
+                except PlaywrightTimeout:
+                    pass  # reported below as widgets not rendered
+                report.n_widget_views, report.n_widgets_rendered = page.evaluate(_WIDGETS_RENDERED_JS)
+                outputs = page.evaluate(_OUTPUTS_JS)
+                report.n_outputs = outputs["n_outputs"]
+                report.empty_outputs = outputs["empty"]
+                report.n_widgets_visible = outputs["n_widgets_visible"]
+                report.n_dropdowns = outputs["n_dropdowns"]
+                report.n_sliders = outputs["n_sliders"]
+                report.n_audio = outputs["n_audio"]
+                if work_widgets and report.n_widgets_rendered:
+                    _work_widgets(page, report)
                 info = page.evaluate(_INSPECT_JS)
                 report.n_images = info["n_images"]
                 report.broken_images = info["broken"]
@@ -220,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     reports = check_pages(args.site, args.pages, shots)
     bad = 0
     for r in reports:
-        print(f"{r.url}: {r.n_images} images, {r.n_mjx}/{r.n_math} formulas rendered"
+        print(f"{r.url}: {r.n_images} images, {r.n_mjx}/{r.n_math} formulas rendered, "
+              f"{r.n_outputs} output areas, {r.n_widgets_rendered}/{r.n_widget_views} widgets rendered "
+              f"({r.n_dropdowns} menus, {r.n_sliders} sliders, {r.n_switched} switched), {r.n_audio} audio players"
               + (f", screenshot {r.screenshot}" if r.screenshot else ""))
         for p in r.problems():
             print("  PROBLEM", p)

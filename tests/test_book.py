@@ -1,9 +1,12 @@
 """The book builds (warnings are errors), and renders offline in a real browser.
 
-The build is the one `make book` runs, written to a temporary folder. The browser checks open the
-introduction and one chapter in Debian's headless Chromium through Playwright, served from 127.0.0.1:
-no failed or remote request, every image loaded, every formula typeset by the bundled MathJax. Full-page
-screenshots go to test-artifacts/ (book_intro.png, book_05_grl.png).
+The build is the one `make book` runs, written to a temporary folder. The browser checks open every
+page of the table of contents in Debian's headless Chromium through Playwright, served from 127.0.0.1:
+no failed or remote request, every image loaded, every formula typeset by the bundled MathJax, no
+empty output area, every stored widget rendered by the bundled widget manager. On the chapters with
+widgets (scenes: a scene menu with audio players; GRL: a λ slider) the widgets are visible and switch
+what they show without a kernel. Full-page screenshots go to test-artifacts/ (book_intro.png,
+book_02_scenes.png, book_05_grl.png).
 
 Without /usr/bin/chromium the browser test is skipped, except under CI (CI set), where it fails.
 """
@@ -26,9 +29,15 @@ import browser_check  # noqa: E402
 
 ARTIFACTS = REPO / "test-artifacts"
 BUILD_TIMEOUT_S = 240
-BROWSER_PAGES = {
+SCREENSHOTS = {
     "notebooks/01_introduction.html": ARTIFACTS / "book_intro.png",
+    "notebooks/02_scenes.html": ARTIFACTS / "book_02_scenes.png",
     "notebooks/05_grl.html": ARTIFACTS / "book_05_grl.png",
+}
+#: chapters whose stored outputs hold widgets: page -> (least visible menus, sliders, <audio> elements)
+WIDGET_PAGES = {
+    "notebooks/02_scenes.html": (1, 0, 1),
+    "notebooks/05_grl.html": (0, 1, 0),
 }
 
 def toc_files() -> list[str]:
@@ -62,6 +71,21 @@ def book(tmp_path_factory) -> Path:
 def test_book_has_every_chapter(book):
     for doc in toc_files():
         assert (book / f"{doc}.html").exists(), f"{doc} is not in the built book"
+
+
+@pytest.mark.slow
+def test_book_widgets_are_served_locally(book):
+    """The widget manager is served from _static/widgets (with its licence), never from a CDN, and the
+    chapters with widgets carry their stored state."""
+    static = book / "_static" / "widgets"
+    assert (static / "embed.js").stat().st_size > 1_000_000
+    assert (static / "LICENSE").exists() and (static / "embed.js.LICENSE.txt").exists()
+    for rel in WIDGET_PAGES:
+        page = (book / rel).read_text(encoding="utf-8")
+        assert re.search(r'<script src="\.\./_static/widgets/embed\.js(\?v=[0-9a-f]+)?"', page), f"{rel} does not load the widget manager"
+        assert 'type="application/vnd.jupyter.widget-state+json"' in page, f"{rel} has no stored widget state"
+        assert 'type="application/vnd.jupyter.widget-view+json"' in page, f"{rel} shows no widget"
+        assert "require.js" not in page and "cdn.jsdelivr" not in page and "cdnjs" not in page
 
 
 @pytest.mark.slow
@@ -137,17 +161,30 @@ def chromium() -> str:
     return browser_check.CHROMIUM
 
 
+def browser_pages() -> list[str]:
+    """Every page of the table of contents, as paths of the built site."""
+    return [f"{doc}.html" for doc in toc_files()]
+
+
 @pytest.mark.slow
 def test_book_renders_in_chromium(chromium, book):
-    for shot in BROWSER_PAGES.values():
+    for shot in SCREENSHOTS.values():
         shot.unlink(missing_ok=True)
-    reports = browser_check.check_pages(book, list(BROWSER_PAGES), screenshots=BROWSER_PAGES, timeout_s=60,
-                                         chromium=chromium)
+    pages = browser_pages()
+    assert set(SCREENSHOTS) <= set(pages) and set(WIDGET_PAGES) <= set(pages)
+    reports = browser_check.check_pages(book, pages, screenshots=SCREENSHOTS, timeout_s=60, chromium=chromium)
     problems = [p for r in reports for p in r.problems()]
     assert not problems, "\n".join(problems)
-    by_page = {rel: r for rel, r in zip(BROWSER_PAGES, reports)}
+    by_page = dict(zip(pages, reports))
     intro = by_page["notebooks/01_introduction.html"]
     assert intro.n_mjx_display >= 1, "no display equation was typeset on the introduction"
     assert intro.n_mjx >= intro.n_math > 0
-    for rel, shot in BROWSER_PAGES.items():
+    for rel, (menus, sliders, audio) in WIDGET_PAGES.items():
+        r = by_page[rel]
+        assert r.n_widget_views >= 1 and r.n_widgets_rendered == r.n_widget_views, f"{rel}: widgets not rendered"
+        assert r.n_widgets_visible >= 1, f"{rel}: no visible widget"
+        assert r.n_dropdowns >= menus and r.n_sliders >= sliders, f"{rel}: {r.n_dropdowns} menus, {r.n_sliders} sliders"
+        assert r.n_audio >= audio, f"{rel}: {r.n_audio} visible <audio> elements"
+        assert r.n_switched >= 1, f"{rel}: no widget control changed what its widget shows"
+    for rel, shot in SCREENSHOTS.items():
         assert shot.exists() and shot.stat().st_size > 10_000, f"no screenshot of {rel}"
