@@ -147,6 +147,135 @@ def write_tables(out: Path) -> pd.DataFrame:
     return table
 
 
+# --------------------------------------------------------------------------- the results chapter's figures and tables
+
+
+def t_interval(values, level: float = 0.95) -> tuple[float, float]:
+    """The ``level`` interval of the mean of ``values`` from the t distribution (n - 1 degrees of
+    freedom); one value gives ``(v, v)``. With three seeds the 95 % half-width is 2.48 sample sds."""
+    import numpy as np
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        m = float(v.mean()) if len(v) else float("nan")
+        return m, m
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / len(v) ** 0.5)
+    return float(v.mean()) - half, float(v.mean()) + half
+
+
+def ratio_interval(table: pd.DataFrame, config: str, metric: str = "best/t2a/R@1", baseline: str = "SALM baseline",
+                   level: float = 0.95) -> dict:
+    """``config`` / ``baseline`` for ``metric``, paired by seed: the per-seed ratios, their mean and its
+    t-interval (``t_interval``), and the number of paired seeds."""
+    t = with_best(table)
+    a = t[t["config"] == config].set_index("seed")[metric]
+    b = t[t["config"] == baseline].set_index("seed")[metric]
+    seeds = sorted(set(a.dropna().index) & set(b.dropna().index))
+    ratios = (a.loc[seeds] / b.loc[seeds]).astype(float)
+    low, high = t_interval(ratios, level)
+    return {"ratio": float(ratios.mean()) if seeds else float("nan"), "low": low, "high": high, "n": len(seeds),
+            "per_seed": ratios.to_dict()}  # fmt: skip
+
+
+def result_panels(n_retrieval: int = 384) -> list[dict]:
+    """The panels of the results chapter's ablation figure: a title, the metric of each embedding, the
+    y label (with its unit), chance (``None``: no chance level) and the book's goal. ``n_retrieval``:
+    the clips a caption is retrieved among (chance R@1 = 1 / n)."""
+    return [
+        dict(title="text-to-audio retrieval", metrics={"joint/t2a/R@1": "E_joint", "triplet/t2a/R@1": "triplet"},
+             ylabel=f"T2A R@1 (share of {n_retrieval} captions)", chance=1 / n_retrieval, goal=None, lim=(0, 1.02)),
+        dict(title="order: pos above neg_t and neg_c", metrics={"joint/order_acc": "E_joint", "triplet/order_acc": "triplet"},
+             ylabel="order_acc (share of scenes)", chance=1 / 3, goal=0.95, lim=(0, 1.02)),
+        dict(title="place: pos above neg_s and neg_c", metrics={"joint/place_acc": "E_joint", "triplet/place_acc": "triplet"},
+             ylabel="place_acc (share of scenes)", chance=1 / 3, goal=0.95, lim=(0, 1.02)),
+        dict(title="localisation error", metrics={"LE_deg": "DOA head"}, ylabel="mean angular error (degrees)",
+             chance=None, goal=10.0, lim=(0, None)),
+        dict(title="modality gap: fresh linear probe", metrics={"modality/probe_acc": "probe"},
+             ylabel="probe accuracy, audio vs text", chance=0.5, goal=0.65, lim=(0.4, 1.02)),
+    ]  # fmt: skip
+
+
+def seed_frame(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
+    """One row per run and metric of ``metrics`` (column -> embedding label): config, seed, embedding, value."""
+    parts = [table[["config", "seed"]].assign(embedding=label, value=table[col]) for col, label in metrics.items() if col in table]
+    if not parts:
+        return pd.DataFrame(columns=["config", "seed", "embedding", "value"])
+    return pd.concat(parts, ignore_index=True).dropna(subset=["value"])
+
+
+def plot_seed_intervals(table: pd.DataFrame, panels: list[dict] | None = None, order: list[str] | None = None,
+                        level: float = 0.95):
+    """One panel per entry of ``panels`` (``result_panels``), one row per configuration: the mean over
+    seeds (marker) with its ``level`` t-interval (bar) and each seed (small dots), per embedding
+    (colour); chance dashed grey, the goal dotted black. Panels whose metrics no run has are left out."""
+    import matplotlib.pyplot as plt
+
+    from .viz import EMBEDDING_PALETTE
+
+    panels = panels if panels is not None else result_panels()
+    order = [c for c in (order or list(CONFIGS)) if c in set(table["config"])]
+    frames = [(p, seed_frame(table, p["metrics"])) for p in panels]
+    frames = [(p, f) for p, f in frames if not f.empty]
+    palette = {"E_joint": EMBEDDING_PALETTE["joint"], "triplet": EMBEDDING_PALETTE["triplet"], "DOA head": "0.3", "probe": "0.3"}
+    per_row = -(-len(frames) // 2) if len(frames) > 3 else len(frames)  # 5 panels: 3 above, 2 (wider) below
+    rows = [frames[:per_row], frames[per_row:]] if len(frames) > per_row else [frames]
+    fig = plt.figure(figsize=(4.0 * per_row, (0.36 * len(order) + 1.5) * len(rows)))
+    grid = fig.add_gridspec(len(rows), per_row * len(rows[-1]) if len(rows) > 1 else per_row)
+    width = grid.ncols
+    for r, row in enumerate(rows):
+        span = width // len(row)
+        for j, (p, f) in enumerate(row):
+            ax = fig.add_subplot(grid[r, j * span : (j + 1) * span])
+            _interval_panel(ax, p, f, order, palette, level)
+            if j:
+                ax.set_yticklabels([])
+    fig.tight_layout()
+    return fig
+
+
+def _interval_panel(ax, p: dict, f: pd.DataFrame, order: list[str], palette: dict, level: float) -> None:
+    import seaborn as sns
+
+    hue_order = [h for h in p["metrics"].values() if h in set(f["embedding"])]
+    several = len(hue_order) > 1
+    sns.stripplot(data=f, x="value", y="config", hue="embedding", order=order, hue_order=hue_order, palette=palette,
+                  dodge=several, size=3.5, alpha=0.55, jitter=False, legend=False, ax=ax)  # fmt: skip
+    sns.pointplot(data=f, x="value", y="config", hue="embedding", order=order, hue_order=hue_order, palette=palette,
+                  errorbar=lambda v: t_interval(v, level), dodge=0.4 if several else False, linestyle="none",
+                  markers="D", markersize=4.5, capsize=0.12, err_kws={"linewidth": 1.3}, legend=several, ax=ax)  # fmt: skip
+    for value, label, style, dy in ((p.get("chance"), "chance", dict(color="gray", ls="--", lw=1), -10),
+                                    (p.get("goal"), "goal", dict(color="0.1", ls=":", lw=1.4), -20)):  # fmt: skip
+        if value is not None:
+            ax.axvline(value, **style)
+            ax.annotate(label, (value, 1.0), xycoords=("data", "axes fraction"), xytext=(3, dy), textcoords="offset points",
+                        fontsize="x-small", color=style["color"])  # fmt: skip
+    if p.get("lim"):
+        ax.set_xlim(*p["lim"])
+    ax.set_title(p["title"])
+    ax.set_xlabel(p["ylabel"])
+    ax.set_ylabel("")
+    if several:
+        ax.legend(title=None, loc="lower left", fontsize="x-small")
+
+
+def experiments_table(exp_dir: str | Path, reference: dict | None = None, metrics: list[str] | None = None) -> pd.DataFrame:
+    """One row per folder of ``exp_dir`` holding a ``metrics.json`` (in name order): the settings of its
+    ``run.json`` that differ from ``reference`` (e.g. the default run's ``run.json``), and ``metrics``."""
+    metrics = metrics or ["joint/t2a/R@1", "triplet/t2a/R@1", "joint/order_acc", "triplet/order_acc", "joint/place_acc",
+                          "triplet/place_acc", "LE_deg", "modality/probe_acc"]  # fmt: skip
+    rows = []
+    for path in sorted(Path(exp_dir).glob("*/metrics.json")):
+        m = json.loads(path.read_text())
+        run = json.loads((path.parent / "run.json").read_text()) if (path.parent / "run.json").is_file() else {}
+        differs = {k: v for k, v in run.items() if reference is None or reference.get(k) != v}
+        rows.append({"experiment": path.parent.name, "seed": m.get("seed", run.get("seed")),
+                     "settings that differ": ", ".join(f"{k}={v}" for k, v in sorted(differs.items()) if k != "seed") or "none",
+                     **{k: m.get(k, float("nan")) for k in metrics}})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def _value(text: str):
     """A parameter value from the command line: JSON (numbers, true/false, lists) or else a string."""
     try:

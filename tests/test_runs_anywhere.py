@@ -151,7 +151,7 @@ def test_training_notebook_refuses_a_finished_run_instead_of_deleting_it(tmp_pat
     (out / "checkpoints" / "best.ckpt").write_bytes(b"a finished run")
     (out / "metrics.json").write_text("{}")
     with pytest.raises(pm.PapermillExecutionError, match="holds a run with other settings"):
-        pm.execute_notebook(str(ROOT / "notebooks" / "train.ipynb"), str(tmp_path / "out.ipynb"),
+        pm.execute_notebook(str(ROOT / "notebooks" / "10_train.ipynb"), str(tmp_path / "out.ipynb"),
                             parameters={"out_dir": str(out)}, cwd=str(ROOT), progress_bar=False, kernel_name="python3")
     assert (out / "checkpoints" / "best.ckpt").read_bytes() == b"a finished run"
     assert (out / "metrics.json").read_text() == "{}"

@@ -22,7 +22,7 @@ def test_training_notebook_runs_headless_and_writes_metrics(tmp_path):
 
     out = tmp_path / "run"
     pm.execute_notebook(
-        str(ROOT / "notebooks" / "train.ipynb"),
+        str(ROOT / "notebooks" / "10_train.ipynb"),
         str(tmp_path / "train.ipynb"),
         parameters={"fast": True, "epochs": 1, "out_dir": str(out), "corpus_dir": str(tmp_path / "corpus")},
         cwd=str(ROOT),
