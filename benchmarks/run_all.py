@@ -83,7 +83,7 @@ def peak_rss_of_default_run() -> tuple[float, float]:
     """Run the training notebook on its defaults for one epoch; return (peak RSS GiB, seconds)."""
     with tempfile.TemporaryDirectory() as d:
         cmd = [
-            sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "train.ipynb"), str(Path(d) / "out.ipynb"),
+            sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "10_train.ipynb"), str(Path(d) / "out.ipynb"),
             "-p", "fast", "False", "-p", "epochs", "1", "-p", "out_dir", str(Path(d) / "run"), "-p", "corpus_dir", str(Path(d) / "corpus"),
             "--cwd", str(ROOT), "--no-progress-bar",
         ]
