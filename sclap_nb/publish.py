@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["publish_train", "publish_ablation", "main"]
+__all__ = ["publish_train", "publish_ablation", "publish_experiment", "main"]
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -53,11 +53,29 @@ def publish_train(run: Path, results: Path) -> list[Path]:
         Path(tmp).unlink(missing_ok=True)
     written += [_copy(p, dest / p.name) for p in sorted((run / "figures").glob("*.png"))]
     if (run / "model").is_dir():
-        from .export import WEIGHTS, export_model
+        written += _export_small(run / "model", dest / "model")
+    return written
 
-        small = (run / "model" / WEIGHTS).stat().st_size <= COMMIT_MAX_BYTES
-        model = export_model(run / "model", dest / "model", dtype="float32" if small else "float16", overwrite=True)
-        written += sorted(model.iterdir())
+
+def _export_small(src: Path, dest: Path) -> list[Path]:
+    """The model export ``src`` into ``dest``, in float16 when its float32 weights exceed ``COMMIT_MAX_BYTES``."""
+    from .export import WEIGHTS, export_model
+
+    small = (src / WEIGHTS).stat().st_size <= COMMIT_MAX_BYTES
+    return sorted(export_model(src, dest, dtype="float32" if small else "float16", overwrite=True).iterdir())
+
+
+def publish_experiment(run: Path, results: Path, name: str, with_model: bool = False) -> list[Path]:
+    """A finished one-off run's ``metrics.json`` and ``run.json`` (and its model export when
+    ``with_model``) into ``results/experiments/<name>``."""
+    run, dest = Path(run), Path(results) / "experiments" / name
+    if not (run / "metrics.json").is_file():
+        raise FileNotFoundError(f"{run}: no metrics.json, the run has not finished")
+    written = [_copy(run / n, dest / n) for n in ("metrics.json", "run.json")]
+    if with_model:
+        if not (run / "model").is_dir():
+            raise FileNotFoundError(f"{run}: no model/ export")
+        written += _export_small(run / "model", dest / "model")
     return written
 
 
@@ -76,16 +94,21 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sclap_nb.publish", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train", help="a finished run directory (metrics.json inside)")
     ap.add_argument("--ablation", help="an ablation directory (table.csv inside)")
+    ap.add_argument("--experiment", nargs=2, metavar=("RUN", "NAME"), help="a finished one-off run into results/experiments/NAME")
+    ap.add_argument("--with-model", action="store_true", help="with --experiment: its model export too")
     ap.add_argument("--results", default="results")
     args = ap.parse_args(argv)
-    if not args.train and not args.ablation:
-        ap.error("nothing to publish: give --train and/or --ablation")
+    if not args.train and not args.ablation and not args.experiment:
+        ap.error("nothing to publish: give --train, --ablation and/or --experiment")
     try:
         written = []
         if args.train:
             written += publish_train(Path(args.train), Path(args.results))
         if args.ablation:
             written += publish_ablation(Path(args.ablation), Path(args.results))
+        if args.experiment:
+            run, name = args.experiment
+            written += publish_experiment(Path(run), Path(args.results), name, args.with_model)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -410,3 +410,20 @@ def test_embed_then_search_command_lines(tiny_export, clip_folder, tmp_path, cap
     scores = [float(line.split()[1]) for line in from_file]
     assert scores[0] >= scores[1]
     assert [line.split()[2] for line in from_folder] == [line.split()[2] for line in from_file]
+
+
+def test_publish_experiment_copies_metrics_settings_and_model(tiny_export, tmp_path):
+    from sclap_nb import publish
+
+    run, results = tmp_path / "runs" / "exp", tmp_path / "results"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text('{"LE_deg": 9.0}')
+    (run / "run.json").write_text('{"seed": 1}')
+    assert publish.main(["--experiment", str(run), "exp_s1", "--results", str(results)]) == 0
+    dest = results / "experiments" / "exp_s1"
+    assert sorted(p.name for p in dest.iterdir()) == ["metrics.json", "run.json"]
+    assert publish.main(["--experiment", str(run), "exp_s1", "--with-model", "--results", str(results)]) == 1  # no export
+    shutil.copytree(tiny_export, run / "model")
+    assert publish.main(["--experiment", str(run), "exp_s1", "--with-model", "--results", str(results)]) == 0
+    assert json.loads((dest / "model" / "config.json").read_text())["weights"]["dtype"] == "float32"
+    assert publish.main(["--experiment", str(tmp_path / "nowhere"), "x", "--results", str(results)]) == 1
