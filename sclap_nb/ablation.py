@@ -265,11 +265,14 @@ def experiments_table(exp_dir: str | Path, reference: dict | None = None, metric
     ``run.json`` that differ from ``reference`` (e.g. the default run's ``run.json``), and ``metrics``."""
     metrics = metrics or ["joint/t2a/R@1", "triplet/t2a/R@1", "joint/order_acc", "triplet/order_acc", "joint/place_acc",
                           "triplet/place_acc", "LE_deg", "modality/probe_acc"]  # fmt: skip
+    from .run import RunConfig
+
+    defaults = RunConfig().identity()  # a setting newer than the reference's run.json has its default there
     rows = []
     for path in sorted(Path(exp_dir).glob("*/metrics.json")):
         m = json.loads(path.read_text())
         run = json.loads((path.parent / "run.json").read_text()) if (path.parent / "run.json").is_file() else {}
-        differs = {k: v for k, v in run.items() if reference is None or reference.get(k) != v}
+        differs = {k: v for k, v in run.items() if reference is None or reference.get(k, defaults.get(k)) != v}
         rows.append({"experiment": path.parent.name, "seed": m.get("seed", run.get("seed")),
                      "settings that differ": ", ".join(f"{k}={v}" for k, v in sorted(differs.items()) if k != "seed") or "none",
                      **{k: m.get(k, float("nan")) for k in metrics}})  # fmt: skip
