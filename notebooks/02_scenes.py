@@ -79,7 +79,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from myst_nb import glue
+from sclap_nb.notebook import glue
 
 from sclap_nb import viz
 from sclap_nb.data import ROLES, SECTOR_WORDS, StClothoDataset, doa_vector, ensure_corpus, load_clip, read_metadata

@@ -71,7 +71,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 import torch
-from myst_nb import glue
+from sclap_nb.notebook import glue
 
 from sclap_nb import viz
 from sclap_nb.data import ensure_corpus

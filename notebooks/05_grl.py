@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from sclap_nb.notebook import glue
 from torch import nn
 
 from sclap_nb import viz

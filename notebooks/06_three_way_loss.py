@@ -74,7 +74,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from sclap_nb.notebook import glue
 from torch.utils.data import DataLoader
 
 from sclap_nb import viz

@@ -51,7 +51,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
-from myst_nb import glue
+from sclap_nb.notebook import glue
 
 from sclap_nb import viz
 from sclap_nb.losses import loss_weights_at

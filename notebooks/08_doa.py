@@ -59,7 +59,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
-from myst_nb import glue
+from sclap_nb.notebook import glue
 
 from sclap_nb import viz
 from sclap_nb.api import load

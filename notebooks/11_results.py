@@ -60,7 +60,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 from IPython.display import Markdown, display
-from myst_nb import glue
+from sclap_nb.notebook import glue
 
 from sclap_nb import viz
 from sclap_nb.ablation import (CONFIGS, experiments_table, paired_differences, paired_markdown, plot_seed_intervals,

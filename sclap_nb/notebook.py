@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["setup_chapter", "figures_dir", "record", "choose", "RECORD_KEY", "GLUE_PREFIX"]
+__all__ = ["setup_chapter", "figures_dir", "record", "glue", "choose", "RECORD_KEY", "GLUE_PREFIX"]
 
 RECORD_KEY = "sclap_record"  # output metadata key of a recorded number
 GLUE_PREFIX = "application/papermill.record/"  # myst-nb's hidden glue outputs
@@ -99,6 +99,16 @@ def record(name: str, value, tol: float, label: str | None = None, fmt: str = ".
         glue_meta = {**meta, "scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
         display({GLUE_PREFIX + "text/plain": repr(v)}, raw=True, metadata=glue_meta)
     return v
+
+
+def glue(name: str, value, display: bool = False):
+    """``myst_nb.glue`` for a number the prose quotes, with numpy and torch scalars made plain Python
+    numbers first (myst-nb formats a glued number from its repr, and ``np.float64(0.5)`` is not one)."""
+    from myst_nb import glue as _glue
+
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        value = value.item()
+    return _glue(name, value, display=display)
 
 
 def choose(fast: bool, given: tuple, quick: tuple, full: tuple) -> tuple:

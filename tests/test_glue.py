@@ -98,3 +98,19 @@ def test_a_dropped_glue_output_is_found(tmp_path):
 def test_references_are_parsed():
     text = "R@1 {glue:text}`r1:.3f`, {glue}`le`, {glue:md}`other.ipynb::gap` and {glue:figure}`fig`"
     assert glue_references(text) == [(None, "r1"), (None, "le"), ("other.ipynb", "gap"), (None, "fig")]
+
+
+@pytest.mark.parametrize("page", [p for p in book_pages() if p.suffix == ".ipynb"], ids=lambda p: p.stem)
+def test_every_glued_number_can_be_formatted(page):
+    """myst-nb formats {glue:text}`name:.3f` from the stored repr: it must be a plain number."""
+    bad = []
+    for cell in nbformat.read(page, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            book = out.get("metadata", {}).get("scrapbook")
+            if not book:
+                continue
+            text = "".join(v for k, v in out.get("data", {}).items() if k.endswith("text/plain"))
+            if re.match(r"^\s*(np|numpy|torch)\.", text) or text.startswith("tensor("):
+                bad.append(f"{book['name']} = {text}")
+    assert bad == []
+
