@@ -5,8 +5,9 @@ that come out of training differ in their last digits between CPUs and thread co
 chapters show them with :func:`sclap_nb.notebook.record`, which stores the value and its
 tolerance in the output's metadata. This plugin (``pytest -p sclap_nb.nbval_records``; the
 repository's ``conftest.py`` loads it) extends nbval's comparison: recorded numbers are compared
-with their stored values at the stored tolerance, under the same names in the same order; every
-other output is compared exactly, as nbval does, after the sanitizer of ``nbval.cfg``.
+with their stored values at the stored tolerance, under the same names in the same order, and so
+are the floats a chapter glues for its prose (:func:`sclap_nb.notebook.glue`, at a relative 1e-6);
+every other output is compared exactly, as nbval does, after the sanitizer of ``nbval.cfg``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def _records(outputs) -> list[dict]:
     out = []
     for o in outputs:
         rec = (o.get("metadata") or {}).get(RECORD_KEY)
-        if rec is not None and "scrapbook" not in (o.get("metadata") or {}):
+        # a recorded number's hidden glue twin is the same number: counted once; a number glued alone
+        # (``notebook.glue``) is counted
+        if rec is not None and ("scrapbook" not in (o.get("metadata") or {}) or rec.get("glued")):
             out.append(rec)
     return out
 

@@ -101,14 +101,31 @@ def record(name: str, value, tol: float, label: str | None = None, fmt: str = ".
     return v
 
 
-def glue(name: str, value, display: bool = False):
-    """``myst_nb.glue`` for a number the prose quotes, with numpy and torch scalars made plain Python
-    numbers first (myst-nb formats a glued number from its repr, and ``np.float64(0.5)`` is not one)."""
-    from myst_nb import glue as _glue
+#: a glued float is compared (by the notebook tests) within this relative tolerance: far below the digits
+#: the prose prints, far above the float rounding that another CPU's kernels add
+GLUE_RTOL = 1e-6
 
+
+def glue(name: str, value, display: bool = False):
+    """``myst_nb.glue`` for a number the prose quotes (``{glue:text}`name:.3f` ``), not displayed.
+
+    numpy and torch scalars become plain Python numbers first (myst-nb formats a glued number from its
+    repr, and ``np.float64(0.5)`` is not one). A float is stored like :func:`record`'s hidden glue, with
+    a relative tolerance of ``GLUE_RTOL``, so that a computed number the prose quotes survives the last
+    digits another CPU changes; anything else is glued as it is and compared exactly.
+    """
     if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
         value = value.item()
-    return _glue(name, value, display=display)
+    if display or not isinstance(value, float) or isinstance(value, bool) or not math.isfinite(value):
+        from myst_nb import glue as _glue
+
+        return _glue(name, value, display=display)
+    from IPython.display import display as _display
+
+    rec = {"name": name, "value": value, "tol": GLUE_RTOL * max(1.0, abs(value)), "why": "glued for the prose", "glued": True}
+    meta = {RECORD_KEY: rec, "scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
+    _display({GLUE_PREFIX + "text/plain": repr(value)}, raw=True, metadata=meta)
+    return None
 
 
 def choose(fast: bool, given: tuple, quick: tuple, full: tuple) -> tuple:

@@ -114,3 +114,21 @@ def test_every_glued_number_can_be_formatted(page):
                 bad.append(f"{book['name']} = {text}")
     assert bad == []
 
+
+
+def test_a_glued_float_is_compared_within_its_relative_tolerance():
+    """The notebook tests compare a float glued for the prose at a relative 1e-6: the last digits another
+    CPU changes pass, a change the prose could show fails; a recorded number's glue twin counts once."""
+    from sclap_nb.nbval_records import _records, compare_records
+    from sclap_nb.notebook import GLUE_PREFIX, GLUE_RTOL, RECORD_KEY
+
+    def glued(value, name="gap"):
+        rec = {"name": name, "value": value, "tol": GLUE_RTOL * max(1.0, abs(value)), "glued": True}
+        return {"metadata": {RECORD_KEY: rec, "scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}}
+
+    stored = _records([glued(0.025618821382522583)])
+    assert compare_records(stored, _records([glued(0.025618823245167732)])) == []  # seen between two CPUs
+    assert compare_records(stored, _records([glued(0.0257)]))  # a difference the prose could print
+    twin = {"metadata": {RECORD_KEY: {"name": "le", "value": 1.0, "tol": 0.1}, "scrapbook": {"name": "le"}}}
+    shown = {"metadata": {RECORD_KEY: {"name": "le", "value": 1.0, "tol": 0.1}}}
+    assert [r["name"] for r in _records([shown, twin, glued(0.5)])] == ["le", "gap"]
