@@ -470,22 +470,7 @@ import pandas as pd
 import seaborn as sns
 
 from sclap_nb.data import load_clip, read_metadata
-
-
-def halves_swapped_residual_db(root) -> np.ndarray:
-    """Per scene: energy of (neg_t - pos with its halves swapped) over the energy of pos, in dB."""
-    clips: dict[int, dict] = {}
-    for r in read_metadata(root, "train"):
-        clips.setdefault(r["scene"], {})[r["role"]] = load_clip(root, r).astype(np.float64)
-    out = []
-    for sc in clips.values():
-        pos, neg_t = sc["pos"], sc["neg_t"]
-        h = pos.shape[1] // 2
-        swapped = np.concatenate([pos[:, h:], pos[:, :h]], axis=1)
-        rel = ((neg_t - swapped) ** 2).sum() / (pos**2).sum()
-        out.append(10 * np.log10(rel) if rel > 0 else -np.inf)
-    return np.array(out)
-
+from sclap_nb.reference import halves_swapped_residual_db
 
 cue_dirs = {layout: ensure_corpus(ROOT / f"data/book-cues-{layout}-8-s{seed}", n_train=8, n_val=0, n_test=0, seed=seed,
                                   layout=layout, progress=False) for layout in ("spill", "isolated")}  # fmt: skip

@@ -32,7 +32,8 @@ import torch
 
 from .metrics import GROUP_ROLES, order_place_from_scores
 
-__all__ = ["SCORERS", "direction_only", "order_blind", "sound_order", "reference_scores", "reference_metrics", "half_azimuths"]
+__all__ = ["SCORERS", "direction_only", "order_blind", "sound_order", "reference_scores", "reference_metrics", "half_azimuths",
+           "halves_swapped_residual_db"]
 
 METRICS = ("order_acc", "place_acc", "vs_neg_t", "vs_neg_s", "vs_neg_c")
 
@@ -64,6 +65,28 @@ def _fill(scenes: list[dict[str, dict]], score) -> torch.Tensor:
 def _angle(a, b):
     """Circular distance of azimuths in degrees, in [0, 180]."""
     return np.abs((np.asarray(a) - np.asarray(b) + 180.0) % 360.0 - 180.0)
+
+
+def halves_swapped_residual_db(root: str | os.PathLike, split: str = "train") -> np.ndarray:
+    """Per scene: the energy of (neg_t - pos with its halves swapped) over the energy of pos, in dB.
+
+    -inf when neg_t is exactly pos with its halves swapped (the "isolated" layout); any finite value
+    is a difference between the two halves' making that a time-pooled model can read as order (in
+    the default "spill" layout, the first event's reverberation running into the second half)."""
+    from .data import load_clip, read_metadata
+
+    clips: dict[int, dict[str, np.ndarray]] = {}
+    for r in read_metadata(root, split):
+        if r["role"] in ("pos", "neg_t"):
+            clips.setdefault(r["scene"], {})[r["role"]] = load_clip(root, r).astype(np.float64)
+    out = []
+    for sc in clips.values():
+        pos, neg_t = sc["pos"], sc["neg_t"]
+        h = pos.shape[1] // 2
+        swapped = np.concatenate([pos[:, h:], pos[:, :h]], axis=1)
+        rel = ((neg_t - swapped) ** 2).sum() / (pos**2).sum()
+        out.append(10 * np.log10(rel) if rel > 0 else -np.inf)
+    return np.array(out)
 
 
 @torch.no_grad()
