@@ -17,9 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 # every row masks false negatives (the same in all), so a row differs from the baseline by its additions only;
-# the temporal path trains with a loss of its own (L_sCL on the triplet embedding) wherever it is present
+# the temporal path trains with a loss of its own (L_sCL on the triplet embedding) wherever it is present.
+# The ablation measures the four additions at the specification's settings (3-way term at 0.2 ramped over 4
+# epochs, mean readout, DOA head on E_joint), pinned here so that it reproduces results/ablation; the
+# departures the default run makes from them are measured by the sweep (results/sweep).
+_SPEC = dict(negatives=("neg_t", "neg_s"), loss_weights=(1.0, 0.5, 0.2, 0.2), ts_ramp=4, temporal_readout="mean",
+             doa_pooling="joint")  # fmt: skip
 _OFF = dict(use_temporal=False, use_ts_loss=False, use_modality=False, triplet_contrastive=False,
-            mask_false_negatives=True, negatives=("neg_t", "neg_s"))  # fmt: skip
+            mask_false_negatives=True, **_SPEC)  # fmt: skip
 CONFIGS: dict[str, dict] = {
     "SALM baseline": _OFF,
     "+temporal": {**_OFF, "use_temporal": True, "triplet_contrastive": True},
@@ -78,7 +83,16 @@ def with_best(table: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def paired_differences(table: pd.DataFrame, baseline: str = "SALM baseline", metrics=PAIRED) -> pd.DataFrame:
+def _configs(table: pd.DataFrame, configs) -> list[str]:
+    """The configurations to show: ``configs``, else the ablation's that the table has, else the table's own, in order."""
+    if configs is not None:
+        return list(configs)
+    present = list(dict.fromkeys(table["config"])) if "config" in table else []
+    known = [c for c in CONFIGS if c in present]
+    return known if known else present
+
+
+def paired_differences(table: pd.DataFrame, baseline: str = "SALM baseline", metrics=PAIRED, configs=None) -> pd.DataFrame:
     """Per configuration and metric: the mean over seeds of (config - baseline) on the same seed, its
     95 % t-interval (n - 1 degrees of freedom), the number of paired seeds, and the ratio of the means."""
     from scipy import stats
@@ -86,7 +100,7 @@ def paired_differences(table: pd.DataFrame, baseline: str = "SALM baseline", met
     t = with_best(table)
     base = t[t["config"] == baseline].set_index("seed")
     rows = []
-    for name in CONFIGS:
+    for name in _configs(t, configs):
         if name == baseline:
             continue
         part = t[t["config"] == name].set_index("seed")
@@ -105,9 +119,9 @@ def paired_differences(table: pd.DataFrame, baseline: str = "SALM baseline", met
     return pd.DataFrame(rows)
 
 
-def paired_markdown(table: pd.DataFrame) -> str:
+def paired_markdown(table: pd.DataFrame, baseline: str = "SALM baseline", configs=None) -> str:
     """The paired differences as a Markdown table."""
-    p = paired_differences(table)
+    p = paired_differences(table, baseline, configs=configs)
     if p.empty:
         return "(no configuration shares a seed with the baseline yet)\n"
     lines = ["| config | metric | seeds | config - baseline [95 % CI] | ratio |", "|---|---|---|---|---|"]
@@ -117,11 +131,11 @@ def paired_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_markdown(table: pd.DataFrame) -> str:
+def summary_markdown(table: pd.DataFrame, configs=None) -> str:
     """Mean +- sample std (ddof 1) over seeds per configuration, one column per metric."""
     cols = [c for c in COLUMNS if c in table]
     lines = ["| config | seeds | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
-    for name in CONFIGS:
+    for name in _configs(table, configs):
         part = table[table["config"] == name]
         if part.empty:
             continue
@@ -144,6 +158,27 @@ def write_tables(out: Path) -> pd.DataFrame:
     table.to_csv(out / "table.csv", index=False)
     if not table.empty:
         (out / "table.md").write_text(summary_markdown(table) + "\nPaired with the baseline (same seed):\n\n" + paired_markdown(table))
+    return table
+
+
+def collect_named(out: Path) -> pd.DataFrame:
+    """One row per finished run under ``out``, named ``{config}_s{seed}/metrics.json`` (a sweep's layout:
+    the config is the folder name before ``_s``), in the order of the folder names."""
+    rows = []
+    for path in sorted(Path(out).glob("*_s[0-9]*/metrics.json")):
+        config, seed = path.parent.name.rsplit("_s", 1)
+        rows.append({"config": config, "seed": int(seed), **json.loads(path.read_text())})
+    return pd.DataFrame(rows)
+
+
+def write_sweep_tables(out: Path, baseline: str, configs: list[str] | None = None) -> pd.DataFrame:
+    """``table.csv`` and ``table.md`` of a sweep (``collect_named``), paired with ``baseline`` by seed."""
+    out = Path(out)
+    table = collect_named(out / "runs")
+    table.to_csv(out / "table.csv", index=False)
+    if not table.empty:
+        (out / "table.md").write_text(summary_markdown(table, configs) + f"\nPaired with `{baseline}` (same seed):\n\n"
+                                      + paired_markdown(table, baseline, configs))
     return table
 
 

@@ -312,7 +312,13 @@ class TemporalAudioEncoder(nn.Module):
 
     For each chunk ``k`` of the TIME axis (axis 2 of ``(B, C, T, F)``), mean-pooled over time
     and frequency: ``token_k = P(sed_k) + w * P(doa_k) + pos_k`` with one shared projection P.
-    The tokens pass a TransformerEncoder, a LayerNorm, a mean over tokens and an MLP.
+    The tokens pass a TransformerEncoder and a LayerNorm, then the readout:
+
+    * ``readout="mean"`` (the specification): the mean over tokens, then an MLP. The mean forgets
+      which token is which, so order reaches the output only through what the Transformer has
+      mixed into each token from the positional embeddings.
+    * ``readout="concat"``: the tokens concatenated in time order, then the MLP (``n_chunks * dim
+      -> dim -> dim``). Which sound is in which chunk is then a linear function of the input.
     """
 
     def __init__(
@@ -324,11 +330,14 @@ class TemporalAudioEncoder(nn.Module):
         heads: int = 8,
         ff: int = 2048,
         dropout: float = 0.1,
+        readout: str = "mean",
     ):
         super().__init__()
         if n_chunks < 1:
             raise ValueError(f"n_chunks must be >= 1, got {n_chunks}")
-        self.n_chunks = n_chunks
+        if readout not in ("mean", "concat"):
+            raise ValueError(f"readout must be 'mean' or 'concat', got {readout!r}")
+        self.n_chunks, self.readout = n_chunks, readout
         self.chunk_projection = nn.Linear(in_channels, dim)
         self.positional = nn.Parameter(torch.zeros(1, n_chunks, dim))
         # unit-scale positions: the tokens are mean-pooled after the Transformer, so order reaches
@@ -337,7 +346,8 @@ class TemporalAudioEncoder(nn.Module):
         layer = nn.TransformerEncoderLayer(dim, heads, ff, dropout, batch_first=True)
         self.transformer = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
-        self.head = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim, dim))
+        d_in = dim * n_chunks if readout == "concat" else dim
+        self.head = nn.Sequential(nn.Linear(d_in, dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim, dim))
 
     def chunk(self, fmap: torch.Tensor) -> torch.Tensor:
         """Mean of each time chunk: ``(B, C, T, F) -> (B, n_chunks, C)``."""
@@ -357,7 +367,7 @@ class TemporalAudioEncoder(nn.Module):
 
     def forward(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0) -> torch.Tensor:
         z = self.norm(self.transformer(self.tokens(sed_map, doa_map, w)))
-        return self.head(z.mean(1))
+        return self.head(z.flatten(1) if self.readout == "concat" else z.mean(1))
 
 
 # --------------------------------------------------------------------------- GRL + classifier
@@ -429,6 +439,13 @@ class ModelConfig:
     temporal_heads: int = 8
     temporal_ff: int = 2048
     temporal_dropout: float = 0.1
+    # "mean": the specification's mean over the chunk tokens; "concat": the tokens concatenated in
+    # time order (order-preserving, a deviation)
+    temporal_readout: str = "mean"
+    # "joint": the specification's DOA head on E_joint (both directions from one time-pooled vector);
+    # "halves": one head shared by the n_events time segments of the spatial branch's feature map,
+    # each pooled like the latent (a deviation: it assumes the events follow each other in time)
+    doa_pooling: str = "joint"
     grl_lambda: float = 1.0
     logit_scale_init: float = math.log(1 / 0.07)
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -455,6 +472,10 @@ class ModelConfig:
             bad("cnn_pools", f"needs one (time, freq) pool per CNN stage ({len(ch)} stages)")
         if self.time_padding not in ("zeros", "circular"):
             bad("time_padding", "must be 'zeros' or 'circular'")
+        if self.doa_pooling not in ("joint", "halves"):
+            bad("doa_pooling", "must be 'joint' or 'halves'")
+        if self.temporal_readout not in ("mean", "concat"):
+            bad("temporal_readout", "must be 'mean' or 'concat'")
         if self.text_pooling not in ("mean", "segments"):
             bad("text_pooling", "must be 'mean' or 'segments'")
         if not 0.0 <= self.temporal_dropout < 1.0:
@@ -513,14 +534,18 @@ class SpatialTemporalCLAP(nn.Module):
         self.sed_projection = mlp(c, cfg.dim, cfg.dim)
         self.doa_projection = mlp(c, cfg.dim, cfg.dim)
         self.fusion_weight = nn.Parameter(torch.ones(cfg.dim))
-        self.doa_head = mlp(cfg.dim, cfg.dim, 3 * cfg.n_events)
+        if cfg.doa_pooling == "halves":
+            self.doa_head = mlp(c, cfg.dim, 3)
+        else:
+            self.doa_head = mlp(cfg.dim, cfg.dim, 3 * cfg.n_events)
         self.text_encoder = text_encoder or TextEncoder(
             cfg.dim, cfg.text_model, cfg.text_trainable_layers, cfg.text_pooling, cfg.text_segments
         )
         self.logit_scale = nn.Parameter(torch.tensor(float(cfg.logit_scale_init)))
         if cfg.use_temporal:
             self.temporal_encoder = TemporalAudioEncoder(
-                cfg.dim, c, cfg.temporal_chunks, cfg.temporal_layers, cfg.temporal_heads, cfg.temporal_ff, cfg.temporal_dropout
+                cfg.dim, c, cfg.temporal_chunks, cfg.temporal_layers, cfg.temporal_heads, cfg.temporal_ff, cfg.temporal_dropout,
+                cfg.temporal_readout,
             )
             self.final_audio_projection = nn.Sequential(
                 nn.Linear(2 * cfg.dim, cfg.dim), nn.ReLU(), nn.Linear(cfg.dim, cfg.dim)
@@ -544,7 +569,14 @@ class SpatialTemporalCLAP(nn.Module):
         doa, doa_map = self.doa_encoder(logmeliv)
         p_sed = self.sed_projection(sed)
         joint = p_sed + self.fusion_weight * self.doa_projection(doa)
-        doa_pred = torch.tanh(self.doa_head(joint)).view(-1, self.cfg.n_events, 3)
+        if self.cfg.doa_pooling == "halves":
+            if doa_map.shape[2] < self.cfg.n_events:
+                raise ValueError(f"the spatial feature map has {doa_map.shape[2]} frames, fewer than n_events={self.cfg.n_events}")
+            over_freq = doa_map.mean(3)  # (B, C, T')
+            pooled = torch.stack([seg.mean(2) + seg.amax(2) for seg in torch.tensor_split(over_freq, self.cfg.n_events, dim=2)], 1)
+            doa_pred = torch.tanh(self.doa_head(pooled))  # (B, n_events, 3)
+        else:
+            doa_pred = torch.tanh(self.doa_head(joint)).view(-1, self.cfg.n_events, 3)
         temporal = triplet = None
         if self.temporal_encoder is not None:
             temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight)

@@ -245,3 +245,42 @@ def test_circular_time_padding_makes_the_pooled_latent_blind_to_a_circular_shift
             assert torch.allclose(torch.roll(fa, 4, dims=2), fb, atol=1e-5)
     with pytest.raises(ValueError, match="time_padding"):
         ConvEncoder(7, time_padding="reflect")
+
+
+def test_mean_readout_forgets_which_chunk_is_which_and_concat_readout_does_not():
+    torch.manual_seed(0)
+    fmap = torch.randn(2, 8, 16, 3)
+    swapped = torch.cat([fmap[:, :, 8:], fmap[:, :, :8]], 2)  # the two halves (chunks 0,1 and 2,3) swapped
+    out = {}
+    for readout in ("mean", "concat"):
+        enc = TemporalAudioEncoder(dim=32, in_channels=8, n_chunks=4, heads=4, ff=64, readout=readout).eval()
+        with torch.no_grad():
+            enc.positional.zero_()  # no positions: only the readout can keep the order
+            out[readout] = (enc(fmap, fmap), enc(swapped, swapped))
+    assert torch.allclose(*out["mean"], atol=1e-5)  # a Transformer without positions, then a mean: order-blind
+    assert not torch.allclose(*out["concat"], atol=1e-3)  # the concatenation keeps which chunk came first
+    with pytest.raises(ValueError, match="readout"):
+        TemporalAudioEncoder(dim=32, in_channels=8, readout="max")
+
+
+def test_doa_halves_reads_each_direction_from_its_own_half(text_encoder):
+    torch.manual_seed(0)
+    model = SpatialTemporalCLAP(tiny_config(doa_pooling="halves"), text_encoder=text_encoder).eval()
+    assert model.doa_head[-1].out_features == 3  # one head, shared by the halves
+    fmap = torch.randn(2, 16, 6, 4)
+    model.doa_encoder.forward = lambda x: (fmap.mean((2, 3)), fmap)  # a known spatial feature map
+    logmel, logmeliv = torch.randn(2, 1, 48, 64), torch.randn(2, 7, 48, 64)
+    with torch.no_grad():
+        pred = model.encode_audio(logmel, logmeliv)["doa"]
+        over_freq = fmap.mean(3)
+        first = over_freq[:, :, :3].mean(2) + over_freq[:, :, :3].amax(2)
+        assert torch.allclose(pred[:, 0], torch.tanh(model.doa_head(first)), atol=1e-6)
+        fmap[:, :, 3:] = torch.randn(2, 16, 3, 4)  # another second half: the first direction is unchanged
+        pred2 = model.encode_audio(logmel, logmeliv)["doa"]
+        assert torch.allclose(pred2[:, 0], pred[:, 0], atol=1e-6) and not torch.allclose(pred2[:, 1], pred[:, 1], atol=1e-3)
+        halves = fmap.clone()
+        fmap[:, :, :3], fmap[:, :, 3:] = halves[:, :, 3:], halves[:, :, :3]  # halves swapped: directions swapped
+        pred3 = model.encode_audio(logmel, logmeliv)["doa"]
+        assert torch.allclose(pred3.flip(1), pred2, atol=1e-6)
+    with pytest.raises(ValueError, match="doa_pooling"):
+        tiny_config(doa_pooling="frames")

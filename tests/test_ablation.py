@@ -1,0 +1,72 @@
+"""The ablation's configurations, the sweep's committed tables and the paired intervals behind both."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sclap_nb.ablation import CONFIGS, collect_named, paired_differences, write_sweep_tables
+from sclap_nb.run import RunConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+SWEEP = ROOT / "results" / "sweep"
+
+
+def test_the_ablation_is_pinned_to_the_specifications_settings():
+    # the default run departs from the specification (results/sweep); the ablation must not follow it
+    default = RunConfig()
+    assert default.negatives == ("neg_t", "neg_s", "neg_c") and default.doa_pooling == "halves"
+    for name, cfg in CONFIGS.items():
+        run = RunConfig(**cfg)
+        assert run.loss_weights == (1.0, 0.5, 0.2, 0.2) and run.ts_ramp == 4, name
+        assert run.temporal_readout == "mean" and run.doa_pooling == "joint", name
+        want = ("neg_t", "neg_s", "neg_c") if "neg_c" in name else ("neg_t", "neg_s")
+        assert run.negatives == want, name
+
+
+def _table(diffs, base=0.5):
+    rows = []
+    for seed, d in zip((1, 2, 3), diffs):
+        rows.append({"config": "base", "seed": seed, "LE_deg": base + seed})
+        rows.append({"config": "new", "seed": seed, "LE_deg": base + seed + d})
+    return pd.DataFrame(rows)
+
+
+def test_paired_interval_is_over_seed_differences():
+    exact = paired_differences(_table([0.1, 0.1, 0.1]), "base", metrics=["LE_deg"])
+    row = exact.iloc[0]
+    # the seeds' own spread (1, 2, 3) cancels in the pairing: a constant difference has a zero-width interval
+    assert row["diff"] == pytest.approx(0.1) and row["ci_high"] - row["ci_low"] == pytest.approx(0.0, abs=1e-12)
+    noisy = paired_differences(_table([0.0, 0.2, 0.4]), "base", metrics=["LE_deg"]).iloc[0]
+    # t(0.975, 2) = 4.303, sample std 0.2, n = 3: half-width 0.497
+    assert noisy["diff"] == pytest.approx(0.2) and noisy["ci_high"] - noisy["diff"] == pytest.approx(0.4968, abs=1e-3)
+
+
+def test_sweep_runs_are_named_by_config_and_seed(tmp_path):
+    for name in ("all_s2025", "concat4_iso_circ_s2026"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"LE_deg": 1.0}))
+    t = collect_named(tmp_path)
+    assert t[["config", "seed"]].values.tolist() == [["all", 2025], ["concat4_iso_circ", 2026]]
+
+
+@pytest.mark.skipif(not SWEEP.exists(), reason="no committed sweep")
+def test_committed_sweep_tables_follow_from_its_runs(tmp_path):
+    (tmp_path / "runs").symlink_to(SWEEP / "runs")
+    table = write_sweep_tables(tmp_path, "all")
+    committed = pd.read_csv(SWEEP / "table.csv")
+    assert len(table) == len(committed) >= 18
+    key = ["config", "seed"]
+    merged = table.merge(committed, on=key, suffixes=("", "_c"))
+    for m in ("joint/t2a/R@1", "triplet/order_acc", "LE_deg"):
+        assert (merged[m] - merged[m + "_c"]).abs().max() < 1e-12, m
+    # each run holds the settings its name says
+    for path in sorted((SWEEP / "runs").glob("*/run.json")):
+        run = json.loads(path.read_text())
+        name = path.parent.name.rsplit("_s", 1)[0]
+        model = run.get("extra", {}).get("model", {})
+        assert (model.get("doa_pooling") == "halves") == ("halves" in name), path
+        assert (model.get("temporal_readout") == "concat") == ("concat" in name), path
+        assert (len(run["negatives"]) == 3) == (name != "all" and name != "doa_halves"), path
+        assert (run["layout"] == "isolated") == ("iso" in name), path
