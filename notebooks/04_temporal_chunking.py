@@ -469,6 +469,7 @@ import re
 import pandas as pd
 import seaborn as sns
 
+from sclap_nb.ablation import collect_named
 from sclap_nb.data import load_clip, read_metadata
 from sclap_nb.reference import halves_swapped_residual_db
 
@@ -524,7 +525,8 @@ for (padding, neg), value in edge.items():
 # training (512 scenes, 18 epochs) of the SALM baseline or of the full model, on the spill or the
 # isolated layout, with zero or circular padding; its test `order_acc` (pos above both neg_t and neg_c:
 # needs the order of the sounds; 1/3 for random scores) and `vs_neg_c` for both audio embeddings. The baseline's row
-# on the default corpus is the mean of three seeds of the ablation, the others are one seed each
+# on the default corpus is the mean of three seeds of the ablation, the last two rows the means of three seeds of
+# the sweep (`results/sweep`), the others one seed each
 # (`results/experiments`).
 
 # %%
@@ -534,6 +536,15 @@ def _metrics(path):
 
 
 abl = [json.loads(p.read_text()) for p in sorted((ROOT / "results/ablation/runs").glob("salm_baseline_s*/metrics.json"))]
+sweep = collect_named(ROOT / "results/sweep/runs") if (ROOT / "results/sweep/runs").is_dir() else pd.DataFrame()
+
+
+def _mean_of(table, config):
+    """The mean over seeds of a sweep configuration's metrics (None when it has not run)."""
+    part = table[table["config"] == config] if len(table) else table
+    return None if part.empty else part.mean(numeric_only=True).to_dict()
+
+
 conditions = {  # name -> (layout, padding, model, metrics)
     "baseline, spill, zeros (3 seeds)": ("spill", "zeros", "SALM baseline",
                                          {k: float(np.mean([m[k] for m in abl])) for k in abl[0] if isinstance(abl[0][k], float)}
@@ -541,10 +552,12 @@ conditions = {  # name -> (layout, padding, model, metrics)
     "baseline, isolated, zeros": ("isolated", "zeros", "SALM baseline", _metrics("results/experiments/baseline_isolated_s2025")),
     "baseline, isolated, circular": ("isolated", "circular", "SALM baseline",
                                      _metrics("results/experiments/baseline_isolated_circular_s2025")),
-    "full model, spill, zeros": ("spill", "zeros", "all", _metrics("results/train")),
+    "full model, spill, zeros": ("spill", "zeros", "all", _metrics("results/experiments/spec_settings_s2025")),
     "full model, isolated, circular": ("isolated", "circular", "all", _metrics("results/experiments/all_isolated_circular_s2025")),
     "full model, isolated, circular, w_ts = 1": ("isolated", "circular", "all",
                                                  _metrics("results/experiments/all_isolated_circular_wts1_s2025")),
+    "4-way at w_ts = 1, spill, zeros (3 seeds)": ("spill", "zeros", "all", _mean_of(sweep, "concat4")),
+    "4-way at w_ts = 1, isolated, circular (3 seeds)": ("isolated", "circular", "all", _mean_of(sweep, "concat4_iso_circ")),
 }  # fmt: skip
 rows = []
 for name, (layout, padding, model, m) in conditions.items():
@@ -559,6 +572,11 @@ for name, (layout, padding, model, m) in conditions.items():
                          "T2A R@1": m[f"{emb}/t2a/R@1"]})  # fmt: skip
 cues = pd.DataFrame(rows)
 print(cues.round(3).to_string(index=False))
+iso4 = conditions["4-way at w_ts = 1, isolated, circular (3 seeds)"][3]
+if iso4 is not None:
+    glue("iso4_order", iso4["triplet/order_acc"])
+    glue("iso4_vs_c", iso4["triplet/vs_neg_c"])
+    glue("iso4_r1", iso4["triplet/t2a/R@1"])
 wts1 = conditions["full model, isolated, circular, w_ts = 1"][3]
 if wts1 is not None:
     for neg in ("t", "s", "c"):
@@ -584,7 +602,8 @@ plt.close(fig)
 # :name: order-cues
 # Order accuracy of the pooled E_joint and of the temporal path's triplet embedding, from trained
 # default-size runs, as the order cues are removed one after the other: the reverberation across the
-# middle (isolated layout), then the clip edges (circular padding). The dashed line is chance: pos
+# middle (isolated layout), then the clip edges (circular padding); the last two rows train with the
+# default run's 4-way term (neg_c included) at full weight, on both corpora. The dashed line is chance: pos
 # the highest of three clips scored at random (1/3); a scorer that knows the direction order but not
 # the sounds scores 0.5.
 # ```
@@ -613,6 +632,13 @@ plt.close(fig)
 #   only {glue:text}`wts1_vs_c:.3f`, so its `order_acc` is
 #   {glue:text}`cue_full_model_isolated_circular_w_ts_1_triplet:.3f`: it learned the order of the
 #   *directions*, which the specification's two negatives both reverse, not the order of the sounds.
+# * **With neg_c in the group as well** (the default run's 4-way term at w_ts = 1, concatenated chunk
+#   tokens; three seeds of `results/sweep`), the cue-free clips still defeat it: the triplet embedding's
+#   `order_acc` is {glue:text}`iso4_order:.3f` on average, `vs_neg_c` {glue:text}`iso4_vs_c:.3f`, and
+#   retrieval falls to T2A R@1 {glue:text}`iso4_r1:.3f`. On the default corpus the same settings score
+#   `order_acc` {glue:text}`cue_4_way_at_w_ts_1_spill_zeros_3_seeds_triplet:.3f` with the triplet embedding and
+#   {glue:text}`cue_4_way_at_w_ts_1_spill_zeros_3_seeds_e_joint:.3f` with E_joint: the neg_c term teaches
+#   both embeddings the order, through the edges.
 #
 # So the order accuracy of every model in this book, the temporal path included, comes from where the
 # sounds sit relative to the clip's edges, not from a learned sense of sequence; one seed per cue-free

@@ -20,8 +20,8 @@ order), an array or tensor ``(4, samples)`` or ``(N, 4, samples)``, or a list of
 * **Errors name the file**: a wrong channel count, a file that is no audio, NaN samples.
 
 Audio embeddings: ``"joint"`` (E_joint) or ``"triplet"`` (the temporal path's, models with
-``use_temporal``). Both retrieve about equally well (``results/train/metrics.json``: T2A R@1 0.763
-and 0.760); the default is ``"triplet"`` where the model has it, else ``"joint"``. Scores are cosine
+``use_temporal``). Both retrieve about equally well (``results/train/metrics.json``: T2A R@1 0.859
+and 0.862); the default is ``"triplet"`` where the model has it, else ``"joint"``. Scores are cosine
 similarities. The DOA head predicts ``n_events`` (2) unit vectors per clip, in no particular event
 order (it is trained with a permutation-invariant loss).
 """
