@@ -295,6 +295,10 @@ def _interval_panel(ax, p: dict, f: pd.DataFrame, order: list[str], palette: dic
         ax.legend(title=None, loc="lower left", fontsize="x-small")
 
 
+# the behaviour of each run setting added after runs were published, for run.json files that lack it
+BEFORE_SETTING = {"temporal_readout": "mean", "doa_pooling": "joint"}
+
+
 def experiments_table(exp_dir: str | Path, reference: dict | None = None, metrics: list[str] | None = None) -> pd.DataFrame:
     """One row per folder of ``exp_dir`` holding a ``metrics.json`` (in name order): the settings of its
     ``run.json`` that differ from ``reference`` (e.g. the default run's ``run.json``), and ``metrics``."""
@@ -307,6 +311,8 @@ def experiments_table(exp_dir: str | Path, reference: dict | None = None, metric
     for path in sorted(Path(exp_dir).glob("*/metrics.json")):
         m = json.loads(path.read_text())
         run = json.loads((path.parent / "run.json").read_text()) if (path.parent / "run.json").is_file() else {}
+        if run:  # a run.json written before a setting existed ran with that setting's behaviour of the time
+            run = {**{k: v for k, v in BEFORE_SETTING.items() if k not in run}, **run}
         differs = {k: v for k, v in run.items() if reference is None or reference.get(k, defaults.get(k)) != v}
         rows.append({"experiment": path.parent.name, "seed": m.get("seed", run.get("seed")),
                      "settings that differ": ", ".join(f"{k}={v}" for k, v in sorted(differs.items()) if k != "seed") or "none",

@@ -70,3 +70,15 @@ def test_committed_sweep_tables_follow_from_its_runs(tmp_path):
         assert (model.get("temporal_readout") == "concat") == ("concat" in name), path
         assert (len(run["negatives"]) == 3) == (name != "all" and name != "doa_halves"), path
         assert (run["layout"] == "isolated") == ("iso" in name), path
+
+
+def test_experiments_table_reads_a_missing_setting_as_its_behaviour_of_the_time(tmp_path):
+    from sclap_nb.ablation import experiments_table
+
+    old = tmp_path / "old_s2025"
+    old.mkdir()
+    (old / "metrics.json").write_text(json.dumps({"LE_deg": 9.0, "seed": 2025}))
+    (old / "run.json").write_text(json.dumps({"seed": 2025, "epochs": 18}))  # written before the readout setting
+    reference = {"seed": 2025, "epochs": 18, "temporal_readout": "concat", "doa_pooling": "joint"}
+    row = experiments_table(tmp_path, reference).iloc[0]
+    assert row["settings that differ"] == "temporal_readout=mean"  # the mean readout it ran with, not "none"
