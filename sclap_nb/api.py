@@ -22,8 +22,9 @@ order), an array or tensor ``(4, samples)`` or ``(N, 4, samples)``, or a list of
 Audio embeddings: ``"joint"`` (E_joint) or ``"triplet"`` (the temporal path's, models with
 ``use_temporal``). Both retrieve about equally well (``results/train/metrics.json``: T2A R@1 0.859
 and 0.862); the default is ``"triplet"`` where the model has it, else ``"joint"``. Scores are cosine
-similarities. The DOA head predicts ``n_events`` (2) unit vectors per clip, in no particular event
-order (it is trained with a permutation-invariant loss).
+similarities. The DOA head predicts ``n_events`` (2) unit vectors per clip: with
+``doa_pooling="halves"`` (the default run) one per time half, in time order; with the specification's
+head on E_joint in no particular event order (both are trained with a permutation-invariant loss).
 """
 
 from __future__ import annotations
