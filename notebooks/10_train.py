@@ -21,12 +21,28 @@
 # * how the main job of the book runs: settings, corpus, training, evaluation on the test split,
 #   `metrics.json`, checkpoints, an export of the best model, and figures;
 # * how to run it yourself, headless, and what it refuses to overwrite;
+# * where the default settings depart from the specification, and where the evidence for each is;
 # * what the committed default run (18 epochs on 512 training scenes) learnt, epoch by epoch, and how it
 #   scores on the test split.
 #
 # This chapter is the main job of the book. It builds (or reads) a spatial-temporal corpus,
 # trains the model with the total loss of the specification, evaluates both audio embeddings on
 # the test split and writes `metrics.json`, checkpoints and figures to `out_dir`.
+#
+# **The default settings depart from the specification in three places**, each measured over three
+# seeds (`results/sweep`; the chapter {doc}`11_results`, section *Departures from the specification*):
+#
+# * the group term trains on all three hard negatives (`negatives = ["neg_t", "neg_s", "neg_c"]`: pos
+#   against neg_t, neg_s and the class-order negative neg_c, a 4-way loss) at weight 1 from the first
+#   epoch (`loss_weights[2] = 1.0`, `ts_ramp = 0`); the specification has the 3-way term on neg_t and
+#   neg_s at weight 0.2, ramped up over 4 epochs;
+# * the TemporalAudioEncoder concatenates its chunk tokens in time order before its MLP
+#   (`temporal_readout = "concat"`); the specification takes their mean;
+# * the DOA head reads each time half of the spatial branch's feature map, one direction per half
+#   (`doa_pooling = "halves"`); the specification's head reads E_joint.
+#
+# Each is one setting away from the specification's behaviour, and the ablation of the chapter
+# {doc}`11_results` keeps the specification's settings.
 #
 # Run it headless with papermill (`make train` does this on the defaults):
 #
@@ -57,6 +73,7 @@ data_dir = None  # "": build the embedded corpus; or a stClotho-style corpus dir
 corpus_dir = None  # auto: data/stclotho-<its parameters>
 n_train, n_val, n_test = None, None, None  # 512, 64, 128 scenes (triplets) per split
 anechoic = None  # False
+layout = None  # "spill"; "isolated": each reverberant event confined to its half
 sample_rate = None  # 16000
 clip_seconds = None  # 2.0
 n_mels = None  # 64
@@ -67,17 +84,19 @@ text_trainable_layers = None  # 1
 text_pooling = None  # "segments"
 temporal_chunks = None  # 4
 temporal_ff = None  # 2048
+temporal_readout = None  # "concat": the chunk tokens in time order; "mean" (the specification)
+doa_pooling = None  # "halves": the DOA head on each time half of the spatial branch; "joint" (the specification)
 # optimisation
 epochs = None  # 18
 batch_size = None  # 16 triplets per step (48 clips)
 lr = None  # 1e-3
 warmup_epochs = None  # 1
-loss_weights = None  # [1.0, 0.5, 0.2, 0.2]: doa, sem, ts, mod
+loss_weights = None  # [1.0, 0.5, 1.0, 0.2]: doa, sem, ts, mod (the specification: [1.0, 0.5, 0.2, 0.2])
 sem_start = None  # 3
-ts_ramp = None  # 4
+ts_ramp = None  # 0: the group term at full weight from the first epoch (the specification: 4)
 grl_lambda = None  # 1.0
 grl_schedule = None  # "constant"; "dann": lambda ramps up as 2/(1+exp(-10p))-1
-negatives = None  # ["neg_t", "neg_s"] (the specification); ["neg_t", "neg_c"]; ["neg_t", "neg_s", "neg_c"]
+negatives = None  # ["neg_t", "neg_s", "neg_c"]: a 4-way group; ["neg_t", "neg_s"] (the specification); ["neg_t", "neg_c"]
 triplet_contrastive = None  # True: L_sCL on the triplet embedding too (False: the specification)
 # ablation switches
 use_temporal = None  # True
@@ -136,15 +155,15 @@ print(f"out_dir: {out}")
 #
 # Without `data_dir`, the embedded corpus is built from General MIDI soundfont recordings
 # spatialised in simulated rooms (see the chapter {doc}`02_scenes`), into a directory named
-# by its parameters, and reused when asked for again. Each training step sees `batch_size` triplets
-# `[pos, neg_t, neg_s]`.
+# by its parameters, and reused when asked for again. Each training step sees `batch_size` scenes, each
+# as a group of pos and its hard negatives (by default all three: `[pos, neg_t, neg_s, neg_c]`).
 
 # %%
 t0 = time.time()
 corpus, datamodule = build_data(cfg, ROOT)
 data_seconds = time.time() - t0
 print(f"corpus: {corpus.relative_to(ROOT) if corpus.is_relative_to(ROOT) else corpus}, "
-      f"{len(datamodule.dataset('train'))} training triplets")
+      f"{len(datamodule.dataset('train'))} training scenes, groups of {1 + len(cfg.negatives)} clips {['pos', *cfg.negatives]}")
 
 # %% [markdown]
 # ## Train
@@ -197,6 +216,7 @@ glue("run_steps", int(metrics.get("steps", 0)), display=False)
 glue("run_train_scenes", len(datamodule.dataset("train")), display=False)
 glue("run_test_clips", n_clips_test, display=False)
 glue("run_chance_r1", 1 / n_clips_test, display=False)
+glue("run_group_negatives", len(cfg.negatives), display=False)
 if fast:
     print(f"quick setting: {metrics.get('steps')} steps on {len(datamodule.dataset('train'))} training scenes, "
           f"{n_clips_test} test clips -- a smoke test of the pipeline, not a result")
@@ -219,32 +239,35 @@ else:
 # `out_dir/figures` (`make train`: `runs/train/figures`).
 
 # %%
-# loss component -> (title, y label, chance level as a function of the clips a step holds)
-LOSS_AXES = {
-    "total": ("total loss", "weighted sum of the terms", None),
-    "loss_scl": ("L_sCL: InfoNCE, spatial captions", "cross-entropy (nats)", lambda n: np.log(n)),
-    "loss_cl": ("L_CL: InfoNCE, plain captions", "cross-entropy (nats)", lambda n: np.log(n)),
-    "loss_doa": ("L_DOA: direction of arrival", "1 - cos (0 = exact)", None),
-    "loss_ts": ("L_ts: 3-way loss", "cross-entropy (nats)", lambda n: np.log(3)),
-    "loss_mod": ("L_mod: modality classifier", "binary cross-entropy (nats)", lambda n: np.log(2)),
-}
+def loss_axes(group: int, clips_per_step: int) -> dict:
+    """Loss component -> (title, y label, chance level or None), for groups of ``group`` clips (pos and its
+    hard negatives) and ``clips_per_step`` clips a step (the InfoNCE terms pick among all of them)."""
+    return {
+        "total": ("total loss", "weighted sum of the terms", None),
+        "loss_scl": ("L_sCL: InfoNCE, spatial captions", "cross-entropy (nats)", np.log(clips_per_step)),
+        "loss_cl": ("L_CL: InfoNCE, plain captions", "cross-entropy (nats)", np.log(clips_per_step)),
+        "loss_doa": ("L_DOA: direction of arrival", "1 - cos (0 = exact)", None),
+        "loss_ts": (f"L_ts: {group}-way group loss", "cross-entropy (nats)", np.log(group)),
+        "loss_mod": ("L_mod: modality classifier", "binary cross-entropy (nats)", np.log(2)),
+    }
 
 
-def label_loss_axes(fig, clips_per_step: int) -> None:
+def label_loss_axes(fig, axes_spec: dict) -> None:
     """Readable titles, y labels with units and chance levels (dashed) on viz.plot_loss_components' panels."""
     for ax in fig.axes:
-        if ax.get_title() in LOSS_AXES:
-            title, ylabel, chance = LOSS_AXES[ax.get_title()]
+        if ax.get_title() in axes_spec:
+            title, ylabel, chance = axes_spec[ax.get_title()]
             ax.set_title(title)
             ax.set_ylabel(ylabel)
             ax.set_xlabel("training step")
             if chance is not None:
-                ax.axhline(chance(clips_per_step), color="gray", ls="--", lw=1)
+                ax.axhline(chance, color="gray", ls="--", lw=1)
 
 
 fig_dir = out / "figures"
 fig = viz.plot_loss_components(out)
-label_loss_axes(fig, 3 * cfg.batch_size)
+group = 1 + len(cfg.negatives)
+label_loss_axes(fig, loss_axes(group, group * cfg.batch_size))
 _ = viz.save(fig, fig_dir / "train_losses.png")
 if fast:  # the book shows the quick run's curves; a full run keeps its figures in out_dir only
     viz.save(fig, FIG / "10_quick_losses.png")
@@ -265,7 +288,8 @@ plt.close(fig)
 # ```{figure} ../figures/10_quick_losses.png
 # :name: fig-10-quick-losses
 # Every loss component of the run executed on this page against the training step (thin: per step;
-# thick: rolling mean of 5; dashed: the value of a model that cannot tell the candidates apart). On the
+# thick: rolling mean of 5; dashed: the value of a model that cannot tell the candidates apart; L_ts
+# compares each scene's pos with its {glue:text}`run_group_negatives` hard negatives). On the
 # stored page: the quick setting's {glue:text}`run_steps` steps, a smoke test of the pipeline, not a
 # result.
 # ```
@@ -286,7 +310,10 @@ print(sorted(p.name for p in fig_dir.glob("*.png")))
 # run, `make train` on this project's 2-core CPU with seed 2025, committed to `results/train/`: its
 # settings (`run.json`), every test metric (`metrics.json`), Lightning's log of every step and epoch
 # (`metrics.csv`) and the export of its best model (`model/`). This section reads them; it does not
-# train.
+# train. The run has the default settings, departures included (the 4-way group term at full weight
+# from the first epoch, the concatenated readout, the DOA head on each time half); the same job at the
+# specification's settings, the default run before the sweep, is kept in
+# `results/experiments/spec_settings_s2025` for comparison.
 
 # %%
 RESULTS = ROOT / "results" / "train"
@@ -296,42 +323,48 @@ source = json.loads((RESULTS / "model" / "config.json").read_text())["source"]
 steps = viz.step_frame(RESULTS / "metrics.csv")
 epochs = viz.epoch_frame(RESULTS / "metrics.csv").assign(epoch=lambda d: d["epoch"] + 1)  # epoch 1 = after the first pass
 steps_per_epoch = default["steps"] // default["epochs"]
-clips_per_step = settings["batch_size"] * (1 + len(settings["negatives"]))
+group = 1 + len(settings["negatives"])  # pos and its hard negatives
+clips_per_step = settings["batch_size"] * group
 val_clips = 3 * settings["n_val"]
-best_epoch = source["epoch"] + 1
+# the tested checkpoint: the first epoch with the best validation T2A R@1 (the checkpoint callback keeps a
+# later epoch only when it is strictly better); the export names it too where it says
+best_epoch = int(epochs.loc[epochs["t2a_R@1_best"].idxmax(), "epoch"])
+assert source.get("epoch") is None or source["epoch"] + 1 == best_epoch, (source, best_epoch)
 facts = {"default_epochs": default["epochs"], "default_steps": default["steps"], "default_steps_per_epoch": steps_per_epoch,
-         "default_clips_per_step": clips_per_step, "default_n_train": settings["n_train"], "default_n_val": settings["n_val"],
-         "default_n_test": settings["n_test"], "default_batch": settings["batch_size"], "default_val_clips": val_clips, "default_best_epoch": best_epoch,
+         "default_clips_per_step": clips_per_step, "default_group": group, "default_n_train": settings["n_train"],
+         "default_n_val": settings["n_val"], "default_n_test": settings["n_test"], "default_batch": settings["batch_size"],
+         "default_val_clips": val_clips, "default_best_epoch": best_epoch, "default_w_ts": settings["loss_weights"][2],
          "default_train_min": default["train_seconds"] / 60, "default_total_min": default["total_seconds"] / 60}
 for k, v in facts.items():
     glue(k, v, display=False)
-print(f"{settings['epochs']} epochs x {steps_per_epoch} steps of {settings['batch_size']} groups ({clips_per_step} clips); "
+print({k: settings[k] for k in ("negatives", "loss_weights", "ts_ramp", "sem_start", "temporal_readout", "doa_pooling")})
+print(f"{settings['epochs']} epochs x {steps_per_epoch} steps of {settings['batch_size']} groups of {group} ({clips_per_step} clips); "
       f"scenes train/val/test {settings['n_train']}/{settings['n_val']}/{settings['n_test']}; seed {settings['seed']}; "
       f"precision {settings['precision']}")
-print(f"best checkpoint: epoch {best_epoch} (step {source['global_step']}); training {default['train_seconds']:.0f} s, "
+print(f"best checkpoint: epoch {best_epoch}; training {default['train_seconds']:.0f} s, "
       f"whole notebook {default['total_seconds']:.0f} s")
 
 # %% [markdown]
 # The run trained {glue:text}`default_epochs` epochs of {glue:text}`default_steps_per_epoch` steps
 # ({glue:text}`default_clips_per_step` clips a step: each of {glue:text}`default_batch` scenes as pos,
-# neg_t and neg_s) on
-# {glue:text}`default_n_train` training scenes, in {glue:text}`default_train_min:.1f` minutes of
-# training. After every epoch it evaluated the {glue:text}`default_n_val` validation scenes; the
-# checkpoint with the best validation T2A R@1 (the better of the two embeddings), from epoch
-# {glue:text}`default_best_epoch`, is the one tested and exported.
+# neg_t, neg_s and neg_c) on {glue:text}`default_n_train` training scenes, in
+# {glue:text}`default_train_min:.1f` minutes of training. After every epoch it evaluated the
+# {glue:text}`default_n_val` validation scenes; the checkpoint with the best validation T2A R@1 (the
+# better of the two embeddings), from epoch {glue:text}`default_best_epoch`, is the one tested and
+# exported.
 #
 # ### Losses
 
 # %%
+LOSS_AXES = loss_axes(group, clips_per_step)
 fig, axes = plt.subplots(2, 3, figsize=(11, 5.6), sharex=True)
 for ax, name in zip(axes.flat, LOSS_AXES):
     title, ylabel, chance = LOSS_AXES[name]
     sns.lineplot(x=steps["step"], y=steps[name], color="C0", lw=0.6, alpha=0.45, ax=ax)
     sns.lineplot(x=steps["step"], y=steps[name].rolling(8, min_periods=1).mean(), color="C0", lw=1.6, ax=ax)
     if chance is not None:
-        ax.axhline(chance(clips_per_step), color="gray", ls="--", lw=1)
-        ax.annotate("chance", (ax.get_xlim()[1], chance(clips_per_step)), ha="right", va="bottom", fontsize="x-small",
-                    color="gray")
+        ax.axhline(chance, color="gray", ls="--", lw=1)
+        ax.annotate("chance", (ax.get_xlim()[1], chance), ha="right", va="bottom", fontsize="x-small", color="gray")
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.set_xlabel(f"training step ({steps_per_epoch} per epoch)")
@@ -341,17 +374,22 @@ plt.close(fig)
 
 # %%
 by_epoch = steps.assign(epoch=steps["step"] // steps_per_epoch + 1).groupby("epoch")
+mod_acc = by_epoch["mod_acc"].mean()
+mod_loss = by_epoch["loss_mod"].mean()
 mod_peak = steps.loc[steps["loss_mod"].idxmax()]
-late = by_epoch[["loss_mod", "mod_acc"]].mean().loc[4:]
+mod_peak_epoch = int(mod_peak["step"]) // steps_per_epoch + 1
+late = mod_loss.loc[mod_peak_epoch + 1 :]  # every epoch after the one with the peak
 ts_mean = by_epoch["loss_ts"].mean()
-facts = {"mod_acc_epoch2": by_epoch["mod_acc"].mean().loc[2], "mod_peak_step": int(mod_peak["step"]),
-         "mod_peak_loss": mod_peak["loss_mod"], "mod_peak_epoch": int(mod_peak["step"]) // steps_per_epoch + 1,
-         "mod_late_loss_min": late["loss_mod"].min(), "mod_late_loss_max": late["loss_mod"].max(),
-         "ts_first_below_half": int(ts_mean[ts_mean < 0.5].index[0]), "ts_last": ts_mean.iloc[-1],
-         "ln2": float(np.log(2)), "ln3": float(np.log(3)), "ln_clips": float(np.log(clips_per_step))}
+facts = {"mod_acc_epoch1": mod_acc.loc[1], "mod_acc_best_epoch": int(mod_acc.idxmax()), "mod_peak_step": int(mod_peak["step"]),
+         "mod_peak_loss": mod_peak["loss_mod"], "mod_peak_epoch": mod_peak_epoch, "mod_late_from": mod_peak_epoch + 1,
+         "mod_late_loss_min": late.min(), "mod_late_loss_max": late.max(),
+         "ts_epoch1": ts_mean.loc[1], "ts_first_below_half": int(ts_mean[ts_mean < 0.5].index[0]), "ts_last": ts_mean.iloc[-1],
+         "ln2": float(np.log(2)), "ln_group": float(np.log(group)), "ln_clips": float(np.log(clips_per_step))}
 for k, v in facts.items():
     glue(k, v, display=False)
-pd.DataFrame({"L_mod (nats)": by_epoch["loss_mod"].mean(), "classifier acc (training batches)": by_epoch["mod_acc"].mean(),
+# the words below: the classifier is at its best in epoch 1, its loss peaks in the next epoch and then stays at ln 2
+assert facts["mod_acc_best_epoch"] == 1 and mod_peak_epoch == 2 and (late - np.log(2)).abs().max() < 0.03
+pd.DataFrame({"L_mod (nats)": mod_loss, "classifier acc (training batches)": mod_acc,
               "L_ts (nats)": ts_mean, "L_sCL (nats)": by_epoch["loss_scl"].mean()}).round(3)
 
 # %% [markdown]
@@ -359,26 +397,31 @@ pd.DataFrame({"L_mod (nats)": by_epoch["loss_mod"].mean(), "classifier acc (trai
 # :name: fig-10-default-losses
 # Every loss component of the default run against the training step (thin: per step; thick: rolling mean
 # of 8 steps). Dashed: the loss of a model that cannot tell its candidates apart: ln
-# {glue:text}`default_clips_per_step` for the InfoNCE terms over the clips of a step, ln 3 for the 3-way
-# loss, ln 2 for the modality classifier. The total is the weighted sum of the others with the weights
-# of the chapter {doc}`07_loss_schedule` (L_CL enters at epoch 4, L_ts ramps up over the first 4 epochs).
+# {glue:text}`default_clips_per_step` for the InfoNCE terms over the clips of a step, ln
+# {glue:text}`default_group` for the {glue:text}`default_group`-way group loss, ln 2 for the modality
+# classifier. The total is the weighted sum of the others with the weights of the chapter
+# {doc}`07_loss_schedule`: L_CL enters at epoch 4, and L_ts counts at weight
+# {glue:text}`default_w_ts:.1f` from the first step (the specification ramps a weight of 0.2 up over
+# 4 epochs).
 # ```
 #
 # The contrastive terms fall steadily from their start at chance (ln {glue:text}`default_clips_per_step`
-# = {glue:text}`ln_clips:.2f`), and so does the DOA loss. The 3-way loss sits at ln 3 =
-# {glue:text}`ln3:.2f` for the first epochs and falls below 0.5 (epoch mean) in epoch
-# {glue:text}`ts_first_below_half`, ending at {glue:text}`ts_last:.3f`: from then on the model ranks
-# each scene's positive above its neg_t and neg_s on the training batches.
+# = {glue:text}`ln_clips:.2f`), and so does the DOA loss. The group loss starts at ln
+# {glue:text}`default_group` = {glue:text}`ln_group:.2f` (epoch mean {glue:text}`ts_epoch1:.3f` in the
+# first epoch), falls below 0.5 (epoch mean) in epoch {glue:text}`ts_first_below_half` and ends at
+# {glue:text}`ts_last:.3f`: by then the model ranks each scene's positive above all three of its hard
+# negatives on the training batches, neg_c included.
 #
-# The modality classifier tells the story of the chapter {doc}`09_modality_gap`. In epoch 2 it separates the
-# two modalities of the training batches ({glue:text}`mod_acc_epoch2:.2f` accuracy); then the reversed
-# gradient turns the encoders against it, and at step {glue:text}`mod_peak_step` (epoch
-# {glue:text}`mod_peak_epoch`) its loss peaks at {glue:text}`mod_peak_loss:.1f` nats, a classifier that
-# is confidently wrong. From epoch 4 on its loss stays between {glue:text}`mod_late_loss_min:.3f` and
+# The modality classifier tells the story of the chapter {doc}`09_modality_gap`. In the first epoch it
+# tells the two modalities of the training batches apart in {glue:text}`mod_acc_epoch1:.2f` of cases
+# (epoch mean), its best epoch; then the reversed gradient turns the encoders against it, and at step
+# {glue:text}`mod_peak_step` (epoch {glue:text}`mod_peak_epoch`) its loss peaks at
+# {glue:text}`mod_peak_loss:.1f` nats, a classifier that is confidently wrong. From epoch
+# {glue:text}`mod_late_from` on its loss stays between {glue:text}`mod_late_loss_min:.3f` and
 # {glue:text}`mod_late_loss_max:.3f` per epoch, at ln 2 = {glue:text}`ln2:.3f`: it guesses, and does so
 # for the rest of the run (its validation accuracy, {numref}`fig-10-default-validation`, swings around
-# 0.5). A guessing classifier is not the same as inseparable embeddings; the
-# chapter {doc}`09_modality_gap` measures the gap with a fresh probe.
+# 0.5). A guessing classifier is not the same as inseparable embeddings; the chapter
+# {doc}`09_modality_gap` measures the gap with a fresh probe.
 #
 # ### Validation, epoch by epoch
 
@@ -420,10 +463,21 @@ viz.save(fig, FIG / "10_default_validation.png")
 plt.close(fig)
 
 # %%
+at_best = epochs.set_index("epoch").loc[best_epoch]
+le = epochs.set_index("epoch")["LE_deg"]
+above = le[le > 10.0].index
 facts = {"val_3way_first_one": int(epochs.loc[epochs["triplet/3way_temporal"] >= 1.0, "epoch"].min()),
-         "val_r1_best": epochs["t2a_R@1_best"].max(), "val_order_best": epochs.loc[epochs["epoch"] == best_epoch, "triplet/order_acc"].item()}
+         "val_r1_best": at_best["t2a_R@1_best"], "val_r1_last": epochs["t2a_R@1_best"].iloc[-1],
+         "val_order_best": at_best["triplet/order_acc"], "val_order_joint_best": at_best["joint/order_acc"],
+         "val_order_gap_max": (epochs["triplet/order_acc"] - epochs["joint/order_acc"]).abs().max(),
+         "val_r1_gap_max": (epochs["triplet/t2a/R@1"] - epochs["joint/t2a/R@1"]).abs().max(),
+         "val_zs_best": epochs["joint/zeroshot_direction"].max(),
+         "val_zs_best_epoch": int(epochs.loc[epochs["joint/zeroshot_direction"].idxmax(), "epoch"]),
+         "val_zs_last": epochs["joint/zeroshot_direction"].iloc[-1],
+         "val_le_first": le.iloc[0], "val_le_last": le.iloc[-1], "val_le_below_from": int(above.max()) + 1 if len(above) else 1}
 for k, v in facts.items():
     glue(k, v, display=False)
+print({k: round(float(v), 3) for k, v in facts.items()})
 
 # %% [markdown]
 # ```{figure} ../figures/10_default_validation.png
@@ -435,19 +489,28 @@ for k, v in facts.items():
 # ```
 #
 # Retrieval improves until epoch {glue:text}`default_best_epoch`, where the validation T2A R@1 peaks at
-# {glue:text}`val_r1_best:.3f`, and stays there. The two 3-way tests jump from chance to 1.0, reached in
-# epoch {glue:text}`val_3way_first_one` (the 3-way loss falls below 0.5 in epoch
-# {glue:text}`ts_first_below_half`), and stay there: they saturate, and a
-# model that only reads the order of the two directions would pass them too (chapter {doc}`11_results`). The
-# order and place tests, which need the fourth clip neg_c, rise more slowly, to
-# {glue:text}`val_order_best:.3f` (triplet `order_acc`) at the tested epoch. The E_joint and triplet
-# curves lie on top of each other almost everywhere.
+# {glue:text}`val_r1_best:.3f`; the last epoch ends at {glue:text}`val_r1_last:.3f`. The two 3-way tests
+# rise from chance to 1.0, reached in epoch {glue:text}`val_3way_first_one` (the group loss falls below
+# 0.5 in epoch {glue:text}`ts_first_below_half`), and stay there: they saturate, and a model that only
+# reads the order of the two directions would pass them too (chapter {doc}`11_results`). The order and
+# place tests, which need the fourth clip, rise more slowly, to {glue:text}`val_order_best:.3f` (triplet
+# `order_acc`; E_joint {glue:text}`val_order_joint_best:.3f`) at the tested epoch. The localisation error
+# of the DOA head falls from {glue:text}`val_le_first:.1f`° after the first epoch to
+# {glue:text}`val_le_last:.1f`° after the last, below the 10° goal in every epoch from epoch
+# {glue:text}`val_le_below_from` on. The E_joint and triplet curves lie close together throughout: at
+# most {glue:text}`val_order_gap_max:.3f` apart in `order_acc` and {glue:text}`val_r1_gap_max:.3f` in
+# T2A R@1 in any epoch. Zero-shot direction (a caption naming a direction against the clip's embedding)
+# peaks at {glue:text}`val_zs_best:.2f` in epoch {glue:text}`val_zs_best_epoch` and ends at
+# {glue:text}`val_zs_last:.2f`: the model selection follows retrieval, not this test.
 #
 # ### On the test split
 
 # %%
-other = ROOT / "results" / "train_seed2026" / "metrics.json"
-runs = {"seed 2025": default, **({"seed 2026": json.loads(other.read_text())} if other.is_file() else {})}
+SPEC = ROOT / "results" / "experiments"
+sources = {"default, seed 2025": RESULTS / "metrics.json", "default, seed 2026": ROOT / "results" / "train_seed2026" / "metrics.json",
+           "specification, seed 2025": SPEC / "spec_settings_s2025" / "metrics.json",
+           "specification, seed 2026": SPEC / "spec_settings_s2026" / "metrics.json"}
+runs = {name: json.loads(p.read_text()) for name, p in sources.items() if p.is_file()}
 ROWS = {"t2a/R@1": "T2A R@1", "a2t/R@1": "A2T R@1", "3way_temporal": "3-way temporal", "3way_spatial": "3-way spatial",
         "order_acc": "order_acc (with neg_c)", "place_acc": "place_acc (with neg_c)", "zeroshot_direction": "zero-shot direction"}
 table = {}
@@ -461,8 +524,26 @@ for k in ("t2a/R@1", "a2t/R@1", "order_acc", "place_acc", "3way_temporal", "3way
     for e in EMB:
         glue(f"test_{e}_{k.replace('/', '_').replace('@', '')}", default[f"{e}/{k}"], display=False)
 glue("test_LE", default["LE_deg"], display=False)
+glue("test_emb_gap_max", max(abs(default[f"joint/{k}"] - default[f"triplet/{k}"]) for k in ROWS), display=False)
 glue("test_probe", default["modality/probe_acc"], display=False)
 glue("test_clips", 3 * settings["n_test"], display=False)
+glue("test_order_won", round(default["triplet/order_acc"] * settings["n_test"]), display=False)
+glue("test_order_need", int(np.ceil(0.95 * settings["n_test"])), display=False)
+assert int(np.ceil(0.95 * settings["n_test"])) - round(default["triplet/order_acc"] * settings["n_test"]) == 1  # "one short"
+for short, run in (("s26", "default, seed 2026"), ("spec25", "specification, seed 2025"), ("spec26", "specification, seed 2026")):
+    if run in runs:
+        for k, key in (("triplet/t2a/R@1", "r1"), ("triplet/order_acc", "order"), ("LE_deg", "le"), ("modality/probe_acc", "probe")):
+            glue(f"test_{short}_{key}", runs[run][k], display=False)
+if "default, seed 2026" in runs:
+    s26 = runs["default, seed 2026"]
+    glue("test_seed_d_order", abs(s26["triplet/order_acc"] - default["triplet/order_acc"]), display=False)
+    glue("test_seed_d_probe", abs(s26["modality/probe_acc"] - default["modality/probe_acc"]), display=False)
+    # the words below: seed 2026 meets the order goal, and the default settings beat the specification's on both seeds
+    assert s26["triplet/order_acc"] >= 0.95
+    for seed_run, spec_run in (("default, seed 2025", "specification, seed 2025"), ("default, seed 2026", "specification, seed 2026")):
+        a, b = runs[seed_run], runs[spec_run]
+        assert a["triplet/t2a/R@1"] > b["triplet/t2a/R@1"] and a["triplet/order_acc"] > b["triplet/order_acc"]
+        assert a["LE_deg"] < b["LE_deg"] and a["modality/probe_acc"] < b["modality/probe_acc"]
 test_table.round(3)
 
 # %% [markdown]
@@ -473,12 +554,26 @@ test_table.round(3)
 # {glue:text}`test_triplet_3way_temporal:.3f` / {glue:text}`test_triplet_3way_spatial:.3f`. With the
 # fourth clip the model is less sure: `order_acc` {glue:text}`test_triplet_order_acc:.3f` and `place_acc`
 # {glue:text}`test_triplet_place_acc:.3f` for the triplet embedding, the same as E_joint's
-# ({glue:text}`test_joint_order_acc:.3f`), below the goal of 0.95. The DOA head is off by
-# {glue:text}`test_LE:.1f`° on average (goal ≤ 10°), and a fresh probe tells audio from text embeddings
-# in {glue:text}`test_probe:.3f` of cases (goal ≤ 0.65). The second column pair is the same job with seed
-# 2026 (`results/train_seed2026`): the two seeds differ by several points on most metrics, so the third
-# digit of one run is not a finding. The chapter {doc}`11_results` judges each goal on the default run and on
-# the ablation's three seeds.
+# ({glue:text}`test_joint_order_acc:.3f`): {glue:text}`test_order_won` of the
+# {glue:text}`default_n_test` scenes, one short of the {glue:text}`test_order_need` that the goal of 0.95
+# needs, so the goal is missed. The DOA head is off by {glue:text}`test_LE:.1f`° on average (goal ≤ 10°:
+# met), and a fresh probe tells audio from text embeddings in {glue:text}`test_probe:.3f` of cases
+# (goal ≤ 0.65: missed).
+#
+# The other columns are the same job with seed 2026 (`results/train_seed2026`) and, for comparison, the
+# same job at the specification's settings with each seed (`results/experiments/spec_settings_s2025`
+# and `spec_settings_s2026`, the default runs before the sweep). With seed 2026 the default run scores
+# T2A R@1 {glue:text}`test_s26_r1:.3f`, `order_acc` {glue:text}`test_s26_order:.3f` (the goal of 0.95 met
+# this time), LE {glue:text}`test_s26_le:.1f`° and probe accuracy {glue:text}`test_s26_probe:.3f`.
+# Between the two seeds `order_acc` moves by {glue:text}`test_seed_d_order:.3f` and the probe by
+# {glue:text}`test_seed_d_probe:.3f`, enough to carry `order_acc` across its goal: the third digit of one
+# run is not a finding. On both seeds the default settings score above the specification's in T2A R@1
+# ({glue:text}`test_spec25_r1:.3f` and {glue:text}`test_spec26_r1:.3f` at the specification's settings)
+# and `order_acc` ({glue:text}`test_spec25_order:.3f` and {glue:text}`test_spec26_order:.3f`), with a
+# smaller localisation error ({glue:text}`test_spec25_le:.1f`° and {glue:text}`test_spec26_le:.1f`°) and
+# a lower probe accuracy ({glue:text}`test_spec25_probe:.3f` and {glue:text}`test_spec26_probe:.3f`). Two
+# seeds say little on their own; the three-seed sweep of the chapter {doc}`11_results` is the evidence
+# for each departure.
 #
 # ## Takeaway
 #
@@ -486,10 +581,16 @@ test_table.round(3)
 #   features), `fit` (training, checkpoints), `test_metrics` (the best checkpoint on the test split, the
 #   reference scorers, `metrics.json` and the export). The stored page runs it in the quick setting as a
 #   smoke test; its numbers are not results.
+# * The default settings depart from the specification in three places (the 4-way group term at full
+#   weight from the first epoch, the concatenated readout, the DOA head on each time half); the chapter
+#   {doc}`11_results` gives the evidence for each, from `results/sweep`.
 # * The committed default run learns to retrieve (T2A R@1 {glue:text}`test_triplet_t2a_R1:.2f` on the
-#   test split) and passes both 3-way tests, but misses the order and place goals with the fourth clip,
-#   and its modality classifier gives up early in training, guessing from epoch 4 on.
-# * The triplet embedding and E_joint score alike on every test.
+#   test split), passes both 3-way tests and the localisation goal ({glue:text}`test_LE:.1f`°), and misses
+#   the order and place goals by one scene ({glue:text}`test_triplet_order_acc:.3f`) and the modality goal
+#   ({glue:text}`test_probe:.3f`); its modality classifier guesses from epoch {glue:text}`mod_late_from`
+#   on.
+# * The triplet embedding and E_joint score alike on every test (at most
+#   {glue:text}`test_emb_gap_max:.3f` apart on the metrics of the table).
 #
 # ## References
 #
