@@ -36,14 +36,14 @@ COMMIT_MAX_BYTES = 25_000_000
 
 
 def publish_train(run: Path, results: Path) -> list[Path]:
-    """``metrics.json``, the joined CSV log, the figures and the model export (``model/``, in float16
-    when its float32 weights exceed ``COMMIT_MAX_BYTES``) of a finished run into ``results/train``."""
+    """``metrics.json``, ``run.json``, the joined CSV log, the figures and the model export (``model/``, in
+    float16 when its float32 weights exceed ``COMMIT_MAX_BYTES``) of a finished run into ``results/train``."""
     from . import viz
 
     run, dest = Path(run), Path(results) / "train"
     if not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"{run}: no metrics.json, the run has not finished")
-    written = [_copy(run / "metrics.json", dest / "metrics.json")]
+    written = [_copy(run / n, dest / n) for n in ("metrics.json", "run.json") if (run / n).is_file()]
     fd, tmp = tempfile.mkstemp(suffix=".csv")
     os.close(fd)
     try:

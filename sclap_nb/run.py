@@ -261,8 +261,10 @@ def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, ph
     metrics.update(train_seconds=phases["train"], total_seconds=time.time() - t_start, epochs=cfg.epochs,
                    seed=cfg.seed, corpus=str(corpus), steps=int(steps))  # fmt: skip
     write_json_atomic(metrics, out / "metrics.json")
-    # the run's own directory: a resumed run replaces its export, as it replaces metrics.json
-    export_model(module, out / "model", clip_seconds=cfg.clip_seconds, overwrite=True)
+    # the run's own directory: a resumed run replaces its export, as it replaces metrics.json; exported
+    # from best.ckpt where it exists, so that the export records the epoch and step it holds
+    best = out / "checkpoints" / "best.ckpt"
+    export_model(best if best.is_file() else module, out / "model", clip_seconds=cfg.clip_seconds, overwrite=True)
     return module, metrics
 
 

@@ -284,3 +284,24 @@ def test_doa_halves_reads_each_direction_from_its_own_half(text_encoder):
         assert torch.allclose(pred3.flip(1), pred2, atol=1e-6)
     with pytest.raises(ValueError, match="doa_pooling"):
         tiny_config(doa_pooling="frames")
+
+
+def _mean_offdiag_cos(e):
+    e = F.normalize(e, dim=-1)
+    c = e @ e.T
+    return ((c.sum() - c.diag().sum()) / (len(e) ** 2 - len(e))).item()
+
+
+def test_token_norm_keeps_the_clip_in_the_temporal_embedding():
+    # chunk means of ReLU feature maps: a large part shared by every clip, a small part that differs
+    torch.manual_seed(0)
+    fmap = 3.0 + 0.1 * torch.randn(16, 8, 16, 3)
+    cos = {}
+    for token_norm in (False, True):
+        torch.manual_seed(1)
+        enc = TemporalAudioEncoder(dim=32, in_channels=8, n_chunks=4, heads=4, ff=64, dropout=0.0, token_norm=token_norm)
+        enc.train()  # the batch statistics of training
+        with torch.no_grad():
+            cos[token_norm] = _mean_offdiag_cos(enc(fmap, fmap))
+    assert cos[False] > 0.999  # the shared part and the positions drown the clip: nearly one embedding for all
+    assert cos[True] < 0.9  # standardised content: the clips differ
