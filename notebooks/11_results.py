@@ -26,6 +26,8 @@
 #   experiments show, and what they do not;
 # * where the default run departs from the specification's settings, and what a sweep of three seeds
 #   says about each departure;
+# * why the triplet embedding made E_joint's decisions (the temporal path's output was the same for
+#   every clip), and what one seed with the tokens' content normalised shows;
 # * what the evidence supports about each of the four additions, and what it does not.
 #
 # The page trains nothing. It reads stored results and the exported model:
@@ -286,7 +288,9 @@ print(long.groupby(["embedding", "test"])["won"].mean().unstack().round(3))
 # Every clip's triplet embedding lies within a cosine of {glue:text}`cos_joint_triplet_min:.3f` of its
 # E_joint (mean {glue:text}`cos_joint_triplet:.3f`): the triplet embedding is E_joint plus a small
 # residual (the triplet path is built residual on E_joint, with its last layer initialised at zero; see
-# the README's list of departures from the specification). The two embeddings make the same decision on
+# the README's list of departures from the specification), computed from E_joint and the temporal
+# embedding, which is the same for every clip (section *Why the temporal path agreed with E_joint*,
+# below). The two embeddings make the same decision on
 # all three pairwise tests in {glue:text}`scenes_same_decisions:.3f` of the scenes, and their margins
 # against neg_c correlate at {glue:text}`neg_c_margin_corr:.3f`. Every error of either embedding is
 # against neg_c, the clip with the same direction order and the two sounds swapped; neg_t and neg_s are
@@ -688,7 +692,8 @@ print(f"concat4 - mean4, paired by seed: E_joint T2A R@1 {facts['sw_ro_d_r1']:+.
 #   the order as well, from where each sound sits against the clip's edges (next section). The goal that
 #   the triplet embedding beat E_joint on order is missed by the default run (difference
 #   {glue:text}`goal_order_gap:.3f`) and not met in the sweep either: no run puts it ahead, or behind, by
-#   more than one scene.
+#   more than one scene. The temporal path could not do otherwise: its output is the same vector for every
+#   clip (section *Why the temporal path agreed with E_joint*, below).
 # * **Cue-free clips.** On the isolated layout with circular padding (`concat4_iso_circ`) the model
 #   does not learn the order of the sounds: triplet `order_acc` {glue:text}`sw_iso_ord:.3f` ±
 #   {glue:text}`sw_iso_ord_sd:.3f` (95 % interval {glue:text}`sw_iso_lo:.2f` to
@@ -696,7 +701,8 @@ print(f"concat4 - mean4, paired by seed: E_joint T2A R@1 {facts['sw_ro_d_r1']:+.
 #   {glue:text}`sw_iso_max:.3f`, stays far below the worst run on the default clips
 #   ({glue:text}`sw_default_ord_min:.3f`). T2A R@1 falls to {glue:text}`sw_iso_r1:.3f` ±
 #   {glue:text}`sw_iso_r1_sd:.3f` (against {glue:text}`sw_all_r1:.3f` for `all`). The 4-way term at full
-#   weight and the ordered readout do not give the temporal path the order once the edge shortcut is gone.
+#   weight and the ordered readout do not give the temporal path the order once the edge shortcut is gone:
+#   its output is the same vector for every clip (section *Why the temporal path agreed with E_joint*, below).
 #
 # Against the 1.5× goal: the best configuration of the sweep in T2A R@1, `concat4`, reaches
 # {glue:text}`sw_best_ratio:.2f`× the T2A R@1 of `all` (the better embedding), far from a factor that no
@@ -761,8 +767,8 @@ cue_table.round(3)
 # * **The temporal path does not take over.** The full model on the same cue-free clips: triplet
 #   `order_acc` {glue:text}`circ_all_order:.3f`, `vs_neg_t` {glue:text}`circ_all_t:.2f`, `vs_neg_s`
 #   {glue:text}`circ_all_s:.2f`. Its 3-way loss stayed near ln 3 for the whole run: the chunked,
-#   position-embedded temporal encoder, as built and trained here, does not learn the order of the
-#   sounds once the edge shortcut is gone.
+#   position-embedded temporal encoder, as specified and trained here, does not learn the order of the
+#   sounds once the edge shortcut is gone (the next section says why, and what changes it).
 # * **The anechoic corpus** had already shown the same collapse (`vs_neg_t` {glue:text}`an_base_t:.2f`,
 #   `vs_neg_s` {glue:text}`an_base_s:.2f`, T2A R@1 {glue:text}`an_base_r1:.2f` against
 #   {glue:text}`room_base_r1:.2f` in rooms), but it removes every room cue at once and could not say
@@ -772,6 +778,149 @@ cue_table.round(3)
 # (The rooms rows were trained on a GPU, the others on the CPU; one seed each; all at the specification's
 # settings. The sweep's `concat4_iso_circ`, in the previous section, is the same cue-free test with the
 # default run's 4-way term and ordered readout, over three seeds.)
+#
+# ## Why the temporal path agreed with E_joint: it had collapsed
+#
+# The triplet embedding made E_joint's decision in every scene of the default run and scored the same
+# `order_acc` within one scene in every run of the sweep. The reason is in the temporal path itself.
+# `scripts/probe_first_sound.py` embeds every test clip (four per scene) with a trained model and
+# measures, for each audio embedding, the mean cosine between the embeddings of two different clips
+# (`mean_cos`: 1.0 means the embedding is the same vector for every clip), and how often a linear
+# probe, trained on the train clips, names the class of the first sound (35 classes). `temporal` is the
+# output of the TemporalAudioEncoder, before it is combined with E_joint into the triplet embedding. The
+# table holds every run with such a probe (`first_sound_probe.json` beside its `metrics.json`), seed 2025
+# each; among them the default run, the specification's settings (`spec_settings_s2025`), and the
+# default settings with `ModelConfig.temporal_token_norm=True` on the default corpus (`tokennorm_s2025`)
+# and on the cue-free clips of the previous section (isolated layout, circular padding:
+# `tokennorm_isolated_circular_s2025`), these two trained on the CPU.
+
+# %%
+from sclap_nb.ablation import BEFORE_SETTING
+
+
+def run_kind(run: dict) -> dict:
+    """The settings that tell the probed runs apart, read from a run.json."""
+    model_extra = run.get("extra", {}).get("model", {})
+    pooling = model_extra.get("doa_pooling", run.get("doa_pooling", BEFORE_SETTING["doa_pooling"]))
+    cue_free = run.get("layout") == "isolated" and model_extra.get("time_padding") == "circular"
+    return {"clips": "cue-free" if cue_free else "default", "token norm": bool(model_extra.get("temporal_token_norm", False)),
+            "DOA head": {"halves": "each half", "joint": "E_joint"}[pooling]}
+
+
+probed = {"default run (results/train)": res / "train", **{p.parent.name: p.parent for p in sorted(exp.glob("*/first_sound_probe.json"))}}
+TN_KEYS = {"default run (results/train)": "default", "spec_settings_s2025": "spec", "tokennorm_s2025": "norm",
+           "tokennorm_isolated_circular_s2025": "norm_iso"}  # the runs the prose quotes
+COLLAPSE_COLS = {"temporal/mean_cos": ("cos", "temporal mean_cos"),
+                 "joint/order_acc": ("j_order", "order_acc E_joint"), "triplet/order_acc": ("t_order", "order_acc triplet"),
+                 "joint/place_acc": ("j_place", "place_acc E_joint"), "triplet/place_acc": ("t_place", "place_acc triplet"),
+                 "joint/t2a/R@1": ("j_r1", "T2A R@1 E_joint"), "triplet/t2a/R@1": ("t_r1", "T2A R@1 triplet")}  # fmt: skip
+PROBE_COLS = {"joint/first_acc": "j_first", "temporal/first_acc": "temp_first", "triplet/first_acc": "t_first"}
+assert set(TN_KEYS) <= set(probed), set(TN_KEYS) - set(probed)
+tn, probes, kinds, collapse_rows = {}, {}, {}, {}
+for name, folder in probed.items():
+    m = json.loads((folder / "metrics.json").read_text())
+    probes[name] = p = json.loads((folder / "first_sound_probe.json").read_text())
+    kinds[name] = run_kind(json.loads((folder / "run.json").read_text()))
+    values = {**{k: m[k] for k in COLLAPSE_COLS if k in m}, "temporal/mean_cos": p["temporal/mean_cos"]}
+    collapse_rows[name] = {**kinds[name], **{label: values[k] for k, (_, label) in COLLAPSE_COLS.items()}}
+    if name in TN_KEYS:
+        tn.update({f"tn_{TN_KEYS[name]}_{short}": values[k] for k, (short, _) in COLLAPSE_COLS.items()})
+        tn.update({f"tn_{TN_KEYS[name]}_{short}": p[k] for k, short in PROBE_COLS.items()})
+assert len({p["chance_majority"] for p in probes.values()}) == 1, "the probes' test splits differ"
+tn["tn_chance"] = probes["default run (results/train)"]["chance_majority"]
+off = [n for n in probed if not kinds[n]["token norm"]]
+on = [n for n in probed if kinds[n]["token norm"]]
+tn["tn_off_cos_min"] = min(probes[n]["temporal/mean_cos"] for n in off)
+
+# every run with a temporal path on the cue-free clips without the option: the one-seed experiments and the sweep's
+free_runs = []
+for run_json in [*sorted(exp.glob("*/run.json")), *sorted((res / "sweep" / "runs").glob("*/run.json"))]:
+    run = json.loads(run_json.read_text())
+    kind = run_kind(run)
+    if run.get("use_temporal", True) and kind["clips"] == "cue-free" and not kind["token norm"]:
+        free_runs.append({**kind, **json.loads((run_json.parent / "metrics.json").read_text())})
+for short, metric in (("order", "order_acc"), ("place", "place_acc"), ("r1", "t2a/R@1")):
+    tn[f"tn_free_gap_{short}"] = max(abs(r[f"triplet/{metric}"] - r[f"joint/{metric}"]) for r in free_runs)
+tn["tn_free_order_max"] = max(r["triplet/order_acc"] for r in free_runs)
+tn["tn_sweep_iso_min"] = sweep.loc[sweep["config"] == "concat4_iso_circ", "triplet/order_acc"].min()
+norm_gap_scenes = round((tn["tn_norm_t_order"] - tn["tn_norm_j_order"]) * n_test)
+
+# the words of the next paragraphs, checked against the files
+assert tn["tn_off_cos_min"] > 0.999  # "the same vector for every clip"
+assert max(probes[n]["temporal/mean_cos"] for n in on) < 0.95  # "keeps the clip"
+assert abs(norm_gap_scenes) <= 2 and abs(tn["tn_norm_t_r1"] - tn["tn_norm_j_r1"]) < 0.02  # "changes little"
+for short in ("order", "place", "r1"):  # "beats E_joint by more than in any run without the option"
+    assert tn[f"tn_norm_iso_t_{short}"] - tn[f"tn_norm_iso_j_{short}"] > tn[f"tn_free_gap_{short}"], short
+assert tn["tn_norm_iso_t_order"] > tn["tn_free_order_max"]  # "above every run without it"
+assert all(r["DOA head"] == "E_joint" for r in free_runs) and kinds["tokennorm_isolated_circular_s2025"]["DOA head"] == "each half"
+assert max(probes[n]["temporal/first_acc"] for n in on) < 2 * tn["tn_chance"]  # "near chance"
+assert max(abs(probes[n]["triplet/first_acc"] - probes[n]["joint/first_acc"]) for n in on) < 0.03  # "about as often"
+assert tn["tn_norm_t_order"] >= 0.95 and metrics2026["triplet/order_acc"] >= 0.95  # "passes the goal, as seed 2026 does"
+glue("tn_n_off", len(off), display=False)
+glue("tn_n_free", len(free_runs), display=False)
+glue("tn_norm_gap_scenes", int(norm_gap_scenes), display=False)
+for k, v in tn.items():
+    glue(k, float(v), display=False)
+for name, p in probes.items():
+    print(f"{name:34s} first-sound probe: " + ", ".join(f"{k} {p[k]:.3f}" for k in PROBE_COLS)
+          + f"  (chance_majority {p['chance_majority']:.3f})")
+print(f"{len(free_runs)} runs with a temporal path on cue-free clips without token norm; largest |triplet - E_joint|: "
+      + ", ".join(f"{s} {tn[f'tn_free_gap_{s}']:.3f}" for s in ("order", "place", "r1")))
+collapse = pd.DataFrame(collapse_rows).T.astype({label: float for _, label in COLLAPSE_COLS.values()})
+collapse.round(3)
+
+# %% [markdown]
+# The temporal encoder of the default run gives two different test clips a mean cosine of
+# {glue:text}`tn_default_cos:.3f`, and so does that of the specification's run
+# ({glue:text}`tn_spec_cos:.3f`; the lowest of the {glue:text}`tn_n_off` probed runs without the option:
+# {glue:text}`tn_off_cos_min:.3f`): its output is the same vector for every clip. A probe on it names
+# the first sound of {glue:text}`tn_default_temp_first:.3f` of the default run's test clips, below what
+# always naming the commonest class gives ({glue:text}`tn_chance:.3f`). The triplet embedding, computed
+# from E_joint and this constant, was therefore a function of E_joint alone: this is why the two made
+# the same decision in every scene of the default run, and the same `order_acc` within one scene in every
+# run of the sweep. The cause is in the chunk tokens (`TemporalAudioEncoder`, `sclap_nb/model.py`): a
+# token is the projected mean of a ReLU feature map plus a learned position of unit scale, and the part
+# of the content that differs between clips is about 0.1 per unit. At initialisation the encoder's
+# output already has a mean cosine of 0.99 between clips; training took it to 1.00.
+#
+# The option `temporal_token_norm=True` standardises each token's content over the batch (a BatchNorm)
+# before the position is added. The temporal embedding then keeps the clip: mean cosine
+# {glue:text}`tn_norm_cos:.3f` on the default corpus and {glue:text}`tn_norm_iso_cos:.3f` on the cue-free
+# clips.
+#
+# * **On the default corpus it changes little.** The triplet embedding scores `order_acc`
+#   {glue:text}`tn_norm_t_order:.3f` against E_joint's {glue:text}`tn_norm_j_order:.3f`
+#   ({glue:text}`tn_norm_gap_scenes` scenes of {glue:text}`goal_n_test`) and T2A R@1
+#   {glue:text}`tn_norm_t_r1:.3f` against {glue:text}`tn_norm_j_r1:.3f`; the default run scores
+#   {glue:text}`tn_default_t_order:.3f` and {glue:text}`tn_default_t_r1:.3f`. The clip's edges already
+#   give both embeddings the order here. That this `order_acc` passes the 0.95 goal credits nothing: the
+#   default run with seed 2026 passes it without the option ({glue:text}`goal26_order:.3f`).
+# * **On the cue-free clips the temporal path earns its place.** With the edges gone, the triplet
+#   embedding of the same run beats E_joint: `order_acc` {glue:text}`tn_norm_iso_t_order:.3f` against
+#   {glue:text}`tn_norm_iso_j_order:.3f`, `place_acc` {glue:text}`tn_norm_iso_t_place:.3f` against
+#   {glue:text}`tn_norm_iso_j_place:.3f`, T2A R@1 {glue:text}`tn_norm_iso_t_r1:.3f` against
+#   {glue:text}`tn_norm_iso_j_r1:.3f`. In the {glue:text}`tn_n_free` runs with a temporal path on these
+#   clips without the option (the one-seed experiments of `results/experiments` and the sweep's three
+#   seeds of `concat4_iso_circ`) the two embeddings never differ by more than
+#   {glue:text}`tn_free_gap_order:.3f` in `order_acc`, {glue:text}`tn_free_gap_place:.3f` in `place_acc`
+#   and {glue:text}`tn_free_gap_r1:.3f` in T2A R@1, and the best triplet `order_acc` among them is
+#   {glue:text}`tn_free_order_max:.3f`.
+# * **What single runs cannot say.** Those runs differ from the run with the option in more than the
+#   option: their DOA head reads E_joint, not each time half (the sweep's `concat4_iso_circ` has the
+#   default settings otherwise, the one-seed experiments are nearer the specification's), and the three seeds of
+#   `concat4_iso_circ` alone spread from {glue:text}`tn_sweep_iso_min:.3f` to {glue:text}`sw_iso_max:.3f`
+#   in triplet `order_acc`. One run above them is a lead, not a measured gain; the comparison within the
+#   run with the option, triplet against E_joint, is the firmer sign.
+# * **The linear probe does not show it.** With the option the temporal embedding names the first sound
+#   of {glue:text}`tn_norm_iso_temp_first:.3f` of the cue-free test clips
+#   ({glue:text}`tn_norm_temp_first:.3f` on the default corpus), near always naming the commonest class
+#   ({glue:text}`tn_chance:.3f`), and the triplet embedding names it about as often as E_joint
+#   ({glue:text}`tn_norm_iso_t_first:.3f` against {glue:text}`tn_norm_iso_j_first:.3f`). The gain is in
+#   the decisions between a scene's clips given its caption, not in a class of the first sound that a
+#   linear probe can read off the embedding.
+#
+# This is one seed per condition, and the default run does not use the option yet. Before it becomes
+# the default, a sweep of three seeds, with and without it on both corpora, has to show the gain.
 #
 # ## The GRL, tried the domain-adversarial way
 #
@@ -881,7 +1030,12 @@ experiments.set_index("experiment").round(3)
 #   and with the clip edges removed (circular padding, isolated layout) it falls to chance like the
 #   baseline. The sweep's departures do not change this: in every one of its runs on the default corpus
 #   the triplet embedding and E_joint score the same `order_acc` within
-#   {glue:text}`sw_order_gap_max:.3f`. The configurations with a temporal
+#   {glue:text}`sw_order_gap_max:.3f`. The reason is that the temporal encoder's output had collapsed to
+#   one vector for every clip (temporal `mean_cos` {glue:text}`tn_default_cos:.3f` in the default run). With
+#   `temporal_token_norm` it follows the clip, and on the cue-free clips the triplet embedding then beats
+#   E_joint on order, place and retrieval ({glue:text}`tn_norm_iso_t_order:.3f` against
+#   {glue:text}`tn_norm_iso_j_order:.3f` in `order_acc`): one seed, a lead for the next sweep, not yet
+#   support. The configurations with a temporal
 #   path have a lower probe accuracy (the only intervals in the paired table that exclude 0), but there
 #   the probe reads the triplet embedding and elsewhere E_joint: it is not the same measurement.
 # * **The 3-way triplet loss.** Supported: it trains, and the 3-way accuracies reach 1.00. Not
@@ -933,6 +1087,13 @@ experiments.set_index("experiment").round(3)
 #   (the same decision in every scene of the default run, `order_acc` within
 #   {glue:text}`sw_order_gap_max:.3f` in every run of the sweep); and the GRL leaves the modality gap
 #   open.
+# * The temporal path as specified had collapsed: its output is the same vector for every clip (mean
+#   cosine {glue:text}`tn_default_cos:.3f` between clips in the default run), so the triplet embedding
+#   could only repeat E_joint's decisions. With `temporal_token_norm=True` it follows the clip, changes
+#   little on the default corpus, and on cue-free clips beats E_joint in `order_acc`
+#   ({glue:text}`tn_norm_iso_t_order:.3f` against {glue:text}`tn_norm_iso_j_order:.3f`), `place_acc` and
+#   T2A R@1, though a linear probe cannot read the first sound from it. One seed per condition: the
+#   default run does not use the option until a sweep of three seeds supports it.
 # * Two departures from the specification help, over three seeds: the DOA head on each time half lowers
 #   the localisation error by {glue:text}`sw_le_drop:.1f`°, and the 4-way group term at full weight raises
 #   `order_acc` by {glue:text}`sw_d_ord_c4:.3f` and T2A R@1 by {glue:text}`sw_d_r1_c4:.3f` (`concat4`
