@@ -469,7 +469,7 @@ import re
 import pandas as pd
 import seaborn as sns
 
-from sclap_nb.ablation import collect_named
+from sclap_nb.ablation import collect_experiments, collect_named
 from sclap_nb.data import load_clip, read_metadata
 from sclap_nb.reference import halves_swapped_residual_db
 
@@ -539,16 +539,10 @@ abl = [json.loads(p.read_text()) for p in sorted((ROOT / "results/ablation/runs"
 sweep = collect_named(ROOT / "results/sweep/runs") if (ROOT / "results/sweep/runs").is_dir() else pd.DataFrame()
 
 
-def _seeds(pattern, config):
-    """One row per seed of the experiments whose folder matches ``pattern`` (``*`` = the seed)."""
-    rows = [{"config": config, "seed": int(p.parent.name.rsplit("_s", 1)[1]), **json.loads(p.read_text())}
-            for p in sorted((ROOT / "results/experiments").glob(pattern + "/metrics.json"))]
-    return pd.DataFrame(rows)
-
-
 # the default settings on cue-free clips, without and with the tokens' content standardised (CPU, bf16)
-cpu_cuefree = pd.concat([_seeds("default_isolated_circular_s*", "none"),
-                         _seeds("tokennorm_isolated_circular_s*", "token norm")], ignore_index=True)
+cpu_cuefree = pd.concat([collect_experiments(ROOT / "results/experiments", "default_isolated_circular_s*", "none"),
+                         collect_experiments(ROOT / "results/experiments", "tokennorm_isolated_circular_s*", "token norm")],
+                        ignore_index=True)
 
 
 def _mean_of(table, config):

@@ -833,17 +833,10 @@ on = [n for n in probed if kinds[n]["token norm"]]
 tn["tn_off_cos_min"] = min(probes[n]["temporal/mean_cos"] for n in off)
 
 # the default settings on cue-free clips, three seeds on the CPU, without and with the option
-from sclap_nb.ablation import paired_differences, t_interval
+from sclap_nb.ablation import collect_experiments, paired_differences, t_interval
 
-
-def seeds_of(pattern: str, config: str) -> pd.DataFrame:
-    """One row per seed of the experiments whose folder matches ``pattern``."""
-    return pd.DataFrame([{"config": config, "seed": int(p.parent.name.rsplit("_s", 1)[1]), **json.loads(p.read_text())}
-                         for p in sorted(exp.glob(pattern + "/metrics.json"))])
-
-
-cuefree = pd.concat([seeds_of("default_isolated_circular_s*", "none"), seeds_of("tokennorm_isolated_circular_s*", "token norm")],
-                    ignore_index=True)
+cuefree = pd.concat([collect_experiments(exp, "default_isolated_circular_s*", "none"),
+                     collect_experiments(exp, "tokennorm_isolated_circular_s*", "token norm")], ignore_index=True)
 short_metric = {"order_acc": "order", "place_acc": "place", "t2a/R@1": "r1"}
 paired_tn = paired_differences(cuefree, "none", metrics=[f"triplet/{m}" for m in short_metric], configs=["token norm"])
 for r in paired_tn.itertuples():

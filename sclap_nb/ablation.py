@@ -171,6 +171,14 @@ def collect_named(out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def collect_experiments(exp_dir: str | Path, pattern: str, config: str) -> pd.DataFrame:
+    """One row per seed of the experiment folders of ``exp_dir`` matching ``pattern`` (``*`` stands for the
+    seed, e.g. ``"tokennorm_isolated_circular_s*"``), labelled ``config``: the shape of ``collect_named``."""
+    rows = [{"config": config, "seed": int(p.parent.name.rsplit("_s", 1)[1]), **json.loads(p.read_text())}
+            for p in sorted(Path(exp_dir).glob(pattern + "/metrics.json"))]
+    return pd.DataFrame(rows)
+
+
 def write_sweep_tables(out: Path, baseline: str, configs: list[str] | None = None) -> pd.DataFrame:
     """``table.csv`` and ``table.md`` of a sweep (``collect_named``), paired with ``baseline`` by seed."""
     out = Path(out)

@@ -82,3 +82,13 @@ def test_experiments_table_reads_a_missing_setting_as_its_behaviour_of_the_time(
     reference = {"seed": 2025, "epochs": 18, "temporal_readout": "concat", "doa_pooling": "joint"}
     row = experiments_table(tmp_path, reference).iloc[0]
     assert row["settings that differ"] == "temporal_readout=mean"  # the mean readout it ran with, not "none"
+
+
+def test_collect_experiments_takes_the_seeds_of_one_pattern(tmp_path):
+    from sclap_nb.ablation import collect_experiments
+
+    for name in ("tokennorm_x_s2025", "tokennorm_x_s2026", "other_x_s2025"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"LE_deg": float(name[-1])}))
+    t = collect_experiments(tmp_path, "tokennorm_x_s*", "token norm")
+    assert t[["config", "seed", "LE_deg"]].values.tolist() == [["token norm", 2025, 5.0], ["token norm", 2026, 6.0]]
