@@ -120,6 +120,11 @@ class CircularTimeConv2d(nn.Conv2d):
         return super().forward(x)
 
 
+def pool_time(over_freq: torch.Tensor) -> torch.Tensor:
+    """``(B, C, T)`` -> ``(B, C)``: mean + max over time (PANNs / HTS-AT style), the pooling of every latent."""
+    return over_freq.mean(2) + over_freq.amax(2)
+
+
 class ConvEncoder(nn.Module):
     """A small CNN for (B, C_in, T, F) log-mel-like input.
 
@@ -168,9 +173,7 @@ class ConvEncoder(nn.Module):
                 f"F >= {self.freq_reduction} bands, got shape {tuple(x.shape)} (clip too short?)"
             )
         fmap = self.stages(self.input_norm(x))  # (B, C, T', F')
-        over_time = fmap.mean(3)
-        latent = over_time.mean(2) + over_time.amax(2)
-        return latent, fmap
+        return pool_time(fmap.mean(3)), fmap
 
 
 # --------------------------------------------------------------------------- text
@@ -586,7 +589,7 @@ class SpatialTemporalCLAP(nn.Module):
             if doa_map.shape[2] < self.cfg.n_events:
                 raise ValueError(f"the spatial feature map has {doa_map.shape[2]} frames, fewer than n_events={self.cfg.n_events}")
             over_freq = doa_map.mean(3)  # (B, C, T')
-            pooled = torch.stack([seg.mean(2) + seg.amax(2) for seg in torch.tensor_split(over_freq, self.cfg.n_events, dim=2)], 1)
+            pooled = torch.stack([pool_time(seg) for seg in torch.tensor_split(over_freq, self.cfg.n_events, dim=2)], 1)
             doa_pred = torch.tanh(self.doa_head(pooled))  # (B, n_events, 3)
         else:
             doa_pred = torch.tanh(self.doa_head(joint)).view(-1, self.cfg.n_events, 3)
