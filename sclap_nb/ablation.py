@@ -161,22 +161,26 @@ def write_tables(out: Path) -> pd.DataFrame:
     return table
 
 
+def _seed_rows(paths, config: str | None = None) -> pd.DataFrame:
+    """One row per ``{config}_s{seed}/metrics.json`` of ``paths``: its config (the folder name before ``_s``,
+    or ``config``), seed and metrics."""
+    rows = []
+    for path in sorted(paths):
+        name, seed = path.parent.name.rsplit("_s", 1)
+        rows.append({"config": config or name, "seed": int(seed), **json.loads(path.read_text())})
+    return pd.DataFrame(rows)
+
+
 def collect_named(out: Path) -> pd.DataFrame:
     """One row per finished run under ``out``, named ``{config}_s{seed}/metrics.json`` (a sweep's layout:
     the config is the folder name before ``_s``), in the order of the folder names."""
-    rows = []
-    for path in sorted(Path(out).glob("*_s[0-9]*/metrics.json")):
-        config, seed = path.parent.name.rsplit("_s", 1)
-        rows.append({"config": config, "seed": int(seed), **json.loads(path.read_text())})
-    return pd.DataFrame(rows)
+    return _seed_rows(Path(out).glob("*_s[0-9]*/metrics.json"))
 
 
 def collect_experiments(exp_dir: str | Path, pattern: str, config: str) -> pd.DataFrame:
     """One row per seed of the experiment folders of ``exp_dir`` matching ``pattern`` (``*`` stands for the
     seed, e.g. ``"tokennorm_isolated_circular_s*"``), labelled ``config``: the shape of ``collect_named``."""
-    rows = [{"config": config, "seed": int(p.parent.name.rsplit("_s", 1)[1]), **json.loads(p.read_text())}
-            for p in sorted(Path(exp_dir).glob(pattern + "/metrics.json"))]
-    return pd.DataFrame(rows)
+    return _seed_rows(Path(exp_dir).glob(pattern + "/metrics.json"), config)
 
 
 def write_sweep_tables(out: Path, baseline: str, configs: list[str] | None = None) -> pd.DataFrame:
