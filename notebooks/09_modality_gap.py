@@ -43,7 +43,7 @@
 # the sweep of `results/sweep` changed the default settings. The model *without* it
 # (`results/experiments/nogrl_s2025/model`) was trained with the same settings, the modality classifier
 # removed. The two differ by the GRL alone, so they are the fair pair; today's default run
-# (`results/train`, the chapter {doc}`10_train`) departs from the specification's settings in three
+# (`results/train`, the chapter {doc}`10_train`) departs from the specification's settings in four
 # other places, and its own gap, from its test metrics, closes the chapter's comparison.
 
 # %% tags=["parameters"]

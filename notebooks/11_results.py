@@ -95,16 +95,18 @@ print(sorted(str(p.relative_to(res)) for p in res.rglob("*") if p.is_file() and 
 # then A@p2; see the chapter {doc}`04_temporal_chunking`): `order_acc` needs the order of the *sounds*,
 # `place_acc` where each sound is.
 #
-# The default run departs from the specification's settings in three places: its group term has all
+# The default run departs from the specification's settings in four places: its group term has all
 # three hard negatives (neg_t, neg_s and neg_c: a 4-way loss) at full weight from the first epoch, the
-# TemporalAudioEncoder concatenates its chunk tokens in time order instead of averaging them, and the
-# DOA head reads each time half of the spatial branch instead of E_joint. The section *Departures from
-# the specification* below gives the evidence for each; the ablation keeps the specification's settings.
+# TemporalAudioEncoder concatenates its chunk tokens in time order instead of averaging them and
+# standardises each token's content over the batch before adding its position, and the DOA head reads
+# each time half of the spatial branch instead of E_joint. The sections *Departures from the
+# specification* and *Why the temporal path agreed with E_joint* below give the evidence for each; the
+# ablation keeps the specification's settings.
 
 # %%
 metrics = json.loads((res / "train" / "metrics.json").read_text())
 run_settings = json.loads((res / "train" / "run.json").read_text())
-print({k: run_settings[k] for k in ("negatives", "loss_weights", "ts_ramp", "temporal_readout", "doa_pooling", "seed")})
+print({k: run_settings[k] for k in ("negatives", "loss_weights", "ts_ramp", "temporal_readout", "doa_pooling", "temporal_token_norm", "seed")})
 seed2026_path = res / "train_seed2026" / "metrics.json"
 metrics2026 = json.loads(seed2026_path.read_text()) if seed2026_path.is_file() else {}
 keys = [k for k in sorted(metrics) if k.startswith(("joint/", "triplet/")) and "_a2t" not in k and "R@5" not in k]
@@ -191,7 +193,7 @@ if metrics2026:
 for k, v in facts.items():
     glue(k, v, display=False)
 # the words of the next paragraph, checked against the table above
-said = {"order: triplet order_acc": "MISS", "place: triplet place_acc": "MISS", "temporal 3-way accuracy (triplet)": "PASS",
+said = {"order: triplet order_acc": "PASS", "place: triplet place_acc": "PASS", "temporal 3-way accuracy (triplet)": "PASS",
         "spatial 3-way accuracy (triplet)": "PASS", "triplet order_acc minus E_joint's": "MISS",
         "triplet T2A R@1 minus E_joint's": "PASS", "reference direction_only: order_acc": "MISS",
         "reference order_blind: order_acc": "PASS", "reference direction_only: place_acc": "MISS",
@@ -199,11 +201,12 @@ said = {"order: triplet order_acc": "MISS", "place: triplet place_acc": "MISS", 
         "modality probe accuracy": "MISS", "main job, total time (minutes)": "MISS",
         "all / baseline T2A R@1, 3 seeds (CI excludes 1)": "MISS"}  # fmt: skip
 assert {g: goals.loc[g, "verdict"] for g in said} == said, "the prose no longer matches the verdicts"
-said26 = {**said, "order: triplet order_acc": "PASS", "place: triplet place_acc": "PASS",
-          "reference direction_only: order_acc": "PASS", "reference direction_only: place_acc": "PASS"}
+said26 = {**said, "reference direction_only: order_acc": "PASS", "reference direction_only: place_acc": "PASS",
+          "triplet order_acc minus E_joint's": "PASS"}
 said26.pop("all / baseline T2A R@1, 3 seeds (CI excludes 1)")
 assert {g: goals.loc[g, "verdict 2026"] for g in said26} == said26, "the prose no longer matches the seed-2026 verdicts"
-assert facts["goal26_le"] < 5  # "below the 5° aim", in the prose
+assert 5 < facts["goal26_le"] < 5.5 and 4.9 < facts["goal_le"] < 5  # "just above the 5° aim", "by a hair", in the prose
+assert round(facts["goal26_order_gap"] * n_test) == 1 and facts["goal_order_gap"] == 0  # "one scene", "equal"
 print(f"order_acc {facts['goal_order']:.3f}: {facts['goal_order_won']} of {n_test} scenes, 0.95 needs "
       f"{facts['goal_order_need']};  1.5 x the baseline's T2A R@1 ({base_r1:.3f}) = {1.5 * base_r1:.3f}")
 
@@ -211,17 +214,21 @@ print(f"order_acc {facts['goal_order']:.3f}: {facts['goal_order_won']} of {n_tes
 # The default run (seed 2025) passes {glue:text}`n_pass` of the {glue:text}`n_goals` goals. The two 3-way
 # accuracies ({glue:text}`goal_3way_min:.2f`) are passed most clearly and say the least: a scorer with no
 # training that only reads the direction of each half passes them too (the next sections). The
-# localisation error, {glue:text}`goal_le:.2f`°, meets its goal of 10° and comes close to the 5° that the
-# chapter {doc}`08_doa` aims at. Order and place, the goals that need the fourth clip, are missed by one
-# scene: `order_acc` and `place_acc` are {glue:text}`goal_order:.3f`, {glue:text}`goal_order_won` of the
-# {glue:text}`goal_n_test` test scenes, where 0.95 needs {glue:text}`goal_order_need`.
-# The same job with seed 2026 passes {glue:text}`n_pass26` of its {glue:text}`n_goals26`: its
-# `order_acc` and `place_acc`, {glue:text}`goal26_order:.3f`, meet the goal, so with these settings
-# whether the order goal is met depends on the seed. Its localisation error,
-# {glue:text}`goal26_le:.2f`°, is below the 5° aim as well.
-# The triplet embedding retrieves as well as E_joint (T2A R@1 {glue:text}`goal_r1_gap:+.3f` apart) but
-# does not beat it on order (difference {glue:text}`goal_order_gap:.3f`; with seed 2026
-# {glue:text}`goal26_order_gap:.3f`): on this goal the temporal path still does not earn its place. The
+# localisation error, {glue:text}`goal_le:.2f`°, meets its goal of 10° and, by a hair, the 5° that the
+# chapter {doc}`08_doa` aims at. Order and place, the goals that need the fourth clip, are met by the
+# smallest margin: `order_acc` and `place_acc` are {glue:text}`goal_order:.3f`, {glue:text}`goal_order_won`
+# of the {glue:text}`goal_n_test` test scenes, where 0.95 needs {glue:text}`goal_order_need` (the same
+# settings without the token norm missed by one scene, section *Why the temporal path agreed with
+# E_joint*). The same job with seed 2026 passes {glue:text}`n_pass26` of its {glue:text}`n_goals26`: its
+# `order_acc` and `place_acc` are {glue:text}`goal26_order:.3f`, and its localisation error,
+# {glue:text}`goal26_le:.2f`°, is just above the 5° aim that seed 2025 meets.
+# The triplet embedding retrieves as well as E_joint (T2A R@1 {glue:text}`goal_r1_gap:+.3f` apart), and
+# on order it is level with E_joint on seed 2025 (difference {glue:text}`goal_order_gap:.3f`) and one
+# scene ahead on seed 2026 ({glue:text}`goal26_order_gap:+.3f`, which the table counts as a pass). The
+# goal asks for a margin beyond the seed spread, and over three seeds of these settings the difference is
+# {glue:text}`tj_dc_order_d:+.3f` [{glue:text}`tj_dc_order_lo:+.3f`, {glue:text}`tj_dc_order_hi:+.3f`]
+# (section *Why the temporal path agreed with E_joint*): on this goal the temporal path still does not
+# earn its place. The
 # modality gap stays open (probe accuracy {glue:text}`goal_probe:.3f`, seed 2026
 # {glue:text}`goal26_probe:.3f`; goal ≤ 0.65: missed by both), and the whole main job took
 # {glue:text}`goal_minutes:.1f` minutes on this project's 2-core CPU (goal 5: missed). The
@@ -289,8 +296,8 @@ print(long.groupby(["embedding", "test"])["won"].mean().unstack().round(3))
 # E_joint (mean {glue:text}`cos_joint_triplet:.3f`): the triplet embedding is E_joint plus a small
 # residual (the triplet path is built residual on E_joint, with its last layer initialised at zero; see
 # the README's list of departures from the specification), computed from E_joint and the temporal
-# embedding, which is the same for every clip (section *Why the temporal path agreed with E_joint*,
-# below). The two embeddings make the same decision on
+# embedding (section *Why the temporal path agreed with E_joint*, below). The two embeddings make the
+# same decision on
 # all three pairwise tests in {glue:text}`scenes_same_decisions:.3f` of the scenes, and their margins
 # against neg_c correlate at {glue:text}`neg_c_margin_corr:.3f`. Every error of either embedding is
 # against neg_c, the clip with the same direction order and the two sounds swapped; neg_t and neg_s are
@@ -465,7 +472,8 @@ mean_scores.round(3)
 # masked in every row. Every run of the ablation has the specification's settings: the group term at
 # weight 0.2, ramped up over the first 4 epochs, the mean over the chunk tokens, and the DOA head on
 # E_joint (`sclap_nb.ablation` pins them). The default run therefore differs from the `all` row by the
-# three departures of the next section (and was trained on a CPU, the ablation on a GPU). Mean ± sample
+# three departures of the next section and the token norm of the section after the next (and was trained
+# on a CPU, the ablation on a GPU). Mean ± sample
 # standard deviation over the three seeds:
 
 # %%
@@ -631,7 +639,9 @@ facts["sw_iso_max"] = sweep.loc[sweep["config"] == "concat4_iso_circ", "triplet/
 facts["sw_default_ord_min"] = sweep.loc[on_default, "triplet/order_acc"].min()
 facts["sw_iso_lo"], facts["sw_iso_hi"] = t_interval(sweep.loc[sweep["config"] == "concat4_iso_circ", "triplet/order_acc"])
 twin = sweep[(sweep["config"] == "concat4_halves") & (sweep["seed"] == metrics["seed"])].iloc[0]
-assert twin["triplet/order_acc"] == metrics["triplet/order_acc"]  # "the same", in the prose
+before = json.loads((res / "experiments" / f"no_token_norm_s{metrics['seed']}" / "metrics.json").read_text())  # the same settings on the CPU
+assert twin["triplet/order_acc"] == before["triplet/order_acc"]  # "the same", in the prose
+facts["sw_before_ord"] = before["triplet/order_acc"]
 same_all = with_best(ablation).query("config == 'all'").set_index("seed")[list(SWEEP_METRICS)]
 print("the sweep's `all` runs equal the ablation's in every metric above:",
       sweep.query("config == 'all'").set_index("seed")[list(SWEEP_METRICS)].loc[same_all.index].equals(same_all))
@@ -676,8 +686,8 @@ print(f"concat4 - mean4, paired by seed: E_joint T2A R@1 {facts['sw_ro_d_r1']:+.
 #   {glue:text}`sw_d_r1_c4h:+.3f` (interval {glue:text}`sw_lo_r1_c4h:+.3f` to
 #   {glue:text}`sw_hi_r1_c4h:+.3f`), is not resolved. Not supported: that it reaches the order goal on
 #   every seed. The sweep's `concat4_halves` run with seed 2025 scores `order_acc`
-#   {glue:text}`sw_twin_ord:.3f`, the same as the default run on the CPU ({glue:text}`goal_order:.3f`,
-#   below 0.95).
+#   {glue:text}`sw_twin_ord:.3f`, the same as these settings on the CPU ({glue:text}`sw_before_ord:.3f`,
+#   `no_token_norm_s2025`; below 0.95).
 # * **Concatenated or mean readout.** Not separated: `concat4` minus `mean4` on the same seed is
 #   {glue:text}`sw_ro_d_r1:+.3f` in E_joint's T2A R@1 (interval {glue:text}`sw_ro_lo_r1:+.3f` to
 #   {glue:text}`sw_ro_hi_r1:+.3f`) and {glue:text}`sw_ro_d_ord:+.3f` in the triplet embedding's
@@ -692,8 +702,8 @@ print(f"concat4 - mean4, paired by seed: E_joint T2A R@1 {facts['sw_ro_d_r1']:+.
 #   the order as well, from where each sound sits against the clip's edges (next section). The goal that
 #   the triplet embedding beat E_joint on order is missed by the default run (difference
 #   {glue:text}`goal_order_gap:.3f`) and not met in the sweep either: no run puts it ahead, or behind, by
-#   more than one scene. The temporal path could not do otherwise: its output is the same vector for every
-#   clip (section *Why the temporal path agreed with E_joint*, below).
+#   more than one scene. In the sweep's runs the temporal path could not do otherwise: its output hardly
+#   moved between clips (section *Why the temporal path agreed with E_joint*, below).
 # * **Cue-free clips.** On the isolated layout with circular padding (`concat4_iso_circ`) the model
 #   does not learn the order of the sounds: triplet `order_acc` {glue:text}`sw_iso_ord:.3f` ±
 #   {glue:text}`sw_iso_ord_sd:.3f` (95 % interval {glue:text}`sw_iso_lo:.2f` to
@@ -702,7 +712,7 @@ print(f"concat4 - mean4, paired by seed: E_joint T2A R@1 {facts['sw_ro_d_r1']:+.
 #   ({glue:text}`sw_default_ord_min:.3f`). T2A R@1 falls to {glue:text}`sw_iso_r1:.3f` ±
 #   {glue:text}`sw_iso_r1_sd:.3f` (against {glue:text}`sw_all_r1:.3f` for `all`). The 4-way term at full
 #   weight and the ordered readout do not give the temporal path the order once the edge shortcut is gone:
-#   its output is the same vector for every clip (section *Why the temporal path agreed with E_joint*, below).
+#   its output hardly moves between clips (section *Why the temporal path agreed with E_joint*, below).
 #
 # Against the 1.5× goal: the best configuration of the sweep in T2A R@1, `concat4`, reaches
 # {glue:text}`sw_best_ratio:.2f`× the T2A R@1 of `all` (the better embedding), far from a factor that no
@@ -779,154 +789,182 @@ cue_table.round(3)
 # settings. The sweep's `concat4_iso_circ`, in the previous section, is the same cue-free test with the
 # default run's 4-way term and ordered readout, over three seeds.)
 #
-# ## Why the temporal path agreed with E_joint: it had collapsed
+# ## Why the temporal path agreed with E_joint, and the token norm the default run now uses
 #
-# The triplet embedding made E_joint's decision in every scene of the default run and scored the same
-# `order_acc` within one scene in every run of the sweep. The reason is in the temporal path itself.
-# `scripts/probe_first_sound.py` embeds every test clip (four per scene) with a trained model and
-# measures, for each audio embedding, the mean cosine between the embeddings of two different clips
-# (`mean_cos`: 1.0 means the embedding is the same vector for every clip), and how often a linear
-# probe, trained on the train clips, names the class of the first sound (35 classes). `temporal` is the
-# output of the TemporalAudioEncoder, before it is combined with E_joint into the triplet embedding. The
-# table holds every run with such a probe (`first_sound_probe.json` beside its `metrics.json`), seed 2025
-# each; among them the default run, the specification's settings (`spec_settings_s2025`), and the
-# default settings with `ModelConfig.temporal_token_norm=True` on the default corpus (`tokennorm_s2025`)
-# and on the cue-free clips of the previous section (isolated layout, circular padding:
-# `tokennorm_isolated_circular_s2025`), these two trained on the CPU.
+# Until this section's change, the triplet embedding made E_joint's decision in every scene of the
+# default run and scored the same `order_acc` within one scene in every run of the sweep. The reason is
+# in the temporal path itself. `scripts/probe_first_sound.py` embeds every test clip (four per scene)
+# with a trained model and measures, for each audio embedding, how much it differs between clips
+# (`spread`: the RMS distance of the clips' unit embeddings from their mean, 0 for one vector for every
+# clip; `mean_cos`: the mean cosine between two clips), and how often a linear probe (a logistic
+# regression on standardised features, trained on the train clips) names the class of the first sound
+# (35 classes). In a scene the first sound is A in two clips (pos, neg_s) and B in the other two, so an
+# embedding that holds both sounds but not their order can name the first one in about half the clips
+# at best. `temporal` is the output of the TemporalAudioEncoder before it is joined to E_joint. The
+# table holds every run with such a probe (`first_sound_probe.json` beside its `metrics.json`): the
+# specification's settings (`spec_settings_s2025`), the default settings without and with
+# `temporal_token_norm` on the default corpus (`no_token_norm_s*`, `tokennorm_s*`: three seeds each;
+# `tokennorm_s2025` has the default run's settings and was trained before a refactoring that changed
+# float rounding, `results/train` after it), and with it on the cue-free
+# clips of the previous section (isolated layout, circular padding: `tokennorm_isolated_circular_s2025`).
 
 # %%
-from sclap_nb.ablation import BEFORE_SETTING
+from sclap_nb.ablation import collect_experiments, paired_differences, run_settings as settings_of, t_interval
 
 
 def run_kind(run: dict) -> dict:
     """The settings that tell the probed runs apart, read from a run.json."""
-    model_extra = run.get("extra", {}).get("model", {})
-    pooling = model_extra.get("doa_pooling", run.get("doa_pooling", BEFORE_SETTING["doa_pooling"]))
-    cue_free = run.get("layout") == "isolated" and model_extra.get("time_padding") == "circular"
-    return {"clips": "cue-free" if cue_free else "default", "token norm": bool(model_extra.get("temporal_token_norm", False)),
-            "DOA head": {"halves": "each half", "joint": "E_joint"}[pooling]}
+    run = settings_of(run)
+    cue_free = run.get("layout") == "isolated" and run.get("extra", {}).get("model", {}).get("time_padding") == "circular"
+    return {"clips": "cue-free" if cue_free else "default", "token norm": bool(run["temporal_token_norm"]),
+            "DOA head": {"halves": "each half", "joint": "E_joint"}[run["doa_pooling"]]}
 
 
-probed = {"default run (results/train)": res / "train", **{p.parent.name: p.parent for p in sorted(exp.glob("*/first_sound_probe.json"))}}
-TN_KEYS = {"default run (results/train)": "default", "spec_settings_s2025": "spec", "tokennorm_s2025": "norm",
+probed = {p.parent.name: p.parent for p in sorted(exp.glob("*/first_sound_probe.json"))}
+TN_KEYS = {"no_token_norm_s2025": "off", "spec_settings_s2025": "spec", "tokennorm_s2025": "norm",
            "tokennorm_isolated_circular_s2025": "norm_iso"}  # the runs the prose quotes
-COLLAPSE_COLS = {"temporal/mean_cos": ("cos", "temporal mean_cos"),
+COLLAPSE_COLS = {"temporal/spread": ("spread", "temporal spread"), "temporal/mean_cos": ("cos", "temporal mean_cos"),
                  "joint/order_acc": ("j_order", "order_acc E_joint"), "triplet/order_acc": ("t_order", "order_acc triplet"),
-                 "joint/place_acc": ("j_place", "place_acc E_joint"), "triplet/place_acc": ("t_place", "place_acc triplet"),
                  "joint/t2a/R@1": ("j_r1", "T2A R@1 E_joint"), "triplet/t2a/R@1": ("t_r1", "T2A R@1 triplet")}  # fmt: skip
-PROBE_COLS = {"joint/first_acc": "j_first", "temporal/first_acc": "temp_first", "triplet/first_acc": "t_first"}
+PROBE_COLS = {"joint/spread": "j_spread", "joint/first_acc": "j_first", "temporal/first_acc": "temp_first",
+              "triplet/first_acc": "t_first", "chance_majority": "chance"}  # fmt: skip
 assert set(TN_KEYS) <= set(probed), set(TN_KEYS) - set(probed)
 tn, probes, kinds, collapse_rows = {}, {}, {}, {}
 for name, folder in probed.items():
     m = json.loads((folder / "metrics.json").read_text())
     probes[name] = p = json.loads((folder / "first_sound_probe.json").read_text())
     kinds[name] = run_kind(json.loads((folder / "run.json").read_text()))
-    values = {**{k: m[k] for k in COLLAPSE_COLS if k in m}, "temporal/mean_cos": p["temporal/mean_cos"]}
-    collapse_rows[name] = {**kinds[name], **{label: values[k] for k, (_, label) in COLLAPSE_COLS.items()}}
+    values = {**m, **p}
+    collapse_rows[name] = {**kinds[name], **{label: values[k] for k, (_, label) in COLLAPSE_COLS.items()},
+                           "first sound: E_joint": p["joint/first_acc"], "first sound: temporal": p["temporal/first_acc"],
+                           "first sound: triplet": p["triplet/first_acc"], "chance": p["chance_majority"]}  # fmt: skip
     if name in TN_KEYS:
         tn.update({f"tn_{TN_KEYS[name]}_{short}": values[k] for k, (short, _) in COLLAPSE_COLS.items()})
         tn.update({f"tn_{TN_KEYS[name]}_{short}": p[k] for k, short in PROBE_COLS.items()})
-assert len({p["chance_majority"] for p in probes.values()}) == 1, "the probes' test splits differ"
-tn["tn_chance"] = probes["default run (results/train)"]["chance_majority"]
 off = [n for n in probed if not kinds[n]["token norm"]]
 on = [n for n in probed if kinds[n]["token norm"]]
-tn["tn_off_cos_min"] = min(probes[n]["temporal/mean_cos"] for n in off)
-
-# the default settings on cue-free clips, three seeds on the CPU, without and with the option
-from sclap_nb.ablation import collect_experiments, paired_differences, t_interval
-
-cuefree = pd.concat([collect_experiments(exp, "default_isolated_circular_s*", "none"),
-                     collect_experiments(exp, "tokennorm_isolated_circular_s*", "token norm")], ignore_index=True)
-short_metric = {"order_acc": "order", "place_acc": "place", "t2a/R@1": "r1"}
-paired_tn = paired_differences(cuefree, "none", metrics=[f"triplet/{m}" for m in short_metric], configs=["token norm"])
-for r in paired_tn.itertuples():
-    k = short_metric[r.metric.split("/", 1)[1]]
-    tn.update({f"tn_nn_{k}_d": r.diff, f"tn_nn_{k}_lo": r.ci_low, f"tn_nn_{k}_hi": r.ci_high})
-for config, tag in (("token norm", "tj"), ("none", "tj0")):
-    part = cuefree[cuefree["config"] == config]
-    for m, k in short_metric.items():
-        d = part[f"triplet/{m}"] - part[f"joint/{m}"]
-        lo, hi = t_interval(d)
-        tn.update({f"tn_{tag}_{k}_d": float(d.mean()), f"tn_{tag}_{k}_lo": lo, f"tn_{tag}_{k}_hi": hi})
-norm_orders = cuefree.loc[cuefree["config"] == "token norm", "triplet/order_acc"]
-none_orders = cuefree.loc[cuefree["config"] == "none", "triplet/order_acc"]
-tn.update(tn_norm_order_min=norm_orders.min(), tn_norm_order_max=norm_orders.max(), tn_none_order_max=none_orders.max())
-print(cuefree[["config", "seed", "joint/order_acc", "triplet/order_acc", "joint/place_acc", "triplet/place_acc",
-               "joint/t2a/R@1", "triplet/t2a/R@1"]].round(3).to_string(index=False))
-norm_gap_scenes = round((tn["tn_norm_t_order"] - tn["tn_norm_j_order"]) * n_test)
-
-# the words of the next paragraphs, checked against the files
-assert tn["tn_off_cos_min"] > 0.999  # "the same vector for every clip"
-assert max(probes[n]["temporal/mean_cos"] for n in on) < 0.95  # "keeps the clip"
-assert abs(norm_gap_scenes) <= 2 and abs(tn["tn_norm_t_r1"] - tn["tn_norm_j_r1"]) < 0.02  # "changes little"
-assert len(norm_orders) == len(none_orders) == 3  # "three seeds"
-assert tn["tn_nn_r1_lo"] > 0 and tn["tn_tj_r1_lo"] > 0  # retrieval: "the intervals exclude 0"
-assert tn["tn_nn_order_lo"] < 0 < tn["tn_nn_order_d"] and tn["tn_tj_order_lo"] < 0 < tn["tn_tj_order_d"]  # order: "not separated"
-assert tn["tn_norm_order_min"] < 0.5 < tn["tn_norm_order_max"] and tn["tn_none_order_max"] < 0.5  # "two of three seeds"
-assert all(abs(tn[f"tn_tj0_{k}_d"]) < 0.03 for k in ("order", "place", "r1"))  # "without it the two agree"
-assert max(probes[n]["temporal/first_acc"] for n in on) < 2 * tn["tn_chance"]  # "near chance"
-assert max(abs(probes[n]["triplet/first_acc"] - probes[n]["joint/first_acc"]) for n in on) < 0.03  # "about as often"
-assert tn["tn_norm_t_order"] >= 0.95 and metrics2026["triplet/order_acc"] >= 0.95  # "passes the goal, as seed 2026 does"
-glue("tn_n_off", len(off), display=False)
-glue("tn_norm_gap_scenes", int(norm_gap_scenes), display=False)
-for k, v in tn.items():
-    glue(k, float(v), display=False)
-for name, p in probes.items():
-    print(f"{name:34s} first-sound probe: " + ", ".join(f"{k} {p[k]:.3f}" for k in PROBE_COLS)
-          + f"  (chance_majority {p['chance_majority']:.3f})")
-collapse = pd.DataFrame(collapse_rows).T.astype({label: float for _, label in COLLAPSE_COLS.values()})
-collapse.round(3)
+tn["tn_off_spread_max"] = max(probes[n]["temporal/spread"] for n in off)
+tn["tn_off_first_min"] = min(probes[n]["temporal/first_acc"] for n in off)
+tn["tn_on_spread_min"] = min(probes[n]["temporal/spread"] for n in on)
+tn["tn_on_spread_max"] = max(probes[n]["temporal/spread"] for n in on)
+tn["tn_on_first_max"] = max(probes[n]["temporal/first_acc"] for n in on)
+tn["tn_spread_ratio"] = tn["tn_off_j_spread"] / tn["tn_off_spread"]
+collapse = pd.DataFrame(collapse_rows).T
+collapse.round(4)
 
 # %% [markdown]
-# The temporal encoder of the default run gives two different test clips a mean cosine of
-# {glue:text}`tn_default_cos:.3f`, and so does that of the specification's run
-# ({glue:text}`tn_spec_cos:.3f`; the lowest of the {glue:text}`tn_n_off` probed runs without the option:
-# {glue:text}`tn_off_cos_min:.3f`): its output is the same vector for every clip. A probe on it names
-# the first sound of {glue:text}`tn_default_temp_first:.3f` of the default run's test clips, below what
-# always naming the commonest class gives ({glue:text}`tn_chance:.3f`). The triplet embedding, computed
-# from E_joint and this constant, was therefore a function of E_joint alone: this is why the two made
-# the same decision in every scene of the default run, and the same `order_acc` within one scene in every
-# run of the sweep. The cause is in the chunk tokens (`TemporalAudioEncoder`, `sclap_nb/model.py`): a
+# Without the option the temporal embedding hardly moves between clips: its spread is
+# {glue:text}`tn_off_spread:.1e` in the default settings of seed 2025 and at most
+# {glue:text}`tn_off_spread_max:.1e` in any probed run without it, against {glue:text}`tn_off_j_spread:.2f`
+# for E_joint (mean cosine between clips {glue:text}`tn_off_cos:.4f`). What moves is not noise: the
+# standardised probe names the first sound of {glue:text}`tn_off_temp_first:.3f` of the test clips from it
+# (E_joint: {glue:text}`tn_off_j_first:.3f`; chance {glue:text}`tn_off_chance:.3f`), and of at least
+# {glue:text}`tn_off_first_min:.3f` in every such run, more than an order-blind embedding can. The
+# encoder does compute which sound comes first, but at a scale tens of thousands of times smaller than
+# E_joint's, and the projection that joins it to E_joint makes nothing of it: the triplet
+# embedding names the first sound as often as E_joint ({glue:text}`tn_off_t_first:.3f`) and scored
+# exactly E_joint's `order_acc` on each of the three seeds (`no_token_norm_s*`). The cause is in the chunk tokens (`TemporalAudioEncoder`, `sclap_nb/model.py`): a
 # token is the projected mean of a ReLU feature map plus a learned position of unit scale, and the part
 # of the content that differs between clips is about 0.1 per unit. At initialisation the encoder's
-# output already has a mean cosine of 0.99 between clips; training took it to 1.00.
+# output already has a mean cosine of 0.99 between clips; training took it to 1.0000.
 #
 # The option `temporal_token_norm=True` standardises each token's content over the batch (a BatchNorm)
-# before the position is added. The temporal embedding then keeps the clip: mean cosine
-# {glue:text}`tn_norm_cos:.3f` on the default corpus and {glue:text}`tn_norm_iso_cos:.3f` on the cue-free
-# clips.
-#
-# * **On the default corpus it changes little.** The triplet embedding scores `order_acc`
-#   {glue:text}`tn_norm_t_order:.3f` against E_joint's {glue:text}`tn_norm_j_order:.3f`
-#   ({glue:text}`tn_norm_gap_scenes` scenes of {glue:text}`goal_n_test`) and T2A R@1
-#   {glue:text}`tn_norm_t_r1:.3f` against {glue:text}`tn_norm_j_r1:.3f`; the default run scores
-#   {glue:text}`tn_default_t_order:.3f` and {glue:text}`tn_default_t_r1:.3f`. The clip's edges already
-#   give both embeddings the order here. That this `order_acc` passes the 0.95 goal credits nothing: the
-#   default run with seed 2026 passes it without the option ({glue:text}`goal26_order:.3f`).
+# before the position is added. The temporal embedding then spreads by {glue:text}`tn_on_spread_min:.2f`
+# to {glue:text}`tn_on_spread_max:.2f`, but what it follows is not the class of a sound: the probe names
+# the first sound from it in at most {glue:text}`tn_on_first_max:.3f` of the clips, about what always
+# naming the commonest class gives, and the triplet embedding names it about as often as E_joint. What
+# the option changes is in the decisions between a scene's clips given its caption:
+
+# %%
+# three seeds on the default corpus and three on the cue-free clips, each without and with the option
+default_corpus = pd.concat([collect_experiments(exp, "no_token_norm_s*", "none"),
+                            collect_experiments(exp, "tokennorm_s*", "token norm")], ignore_index=True)
+cuefree = pd.concat([collect_experiments(exp, "no_token_norm_isolated_circular_s*", "none"),
+                     collect_experiments(exp, "tokennorm_isolated_circular_s*", "token norm")], ignore_index=True)
+short_metric = {"triplet/order_acc": "order", "triplet/place_acc": "place", "triplet/t2a/R@1": "r1",
+                "joint/t2a/R@1": "jr1", "LE_deg": "le", "modality/probe_acc": "probe"}  # fmt: skip
+tn_rows = []
+for clips, frame, tag in (("default corpus", default_corpus, "dc"), ("cue-free", cuefree, "nn")):
+    for r in paired_differences(frame, "none", metrics=list(short_metric), configs=["token norm"]).itertuples():
+        k = short_metric[r.metric]
+        tn.update({f"tn_{tag}_{k}_d": r.diff, f"tn_{tag}_{k}_lo": r.ci_low, f"tn_{tag}_{k}_hi": r.ci_high})
+        tn_rows.append({"clips": clips, "comparison": "token norm - none", "metric": r.metric, "seeds": r.n,
+                        "difference": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high})
+    for config, ctag in (("token norm", "tj"), ("none", "tj0")):
+        part = frame[frame["config"] == config]
+        for m in ("order_acc", "place_acc", "t2a/R@1"):
+            d = part[f"triplet/{m}"] - part[f"joint/{m}"]
+            lo, hi = t_interval(d)
+            k = {"order_acc": "order", "place_acc": "place", "t2a/R@1": "r1"}[m]
+            tn.update({f"{ctag}_{tag}_{k}_d": float(d.mean()), f"{ctag}_{tag}_{k}_lo": lo, f"{ctag}_{tag}_{k}_hi": hi})
+            tn_rows.append({"clips": clips, "comparison": f"triplet - E_joint ({config})", "metric": m, "seeds": len(d),
+                            "difference": float(d.mean()), "ci_low": lo, "ci_high": hi})
+norm_orders = cuefree.loc[cuefree["config"] == "token norm", "triplet/order_acc"]
+none_orders = cuefree.loc[cuefree["config"] == "none", "triplet/order_acc"]
+dc_norm = default_corpus[default_corpus["config"] == "token norm"]
+tn.update(tn_norm_order_min=norm_orders.min(), tn_norm_order_max=norm_orders.max(), tn_none_order_max=none_orders.max(),
+          tn_dc_order_min=dc_norm["triplet/order_acc"].min(), tn_dc_order_max=dc_norm["triplet/order_acc"].max())
+dc_keys = ("order", "r1", "jr1", "le", "probe")
+dc_none = default_corpus[default_corpus["config"] == "none"]
+rerun = {"s2025": metrics, "s2026": metrics2026}  # the default runs, trained again with the option (other float rounding)
+for k, m in rerun.items():
+    tn[f"tn_rerun_probe_{k}"] = m["modality/probe_acc"]
+    tn[f"tn_none_probe_{k}"] = dc_none.set_index("seed").loc[int(k[1:]), "modality/probe_acc"]
+
+# the words of this section, checked against the files
+assert all(probes[n]["temporal/spread"] < 1e-3 for n in off)  # "hardly moves"
+assert 1e4 < tn["tn_spread_ratio"] < 1e5  # "tens of thousands of times smaller"
+assert min(probes[n]["temporal/first_acc"] for n in off) > 0.5  # "more than an order-blind embedding can"
+assert all(abs(probes[n]["triplet/first_acc"] - probes[n]["joint/first_acc"]) < 0.03 for n in probed)  # "as often as E_joint"
+assert all(probes[n]["temporal/first_acc"] < 2 * probes[n]["chance_majority"] for n in on)  # "about what ... gives"
+assert len(dc_norm) == len(norm_orders) == len(none_orders) == 3  # "three seeds"
+assert all(tn[f"tn_dc_{k}_lo"] < 0 < tn[f"tn_dc_{k}_hi"] for k in dc_keys)  # default corpus: "no interval excludes 0"
+assert tn["tj_dc_order_lo"] < 0 < tn["tj_dc_order_hi"]  # "not ahead of E_joint"
+assert (dc_none["triplet/order_acc"] == dc_none["joint/order_acc"]).all()  # "exactly E_joint's order_acc"
+assert (dc_norm["modality/probe_acc"].values > dc_none["modality/probe_acc"].values).all()  # "higher on each seed"
+assert tn["tn_rerun_probe_s2025"] < tn["tn_none_probe_s2025"]  # "below ... on seed 2025"
+assert tn["tn_nn_r1_lo"] > 0 and tn["tj_nn_r1_lo"] > 0  # cue-free retrieval: "the intervals exclude 0"
+assert tn["tn_nn_order_lo"] < 0 < tn["tn_nn_order_d"] and tn["tj_nn_order_lo"] < 0 < tn["tj_nn_order_d"]  # order: "not separated"
+assert tn["tn_norm_order_min"] < 0.5 < tn["tn_norm_order_max"] and tn["tn_none_order_max"] < 0.5  # "two of three seeds"
+assert all(abs(tn[f"tj0_nn_{k}_d"]) < 0.03 for k in ("order", "place", "r1"))  # "without it the two agree"
+for k, v in tn.items():
+    glue(k, float(v), display=False)
+pd.DataFrame(tn_rows).round(3)
+
+# %% [markdown]
+# * **On the default corpus it changes nothing that three seeds can measure.** Paired by seed
+#   (`no_token_norm_s*` against `tokennorm_s*`), the option moves the triplet embedding's `order_acc` by
+#   {glue:text}`tn_dc_order_d:+.3f` [{glue:text}`tn_dc_order_lo:+.3f`, {glue:text}`tn_dc_order_hi:+.3f`],
+#   its T2A R@1 by {glue:text}`tn_dc_r1_d:+.3f` [{glue:text}`tn_dc_r1_lo:+.3f`, {glue:text}`tn_dc_r1_hi:+.3f`],
+#   the localisation error by {glue:text}`tn_dc_le_d:+.2f`° [{glue:text}`tn_dc_le_lo:+.2f`,
+#   {glue:text}`tn_dc_le_hi:+.2f`] and the modality probe's accuracy by {glue:text}`tn_dc_probe_d:+.3f`
+#   [{glue:text}`tn_dc_probe_lo:+.3f`, {glue:text}`tn_dc_probe_hi:+.3f`]: no interval excludes 0. The probe
+#   is higher with the option on each seed, but the default runs trained again with it (other float
+#   rounding) score {glue:text}`tn_rerun_probe_s2025:.3f` and {glue:text}`tn_rerun_probe_s2026:.3f`,
+#   against {glue:text}`tn_none_probe_s2025:.3f` and {glue:text}`tn_none_probe_s2026:.3f` without: one
+#   run's probe moves with rounding as much as with the option. With it
+#   the triplet `order_acc` ranges from {glue:text}`tn_dc_order_min:.3f` to {glue:text}`tn_dc_order_max:.3f`
+#   over the seeds, but it is not ahead of E_joint's ({glue:text}`tj_dc_order_d:+.3f`
+#   [{glue:text}`tj_dc_order_lo:+.3f`, {glue:text}`tj_dc_order_hi:+.3f`]): the clip's edges give both
+#   embeddings the order here.
 # * **On the cue-free clips the temporal path starts to earn its place.** Three seeds of the default
-#   settings on the CPU, without and with the option (`results/experiments`: `default_isolated_circular_s*`,
-#   `tokennorm_isolated_circular_s*`; table above). Paired by seed, the option raises the triplet
-#   embedding's T2A R@1 by {glue:text}`tn_nn_r1_d:+.3f` [{glue:text}`tn_nn_r1_lo:+.3f`,
-#   {glue:text}`tn_nn_r1_hi:+.3f`], and within the runs with it the triplet embedding retrieves better than
-#   E_joint by {glue:text}`tn_tj_r1_d:+.3f` [{glue:text}`tn_tj_r1_lo:+.3f`, {glue:text}`tn_tj_r1_hi:+.3f`]
-#   (without it the two agree within 0.03 on every metric). On order the picture is a lead, not a result:
-#   the option moves the triplet `order_acc` by {glue:text}`tn_nn_order_d:+.3f`
-#   [{glue:text}`tn_nn_order_lo:+.3f`, {glue:text}`tn_nn_order_hi:+.3f`] and puts it
-#   {glue:text}`tn_tj_order_d:+.3f` [{glue:text}`tn_tj_order_lo:+.3f`, {glue:text}`tn_tj_order_hi:+.3f`]
-#   above E_joint; over the three seeds its `order_acc` ranges from {glue:text}`tn_norm_order_min:.3f` to
+#   settings on the CPU, without and with the option (`no_token_norm_isolated_circular_s*`,
+#   `tokennorm_isolated_circular_s*`). Paired by seed, the option raises the triplet embedding's T2A R@1
+#   by {glue:text}`tn_nn_r1_d:+.3f` [{glue:text}`tn_nn_r1_lo:+.3f`, {glue:text}`tn_nn_r1_hi:+.3f`], and
+#   within the runs with it the triplet embedding retrieves better than E_joint by
+#   {glue:text}`tj_nn_r1_d:+.3f` [{glue:text}`tj_nn_r1_lo:+.3f`, {glue:text}`tj_nn_r1_hi:+.3f`] (without it
+#   the two agree within 0.03 on every metric). On order the picture is a lead, not a result: the option
+#   moves the triplet `order_acc` by {glue:text}`tn_nn_order_d:+.3f` [{glue:text}`tn_nn_order_lo:+.3f`,
+#   {glue:text}`tn_nn_order_hi:+.3f`] and puts it {glue:text}`tj_nn_order_d:+.3f`
+#   [{glue:text}`tj_nn_order_lo:+.3f`, {glue:text}`tj_nn_order_hi:+.3f`] above E_joint; over the three
+#   seeds its `order_acc` ranges from {glue:text}`tn_norm_order_min:.3f` to
 #   {glue:text}`tn_norm_order_max:.3f`, while no run without the option passes
 #   {glue:text}`tn_none_order_max:.3f`. Three seeds do not separate the order gain from zero.
-# * **The linear probe does not show it.** With the option the temporal embedding names the first sound
-#   of {glue:text}`tn_norm_iso_temp_first:.3f` of the cue-free test clips
-#   ({glue:text}`tn_norm_temp_first:.3f` on the default corpus), near always naming the commonest class
-#   ({glue:text}`tn_chance:.3f`), and the triplet embedding names it about as often as E_joint
-#   ({glue:text}`tn_norm_iso_t_first:.3f` against {glue:text}`tn_norm_iso_j_first:.3f`). The gain is in
-#   the decisions between a scene's clips given its caption, not in a class of the first sound that a
-#   linear probe can read off the embedding.
 #
-# The default corpus has one seed with the option, the cue-free clips three, and the default run does not
-# use the option yet. Before it becomes the default, a sweep of three seeds with and without it on the
-# default corpus has to show that it costs nothing there.
+# Since the option costs nothing measurable on the default corpus and lets the temporal path act where
+# the edges do not give the order away, **the default run uses it** (`RunConfig.temporal_token_norm =
+# True`, a departure from the specification; `ModelConfig` keeps the specification's `False`). The
+# ablation and the sweep ran without it.
 #
 # ## The GRL, tried the domain-adversarial way
 #
@@ -1004,14 +1042,15 @@ corpus_table.round(3)
 # Each folder of `results/experiments` with a `metrics.json`, in name order, with the settings of its
 # `run.json` that differ from the specification's settings (those of `spec_settings_s2025` and
 # `spec_settings_s2026`, the default runs before the sweep, which therefore show none) and its main test
-# metrics; the first row is the default run, whose differences are the sweep's three departures. One
+# metrics; the first row is the default run, whose differences are the sweep's three departures and the
+# token norm. One
 # seed each: a difference below the ablation's seed spread (several points of T2A R@1) is not evidence.
 
 # %%
 from sclap_nb.run import RunConfig
 
 # the specification's settings: spec_settings_s2025's run.json, with the two settings its run.json predates
-spec = {**json.loads((exp / "spec_settings_s2025" / "run.json").read_text()), "temporal_readout": "mean", "doa_pooling": "joint"}
+spec = settings_of(json.loads((exp / "spec_settings_s2025" / "run.json").read_text()))
 experiments = experiments_table(exp, spec)
 defaults = RunConfig().identity()
 differs = {k: v for k, v in run_settings.items() if k != "seed" and spec.get(k, defaults.get(k)) != v}
@@ -1036,13 +1075,15 @@ experiments.set_index("experiment").round(3)
 #   and with the clip edges removed (circular padding, isolated layout) it falls to chance like the
 #   baseline. The sweep's departures do not change this: in every one of its runs on the default corpus
 #   the triplet embedding and E_joint score the same `order_acc` within
-#   {glue:text}`sw_order_gap_max:.3f`. The reason is that the temporal encoder's output had collapsed to
-#   one vector for every clip (temporal `mean_cos` {glue:text}`tn_default_cos:.3f` in the default run). With
-#   `temporal_token_norm` it follows the clip, and on the cue-free clips the triplet embedding then
-#   retrieves better than E_joint over three seeds (T2A R@1 {glue:text}`tn_tj_r1_d:+.3f`
-#   [{glue:text}`tn_tj_r1_lo:+.3f`, {glue:text}`tn_tj_r1_hi:+.3f`]); its order gain
-#   ({glue:text}`tn_tj_order_d:+.3f` [{glue:text}`tn_tj_order_lo:+.3f`, {glue:text}`tn_tj_order_hi:+.3f`])
-#   is a lead for the next sweep, not yet support. The configurations with a temporal
+#   {glue:text}`sw_order_gap_max:.3f`. The reason is that the temporal encoder's output hardly moved
+#   between clips (spread {glue:text}`tn_off_spread:.1e` against E_joint's {glue:text}`tn_off_j_spread:.2f`),
+#   so the triplet embedding could only repeat E_joint. With `temporal_token_norm`, which the default run
+#   now uses, it follows the clip: on the default corpus that changes nothing three seeds can measure
+#   (triplet minus E_joint `order_acc` {glue:text}`tj_dc_order_d:+.3f` [{glue:text}`tj_dc_order_lo:+.3f`,
+#   {glue:text}`tj_dc_order_hi:+.3f`]), and on the cue-free clips the triplet embedding retrieves better
+#   than E_joint (T2A R@1 {glue:text}`tj_nn_r1_d:+.3f` [{glue:text}`tj_nn_r1_lo:+.3f`,
+#   {glue:text}`tj_nn_r1_hi:+.3f`]); its order gain there ({glue:text}`tj_nn_order_d:+.3f`
+#   [{glue:text}`tj_nn_order_lo:+.3f`, {glue:text}`tj_nn_order_hi:+.3f`]) is a lead, not yet support. The configurations with a temporal
 #   path have a lower probe accuracy (the only intervals in the paired table that exclude 0), but there
 #   the probe reads the triplet embedding and elsewhere E_joint: it is not the same measurement.
 # * **The 3-way triplet loss.** Supported: it trains, and the 3-way accuracies reach 1.00. Not
@@ -1091,25 +1132,25 @@ experiments.set_index("experiment").round(3)
 #   between {glue:text}`abl_order_min:.2f` and {glue:text}`abl_order_max:.2f` (mean per configuration) by
 #   every configuration of the ablation, the baseline without a temporal path included, through the
 #   clip's edges, and at chance once the edges are gone; the triplet embedding scores order like E_joint
-#   (the same decision in every scene of the default run, `order_acc` within
+#   (the same decision in {glue:text}`scenes_same_decisions:.3f` of the scenes of the default run, `order_acc` within
 #   {glue:text}`sw_order_gap_max:.3f` in every run of the sweep); and the GRL leaves the modality gap
 #   open.
-# * The temporal path as specified had collapsed: its output is the same vector for every clip (mean
-#   cosine {glue:text}`tn_default_cos:.3f` between clips in the default run), so the triplet embedding
-#   could only repeat E_joint's decisions. With `temporal_token_norm=True` it follows the clip, changes
-#   little on the default corpus (one seed), and on cue-free clips (three seeds) retrieves better than
-#   E_joint (T2A R@1 {glue:text}`tn_tj_r1_d:+.3f` [{glue:text}`tn_tj_r1_lo:+.3f`,
-#   {glue:text}`tn_tj_r1_hi:+.3f`]) while its order gain is not yet separated from zero; a linear probe
-#   cannot read the first sound from it. The default run does not use the option until a sweep of three
-#   seeds on the default corpus supports it.
+# * The temporal path as specified had collapsed in scale: its output moves between clips by
+#   {glue:text}`tn_off_spread:.1e` (E_joint: {glue:text}`tn_off_j_spread:.2f`), although a standardised
+#   probe can still read from that sliver which sound came first, so the triplet embedding could only
+#   repeat E_joint's decisions. With `temporal_token_norm=True`, now the default run's setting, it follows
+#   the clip; over three seeds it changes nothing measurable on the default corpus, and on cue-free clips
+#   the triplet embedding retrieves better than E_joint (T2A R@1 {glue:text}`tj_nn_r1_d:+.3f`
+#   [{glue:text}`tj_nn_r1_lo:+.3f`, {glue:text}`tj_nn_r1_hi:+.3f`]) while its order gain is not yet
+#   separated from zero.
 # * Two departures from the specification help, over three seeds: the DOA head on each time half lowers
 #   the localisation error by {glue:text}`sw_le_drop:.1f`°, and the 4-way group term at full weight raises
 #   `order_acc` by {glue:text}`sw_d_ord_c4:.3f` and T2A R@1 by {glue:text}`sw_d_r1_c4:.3f` (`concat4`
 #   against `all`), in E_joint as much as in the triplet embedding. The readout (concatenated or mean) is not separated.
 # * The default run, with these departures, meets the localisation goal ({glue:text}`goal_le:.2f`°) and
-#   misses the order goal by one scene ({glue:text}`goal_order:.3f`), the modality goal (probe
-#   {glue:text}`goal_probe:.3f`) and the 1.5× retrieval goal, which no R@1 can reach against this
-#   corpus's baseline.
+#   the order and place goals ({glue:text}`goal_order:.3f`), but not by the triplet embedding's merit:
+#   E_joint scores as well. It misses the modality goal (probe {glue:text}`goal_probe:.3f`) and the 1.5×
+#   retrieval goal, which no R@1 can reach against this corpus's baseline.
 #
 # ## References
 #

@@ -22,7 +22,7 @@ import pandas as pd
 # epochs, mean readout, DOA head on E_joint), pinned here so that it reproduces results/ablation; the
 # departures the default run makes from them are measured by the sweep (results/sweep).
 _SPEC = dict(negatives=("neg_t", "neg_s"), loss_weights=(1.0, 0.5, 0.2, 0.2), ts_ramp=4, temporal_readout="mean",
-             doa_pooling="joint")  # fmt: skip
+             doa_pooling="joint", temporal_token_norm=False)  # fmt: skip
 _OFF = dict(use_temporal=False, use_ts_loss=False, use_modality=False, triplet_contrastive=False,
             mask_false_negatives=True, **_SPEC)  # fmt: skip
 CONFIGS: dict[str, dict] = {
@@ -308,7 +308,24 @@ def _interval_panel(ax, p: dict, f: pd.DataFrame, order: list[str], palette: dic
 
 
 # the behaviour of each run setting added after runs were published, for run.json files that lack it
-BEFORE_SETTING = {"temporal_readout": "mean", "doa_pooling": "joint"}
+BEFORE_SETTING = {"temporal_readout": "mean", "doa_pooling": "joint", "temporal_token_norm": False}
+
+
+def run_settings(run: dict) -> dict:
+    """A run.json's settings as the current RunConfig names them: a setting the run did not record has its
+    behaviour of the time (``BEFORE_SETTING``), and one given through ``extra["model"]`` before it was a
+    run setting of its own is moved to its own key."""
+    if not run:
+        return run
+    run = {**{k: v for k, v in BEFORE_SETTING.items() if k not in run}, **run}
+    model = dict(run.get("extra", {}).get("model", {}))
+    lifted = {k: model.pop(k) for k in list(model) if k in BEFORE_SETTING}
+    if lifted:
+        extra = {**run["extra"], "model": model}
+        if not model:
+            del extra["model"]
+        run = {**run, **lifted, "extra": extra}
+    return run
 
 
 def experiments_table(exp_dir: str | Path, reference: dict | None = None, metrics: list[str] | None = None) -> pd.DataFrame:
@@ -323,8 +340,7 @@ def experiments_table(exp_dir: str | Path, reference: dict | None = None, metric
     for path in sorted(Path(exp_dir).glob("*/metrics.json")):
         m = json.loads(path.read_text())
         run = json.loads((path.parent / "run.json").read_text()) if (path.parent / "run.json").is_file() else {}
-        if run:  # a run.json written before a setting existed ran with that setting's behaviour of the time
-            run = {**{k: v for k, v in BEFORE_SETTING.items() if k not in run}, **run}
+        run = run_settings(run)  # a run.json written before a setting existed ran with that setting's behaviour of the time
         differs = {k: v for k, v in run.items() if reference is None or reference.get(k, defaults.get(k)) != v}
         rows.append({"experiment": path.parent.name, "seed": m.get("seed", run.get("seed")),
                      "settings that differ": ", ".join(f"{k}={v}" for k, v in sorted(differs.items()) if k != "seed") or "none",

@@ -65,6 +65,9 @@ class RunConfig:
     # time half of the spatial branch ("joint": the specification's head on E_joint)
     temporal_readout: str = "concat"
     doa_pooling: str = "halves"
+    # each chunk token's content standardised over the batch before its position is added (False: the
+    # specification, whose temporal embedding barely differs between clips; results/experiments)
+    temporal_token_norm: bool = True
     # optimisation
     epochs: int = 18
     batch_size: int = 16  # triplets per step (48 clips)
@@ -132,6 +135,7 @@ class RunConfig:
             temporal_heads=8 if self.dim >= 128 and self.dim % 8 == 0 else 4, use_temporal=self.use_temporal,
             use_modality=self.use_modality, features=FeatureConfig(sample_rate=self.sample_rate, n_mels=self.n_mels),
             temporal_readout=self.temporal_readout, doa_pooling=self.doa_pooling,
+            temporal_token_norm=self.temporal_token_norm,
         )  # fmt: skip
         model.update(extra.pop("model", {}))
         return TrainConfig(

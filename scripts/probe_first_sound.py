@@ -3,13 +3,16 @@
     python scripts/probe_first_sound.py RUN_DIR CORPUS_DIR --out results/experiments/NAME/first_sound_probe.json
 
 For every clip of the train and test splits (pos, neg_t, neg_s, neg_c: the first event is A in two of them
-and B in the other two), the trained model of RUN_DIR (its best.ckpt) gives E_joint, the temporal
-embedding and the triplet embedding. A logistic regression per embedding learns the class of the FIRST
-event from the train clips and is scored on the test clips, beside a probe for the class of the SECOND
-event. A time-pooled embedding that knows both sounds but not their order can name the first one in
+and B in the other two), the trained model of RUN_DIR (its checkpoints/best.ckpt, else its model/ export)
+gives E_joint, the temporal embedding and the triplet embedding. A logistic regression per embedding, on
+features standardised with the train clips' mean and std (unit-norm embeddings whose clips differ only
+in a small part would otherwise be probed through a penalty far too strong for them), learns the class
+of the FIRST event from the train clips and is scored on the test clips, beside a probe for the class of
+the SECOND event. A time-pooled embedding that knows both sounds but not their order can name the first one in
 about half the clips at best; an embedding that holds the order can name both. ``<emb>/mean_cos`` is the
-mean cosine between the embeddings of two different test clips: 1.0 means the embedding is the same for
-every clip (it has collapsed).
+mean cosine between the embeddings of two different test clips and ``<emb>/spread`` the RMS distance of
+the test clips' unit embeddings from their mean: 1.0 and 0.0 mean the embedding is the same for every
+clip (it has collapsed).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 
 def embeddings(model, corpus: Path, split: str, seed: int):
@@ -55,24 +60,30 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sclap_nb.train import SCLAPModule
+    from sclap_nb.export import load_model
 
     out = Path(args.out)
     if out.exists():
         raise SystemExit(f"{out} exists: refusing to overwrite it")
     run = json.loads((Path(args.run_dir) / "run.json").read_text())
-    module = SCLAPModule.load_from_checkpoint(Path(args.run_dir) / "checkpoints" / "best.ckpt", map_location="cpu")
+    ckpt = Path(args.run_dir) / "checkpoints" / "best.ckpt"
+    source = ckpt if ckpt.is_file() else Path(args.run_dir) / "model"
+    model, _ = load_model(source)
     corpus = Path(args.corpus)
-    train, f_tr, s_tr = embeddings(module.model, corpus, "train", run["seed"])
-    test, f_te, s_te = embeddings(module.model, corpus, "test", run["seed"])
-    result = {"run": str(args.run_dir), "corpus": str(corpus), "n_train": len(f_tr), "n_test": len(f_te),
+    train, f_tr, s_tr = embeddings(model, corpus, "train", run["seed"])
+    test, f_te, s_te = embeddings(model, corpus, "test", run["seed"])
+    result = {"run": str(args.run_dir), "weights": source.name, "corpus": str(corpus), "probe": "standardised logistic regression, C=1",
+              "n_train": len(f_tr), "n_test": len(f_te),
               "chance_majority": float(max(np.mean(f_te == c) for c in set(f_te)))}
     for name in ("joint", "temporal", "triplet"):
-        e = test[name] / np.linalg.norm(test[name], axis=1, keepdims=True)
+        e = test[name].astype(np.float64)
+        e /= np.linalg.norm(e, axis=1, keepdims=True)
         c = e @ e.T  # how alike the test clips' embeddings are: 1.0 = one embedding for every clip (collapse)
         result[f"{name}/mean_cos"] = float((c.sum() - np.trace(c)) / (len(c) ** 2 - len(c)))
+        # how far the clips lie from their mean on the unit sphere (RMS distance): 0 = one vector for all
+        result[f"{name}/spread"] = float(np.sqrt(((e - e.mean(0)) ** 2).sum(1).mean()))
         for target, y_tr, y_te in (("first", f_tr, f_te), ("second", s_tr, s_te)):
-            clf = LogisticRegression(max_iter=2000, C=1.0).fit(train[name], y_tr)
+            clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0)).fit(train[name], y_tr)
             result[f"{name}/{target}_acc"] = float(clf.score(test[name], y_te))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")

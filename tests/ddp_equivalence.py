@@ -45,7 +45,8 @@ from sclap_nb.features import FeatureConfig
 from sclap_nb.model import GlobalBatchNorm2d
 from sclap_nb.train import SCLAPModule, TrainConfig, build_trainer, fit
 
-TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128)
+# the default run's token norm included: its BatchNorm of the chunk tokens must see the global batch too
+TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128, temporal_token_norm=True)
 
 
 def distributed() -> bool:

@@ -21,6 +21,7 @@ def test_the_ablation_is_pinned_to_the_specifications_settings():
         run = RunConfig(**cfg)
         assert run.loss_weights == (1.0, 0.5, 0.2, 0.2) and run.ts_ramp == 4, name
         assert run.temporal_readout == "mean" and run.doa_pooling == "joint", name
+        assert run.temporal_token_norm is False and run.train_config().model["temporal_token_norm"] is False, name
         want = ("neg_t", "neg_s", "neg_c") if "neg_c" in name else ("neg_t", "neg_s")
         assert run.negatives == want, name
 
@@ -79,7 +80,7 @@ def test_experiments_table_reads_a_missing_setting_as_its_behaviour_of_the_time(
     old.mkdir()
     (old / "metrics.json").write_text(json.dumps({"LE_deg": 9.0, "seed": 2025}))
     (old / "run.json").write_text(json.dumps({"seed": 2025, "epochs": 18}))  # written before the readout setting
-    reference = {"seed": 2025, "epochs": 18, "temporal_readout": "concat", "doa_pooling": "joint"}
+    reference = {"seed": 2025, "epochs": 18, "temporal_readout": "concat", "doa_pooling": "joint", "temporal_token_norm": False}
     row = experiments_table(tmp_path, reference).iloc[0]
     assert row["settings that differ"] == "temporal_readout=mean"  # the mean readout it ran with, not "none"
 
@@ -92,3 +93,17 @@ def test_collect_experiments_takes_the_seeds_of_one_pattern(tmp_path):
         (tmp_path / name / "metrics.json").write_text(json.dumps({"LE_deg": float(name[-1])}))
     t = collect_experiments(tmp_path, "tokennorm_x_s*", "token norm")
     assert t[["config", "seed", "LE_deg"]].values.tolist() == [["token norm", 2025, 5.0], ["token norm", 2026, 6.0]]
+
+
+def test_run_settings_names_an_old_run_json_as_the_current_settings_do():
+    from sclap_nb.ablation import run_settings
+
+    assert RunConfig().train_config().model["temporal_token_norm"] is True  # the run setting reaches the model
+    old = {"seed": 2025, "extra": {"model": {"temporal_token_norm": True, "time_padding": "circular"}}}
+    new = run_settings(old)
+    # given through extra before it was a run setting: moved to its own key, the rest of extra kept
+    assert new["temporal_token_norm"] is True and new["extra"] == {"model": {"time_padding": "circular"}}
+    assert new["temporal_readout"] == "mean" and new["doa_pooling"] == "joint"  # not recorded: the behaviour of the time
+    assert run_settings({"seed": 1})["temporal_token_norm"] is False
+    assert run_settings({"extra": {"model": {"doa_pooling": "halves"}}})["extra"] == {}
+    assert old["extra"]["model"]["temporal_token_norm"] is True  # the caller's dict is left as it was
