@@ -7,7 +7,7 @@ import sys
 import time
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sclap_nb.data", description="Build or check an stClotho FOA corpus.")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build a corpus directory (atomically)")
@@ -48,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--deep", action="store_true", help="read every clip too")
     c = sub.add_parser("clean-stale", help="remove the temporary directories that dead builds of a corpus left beside it")
     c.add_argument("root", help="corpus directory (need not exist)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
 
     from . import ROLES, CorpusError, build_corpus, stale_builds, validate_corpus
 
