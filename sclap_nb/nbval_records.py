@@ -16,19 +16,27 @@ import json
 import math
 import os
 
-__all__ = ["compare_records"]
+__all__ = ["compare_records", "output_records"]
 
 RECORD_KEY = "sclap_record"  # sclap_nb.notebook.RECORD_KEY (not imported: keeps collection light)
+
+
+def output_records(output) -> list[dict]:
+    """The recorded numbers an output holds: its metadata's ``RECORD_KEY`` is one record (an output per
+    number, or a hidden glue twin) or a list of them (the table in which ``record`` shows a cell's numbers)."""
+    rec = (output.get("metadata") or {}).get(RECORD_KEY)
+    if rec is None:
+        return []
+    return list(rec) if isinstance(rec, list) else [rec]
 
 
 def _records(outputs) -> list[dict]:
     out = []
     for o in outputs:
-        rec = (o.get("metadata") or {}).get(RECORD_KEY)
         # a recorded number's hidden glue twin is the same number: counted once; a number glued alone
         # (``notebook.glue``) is counted
-        if rec is not None and ("scrapbook" not in (o.get("metadata") or {}) or rec.get("glued")):
-            out.append(rec)
+        twin = "scrapbook" in (o.get("metadata") or {})
+        out.extend(rec for rec in output_records(o) if not twin or rec.get("glued"))
     return out
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["setup_chapter", "figures_dir", "record", "glue", "choose", "RECORD_KEY", "GLUE_PREFIX"]
+__all__ = ["setup_chapter", "figures_dir", "record", "glue", "choose", "plain", "plain_table", "verdict",
+           "RECORD_KEY", "GLUE_PREFIX"]
 
 RECORD_KEY = "sclap_record"  # output metadata key of a recorded number
 GLUE_PREFIX = "application/papermill.record/"  # myst-nb's hidden glue outputs
@@ -69,11 +70,117 @@ def _as_float(value):
     return float(arr) if arr.ndim == 0 else arr.tolist()
 
 
-def _format(value, fmt: str) -> str:
+def _is_integer(value) -> bool:
+    """Whether ``value`` holds integers by type (a Python, numpy or torch integer, or an array of them)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return False
+    if hasattr(dtype, "is_floating_point"):  # a torch dtype
+        return not dtype.is_floating_point and not dtype.is_complex and str(dtype) != "torch.bool"
+    return np.issubdtype(np.dtype(dtype), np.integer)
+
+
+def _format(value, fmt: str, integer: bool = False) -> str:
+    if integer and fmt[-1:] not in ("%", "e", "E"):  # counts read as counts: 178, not 178.0000
+        fmt = fmt[:-1].split(".")[0] + "d" if fmt[-1:] in ("f", "F", "g", "G") else fmt
+        if isinstance(value, list):
+            return "[" + " ".join(format(int(x), fmt) for x in np.ravel(value)) + "]"
+        return format(int(value), fmt)
     if isinstance(value, list):
         arr = np.asarray(value, dtype=np.float64)
         return np.array2string(arr, formatter={"float_kind": lambda x: format(x, fmt)}, max_line_width=100)
     return format(value, fmt)
+
+
+def plain(value, digits: int = 3) -> str:
+    """A number, or a sequence of them, written for a reader: integers (and floats that are whole numbers)
+    as integers, other floats with ``digits`` significant digits, never a numpy or torch repr
+    (``plain(np.float64(1.0)) == "1"``, ``plain([178.0, 0.371234]) == "178, 0.371"``)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) > 0:
+        return ", ".join(plain(v, digits) for v in np.ravel(np.asarray(value, dtype=object)))
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, (bool, str)) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return format(value, f".{digits}g")
+
+
+def plain_table(columns: dict, digits: int = 3):
+    """A DataFrame of numbers written by :func:`plain` (``columns``: column -> {row: value}, as
+    ``pandas.DataFrame`` takes it): step counts show as 178, not 178.0000, beside fractions."""
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    return frame.apply(lambda col: col.map(lambda v: plain(v, digits)))
+
+
+def verdict(value: float, goal: float, tol: float, lower_is_better: bool = True) -> str:
+    """Whether ``value`` meets ``goal`` in words that survive its tolerance ``tol`` (the amount by which
+    it moves between CPUs, as :func:`record` states it): "met" or "missed" when it lies farther than
+    ``tol`` from the goal on that side, "met only within its tolerance" (or "missed only within its
+    tolerance") when it lies closer than that to the goal."""
+    if not all(math.isfinite(x) for x in (value, goal, tol)) or tol < 0:
+        raise ValueError(f"verdict: value, goal and tol must be finite and tol >= 0, got {value!r}, {goal!r}, {tol!r}")
+    margin = (goal - value) if lower_is_better else (value - goal)
+    if margin >= 0:
+        return "met" if margin > tol else "met only within its tolerance"
+    return "missed" if -margin > tol else "missed only within its tolerance"
+
+
+class _RecordTable:
+    """The numbers a cell records, shown once, as one table, when the cell ends (IPython's
+    ``post_run_cell`` event): one output per cell holds every recorded number of it (its metadata
+    :data:`RECORD_KEY` is the list of their records), instead of one output per number."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, str, dict]] = []
+
+    def start(self, *_):
+        self.rows = []
+
+    def flush(self, *_):
+        rows, self.rows = self.rows, []
+        if not rows:
+            return
+        import html
+
+        from IPython.display import display
+
+        width = max(len(label) for label, _, _ in rows)
+        text = "\n".join(f"{label:<{width}}  {value}" for label, value, _ in rows)
+        body = "".join(f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>" for label, value, _ in rows)
+        markup = f'<table class="sclap-records"><tbody>{body}</tbody></table>'
+        display({"text/plain": text, "text/html": markup}, raw=True,
+                metadata={RECORD_KEY: [rec for _, _, rec in rows]})
+
+
+def _record_table():
+    """The running shell's record table (registered on its cell events once), or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "events"):
+        return None
+    table = getattr(shell, "_sclap_record_table", None)
+    if table is None:
+        table = _RecordTable()
+        shell.events.register("pre_run_cell", table.start)
+        shell.events.register("post_run_cell", table.flush)
+        shell._sclap_record_table = table
+    return table
 
 
 def record(name: str, value, tol: float, label: str | None = None, fmt: str = ".3f", unit: str = "", why: str = ""):
@@ -83,6 +190,10 @@ def record(name: str, value, tol: float, label: str | None = None, fmt: str = ".
     few words); the notebook tests fail when a fresh run lands farther than ``tol`` from the stored
     value. The number is also glued under ``name`` for the book's prose
     (``{glue:text}`name:.2f` ``). Returns the value as a float (or nested list).
+
+    In a notebook the numbers a cell records are shown together when the cell ends, one table per cell
+    (label, value); an integer (a count, a step) is shown as an integer whatever ``fmt``. Outside
+    IPython each number is printed as it is recorded.
     """
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"record: name must be letters, digits, '_' or '-', got {name!r}")
@@ -91,10 +202,15 @@ def record(name: str, value, tol: float, label: str | None = None, fmt: str = ".
     from IPython.display import display
 
     v = _as_float(value)
-    meta = {RECORD_KEY: {"name": name, "value": v, "tol": float(tol), "why": why}}
+    rec = {"name": name, "value": v, "tol": float(tol), "why": why}
+    meta = {RECORD_KEY: rec}
     label = label or name
-    text = f"{label}{'' if label.endswith(chr(10)) else ': '}{_format(v, fmt)}{(' ' + unit) if unit else ''}"
-    display({"text/plain": text}, raw=True, metadata=meta)
+    shown = f"{_format(v, fmt, integer=_is_integer(value))}{(' ' + unit) if unit else ''}"
+    table = _record_table()
+    if table is not None:
+        table.rows.append((label.rstrip("\n").rstrip(":").strip(), shown, rec))
+    else:
+        display({"text/plain": f"{label}{'' if label.endswith(chr(10)) else ': '}{shown}"}, raw=True, metadata=meta)
     if not isinstance(v, list):  # hidden glue output (myst-nb's format), for numbers in the prose
         glue_meta = {**meta, "scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
         display({GLUE_PREFIX + "text/plain": repr(v)}, raw=True, metadata=glue_meta)

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 import torch
 
-from sclap_nb.nbval_records import compare_records
-from sclap_nb.notebook import RECORD_KEY, choose, figures_dir
+from sclap_nb.nbval_records import compare_records, output_records
+from sclap_nb.notebook import choose, figures_dir
 from sclap_nb.run import QUICK, RunConfig, RunDirError, prepare_out_dir, resolve_run
 from sclap_nb.train import TrainConfig
 
@@ -53,8 +53,7 @@ def test_every_stored_chapter_records_its_training_numbers():
     """The chapters that train show the numbers of training through record(), each with a tolerance."""
     for name in ("04_temporal_chunking", "05_grl", "06_three_way_loss", "09_modality_gap", "10_train"):
         nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-        recs = [o.metadata[RECORD_KEY] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                if RECORD_KEY in o.get("metadata", {})]
+        recs = [r for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) for r in output_records(o)]
         assert len(recs) >= 3, name
         assert all(r["tol"] >= 0 and r["name"] for r in recs), name
 
@@ -65,10 +64,10 @@ def _plant(nb_path: Path, dest: Path, name: str) -> float:
     moved = None
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            rec = out.get("metadata", {}).get(RECORD_KEY)
-            if rec and rec["name"] == name:
-                rec["value"] = rec["value"] + 2 * rec["tol"] + 0.01
-                moved = rec["value"]
+            for rec in output_records(out):
+                if rec["name"] == name:
+                    rec["value"] = rec["value"] + 2 * rec["tol"] + 0.01
+                    moved = rec["value"]
     assert moved is not None, f"{name} not recorded in {nb_path}"
     nbformat.write(nb, dest)
     return moved
@@ -205,6 +204,7 @@ def test_bad_run_setting_is_refused_by_name(kwargs, name):
         RunConfig(**kwargs)
 
 
+@pytest.mark.slow
 def test_command_line_help_lists_every_setting():
     res = subprocess.run([sys.executable, "-m", "sclap_nb.train", "--help"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
@@ -212,6 +212,7 @@ def test_command_line_help_lists_every_setting():
         assert flag in res.stdout, flag
 
 
+@pytest.mark.slow
 def test_command_line_refuses_a_bad_setting():
     res = subprocess.run([sys.executable, "-m", "sclap_nb.train", "--epochs", "0"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "epochs" in res.stderr and "Traceback" not in res.stderr
@@ -252,6 +253,7 @@ def _tiny_run(tmp_path, tiny_corpus, epochs=1):
     return fit(cfg, dm, resume=False)
 
 
+@pytest.mark.slow
 def test_every_trainable_submodule_trains_in_train_mode(tmp_path, tiny_corpus):
     """A pretrained text encoder comes in eval mode; its fine-tuned layer must train with dropout."""
     import lightning.pytorch as pl
@@ -274,6 +276,7 @@ def test_every_trainable_submodule_trains_in_train_mode(tmp_path, tiny_corpus):
     assert seen and all(not names for names in seen), seen[:1]
 
 
+@pytest.mark.slow
 def test_checkpoint_loads_whatever_device_its_rng_tensors_were_mapped_to(tmp_path, tiny_corpus):
     """load_from_checkpoint(map_location="cuda") moves the RNG state tensors to the GPU (and another
     dtype on the way, as some map_locations do): the generators must still be restored."""
@@ -292,6 +295,7 @@ def test_checkpoint_loads_whatever_device_its_rng_tensors_were_mapped_to(tmp_pat
     assert loaded.device.type == "cpu"
 
 
+@pytest.mark.slow
 def test_last_checkpoint_is_the_last_epoch_whether_or_not_it_improved(tmp_path, tiny_corpus):
     """A resumed run must continue from the end of the last finished epoch, not from the best one."""
     module, trainer = _tiny_run(tmp_path, tiny_corpus, epochs=3)
