@@ -3,8 +3,8 @@
 ``python -m sclap_nb.ablation --out runs/ablation`` runs every configuration (each run
 in ``OUT/{config}_s{seed}/``, skipped if its ``metrics.json`` exists, so an interrupted ablation
 resumes), then writes ``OUT/table.csv`` (one row per run) and ``OUT/table.md`` (mean +- std per
-configuration over seeds, sample std). ``-p NAME VALUE`` passes any other run setting
-(``sclap_nb.run.RunConfig``) to every run.
+configuration over seeds, sample std). Every configuration starts from the ``specification`` preset
+(``sclap_nb.config``); ``-p NAME VALUE`` passes any other run setting, by its dotted name, to every run.
 """
 
 from __future__ import annotations
@@ -14,27 +14,35 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy import stats
+
+from .config import RunConfig, migrate_run_json, preset
+from .publish import publish_ablation
+from .run import run
+from .viz import EMBEDDING_PALETTE
 
 # every row masks false negatives (the same in all), so a row differs from the baseline by its additions only;
 # the temporal path trains with a loss of its own (L_sCL on the triplet embedding) wherever it is present.
-# The ablation measures the four additions at the specification's settings (3-way term at 0.2 ramped over 4
-# epochs, mean readout, DOA head on E_joint), pinned here so that it reproduces results/ablation; the
-# departures the default run makes from them are measured by the sweep (results/sweep).
-_SPEC = dict(negatives=("neg_t", "neg_s"), loss_weights=(1.0, 0.5, 0.2, 0.2), ts_ramp=4, temporal_readout="mean",
-             doa_pooling="joint", temporal_token_norm=False)  # fmt: skip
-_OFF = dict(use_temporal=False, use_ts_loss=False, use_modality=False, triplet_contrastive=False,
-            mask_false_negatives=True, **_SPEC)  # fmt: skip
+# The ablation measures the four additions at the specification's settings (the ``specification`` preset of
+# sclap_nb.config: 3-way term at 0.2 ramped over 4 epochs, mean readout, DOA head on E_joint), so that it
+# reproduces results/ablation; the departures the default run makes from them are measured by the sweep
+# (results/sweep). Each configuration is a set of settings (dotted names) on that preset.
+_OFF = {"model.use_temporal": False, "loss.use_ts_loss": False, "model.use_modality": False,
+        "loss.triplet_contrastive": False, "loss.mask_false_negatives": True}  # fmt: skip
+_TEMPORAL = {"model.use_temporal": True, "loss.triplet_contrastive": True}
+_ALL = {**_OFF, **_TEMPORAL, "loss.use_ts_loss": True, "model.use_modality": True}
 CONFIGS: dict[str, dict] = {
     "SALM baseline": _OFF,
-    "+temporal": {**_OFF, "use_temporal": True, "triplet_contrastive": True},
-    "+3-way": {**_OFF, "use_ts_loss": True},
-    "+GRL": {**_OFF, "use_modality": True},
-    "+temporal+3-way": {**_OFF, "use_temporal": True, "triplet_contrastive": True, "use_ts_loss": True},
-    "all": {**_OFF, "use_temporal": True, "triplet_contrastive": True, "use_ts_loss": True, "use_modality": True},
-    "all, 4-way with neg_c": {**_OFF, "use_temporal": True, "triplet_contrastive": True, "use_ts_loss": True,
-                              "use_modality": True, "negatives": ("neg_t", "neg_s", "neg_c")},
+    "+temporal": {**_OFF, **_TEMPORAL},
+    "+3-way": {**_OFF, "loss.use_ts_loss": True},
+    "+GRL": {**_OFF, "model.use_modality": True},
+    "+temporal+3-way": {**_OFF, **_TEMPORAL, "loss.use_ts_loss": True},
+    "all": _ALL,
+    "all, 4-way with neg_c": {**_ALL, "loss.negatives": ("neg_t", "neg_s", "neg_c")},
 }
+PRESET = "specification"
 SEEDS = (2025, 2026, 2027)
 
 # the metrics the table shows, in order (each present for the runs where it exists)
@@ -54,13 +62,15 @@ def slug(name: str) -> str:
     return "_".join("".join(c if c.isalnum() else " " for c in s).split())
 
 
-def run_one(out: Path, params: dict) -> Path:
-    """One training run (the training notebook's main job, ``sclap_nb.run``) into ``out``; return its metrics.json."""
-    from .run import resolve_run, run
+def ablation_config(name: str, seed: int, settings: dict | None = None, base: str = PRESET) -> RunConfig:
+    """The run settings of configuration ``name`` at ``seed``: the preset ``base``, the configuration's
+    switches, then ``settings`` (dotted names, e.g. the quick preset's sizes for a smoke test)."""
+    return preset(base, {**CONFIGS[name], "runtime.seed": seed, **(settings or {})})
 
-    params = dict(params)
-    fast = bool(params.pop("fast", False))
-    run(resolve_run(fast, **{**params, "out_dir": str(out)}), Path.cwd(), fast=fast)
+
+def run_one(out: Path, cfg: RunConfig) -> Path:
+    """One training run (the training notebook's main job, ``sclap_nb.run``) into ``out``; return its metrics.json."""
+    run(cfg.with_settings({"runtime.out_dir": str(out)}), Path.cwd())
     return out / "metrics.json"
 
 
@@ -94,9 +104,7 @@ def _configs(table: pd.DataFrame, configs) -> list[str]:
 
 def paired_differences(table: pd.DataFrame, baseline: str = "SALM baseline", metrics=PAIRED, configs=None) -> pd.DataFrame:
     """Per configuration and metric: the mean over seeds of (config - baseline) on the same seed, its
-    95 % t-interval (n - 1 degrees of freedom), the number of paired seeds, and the ratio of the means."""
-    from scipy import stats
-
+    95 % t-interval (``t_interval``), the number of paired seeds, and the ratio of the means."""
     t = with_best(table)
     base = t[t["config"] == baseline].set_index("seed")
     rows = []
@@ -112,9 +120,9 @@ def paired_differences(table: pd.DataFrame, baseline: str = "SALM baseline", met
             if d.empty:
                 continue
             n, mean = len(d), float(d.mean())
-            half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / n**0.5) if n > 1 else float("nan")
+            lo, hi = t_interval(d) if n > 1 else (float("nan"), float("nan"))
             ratio = float(part.loc[seeds, m].mean() / base.loc[seeds, m].mean()) if base.loc[seeds, m].mean() else float("nan")
-            rows.append({"config": name, "metric": m, "n": n, "diff": mean, "ci_low": mean - half, "ci_high": mean + half,
+            rows.append({"config": name, "metric": m, "n": n, "diff": mean, "ci_low": lo, "ci_high": hi,
                          "ratio": ratio})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -200,9 +208,6 @@ def write_sweep_tables(out: Path, baseline: str, configs: list[str] | None = Non
 def t_interval(values, level: float = 0.95) -> tuple[float, float]:
     """The ``level`` interval of the mean of ``values`` from the t distribution (n - 1 degrees of
     freedom); one value gives ``(v, v)``. With three seeds the 95 % half-width is 2.48 sample sds."""
-    import numpy as np
-    from scipy import stats
-
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if len(v) < 2:
@@ -259,7 +264,6 @@ def plot_seed_intervals(table: pd.DataFrame, panels: list[dict] | None = None, o
     (colour); chance dashed grey, the goal dotted black. Panels whose metrics no run has are left out."""
     import matplotlib.pyplot as plt
 
-    from .viz import EMBEDDING_PALETTE
 
     panels = panels if panels is not None else result_panels()
     order = [c for c in (order or list(CONFIGS)) if c in set(table["config"])]
@@ -307,43 +311,21 @@ def _interval_panel(ax, p: dict, f: pd.DataFrame, order: list[str], palette: dic
         ax.legend(title=None, loc="lower left", fontsize="x-small")
 
 
-# the behaviour of each run setting added after runs were published, for run.json files that lack it
-BEFORE_SETTING = {"temporal_readout": "mean", "doa_pooling": "joint", "temporal_token_norm": False}
-
-
-def run_settings(run: dict) -> dict:
-    """A run.json's settings as the current RunConfig names them: a setting the run did not record has its
-    behaviour of the time (``BEFORE_SETTING``), and one given through ``extra["model"]`` before it was a
-    run setting of its own is moved to its own key."""
-    if not run:
-        return run
-    run = {**{k: v for k, v in BEFORE_SETTING.items() if k not in run}, **run}
-    model = dict(run.get("extra", {}).get("model", {}))
-    lifted = {k: model.pop(k) for k in list(model) if k in BEFORE_SETTING}
-    if lifted:
-        extra = {**run["extra"], "model": model}
-        if not model:
-            del extra["model"]
-        run = {**run, **lifted, "extra": extra}
-    return run
-
-
 def experiments_table(exp_dir: str | Path, reference: dict | None = None, metrics: list[str] | None = None) -> pd.DataFrame:
     """One row per folder of ``exp_dir`` holding a ``metrics.json`` (in name order): the settings of its
-    ``run.json`` that differ from ``reference`` (e.g. the default run's ``run.json``), and ``metrics``."""
+    ``run.json`` (of any age: ``sclap_nb.config.migrate_run_json``) that differ from ``reference`` (a
+    ``run.json``'s content, e.g. the default run's; default: the default run's settings), and ``metrics``."""
     metrics = metrics or ["joint/t2a/R@1", "triplet/t2a/R@1", "joint/order_acc", "triplet/order_acc", "joint/place_acc",
                           "triplet/place_acc", "LE_deg", "modality/probe_acc"]  # fmt: skip
-    from .run import RunConfig
-
-    defaults = RunConfig().identity()  # a setting newer than the reference's run.json has its default there
+    ref = migrate_run_json(reference).identity() if reference else RunConfig().identity()
     rows = []
     for path in sorted(Path(exp_dir).glob("*/metrics.json")):
         m = json.loads(path.read_text())
-        run = json.loads((path.parent / "run.json").read_text()) if (path.parent / "run.json").is_file() else {}
-        run = run_settings(run)  # a run.json written before a setting existed ran with that setting's behaviour of the time
-        differs = {k: v for k, v in run.items() if reference is None or reference.get(k, defaults.get(k)) != v}
-        rows.append({"experiment": path.parent.name, "seed": m.get("seed", run.get("seed")),
-                     "settings that differ": ", ".join(f"{k}={v}" for k, v in sorted(differs.items()) if k != "seed") or "none",
+        run_json = path.parent / "run.json"
+        have = migrate_run_json(json.loads(run_json.read_text())).identity() if run_json.is_file() else {}
+        differs = {k: v for k, v in have.items() if ref.get(k) != v and k != "runtime.seed"}
+        rows.append({"experiment": path.parent.name, "seed": m.get("seed", have.get("runtime.seed")),
+                     "settings that differ": ", ".join(f"{k}={v}" for k, v in sorted(differs.items())) or "none",
                      **{k: m.get(k, float("nan")) for k in metrics}})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -361,7 +343,10 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="runs/ablation")
     ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="run setting for every run")
+    ap.add_argument("--preset", default=PRESET, help="the preset every configuration starts from (default: the "
+                    "specification's settings, which results/ablation was run with)")  # fmt: skip
+    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="a run setting for every run, by its dotted name (e.g. -p optim.epochs 4)")  # fmt: skip
     ap.add_argument("--publish", help="after each run, copy the tables and every finished run's metrics.json here "
                     "(e.g. results/ablation)")  # fmt: skip
     args = ap.parse_args(argv)
@@ -375,11 +360,9 @@ def main(argv=None) -> int:
                 print(f"[skip] {name} seed {seed}: {run_dir}/metrics.json exists", flush=True)
             else:
                 print(f"[run ] {name} seed {seed} -> {run_dir}", flush=True)
-                run_one(run_dir, {**CONFIGS[name], "seed": seed, **extra})
+                run_one(run_dir, ablation_config(name, seed, extra, base=args.preset))
             write_tables(out)
             if publish is not None:  # each finished run goes to results/ at once, to be committed
-                from .publish import publish_ablation
-
                 publish_ablation(out, publish.parent if publish.name == "ablation" else publish)
     print((out / "table.md").read_text())
     return 0

