@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 
+import ipywidgets as w
 import numpy as np
 import pytest
+import soundfile as sf
+import torch
 
 from sclap_nb.data.spatial import doa_vector, foa_gains
 from sclap_nb.widgets import audio_bytes, cardioid_level_difference_db, foa_to_stereo
@@ -52,7 +55,6 @@ def test_front_and_back_are_centred_and_elevation_lowers_the_difference():
 
 
 def test_decoder_shapes_and_torch_input():
-    torch = pytest.importorskip("torch")
     batch = torch.from_numpy(np.stack([plane_wave(30), plane_wave(-30)])).float()  # (2, 4, S)
     out = foa_to_stereo(batch)
     assert out.shape == (2, 2, 16000) and out.dtype == np.float32
@@ -64,7 +66,6 @@ def test_decoder_shapes_and_torch_input():
 
 
 def test_audio_bytes_is_lossless_16_bit_flac():
-    sf = pytest.importorskip("soundfile")
     stereo = foa_to_stereo(plane_wave(45))
     data = audio_bytes(stereo, 16000)
     assert data[:4] == b"fLaC"
@@ -76,7 +77,6 @@ def test_audio_bytes_is_lossless_16_bit_flac():
 
 
 def test_scene_picker_links_dropdown_to_panels_in_the_browser():
-    w = pytest.importorskip("ipywidgets")
     from sclap_nb.widgets import image_slider, scene_picker
 
     sound = audio_bytes(foa_to_stereo(plane_wave(90, n=1600)), 16000)
