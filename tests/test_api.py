@@ -379,6 +379,7 @@ def cli(*args, check=True) -> subprocess.CompletedProcess:
     return proc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module, flags", [
     ("sclap_nb.embed", ["MODEL", "FILES_OR_FOLDER", "--out", "--overwrite", "--embedding", "--device"]),
     ("sclap_nb.search", ["MODEL", "FILES_OR_FOLDER", "--caption", "--embeddings", "-k", "--device"]),

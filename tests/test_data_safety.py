@@ -179,6 +179,7 @@ def test_cli_reports_and_cleans_stale_builds(corpus, capsys):
     assert "no stale temporary builds" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_killed_build_is_stale_and_removed_by_the_next_build(tmp_path):
     out = tmp_path / "c"
     code = f"from sclap_nb.data import build_corpus; build_corpus({str(out)!r}, 64, 0, 0, seed=1, anechoic=True, progress=False)"

@@ -204,6 +204,7 @@ def test_dcase_cli_writes_atomically_and_never_over(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "set"]  # no temporary directory left
 
 
+@pytest.mark.slow
 def test_dcase_corpus_trains(dcase_corpus, tmp_path):
     metrics = _train_quickly(dcase_corpus, tmp_path)
     assert 0.0 <= metrics["joint/t2a/R@1"] <= 1.0 and 0.0 <= metrics["joint/order_acc"] <= 1.0
@@ -352,6 +353,7 @@ def test_spatial_clotho_cli(tmp_path):
     assert cli_main(["import-spatial-clotho", str(root), "--out", str(out), "--no-progress"]) == 1
 
 
+@pytest.mark.slow
 def test_stclotho_corpus_trains(stclotho_corpus, tmp_path):
     metrics = _train_quickly(stclotho_corpus, tmp_path)
     assert 0.0 <= metrics["joint/t2a/R@1"] <= 1.0 and 0.0 <= metrics["joint/order_acc"] <= 1.0

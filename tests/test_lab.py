@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # starts a JupyterLab server
+
 REPO = Path(__file__).resolve().parents[1]
 LAB_SETTINGS = REPO / "scripts" / "lab-settings"
 START_TIMEOUT_S = 90
