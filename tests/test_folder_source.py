@@ -216,3 +216,62 @@ def test_captions_that_state_a_direction_are_dropped(tmp_path):
     rows[1] = ["b.wav", "A bell rings", "", "", "", ""]
     src = FolderSource(_folder(tmp_path / "rec2", rows), sample_rate=SR)
     assert src.captions == [("A fan hums",), ("A bell rings",)]
+
+
+# ---------------------------------------------------------------- rows with more fields than the header
+
+
+def test_unquoted_comma_in_a_caption_is_refused(tmp_path, capsys):
+    text = "file_name,caption_1,caption_2\na.wav,A bird sings,A bird chirps\nb.wav,A car passes, then a bus,A bus\n"
+    folder = _folder(tmp_path / "rec", [["a.wav"], ["b.wav"]], text=text)
+    want = f"{folder / 'captions.csv'}, row 2 (line 3): 4 fields, the header has 3"
+    with pytest.raises(CorpusError) as err:
+        FolderSource(folder, sample_rate=SR)
+    assert want in str(err.value) and "double quotes" in str(err.value) and "\n" not in str(err.value)
+    out = tmp_path / "c"
+    assert cli_main(["build", "--out", str(out), "--train", "0", "--val", "0", "--test", "2", "--anechoic",
+                     "--folder", str(folder), "--folder-split", "test", "--no-progress"]) == 1  # fmt: skip
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert len(err_lines) == 1 and err_lines[0].startswith("error: ") and want in err_lines[0] and not out.exists()
+    quoted = text.replace("A car passes, then a bus", '"A car passes, then a bus"')
+    src = FolderSource(_folder(tmp_path / "quoted", [["a.wav"], ["b.wav"]], text=quoted), sample_rate=SR)
+    assert src.captions[1] == ("A car passes, then a bus", "A bus")
+
+
+# ---------------------------------------------------------------- FOA recordings
+
+
+@pytest.mark.parametrize("azimuth", [180.0, -90.0])
+def test_foa_recordings_are_read_by_their_omni_channel(tmp_path, azimuth, caplog):
+    """A 4-channel file is FOA (W, Y, Z, X): its W channel is the event. The mean of the four
+    channels cancels a source behind (W + X = 0) or on the right (W + Y = 0)."""
+    import logging
+
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    az = np.deg2rad(azimuth)
+    for name, freq in (("a.wav", 440.0), ("b.wav", 660.0)):
+        s = _tone(freq, 1.5)
+        sf.write(str(folder / name), np.stack([s, np.sin(az) * s, 0 * s, np.cos(az) * s], 1), SR, subtype="FLOAT")
+    (folder / "captions.csv").write_text("file_name,caption_1\na.wav,a low tone hums\nb.wav,a high tone hums\n")
+    with caplog.at_level(logging.WARNING, logger="sclap_nb.data.sources"):
+        src = FolderSource(folder, sample_rate=SR, split="test")
+    assert "2 of 2 files" in caplog.text and "a.wav" in caplog.text and "import-dcase" in caplog.text
+    freqs = np.fft.rfftfreq(SR // 2, 1 / SR)
+    for k, freq in enumerate((440.0, 660.0)):
+        ev = src.render(k, np.random.default_rng(k), 0.5)
+        power = np.abs(np.fft.rfft(ev.audio)) ** 2
+        assert power[np.abs(freqs - freq) < 30].sum() > 0.95 * power.sum()
+    out = tmp_path / "c"
+    assert cli_main(["build", "--out", str(out), "--train", "0", "--val", "0", "--test", "2", "--anechoic",
+                     "--folder", str(folder), "--folder-split", "test", "--no-progress"]) == 0  # fmt: skip
+    assert len(read_metadata(out, "test")) == 8
+
+
+def test_truncated_recording_is_named(tmp_path):
+    rows = [["a.wav", "a low tone hums", "", "", "", ""], ["b.wav", "a high tone hums", "", "", "", ""]]
+    folder = _folder(tmp_path / "rec", rows, seconds=2.0)  # 16-bit mono: 32000 frames
+    data = (folder / "b.wav").read_bytes()
+    (folder / "b.wav").write_bytes(data[: len(data) - 2 * (32000 - 10663)])
+    with pytest.raises(CorpusError, match=r"captions.csv, row 2: .*b\.wav: truncated: its header says 32000 frames, the file holds 10663"):
+        FolderSource(folder, sample_rate=SR)

@@ -12,6 +12,7 @@ Every event is loudness-normalised (RMS ``TARGET_RMS``) and faded in and out.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -36,7 +37,12 @@ __all__ = [
     "frame_rms",
     "active_crop",
     "read_span",
+    "wav_frames",
+    "truncation",
+    "mono_mix",
 ]
+
+log = logging.getLogger(__name__)
 
 TARGET_RMS = 0.05
 
@@ -341,6 +347,48 @@ def active_crop(rms: np.ndarray, frame_s: float, length_s: float, crop_s: float,
     return float(np.clip(start, 0.0, length_s - crop_s))
 
 
+def wav_frames(path: str | os.PathLike) -> tuple[int, int] | None:
+    """``(frames its header declares, whole frames the file holds)`` of a RIFF/WAVE file, read from its
+    chunk headers; ``None`` for any other format, or a WAV whose data size was never written (a stream).
+    soundfile reports the frames present, so a truncated WAV reads without a word: compare the two."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        size, pos, block = os.fstat(f.fileno()).st_size, 12, 0
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk, n = f.read(4), int.from_bytes(f.read(4), "little")
+            if chunk == b"fmt ":
+                block = int.from_bytes(f.read(16)[12:14], "little")  # nBlockAlign: bytes a frame
+            elif chunk == b"data":
+                if not block or n in (0, 0xFFFFFFFF):
+                    return None
+                return n // block, min(n, size - pos - 8) // block
+            pos += 8 + n + (n & 1)
+    return None
+
+
+def truncation(path: str | os.PathLike) -> str | None:
+    """``"truncated: its header says N frames, the file holds M"`` for a WAV cut short (a copy or a
+    recording that did not finish), else ``None``."""
+    frames = wav_frames(path)
+    if frames is None or frames[1] >= frames[0]:
+        return None
+    return f"truncated: its header says {frames[0]} frames, the file holds {frames[1]}"
+
+
+def mono_mix(audio: np.ndarray, axis: int = 0) -> np.ndarray:
+    """The one signal of a file's channels along ``axis``: a 4-channel file is first-order ambisonics
+    (W, Y, Z, X), whose omnidirectional channel W (the first) is the sound as such; the mean of the
+    four would cancel a source behind (W + X = 0) or on the right (W + Y = 0). Other channel counts
+    are averaged."""
+    audio = np.asarray(audio)
+    if audio.shape[axis] == 4:
+        return np.take(audio, 0, axis=axis)
+    return audio.mean(axis)
+
+
 def read_span(path: str | os.PathLike, start_s: float, n: int, sample_rate: int) -> np.ndarray:
     """``n`` samples at ``sample_rate`` of every channel of an audio file from ``start_s`` seconds on,
     ``(C, n)`` float32; only that span (and a 20 ms margin for the resampler) is read and resampled
@@ -378,17 +426,19 @@ class _Recording:
     frame_s: float
 
 
-def _scan(path: Path, where: str) -> tuple[float, np.ndarray, float]:
-    """Read ``path`` once, block by block: its length (s), the ``frame_rms`` of its mono mix and the
-    frame length (s). ``CorpusError`` if it cannot be read or is empty, silent or not finite."""
+def _scan(path: Path, where: str) -> tuple[float, np.ndarray, float, int]:
+    """Read ``path`` once, block by block: its length (s), the ``frame_rms`` of its ``mono_mix``, the
+    frame length (s) and its channel count. ``CorpusError`` if it cannot be read or is truncated,
+    empty, silent or not finite."""
     import soundfile as sf
 
     try:
+        cut = truncation(path)
         info = sf.info(str(path))
         hop = max(1, int(round(ACTIVE_FRAME_S * info.samplerate)))
         parts, peak = [], 0.0
         for block in sf.blocks(str(path), blocksize=hop * 256, dtype="float32", always_2d=True):
-            mono = block.mean(1)
+            mono = mono_mix(block, axis=1)
             if not np.isfinite(mono).all():
                 peak = np.nan
                 break
@@ -396,11 +446,13 @@ def _scan(path: Path, where: str) -> tuple[float, np.ndarray, float]:
             parts.append(frame_rms(mono, hop))
     except Exception as e:  # soundfile raises its own error types
         raise CorpusError(f"{where}: cannot read {path}: {e}") from e
+    if cut:
+        raise CorpusError(f"{where}: {path}: {cut} (copy it again, or leave it out of the CSV)")
     if info.frames == 0 or not peak > 0.0:
         raise CorpusError(f"{where}: {path} is empty, silent or has NaN samples")
     rms = np.concatenate(parts).astype(np.float32)
     _loudest(rms, hop / info.samplerate, f"{where}: {path}")
-    return info.frames / info.samplerate, rms, hop / info.samplerate
+    return info.frames / info.samplerate, rms, hop / info.samplerate, info.channels
 
 
 class FolderSource:
@@ -421,10 +473,17 @@ class FolderSource:
       its own direction words. A file none of whose captions is left is refused.
     * Audio is read lazily: the constructor reads each file once, block by block, to check it and
       to find where its sound is (``frame_rms``); ``render`` reads only the crop it cuts, mixed to
-      mono and resampled to ``sample_rate``. A crop comes from where the sound is (``active_crop``);
-      a file shorter than the crop is looped.
+      mono (``mono_mix``) and resampled to ``sample_rate``. A crop comes from where the sound is
+      (``active_crop``); a file shorter than the crop is looped.
+    * A 4-channel file is taken as first-order ambisonics (W, Y, Z, X): its omnidirectional channel
+      W is the event (averaging the four would cancel a source behind or on the right), and a scene
+      places it anew, so the directions it was recorded at are not kept (a warning says so, naming
+      the files). Recordings whose directions are known come in through ``dcase.import_dcase``
+      (DCASE / STARSS metadata) or ``spatial_clotho.import_spatial_clotho`` (T-SALM's JSON).
+      Other channel counts are averaged.
 
-    Every problem is a ``CorpusError`` naming the CSV, the row and the file.
+    Every problem is a ``CorpusError`` naming the CSV, the row and the file: a row with more fields
+    than the header (an unquoted comma in a caption), a truncated WAV, a silent file.
     """
 
     def __init__(
@@ -445,7 +504,16 @@ class FolderSource:
                 reader = csv.DictReader(f, skipinitialspace=True)
                 header = [h.strip() for h in reader.fieldnames or []]
                 reader.fieldnames = header
-                rows = list(reader)
+                rows, lines = [], []
+                for row in reader:
+                    if None in row:  # more fields than the header: an unquoted comma shifts the captions
+                        raise CorpusError(
+                            f"{csv_path}, row {len(rows) + 1} (line {reader.line_num}): {len(header) + len(row[None])} "
+                            f"fields, the header has {len(header)}: a caption with a comma must be in double quotes "
+                            '("a car passes, then a bus")'
+                        )
+                    rows.append(row)
+                    lines.append(reader.line_num)
         except (csv.Error, UnicodeDecodeError) as e:
             raise CorpusError(f"{csv_path}: malformed CSV: {e}") from e
         missing = [c for c in ("file_name", "caption_1") if c not in header]
@@ -461,7 +529,7 @@ class FolderSource:
         self.labels: list[str] = []
         self.splits: list[str | None] = []
         self._members: list[list[int]] = []
-        seen = set()
+        seen, foa = set(), []
         for i, row in enumerate(rows, start=1):
             where = f"{csv_path}, row {i}"
             name = (row.get("file_name") or "").strip()
@@ -480,8 +548,10 @@ class FolderSource:
             path = self.folder / name
             if not path.is_file():
                 raise CorpusError(f"{where}: audio file {path} not found")
-            seconds, rms, frame_s = _scan(path, where)
+            seconds, rms, frame_s, channels = _scan(path, where)
             self._files.append(_Recording(name, path, where, captions, seconds, rms, frame_s))
+            if channels == 4:
+                foa.append(name)
             label = (row.get("label") or "").strip()
             key = ("label", label, file_split) if label else ("caption", " ".join(first.lower().split()), file_split)
             if key not in units:
@@ -491,6 +561,13 @@ class FolderSource:
                 self._members.append([])
             self._members[units[key]].append(len(self._files) - 1)
         self.captions = [tuple(dict.fromkeys(c for f in m for c in self._files[f].captions)) for m in self._members]
+        if foa:
+            log.warning(
+                "%s: %d of %d files have 4 channels (%s%s): read as FOA (W, Y, Z, X), their omni channel W is the "
+                "sound and each scene places it anew; to keep the directions they were recorded at, import them with "
+                "python -m sclap_nb.data import-dcase (DCASE / STARSS metadata) or import-spatial-clotho (T-SALM's JSON)",
+                csv_path, len(foa), len(self._files), ", ".join(foa[:3]), " ..." if len(foa) > 3 else "",
+            )  # fmt: skip
 
     @staticmethod
     def _split_name(value: str | None, where: str) -> str:
@@ -548,10 +625,10 @@ class FolderSource:
         n = int(round(duration_s * sr))
         start = active_crop(rec.rms, rec.frame_s, rec.seconds, n / sr, rng, f"{rec.where}: {rec.path}")
         if rec.seconds * sr < n:
-            whole = read_span(rec.path, 0.0, max(1, int(np.floor(rec.seconds * sr))), sr).mean(0)
+            whole = mono_mix(read_span(rec.path, 0.0, max(1, int(np.floor(rec.seconds * sr))), sr))
             audio = np.tile(whole, n // len(whole) + 1)[:n]
         else:
-            audio = read_span(rec.path, start, n, sr).mean(0)
+            audio = mono_mix(read_span(rec.path, start, n, sr))
         try:
             audio = normalise_event(audio, sr)
         except ValueError:
