@@ -156,7 +156,11 @@ def read_clip_json(path: str | os.PathLike) -> list[ClipEvent]:
         except (TypeError, ValueError):
             dur = 0.0
         if not dur > 0 and (j == 0 or len(segments) > 2):  # the last event may run to the end of the file
-            raise CorpusError(f"{where}: no 'duration' (nor metadata.ori_audio_duration), so the events cannot be told apart")
+            raise CorpusError(
+                f"{where}: no 'duration' (nor metadata.ori_audio_duration), so the events cannot be told apart; T-SALM's "
+                "combine_clotho.py does not write it: add to each audio_segments entry \"duration\": the length in seconds "
+                "of the file it names in \"filename\" (soundfile.info(path).duration), the stretch of the clip it fills"
+            )
         end = start + dur if dur > 0 else None
         events.append(_event(seg["metadata"], f"{where}.metadata", start, end, identity))
         start = end if end is not None else start
