@@ -7,11 +7,14 @@ Layout of a corpus directory ``ROOT``::
     ROOT/audio/{split}/temporal_negative_{scene:06d}.wav  neg_t = B@p2 then A@p0
     ROOT/audio/{split}/spatial_negative_{scene:06d}.wav   neg_s = A@p2 then B@p0
     ROOT/audio/{split}/class_negative_{scene:06d}.wav     neg_c = B@p0 then A@p2
+    ROOT/audio/{split}/motion_negative_{scene:06d}.wav    neg_m (timed layout only: the path the other way round)
     ROOT/metadata/{split}.csv                     one row per clip (``METADATA_COLUMNS``)
 
 WAVs are 4-channel FOA (W, Y, Z, X; ACN/SN3D), 16-bit PCM. Rows are grouped by ``scene``
 in the role order pos, neg_t, neg_s, neg_c; a row's ``file`` is relative and stays inside ``ROOT``.
-Corpora of ``format_version`` 1 (``corpus.json``) have no neg_c clips; they still read.
+Corpora of ``format_version`` 1 (``corpus.json``) have no neg_c clips; they still read. Corpora of the
+timed layout (``timed`` module) have a fifth clip per scene, neg_m, and one more column, ``events``
+(``TIMED_COLUMNS``: every event of the clip as JSON; the other columns hold its first two events).
 ``write_corpus`` (behind ``build_corpus`` and the importers ``dcase.import_dcase`` and
 ``spatial_clotho.import_spatial_clotho``) writes into a temporary directory ``.{name}.tmp-{pid}-{random}``
 beside ``ROOT`` (its ``.owner`` file names the building process) and renames it at the end, so a
@@ -40,12 +43,14 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorpusError
-from .scenes import LAYOUTS, ROLES, SPEC_ROLES, Scene, allowed_gaps, make_scene, render_pool
+from .scenes import ALL_ROLES, LAYOUTS, ROLES, SPEC_ROLES, Scene, allowed_gaps, make_scene, render_pool
 from .spatial import sample_room
+from .timed import MIN_CLIP_S, TIMED_ROLES, make_timed_scene, render_timed_pool
 
 __all__ = [
     "SPLITS",
     "METADATA_COLUMNS",
+    "TIMED_COLUMNS",
     "FILE_PREFIX",
     "build_corpus",
     "write_corpus",
@@ -58,7 +63,10 @@ __all__ = [
 ]
 
 SPLITS = ("train", "val", "test")
-FILE_PREFIX = {"pos": "temporal", "neg_t": "temporal_negative", "neg_s": "spatial_negative", "neg_c": "class_negative"}
+FILE_PREFIX = {
+    "pos": "temporal", "neg_t": "temporal_negative", "neg_s": "spatial_negative", "neg_c": "class_negative",
+    "neg_m": "motion_negative",
+}  # fmt: skip
 N_EVENTS = 2
 METADATA_COLUMNS = (
     "id", "scene", "split", "role", "file", "caption", "plain_caption",
@@ -67,6 +75,11 @@ METADATA_COLUMNS = (
     "onset_1", "onset_2", "duration_1", "duration_2",
     "room", "rt60", "sample_rate", "num_samples",
 )  # fmt: skip
+#: the columns a timed corpus adds: ``events``, a JSON list of every event of the clip in time order
+TIMED_COLUMNS = ("events",)
+EVENT_KEYS = ("class", "source", "onset", "duration", "azimuth", "azimuth_end", "elevation", "moving")
+#: the sets of roles a scene may hold: the triplet (format 1), with neg_c (format 2), a timed scene's five
+ROLE_SETS = (SPEC_ROLES, ROLES, TIMED_ROLES)
 _FLOAT_COLUMNS = ("azimuth_1", "elevation_1", "azimuth_2", "elevation_2", "onset_1", "onset_2", "duration_1", "duration_2", "rt60")
 _INT_COLUMNS = ("scene", "sample_rate", "num_samples")
 _TEXT_COLUMNS = ("id", "role", "file", "caption", "plain_caption")
@@ -97,13 +110,14 @@ def build_corpus(
     source=None,
     layout: str = "spill",
 ) -> Path:
-    """Build a corpus of ``n_*`` scenes (4 clips each, ``ROLES``) per split into ``out`` and return its path.
+    """Build a corpus of ``n_*`` scenes (4 clips each, ``ROLES``; 5 in the timed layout) per split into ``out`` and return its path.
 
     ``source`` defaults to ``SoundfontSource(sample_rate)``; a source with a ``partition(sizes, seed)``
     method (``FolderSource``) says which of its classes each split draws from (its files are never
     shared between splits). Renderings are drawn per split (disjoint between splits);
     train and val share a pool of rooms, test has its own (held-out rooms). Everything is a
-    function of ``seed``; ``layout`` is how the two events share a clip (``scenes.LAYOUTS``).
+    function of ``seed``; ``layout`` is how the events share a clip (``scenes.LAYOUTS``; ``"timed"``:
+    five clips a scene, ``timed.make_timed_scene``, clips of at least ``timed.MIN_CLIP_S``).
     Raises ``FileExistsError`` if ``out`` exists. First removes the temporary
     directories that dead builds of ``out`` left (``stale_builds``), and nothing else.
     """
@@ -120,6 +134,8 @@ def build_corpus(
     allowed_gaps(min_sector_gap)  # raises on a bad gap before anything is written
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if layout == "timed" and clip_seconds < MIN_CLIP_S:
+        raise ValueError(f"layout 'timed' needs clip_seconds >= {MIN_CLIP_S:g} (the study uses 4), got {clip_seconds:g}")
     source = source if source is not None else SoundfontSource(sample_rate)
     if getattr(source, "sample_rate", sample_rate) != sample_rate:
         raise ValueError(f"source sample rate {source.sample_rate} != corpus sample rate {sample_rate}")
@@ -140,12 +156,18 @@ def build_corpus(
             return
         code = _SPLIT_CODE[split]
         per_class = max(1, min(16, math.ceil(n / len(classes[split]))))
-        pool = render_pool(source, per_class, _rng(seed, 2, code), half_s, split, classes[split])
+        if layout == "timed":
+            pool = render_timed_pool(source, per_class, _rng(seed, 2, code), split, classes[split])
+        else:
+            pool = render_pool(source, per_class, _rng(seed, 2, code), half_s, split, classes[split])
         room_pool = None if anechoic else rooms["test" if split == "test" else "seen"]
         for i in range(n):
             rng = _rng(seed, 3, code, i)
             room = None if room_pool is None else room_pool[int(rng.integers(len(room_pool)))]
-            yield make_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words, layout)
+            if layout == "timed":
+                yield make_timed_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words)
+            else:
+                yield make_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words, layout)
 
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -318,12 +340,21 @@ def _row(split: str, scene, clip, rel: str, sample_rate: int) -> dict[str, str]:
         row[f"elevation_{j + 1}"] = _fmt(clip.elevation[j], 3)
         row[f"onset_{j + 1}"] = _fmt(clip.onset[j], 6)
         row[f"duration_{j + 1}"] = _fmt(clip.duration[j], 6)
+    if getattr(clip, "events", None) is not None:
+        row["events"] = json.dumps([_event_json(e) for e in clip.events], separators=(",", ":"))
     return row
+
+
+def _event_json(e: dict) -> dict:
+    """One event of the ``events`` column, its numbers rounded as the other columns round them."""
+    digits = {"onset": 6, "duration": 6, "azimuth": 3, "azimuth_end": 3, "elevation": 3}
+    return {k: (round(float(e[k]), digits[k]) if k in digits else e[k]) for k in EVENT_KEYS}
 
 
 def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=METADATA_COLUMNS, lineterminator="\n")
+    timed = any("events" in r for r in rows)
+    writer = csv.DictWriter(buf, fieldnames=METADATA_COLUMNS + (TIMED_COLUMNS if timed else ()), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
@@ -344,14 +375,18 @@ def _clip_path(root: str | os.PathLike, file: str, where: str, base: Path | None
 
 
 def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
-    """Parse and check ``metadata/{split}.csv``; rows come back typed, grouped by scene in ``ROLES`` order.
+    """Parse and check ``metadata/{split}.csv``; rows come back typed, grouped by scene in ``ALL_ROLES`` order.
 
-    A scene holds one clip of each of ``ROLES`` or, in corpora built before neg_c (format 1), of
-    ``SPEC_ROLES``; every scene of a split holds the same roles (``scene_roles``).
+    A scene holds one clip of each of ``ROLES``, of ``timed.TIMED_ROLES`` (a timed corpus) or, in
+    corpora built before neg_c (format 1), of ``SPEC_ROLES`` (``ROLE_SETS``); every scene of a split
+    holds the same roles (``scene_roles``). Where the file has the ``events`` column (timed corpora),
+    each row's ``events`` is the parsed list of its events (dicts of ``EVENT_KEYS``); other rows have
+    no ``events`` key.
     Raises ``CorpusError`` naming the file and the row for: missing file or column, bad number,
     empty caption, unknown role, duplicate id, a group that is not one of those sets of roles
-    or differs from the split's first, an event that does not fit in the clip, mixed sample
-    rates, a ``file`` outside ``root``.
+    or differs from the split's first, an event that does not fit in the clip, an ``events`` cell
+    that is not such a list or disagrees with the row's first two events, mixed sample rates, a
+    ``file`` outside ``root``.
     """
     path = Path(root) / "metadata" / f"{split}.csv"
     if not path.is_file():
@@ -389,8 +424,8 @@ def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
             if not math.isfinite(row[c]):
                 raise CorpusError(f"{where} (id {r['id']}): column {c}: not finite ({r[c]!r})")
         _clip_path(root, row["file"], f"{where} (id {r['id']})", base)
-        if row["role"] not in ROLES:
-            raise CorpusError(f"{where} (id {r['id']}): role {row['role']!r} is not one of {ROLES}")
+        if row["role"] not in ALL_ROLES:
+            raise CorpusError(f"{where} (id {r['id']}): role {row['role']!r} is not one of {ALL_ROLES}")
         if row["id"] in ids:
             raise CorpusError(f"{where}: duplicate id {row['id']!r} (first at row {ids[row['id']]})")
         ids[row["id"]] = i
@@ -404,6 +439,8 @@ def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
                     f"{where} (id {r['id']}): event {j} (onset {on:.3f} s, duration {du:.3f} s) "
                     f"does not fit in the {length:.3f} s clip {row['file']}"
                 )
+        if "events" in header:
+            row["events"] = _parse_events(r["events"], row, length, f"{where} (id {r['id']})")
         row["_row"] = i
         row["_csv"] = str(path)
         rows.append(row)
@@ -416,20 +453,54 @@ def read_metadata(root: str | os.PathLike, split: str) -> list[dict]:
     for scene, members in groups.items():
         roles = sorted(m["role"] for m in members)
         where = f"{path}, row {members[0]['_row']}: scene {scene} has clips {roles}"
-        if roles not in (sorted(ROLES), sorted(SPEC_ROLES)):
+        if roles not in [sorted(rs) for rs in ROLE_SETS]:
             raise CorpusError(
-                f"{where}, a group needs exactly one of each of {list(ROLES)} (or of {list(SPEC_ROLES)}, in a corpus built before neg_c)"
+                f"{where}, a group needs exactly one of each of {list(ROLES)} (or of {list(TIMED_ROLES)} in a timed corpus, "
+                f"or of {list(SPEC_ROLES)} in a corpus built before neg_c)"
             )
         if first is None:
             first = (roles, members[0]["_row"])
         elif roles != first[0]:
             raise CorpusError(f"{where}, the scene at row {first[1]} has {first[0]}: every scene of a split needs the same clips")
-        ordered.extend(sorted(members, key=lambda m: ROLES.index(m["role"])))
+        ordered.extend(sorted(members, key=lambda m: ALL_ROLES.index(m["role"])))
     return ordered
 
 
+def _parse_events(cell: str, row: dict, length: float, where: str) -> list[dict]:
+    """The ``events`` cell of a row (``TIMED_COLUMNS``): a JSON list of 2 or more events, each with
+    ``EVENT_KEYS``, finite numbers, inside the clip, in time order, the first two those of the row's
+    ``*_1`` / ``*_2`` columns. ``CorpusError`` naming ``where`` otherwise."""
+    try:
+        events = json.loads(cell)
+    except (TypeError, ValueError) as e:
+        raise CorpusError(f"{where}: column events: not JSON ({e})") from None
+    if not isinstance(events, list) or len(events) < N_EVENTS or not all(isinstance(e, dict) for e in events):
+        raise CorpusError(f"{where}: column events: needs a list of at least {N_EVENTS} events (objects), got {cell[:80]!r}")
+    for k, e in enumerate(events, start=1):
+        missing = [key for key in EVENT_KEYS if key not in e]
+        if missing:
+            raise CorpusError(f"{where}: column events: event {k} lacks {missing}")
+        nums = [e[key] for key in ("onset", "duration", "azimuth", "azimuth_end", "elevation")]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in nums):
+            raise CorpusError(f"{where}: column events: event {k} has a number that is not finite or not a number")
+        if not isinstance(e["moving"], bool):
+            raise CorpusError(f"{where}: column events: event {k}: moving must be true or false, got {e['moving']!r}")
+        if e["onset"] < 0 or e["duration"] <= 0 or e["onset"] + e["duration"] > length + 1e-4:
+            raise CorpusError(
+                f"{where}: column events: event {k} (onset {e['onset']:.3f} s, duration {e['duration']:.3f} s) "
+                f"does not fit in the {length:.3f} s clip {row['file']}"
+            )
+        if k > 1 and e["onset"] < events[k - 2]["onset"]:
+            raise CorpusError(f"{where}: column events: event {k} starts before event {k - 1} (events go in time order)")
+    for j, e in enumerate(events[:N_EVENTS], start=1):
+        if e["class"] != row[f"class_{j}"] or abs(e["onset"] - row[f"onset_{j}"]) > 1e-5:
+            raise CorpusError(f"{where}: column events: event {j} ({e['class']} at {e['onset']:.3f} s) is not the row's "
+                              f"class_{j} / onset_{j} ({row[f'class_{j}']} at {row[f'onset_{j}']:.3f} s)")  # fmt: skip
+    return events
+
+
 def scene_roles(rows: list[dict]) -> tuple[str, ...]:
-    """The roles every scene of ``rows`` (``read_metadata``'s output) holds, in ``ROLES`` order; ``()`` without rows."""
+    """The roles every scene of ``rows`` (``read_metadata``'s output) holds, in ``ALL_ROLES`` order; ``()`` without rows."""
     if not rows:
         return ()
     first = rows[0]["scene"]

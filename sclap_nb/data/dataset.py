@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 from ..features import FeatureConfig, FOAFeatures
 from .corpus import ROLES, SPEC_ROLES, SPLITS, check_audio_header, load_clip, read_metadata, scene_roles
 from .errors import CorpusError
+from .scenes import ALL_ROLES
 from .spatial import doa_vector
 
 __all__ = ["StClothoDataset", "StClothoDataModule", "EpochShuffleSampler", "collate_groups", "feature_cache"]
@@ -127,8 +128,9 @@ class _Groups(list):
 class StClothoDataset(Dataset):
     """Groups of a corpus split.
 
-    ``mode="triplet"``: item ``i`` is scene ``i`` as its clips of ``roles``, in ``ROLES`` order
+    ``mode="triplet"``: item ``i`` is scene ``i`` as its clips of ``roles``, in ``ALL_ROLES`` order
     (default ``SPEC_ROLES``: ``[pos, neg_t, neg_s]``; ``roles=ROLES`` gives groups of 4 with neg_c;
+    a timed corpus also holds neg_m, so ``roles="all"`` gives groups of 5 there;
     ``roles`` must hold ``pos``). ``mode="plain"``: item ``i`` is one clip; ``roles`` picks which
     clips are items (default every role; ``roles=("pos",)`` gives one clip per scene).
     ``roles="all"``: every role the corpus holds, in either mode. A role the corpus lacks (neg_c
@@ -168,8 +170,8 @@ class StClothoDataset(Dataset):
         if mode not in ("triplet", "plain"):
             raise ValueError(f"mode must be 'triplet' or 'plain', got {mode!r}")
         if roles is not None and roles != "all":
-            if isinstance(roles, str) or not roles or any(r not in ROLES for r in roles) or len(set(roles)) != len(roles):
-                raise ValueError(f"roles must be None, 'all' or a non-empty subset of {ROLES} without repeats, got {roles!r}")
+            if isinstance(roles, str) or not roles or any(r not in ALL_ROLES for r in roles) or len(set(roles)) != len(roles):
+                raise ValueError(f"roles must be None, 'all' or a non-empty subset of {ALL_ROLES} without repeats, got {roles!r}")
             if mode == "triplet" and "pos" not in roles:
                 raise ValueError(f"roles of a triplet-mode group must include 'pos', got {roles!r}")
         if load_audio not in (None, True, False):
@@ -187,9 +189,9 @@ class StClothoDataset(Dataset):
         if missing:
             raise ValueError(
                 f"{self.root / 'metadata' / f'{split}.csv'}: no {missing} clips, its scenes hold {list(have)} "
-                f"(a corpus built before neg_c); ask for roles among those, or rebuild the corpus"
+                f"(neg_c: a corpus built before it; neg_m: only timed corpora have it); ask for roles among those, or rebuild the corpus"
             )
-        self.roles = tuple(r for r in ROLES if r in roles)
+        self.roles = tuple(r for r in ALL_ROLES if r in roles)
         cached = features is not None and cache_dir is not None
         if check_headers or not cached:
             for r in self.rows:
@@ -337,12 +339,12 @@ def collate_groups(items: list[dict]) -> dict:
             raise ValueError(f"collate_groups: group {it['ids']} has keys {sorted(it)}, the first group {sorted(items[0])}")
         if len(it["ids"]) != g or any(it[k].shape[0] != g for k in keys):
             raise ValueError(f"collate_groups: group {it['ids']} does not have {g} clips")
-        if any(r not in ROLES for r in it["roles"]):
-            raise ValueError(f"collate_groups: group {it['ids']} has roles {list(it['roles'])}, not all of {list(ROLES)}")
+        if any(r not in ALL_ROLES for r in it["roles"]):
+            raise ValueError(f"collate_groups: group {it['ids']} has roles {list(it['roles'])}, not all of {list(ALL_ROLES)}")
         if g > 1:
-            order = [ROLES.index(r) for r in it["roles"]]
+            order = [ALL_ROLES.index(r) for r in it["roles"]]
             if order != sorted(set(order)):
-                raise ValueError(f"collate_groups: group {it['ids']} has roles {list(it['roles'])}, not in the order of {list(ROLES)}")
+                raise ValueError(f"collate_groups: group {it['ids']} has roles {list(it['roles'])}, not in the order of {list(ALL_ROLES)}")
             if list(it["roles"]) != list(items[0]["roles"]):
                 raise ValueError(
                     f"collate_groups: group {it['ids']} has roles {list(it['roles'])}, the first group {list(items[0]['roles'])}"

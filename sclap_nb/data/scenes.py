@@ -29,6 +29,8 @@ Event layouts (``layout``):
   the last ``ISOLATION_FADE`` of the half) before the half ends, so both halves are made the same
   way and a clip is the concatenation of two self-contained halves: neg_t is pos with its halves
   swapped, sample for sample.
+* ``"timed"``: 2 or 3 events at random onsets in a longer clip, one of them moving, with a fifth clip
+  ``neg_m`` (the path travelled the other way round); built by ``timed.make_timed_scene``, not here.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from .sources import Event
 from .spatial import Position, Room, anechoic_rir, direction_phrase, foa_rir, sample_position, spatialise
 
 __all__ = [
-    "CONNECTORS", "LAYOUTS", "ROLES", "SPEC_ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool",
+    "ALL_ROLES", "CONNECTORS", "HALF_LAYOUTS", "LAYOUTS", "ROLES", "SPEC_ROLES", "Clip", "Scene", "allowed_gaps", "make_scene", "render_pool",
     "mid_sentence", "scene_captions",
 ]  # fmt: skip
 
@@ -63,8 +65,12 @@ CONNECTORS = (
 ROLES = ("pos", "neg_t", "neg_s", "neg_c")
 #: the specification's triplet (the training groups); corpora before format 2 hold only these
 SPEC_ROLES = ("pos", "neg_t", "neg_s")
-#: how the two reverberant events share the clip (see the module docstring)
-LAYOUTS = ("spill", "isolated")
+#: every role a corpus may hold, in group order: ``ROLES`` and the motion negative of timed scenes
+ALL_ROLES = (*ROLES, "neg_m")
+#: the layouts of two events in two halves (``make_scene``; see the module docstring)
+HALF_LAYOUTS = ("spill", "isolated")
+#: every scene layout a corpus can be built with
+LAYOUTS = (*HALF_LAYOUTS, "timed")
 #: share of a half over which an isolated event fades out before the half ends
 ISOLATION_FADE = 0.05
 
@@ -83,6 +89,7 @@ class Clip:
     elevation: tuple[float, float]
     onset: tuple[float, float]  # seconds
     duration: tuple[float, float]  # seconds
+    events: tuple[dict, ...] | None = None  # timed scenes: every event (``timed`` module docstring)
 
 
 @dataclass
@@ -160,8 +167,8 @@ def make_scene(
     layout: str = "spill",
 ) -> Scene:
     """Draw a pair of events and two positions from ``rng`` and render the four clips (``ROLES``)."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if layout not in HALF_LAYOUTS:
+        raise ValueError(f"make_scene builds the layouts {HALF_LAYOUTS}, got {layout!r} (timed scenes: timed.make_timed_scene)")
     n = int(round(clip_seconds * sample_rate))
     half = n // 2
     ka, kb = (int(k) for k in rng.choice(len(pool), 2, replace=False))
