@@ -26,7 +26,8 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     # style and colours
-    "BOOK_DPI", "PALETTE", "ROLE_PALETTE", "EMBEDDING_PALETTE", "book_style", "class_palette",
+    "BOOK_DPI", "MIN_FONT_KEY", "PALETTE", "ROLE_PALETTE", "EMBEDDING_PALETTE", "book_style", "class_palette",
+    "smallest_font_pt",
     # training logs and results
     "read_log", "step_frame", "epoch_frame", "plot_loss_components", "plot_epoch_metrics", "plot_ablation", "save",
     # chapter figures
@@ -50,10 +51,17 @@ EMBEDDING_PALETTE = {
 }
 
 
+#: PNG text key under which :func:`save` stores the smallest font size (points) of the figure's text, so
+#: that the book's browser check (scripts/browser_check.py) can tell how small it is shown
+MIN_FONT_KEY = "Sclap-min-font-pt"
+
+
 def book_style(context: str = "notebook", font_scale: float = 0.85) -> None:
     """Apply the book's figure style: seaborn's whitegrid theme, the colour-blind palette as the colour
-    cycle, compact font sizes and ``savefig`` at :data:`BOOK_DPI`, tight. ``figure.dpi`` and
-    ``figure.figsize`` keep matplotlib's defaults, so a figure's printed size does not change."""
+    cycle, one font size for all text (titles, labels, ticks, legends: 10.2 pt at the default
+    ``font_scale``, so that a figure shown at half its size still has text of 9 px) and ``savefig`` at
+    :data:`BOOK_DPI`, tight. ``figure.dpi`` and ``figure.figsize`` keep matplotlib's defaults, so a
+    figure's printed size does not change."""
     sns.set_theme(
         context=context, style="whitegrid", palette=PALETTE, font_scale=font_scale,
         rc={
@@ -62,8 +70,10 @@ def book_style(context: str = "notebook", font_scale: float = 0.85) -> None:
             "savefig.bbox": "tight",
             "axes.titlesize": "medium",
             "axes.labelsize": "medium",
-            "legend.fontsize": "small",
-            "legend.title_fontsize": "small",
+            "xtick.labelsize": "medium",
+            "ytick.labelsize": "medium",
+            "legend.fontsize": "medium",
+            "legend.title_fontsize": "medium",
             "legend.framealpha": 0.8,
             "grid.alpha": 0.5,
             "image.cmap": "viridis",
@@ -87,11 +97,24 @@ def class_palette(names: Sequence[str] | None = None) -> dict[str, tuple]:
     return {n: fixed.get(n, extra.get(n)) for n in names}
 
 
+def smallest_font_pt(fig) -> float | None:
+    """The smallest font size (points) of the visible, non-empty text of ``fig``; None without text."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes) if sizes else None
+
+
 def save(fig, path: str | Path, dpi: int | None = None) -> Path:
-    """Save ``fig`` as PNG at ``path`` (parents created; :data:`BOOK_DPI` unless ``dpi``); return the path."""
+    """Save ``fig`` as PNG at ``path`` (parents created; :data:`BOOK_DPI` unless ``dpi``); return the path.
+    The PNG stores its smallest font size under :data:`MIN_FONT_KEY`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi or BOOK_DPI, bbox_inches="tight", metadata={"Software": None})
+    metadata = {"Software": None}
+    smallest = smallest_font_pt(fig)
+    if smallest is not None:
+        metadata[MIN_FONT_KEY] = f"{smallest:.1f}"
+    fig.savefig(path, dpi=dpi or BOOK_DPI, bbox_inches="tight", metadata=metadata)
     return path
 
 

@@ -7,6 +7,23 @@ view is rendered by the bundled widget manager, and a full-page screenshot is sa
 the visible widgets and <audio> elements, and works each widget menu and slider once: choosing
 another option must change what the widget shows, with no kernel behind the page.
 
+It also checks that a page can be read at 1280 px (the viewport of every check):
+
+* no console error and no uncaught JavaScript error;
+* no Markdown pipe table left as raw text (a paragraph holding a ``|---|---|`` row);
+* no horizontal overflow: no code cell, text output or output box wider than its box
+  (``scrollWidth > clientWidth``), no page that scrolls sideways; a wide table scrolls inside its own
+  box (``overflow-x: auto``) and its last column can be scrolled into view;
+* no page taller than :data:`MAX_PAGE_HEIGHT_PX` (the document's ``scrollHeight``), except the pages
+  listed in :data:`PAGES_OVER_HEIGHT_LIMIT`, which are known to be too long and are to be split;
+* no figure whose text is shown under :data:`MIN_FIGURE_TEXT_PX`. A picture's text size is not in the
+  page, so it is computed from the image: ``sclap_nb.viz.save`` stores the smallest font size of the
+  figure (points, PNG text :data:`MIN_FONT_KEY`); a figure that does not is assumed to use the book
+  style's smallest, :data:`FIGURE_MIN_FONT_PT` (``sclap_nb.viz.book_style`` sets no text smaller). A PNG
+  stores its resolution (pHYs; :data:`DEFAULT_IMAGE_DPI` when it does not), so that text is
+  ``font_pt * dpi / 72`` pixels tall in the file and ``* shown width / natural width`` on the page (an
+  SVG: 96/72 CSS pixels a point). Images not shown (a folded solution) are skipped.
+
 Used by tests/test_book.py; also runs on its own against a built book:
 
     .venv/bin/python scripts/browser_check.py _build/html notebooks/01_introduction.html \
@@ -42,6 +59,26 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 LOCAL_HOSTS = {"127.0.0.1"}
+VIEWPORT = {"width": 1280, "height": 900}
+
+#: the tallest page that fits a sitting, in CSS pixels at 1280 px wide
+MAX_PAGE_HEIGHT_PX = 15_000
+#: pages known to be taller than MAX_PAGE_HEIGHT_PX (page -> why it is allowed for now); each is to be
+#: split or shortened, and then removed from here
+PAGES_OVER_HEIGHT_LIMIT: dict[str, str] = {
+    "notebooks/04_temporal_chunking.html": "to be shortened: its sweep and cue-free sections go to the results' appendices",
+    "notebooks/08_doa.html": "to be shortened: its per-sector and zero-shot sections go to the results' appendices",
+    "notebooks/11_results.html": "to be split into results and appendices",
+}
+#: the smallest text a figure may show, in CSS pixels
+MIN_FIGURE_TEXT_PX = 9.0
+#: the smallest font size of the book's figure style (sclap_nb.viz.book_style), in points: assumed for a
+#: figure that does not store its own under MIN_FONT_KEY
+FIGURE_MIN_FONT_PT = 10.0
+#: PNG text key of a figure's smallest font size in points (sclap_nb.viz.MIN_FONT_KEY)
+MIN_FONT_KEY = "Sclap-min-font-pt"
+#: the resolution assumed for a raster image that does not store its own
+DEFAULT_IMAGE_DPI = 100.0
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -91,6 +128,18 @@ class PageReport:
     n_audio: int = 0  # <audio> elements with a non-zero size
     n_switched: int = 0  # widget controls that changed what their widget shows
     switch_failures: list[str] = field(default_factory=list)
+    page: str = ""  # the page, relative to the site
+    page_errors: list[str] = field(default_factory=list)  # uncaught JavaScript errors
+    height_px: int = 0  # the document's scrollHeight at the check's viewport
+    prose_words: int = 0  # words of the article outside code cells, code blocks, tables and formulas
+    pipe_tables: list[str] = field(default_factory=list)
+    overflows: list[str] = field(default_factory=list)
+    table_problems: list[str] = field(default_factory=list)
+    page_scrolls_sideways: bool = False
+    figure_text: list[tuple[str, float]] = field(default_factory=list)  # (image, smallest text px), shown images
+
+    def small_figure_text(self) -> list[tuple[str, float]]:
+        return [(src, px) for src, px in self.figure_text if px < MIN_FIGURE_TEXT_PX]
 
     def problems(self) -> list[str]:
         out = []
@@ -108,6 +157,17 @@ class PageReport:
         if self.n_widgets_rendered < self.n_widget_views:
             out.append(f"only {self.n_widgets_rendered} of {self.n_widget_views} stored widgets rendered")
         out += [f"widget control had no effect: {r}" for r in self.switch_failures]
+        out += [f"console error: {r}" for r in self.console_errors]
+        out += [f"JavaScript error: {r}" for r in self.page_errors]
+        out += [f"pipe table left as raw text: {r}" for r in self.pipe_tables]
+        out += [f"wider than its box (scrollWidth > clientWidth): {r}" for r in self.overflows]
+        out += [f"table: {r}" for r in self.table_problems]
+        if self.page_scrolls_sideways:
+            out.append(f"the page scrolls sideways at {VIEWPORT['width']} px")
+        if self.height_px > MAX_PAGE_HEIGHT_PX and self.page not in PAGES_OVER_HEIGHT_LIMIT:
+            out.append(f"page is {self.height_px} px tall, over the limit of {MAX_PAGE_HEIGHT_PX} px")
+        out += [f"figure text shown at about {px:.1f} px (< {MIN_FIGURE_TEXT_PX:g} px): {src}"
+                for src, px in self.small_figure_text()]
         return [f"{self.url}: {p}" for p in out]
 
 
@@ -181,6 +241,136 @@ _INSPECT_JS = r"""
 """
 
 
+# Reading at the viewport's width: overflow, raw pipe tables, wide tables, height, prose, images shown.
+_LAYOUT_JS = r"""
+() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const where = el => {
+    const cell = el.closest('.cell');
+    if (cell) {
+      const src = (cell.querySelector('.cell_input') || cell).innerText.trim().split('\n')[0];
+      return 'cell ' + JSON.stringify(src.slice(0, 80));
+    }
+    const sec = el.closest('section');
+    const h = sec && sec.querySelector('h1, h2, h3');
+    return 'in ' + JSON.stringify(h ? h.innerText.replace(/#$/, '').trim().slice(0, 60) : el.tagName.toLowerCase());
+  };
+  const visible = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  const overflows = [];
+  const boxes = article.querySelectorAll(
+    'div.cell_input pre, div.cell_input div.highlight, div.cell_output pre, div.cell_output div.highlight, div.cell_output > div.output');
+  for (const el of boxes) {
+    if (!visible(el) || el.scrollWidth <= el.clientWidth + 1) continue;
+    if (el.matches('div.output.text_html') && scrolls(el)) continue;  // a box that scrolls: its tables are checked below
+    overflows.push(`${el.tagName.toLowerCase()}.${[...el.classList].slice(0, 2).join('.')} ${el.scrollWidth} > ${el.clientWidth} px, ${where(el)}`);
+  }
+  const tables = [];
+  for (const t of article.querySelectorAll('table')) {
+    if (!visible(t)) continue;
+    let box = t.parentElement;
+    while (box && box !== article && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+    if (!box || box === article) {
+      if (t.getBoundingClientRect().right > article.getBoundingClientRect().right + 1) tables.push('runs past the column, ' + where(t));
+      continue;
+    }
+    if (box.scrollWidth <= box.clientWidth + 1) continue;
+    if (!scrolls(box)) { tables.push('cut off by a box that does not scroll, ' + where(t)); continue; }
+    const rows = t.querySelectorAll('tr');
+    const last = rows.length ? rows[rows.length - 1].lastElementChild : null;
+    const before = box.scrollLeft;
+    box.scrollLeft = box.scrollWidth;
+    if (last && last.getBoundingClientRect().right > box.getBoundingClientRect().right + 1) {
+      tables.push('last column cannot be scrolled into view, ' + where(t));
+    }
+    box.scrollLeft = before;
+  }
+  // a delimiter row; Sphinx's smart quotes turn its --- into an em dash
+  const sep = /^\s*\|?\s*:?[-\u2013\u2014]+:?\s*(\|\s*:?[-\u2013\u2014]+:?\s*)+\|?\s*$/m;
+  const pipes = Array.from(article.querySelectorAll('p, li'))
+    .filter(p => !p.closest('pre, code, table') && sep.test(p.textContent))
+    .map(p => JSON.stringify(p.textContent.trim().split('\n')[0].slice(0, 80)) + ' ' + where(p));
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll('.cell, pre, table, script, style, mjx-container, .math, .headerlink, details.sd-dropdown > :not(summary)').forEach(e => e.remove());
+  const words = (clone.textContent.match(/[\p{L}\p{N}][\p{L}\p{N}'’.,:;%°-]*/gu) || []).length;
+  const images = Array.from(article.querySelectorAll('img')).filter(visible).map(i => ({
+    src: i.currentSrc || i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+  }));
+  return {
+    overflows: overflows, tables: tables, pipes: pipes, words: words, images: images,
+    height: document.documentElement.scrollHeight,
+    sideways: document.documentElement.scrollWidth > window.innerWidth + 1,
+  };
+}
+"""
+
+
+def image_info(data: bytes) -> tuple[float | None, float | None]:
+    """(resolution, smallest font size in points) a raster image stores: the resolution in its PNG pHYs
+    or JPEG JFIF header, the font size under :data:`MIN_FONT_KEY` (written by ``sclap_nb.viz.save``);
+    None for what it does not store."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            dpi, font = img.info.get("dpi"), img.info.get(MIN_FONT_KEY)
+    except Exception:  # not an image PIL reads: nothing known
+        return None, None
+    dpi = float(dpi[0]) if dpi and dpi[0] and dpi[0] >= 1 else None
+    try:
+        font = float(font) if font is not None else None
+    except ValueError:
+        font = None
+    return dpi, font
+
+
+def smallest_figure_text_px(data: bytes, natural_width: float, shown_width: float, svg: bool = False) -> float:
+    """How tall (CSS px) the smallest text of a figure is shown: its smallest font (stored by
+    ``sclap_nb.viz.save``, else FIGURE_MIN_FONT_PT) at the image's resolution (an SVG: 96/72 px a point),
+    scaled by shown width / natural width."""
+    if natural_width <= 0:
+        return float("inf")
+    dpi, font_pt = (None, None) if svg else image_info(data)
+    px_per_pt = 96.0 / 72.0 if svg else (dpi or DEFAULT_IMAGE_DPI) / 72.0
+    return (font_pt or FIGURE_MIN_FONT_PT) * px_per_pt * shown_width / natural_width
+
+
+def _image_bytes(site: Path, base: str, src: str) -> tuple[bytes | None, bool]:
+    """The bytes of an image the page shows (a file of the site, or a data: URI) and whether it is an SVG."""
+    import base64
+    from urllib.parse import unquote
+
+    if src.startswith("data:"):
+        head, _, payload = src.partition(",")
+        data = base64.b64decode(payload) if head.endswith(";base64") else unquote(payload).encode()
+        return data, "svg" in head
+    if not src.startswith(base):
+        return None, False
+    path = site / unquote(urlparse(src).path).lstrip("/")
+    if not path.is_file():
+        return None, False
+    return path.read_bytes(), path.suffix.lower() == ".svg"
+
+
+def _check_layout(page, site: Path, base: str, report: PageReport) -> None:
+    layout = page.evaluate(_LAYOUT_JS)
+    report.overflows = layout["overflows"]
+    report.table_problems = layout["tables"]
+    report.pipe_tables = layout["pipes"]
+    report.prose_words = layout["words"]
+    report.height_px = int(layout["height"])
+    report.page_scrolls_sideways = bool(layout["sideways"])
+    for img in layout["images"]:
+        data, svg = _image_bytes(site, base, img["src"])
+        if data is None:
+            continue
+        px = smallest_figure_text_px(data, img["natural"], img["shown"], svg=svg)
+        name = img["src"] if not img["src"].startswith("data:") else img["src"][:40] + "..."
+        report.figure_text.append((name.removeprefix(base), round(px, 2)))
+
+
 def _widget_signature(control) -> str:
     """What the widget around ``control`` shows now: its text and the sources of its images and media."""
     return control.evaluate(
@@ -252,10 +442,10 @@ def check_pages(
             executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=timeout_ms
         )
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+            context = browser.new_context(viewport=VIEWPORT, service_workers="block")
             context.set_default_timeout(timeout_ms)
             for rel in pages:
-                report = PageReport(url=base + rel)
+                report = PageReport(url=base + rel, page=rel)
                 page = context.new_page()
 
                 def on_request(req, report=report):
@@ -282,6 +472,7 @@ def check_pages(
                 page.on("requestfailed", on_failed)
                 page.on("response", on_response)
                 page.on("console", on_console)
+                page.on("pageerror", lambda exc, report=report: report.page_errors.append(str(exc)))
 
                 page.goto(report.url, wait_until="load")
                 # MathJax 3 typesets the page once its startup promise resolves. Sphinx loads it only on
@@ -325,6 +516,7 @@ def check_pages(
                 report.n_mjx_display = info["n_mjx_display"]
                 report.raw_tex = info["raw"]
                 report.tex_errors = info["tex_errors"]
+                _check_layout(page, site, base, report)
                 shot = screenshots.get(rel)
                 if shot is not None:
                     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -352,7 +544,9 @@ def main(argv: list[str] | None = None) -> int:
     for r in reports:
         print(f"{r.url}: {r.n_images} images, {r.n_mjx}/{r.n_math} formulas rendered, "
               f"{r.n_outputs} output areas, {r.n_widgets_rendered}/{r.n_widget_views} widgets rendered "
-              f"({r.n_dropdowns} menus, {r.n_sliders} sliders, {r.n_switched} switched), {r.n_audio} audio players"
+              f"({r.n_dropdowns} menus, {r.n_sliders} sliders, {r.n_switched} switched), {r.n_audio} audio players, "
+              f"{r.height_px} px tall, {r.prose_words} words of prose, smallest figure text "
+              f"{min((px for _, px in r.figure_text), default=float('nan')):.1f} px"
               + (f", screenshot {r.screenshot}" if r.screenshot else ""))
         for p in r.problems():
             print("  PROBLEM", p)

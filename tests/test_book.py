@@ -3,7 +3,10 @@
 The build is the one `make book` runs, written to a temporary folder. The browser checks open every
 page of the table of contents in Debian's headless Chromium through Playwright, served from 127.0.0.1:
 no failed or remote request, every image loaded, every formula typeset by the bundled MathJax, no
-empty output area, every stored widget rendered by the bundled widget manager. On the chapters with
+empty output area, every stored widget rendered by the bundled widget manager; and every page reads at
+1280 px: no console or JavaScript error, no raw pipe table, no code or output wider than its box, no
+page over the height limit (but the known exceptions, browser_check.PAGES_OVER_HEIGHT_LIMIT), no figure
+text under 9 px. A page built to break each rule shows that the checks fail. On the chapters with
 widgets (scenes: a scene menu with audio players; GRL: a λ slider) the widgets are visible and switch
 what they show without a kernel. Full-page screenshots go to test-artifacts/ (book_intro.png,
 book_02_scenes.png, book_05_grl.png).
@@ -188,3 +191,102 @@ def test_book_renders_in_chromium(chromium, book):
         assert r.n_switched >= 1, f"{rel}: no widget control changed what its widget shows"
     for rel, shot in SCREENSHOTS.items():
         assert shot.exists() and shot.stat().st_size > 10_000, f"no screenshot of {rel}"
+    heights = {rel: r.height_px for rel, r in by_page.items()}
+    print("page heights at 1280 px:", heights)
+    stale = [rel for rel in browser_check.PAGES_OVER_HEIGHT_LIMIT
+             if heights.get(rel, 0) <= browser_check.MAX_PAGE_HEIGHT_PX]
+    assert not stale, (f"{stale} now fit within {browser_check.MAX_PAGE_HEIGHT_PX} px: "
+                       "remove them from browser_check.PAGES_OVER_HEIGHT_LIMIT")
+
+
+# --------------------------------------------------------------------------- the reading checks can fail
+
+def _png(width: int, height: int, dpi: float, min_font_pt: float | None = None) -> bytes:
+    import io
+
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    if min_font_pt is not None:
+        info.add_text(browser_check.MIN_FONT_KEY, f"{min_font_pt:.1f}")
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buf, format="PNG", dpi=(dpi, dpi), pnginfo=info)
+    return buf.getvalue()
+
+
+_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title>
+<link rel="icon" href="data:,"></head><body><main><article class="bd-article"><section>
+<h1>A page</h1>
+{body}
+</section></article></main></body></html>"""
+_LONG = "x = " + " + ".join(["some_long_variable_name"] * 12)
+
+_GOOD = """
+<p>Two sounds, then a table.</p>
+<div class="cell"><div class="cell_input"><pre style="white-space: pre-wrap; width: 300px">{long}</pre></div>
+<div class="cell_output"><div class="output text_html" style="overflow-x: auto; width: 300px">
+<table><tr><td style="min-width: 500px">wide</td><td>last</td></tr></table></div></div></div>
+<img src="fig.png" style="width: 600px">
+""".format(long=_LONG)
+
+_BAD = """
+<p>| a | b |
+|---|---|
+| 1 | 2 |</p>
+<div class="cell"><div class="cell_input"><pre style="white-space: pre; width: 300px">{long}</pre></div>
+<div class="cell_output"><div class="output text_html" style="overflow: hidden; width: 300px">
+<table><tr><td style="min-width: 500px">wide</td><td>last</td></tr></table></div></div></div>
+<img src="fig.png" style="width: 150px">
+<img src="small_font.png" style="width: 600px">
+<div style="height: {tall}px"></div>
+<script>console.error("something broke"); undefinedFunction();</script>
+""".format(long=_LONG, tall=browser_check.MAX_PAGE_HEIGHT_PX + 1000)
+
+
+def test_figure_text_rule():
+    """10 pt at 110 dpi is 15.3 px in the file; shown at a quarter of its width, 3.8 px (pHYs stores
+    pixels a metre: the resolution comes back within 1e-3)."""
+    png = _png(1000, 100, 110)
+    assert browser_check.smallest_figure_text_px(png, 1000, 1000) == pytest.approx(10 * 110 / 72, rel=1e-3)
+    assert browser_check.smallest_figure_text_px(png, 1000, 250) == pytest.approx(10 * 110 / 72 / 4, rel=1e-3)
+    stored = _png(1000, 100, 110, min_font_pt=7.0)  # a figure that says its smallest font is 7 pt
+    assert browser_check.smallest_figure_text_px(stored, 1000, 1000) == pytest.approx(7 * 110 / 72, rel=1e-3)
+    assert browser_check.image_info(b"not an image") == (None, None)
+
+
+def test_figure_style_and_check_agree():
+    """The check assumes what the style sets: no text under FIGURE_MIN_FONT_PT, stored under one key."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.font_manager import FontProperties
+
+    from sclap_nb import viz
+
+    viz.book_style()
+    keys = ["font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
+            "legend.fontsize", "legend.title_fontsize"]
+    sizes = {k: FontProperties(size=plt.rcParams[k]).get_size_in_points() for k in keys}
+    assert min(sizes.values()) >= browser_check.FIGURE_MIN_FONT_PT, sizes
+    assert viz.MIN_FONT_KEY == browser_check.MIN_FONT_KEY
+
+
+@pytest.mark.slow
+def test_reading_checks_fail_on_a_bad_page(chromium, tmp_path):
+    (tmp_path / "fig.png").write_bytes(_png(1000, 200, 110))
+    (tmp_path / "small_font.png").write_bytes(_png(1000, 200, 110, min_font_pt=4.0))
+    (tmp_path / "good.html").write_text(_PAGE.format(body=_GOOD), encoding="utf-8")
+    (tmp_path / "bad.html").write_text(_PAGE.format(body=_BAD), encoding="utf-8")
+    good, bad = browser_check.check_pages(tmp_path, ["good.html", "bad.html"], chromium=chromium, timeout_s=30)
+    assert good.problems() == [], good.problems()
+    problems = "\n".join(bad.problems())
+    for expected in ("console error: something broke", "JavaScript error:", "pipe table left as raw text",
+                     "wider than its box", "table: cut off by a box that does not scroll",
+                     f"over the limit of {browser_check.MAX_PAGE_HEIGHT_PX} px"):
+        assert expected in problems, f"{expected!r} not found in:\n{problems}"
+    small = dict(bad.small_figure_text())
+    assert small.get("fig.png", 99) < browser_check.MIN_FIGURE_TEXT_PX  # 15.3 px shown at 0.15: 2.3 px
+    assert small.get("small_font.png", 99) < browser_check.MIN_FIGURE_TEXT_PX  # 4 pt at full width: 6.1 px
+    assert good.height_px < bad.height_px and bad.height_px > browser_check.MAX_PAGE_HEIGHT_PX
