@@ -129,7 +129,10 @@ def main() -> int:
 
     from sclap_nb.data import StClothoDataModule, ensure_corpus
     from sclap_nb.features import FeatureConfig
-    from sclap_nb.train import SCLAPModule, TrainConfig, evaluate, fit
+    from sclap_nb.config import preset
+    from sclap_nb.evaluation import evaluate
+    from sclap_nb.training import SCLAPModule
+    from sclap_nb.training import fit as fit_into
 
     @step("corpus")
     def build():
@@ -160,11 +163,15 @@ def main() -> int:
 
     unit()
 
-    def cfg(name, **kw):
-        base = dict(out_dir=str(work / name), epochs=2, batch_size=batch, accelerator=accel, devices=1, progress_bar=False,
-                    progress_log=True, model=model, seed=1)  # fmt: skip
-        base.update(kw)
-        return TrainConfig(**base)
+    def cfg(name, precision="auto", strategy="auto", epochs=2):
+        """The specification's settings with this check's model, on the device; trained into work/name."""
+        settings = {**{f"model.{k}": v for k, v in model.items()}, "optim.epochs": epochs, "optim.batch_size": batch,
+                    "runtime.accelerator": accel, "runtime.devices": 1, "runtime.seed": 1, "runtime.precision": precision,
+                    "runtime.strategy": strategy}  # fmt: skip
+        return preset("specification", settings), work / name
+
+    def fit(run, dm, **kw):
+        return fit_into(run[0], dm, run[1], **kw)
 
     class StepTimer:
         """Wall time per training step, device-synchronised, after the first 5 steps."""

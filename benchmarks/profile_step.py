@@ -145,7 +145,7 @@ def profile(reps: int, corpus: Path | None) -> dict[str, dict[str, float]]:
     if corpus is not None:
         from sclap_nb.data import StClothoDataModule
         from sclap_nb.features import FeatureConfig
-        from sclap_nb.train import embed_split, evaluation_metrics
+        from sclap_nb.evaluation import embed_split, evaluation_metrics
 
         dm = StClothoDataModule(corpus, batch_size=16, features=FeatureConfig(), cache_dir=corpus / "cache", seed=1)
         dm.setup("fit")

@@ -49,6 +49,7 @@ def step_times(configs: dict[str, dict], batch: dict, steps: int) -> dict[str, f
     The models take their steps in turn (A, B, A, B, ...), so a change in the machine's load
     during the measurement affects all of them alike.
     """
+    from sclap_nb.config import LossConfig
     from sclap_nb.losses import total_loss
     from sclap_nb.model import ModelConfig, SpatialTemporalCLAP
 
@@ -61,7 +62,7 @@ def step_times(configs: dict[str, dict], batch: dict, steps: int) -> dict[str, f
     for i in range(steps + 2):
         for name, (model, opt, full, times) in runs.items():
             t0 = time.perf_counter()
-            losses = total_loss(model(batch), batch, epoch=5, use_ts_loss=full, mask_false_negatives=full)
+            losses = total_loss(model(batch), batch, 5, LossConfig(use_ts_loss=full, mask_false_negatives=full))
             opt.zero_grad()
             losses["total"].backward()
             opt.step()

@@ -22,7 +22,18 @@ def text_encoder():
     return TextEncoder(dim=64, trainable_layers=1)
 
 
+# the tests' one tiny model (settings of sclap_nb.config.ModelConfig)
 TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128)
+
+
+def tiny_config(preset_name: str = "specification", settings: dict | None = None, **dotted):
+    """The tests' run settings: ``preset_name`` (default: the specification's loss and model) with the tiny
+    model, float32 and no progress output, then ``settings``/``dotted`` (``optim__epochs=3``) on top."""
+    from sclap_nb.config import preset
+
+    base = {**{f"model.{k}": v for k, v in TINY_MODEL.items()}, "runtime.precision": "32-true",
+            "runtime.progress_bar": False, "runtime.progress_log": False}  # fmt: skip
+    return preset(preset_name, base).with_settings(settings, **dotted)
 
 
 @pytest.fixture(scope="session")

@@ -43,10 +43,12 @@ import lightning.pytorch as pl
 from sclap_nb.data import StClothoDataModule, collate_groups
 from sclap_nb.features import FeatureConfig
 from sclap_nb.model import GlobalBatchNorm2d
-from sclap_nb.train import SCLAPModule, TrainConfig, build_trainer, fit
+from sclap_nb.config import RunConfig
+from sclap_nb.training import SCLAPModule, build_trainer, fit
 
 # the default run's token norm included: its BatchNorm of the chunk tokens must see the global batch too
-TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128, temporal_token_norm=True)
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import tiny_config  # noqa: E402  (the tests' one tiny model)
 
 
 def distributed() -> bool:
@@ -108,14 +110,18 @@ class DataModule(StClothoDataModule):
         return DataLoader(subset, batch_size=self.batch_size, collate_fn=collate_groups)
 
 
-def config(spec: dict) -> TrainConfig:
+def config(spec: dict) -> RunConfig:
     ddp = spec["devices"] > 1
-    return TrainConfig(
-        out_dir=os.path.join(spec["out"], "run"), epochs=spec.get("epochs", 1), batch_size=spec["batch_size"],
-        devices=spec["devices"], strategy="ddp" if ddp else "auto", accelerator="cpu",
-        num_threads=1, progress_bar=False, progress_log=False, seed=spec.get("seed", 2025), model=TINY_MODEL,
-        precision=spec.get("precision", "32-true"),
-    )
+    return tiny_config(settings={
+        "optim.epochs": spec.get("epochs", 1), "optim.batch_size": spec["batch_size"], "runtime.devices": spec["devices"],
+        "runtime.strategy": "ddp" if ddp else "auto", "runtime.accelerator": "cpu", "runtime.num_threads": 1,
+        "runtime.seed": spec.get("seed", 2025), "model.temporal_token_norm": True,
+        "runtime.precision": spec.get("precision", "32-true"),
+    })  # fmt: skip
+
+
+def out_dir(spec: dict) -> str:
+    return os.path.join(spec["out"], "run")
 
 
 def datamodule(spec: dict, **kwargs) -> DataModule:
@@ -128,10 +134,11 @@ def run_fit(spec: dict) -> None:
     fixes = set(spec.get("fixes", ()))
     cfg = config(spec)
     harness = Harness(sync_bn="syncbn" in fixes, plain_bn="plain_bn" in fixes)
-    module, trainer = fit(cfg, datamodule(spec, shard_in_order="sampler" in fixes), resume=False, callbacks=[harness])
+    module, trainer = fit(cfg, datamodule(spec, shard_in_order="sampler" in fixes), out_dir(spec), resume=False,
+                          callbacks=[harness])  # fmt: skip
     r = trainer.global_rank
     result = {"rank": r, "world": trainer.world_size, "global_step": trainer.global_step, "steps": harness.steps,
-              "val": {k: float(v) for k, v in getattr(module, "_last_val", {}).items()},
+              "val": {k: float(v) for k, v in module.val_metrics.items()},
               "bn": sorted({type(m).__name__ for m in module.modules() if isinstance(m, nn.BatchNorm2d)})}
     params = {k: p.detach().clone() for k, p in module.model.named_parameters() if p.requires_grad}
     # how far training moved the parameters: the scale a difference between runs is judged against
@@ -146,17 +153,17 @@ def run_fit(spec: dict) -> None:
 
 def run_validate(spec: dict) -> None:
     cfg = config(spec)
-    torch.set_num_threads(cfg.num_threads)
-    pl.seed_everything(cfg.seed, verbose=False)
+    torch.set_num_threads(cfg.runtime.num_threads)
+    pl.seed_everything(cfg.runtime.seed, verbose=False)
     module = SCLAPModule(cfg)
     module.load_state_dict(torch.load(spec["weights"], weights_only=True))
-    trainer = build_trainer(cfg, callbacks=[Harness()], enable_checkpoints=False)
+    trainer = build_trainer(cfg, out_dir(spec), callbacks=[Harness()], enable_checkpoints=False)
     results = {}
     for k in spec["val_scenes"]:
-        module._last_val = None
+        module.val_metrics = {}
         trainer.validate(module, datamodule=datamodule(spec, val_scenes=k), verbose=False)
         results[str(k)] = {
-            "metrics": {key: float(v) for key, v in module._last_val.items()},
+            "metrics": {key: float(v) for key, v in module.val_metrics.items()},
             "logged": {key: float(v) for key, v in trainer.callback_metrics.items() if key.startswith("val/")},
         }
     with open(os.path.join(spec["out"], f"val_rank{trainer.global_rank}.json"), "w") as f:

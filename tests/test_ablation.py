@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sclap_nb.ablation import CONFIGS, collect_named, paired_differences, write_sweep_tables
-from sclap_nb.run import RunConfig
+from sclap_nb.ablation import CONFIGS, ablation_config, collect_named, paired_differences, write_sweep_tables
+from sclap_nb.config import RunConfig, migrate_run_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEP = ROOT / "results" / "sweep"
@@ -16,14 +16,14 @@ SWEEP = ROOT / "results" / "sweep"
 def test_the_ablation_is_pinned_to_the_specifications_settings():
     # the default run departs from the specification (results/sweep); the ablation must not follow it
     default = RunConfig()
-    assert default.negatives == ("neg_t", "neg_s", "neg_c") and default.doa_pooling == "halves"
-    for name, cfg in CONFIGS.items():
-        run = RunConfig(**cfg)
-        assert run.loss_weights == (1.0, 0.5, 0.2, 0.2) and run.ts_ramp == 4, name
-        assert run.temporal_readout == "mean" and run.doa_pooling == "joint", name
-        assert run.temporal_token_norm is False and run.train_config().model["temporal_token_norm"] is False, name
+    assert default.loss.negatives == ("neg_t", "neg_s", "neg_c") and default.model.doa_pooling == "halves"
+    for name in CONFIGS:
+        run = ablation_config(name, seed=2025)
+        assert run.loss.weights == (1.0, 0.5, 0.2, 0.2) and run.loss.ts_ramp == 4, name
+        assert run.model.temporal_readout == "mean" and run.model.doa_pooling == "joint", name
+        assert run.model.temporal_token_norm is False and run.runtime.seed == 2025, name
         want = ("neg_t", "neg_s", "neg_c") if "neg_c" in name else ("neg_t", "neg_s")
-        assert run.negatives == want, name
+        assert run.loss.negatives == want, name
 
 
 def _table(diffs, base=0.5):
@@ -82,7 +82,7 @@ def test_experiments_table_reads_a_missing_setting_as_its_behaviour_of_the_time(
     (old / "run.json").write_text(json.dumps({"seed": 2025, "epochs": 18}))  # written before the readout setting
     reference = {"seed": 2025, "epochs": 18, "temporal_readout": "concat", "doa_pooling": "joint", "temporal_token_norm": False}
     row = experiments_table(tmp_path, reference).iloc[0]
-    assert row["settings that differ"] == "temporal_readout=mean"  # the mean readout it ran with, not "none"
+    assert row["settings that differ"] == "model.temporal_readout=mean"  # the mean readout it ran with, not "none"
 
 
 def test_collect_experiments_takes_the_seeds_of_one_pattern(tmp_path):
@@ -95,15 +95,21 @@ def test_collect_experiments_takes_the_seeds_of_one_pattern(tmp_path):
     assert t[["config", "seed", "LE_deg"]].values.tolist() == [["token norm", 2025, 5.0], ["token norm", 2026, 6.0]]
 
 
-def test_run_settings_names_an_old_run_json_as_the_current_settings_do():
-    from sclap_nb.ablation import run_settings
-
-    assert RunConfig().train_config().model["temporal_token_norm"] is True  # the run setting reaches the model
-    old = {"seed": 2025, "extra": {"model": {"temporal_token_norm": True, "time_padding": "circular"}}}
-    new = run_settings(old)
-    # given through extra before it was a run setting: moved to its own key, the rest of extra kept
-    assert new["temporal_token_norm"] is True and new["extra"] == {"model": {"time_padding": "circular"}}
-    assert new["temporal_readout"] == "mean" and new["doa_pooling"] == "joint"  # not recorded: the behaviour of the time
-    assert run_settings({"seed": 1})["temporal_token_norm"] is False
-    assert run_settings({"extra": {"model": {"doa_pooling": "halves"}}})["extra"] == {}
+def test_an_old_run_json_is_read_as_the_settings_it_ran_with():
+    old = {"seed": 2025, "epochs": 3, "loss_weights": [1, 0.5, 0.2, 0.2],
+           "extra": {"model": {"temporal_token_norm": True, "time_padding": "circular"}, "weight_decay": 0.01}}
+    cfg = migrate_run_json(old)
+    # given through extra before it was a setting of its own: at its place in the tree
+    assert cfg.model.temporal_token_norm is True and cfg.model.time_padding == "circular"
+    assert cfg.optim.weight_decay == 0.01 and cfg.optim.epochs == 3 and cfg.loss.weights == (1.0, 0.5, 0.2, 0.2)
+    # not recorded: the behaviour of the time (the specification's model)
+    assert cfg.model.temporal_readout == "mean" and cfg.model.doa_pooling == "joint"
+    assert migrate_run_json({"seed": 1}).model.temporal_token_norm is False
     assert old["extra"]["model"]["temporal_token_norm"] is True  # the caller's dict is left as it was
+    # the committed default run reads as today's default run; the tree's own format reads back as itself
+    committed = json.loads((ROOT / "results" / "train" / "run.json").read_text())
+    assert migrate_run_json(committed).identity() == RunConfig().identity()
+    other = RunConfig().with_settings({"optim.epochs": 5, "model.features.n_mels": 32})
+    assert migrate_run_json(other.to_dict()) == other
+    with pytest.raises(ValueError, match="unknown setting"):
+        migrate_run_json({"epochz": 3})

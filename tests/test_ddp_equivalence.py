@@ -222,7 +222,7 @@ SHARDS = [[0, 2], [1, 0]]
 
 
 def _whole_and_gathered(monkeypatch) -> tuple[dict, dict]:
-    from sclap_nb.train import embed_split
+    from sclap_nb.evaluation import embed_split
 
     model = _StubModel()
     whole = embed_split(model, [_batch([0, 1, 2])])  # one process: the whole split in one batch
@@ -231,7 +231,7 @@ def _whole_and_gathered(monkeypatch) -> tuple[dict, dict]:
 
 
 def test_gather_embeddings_drops_the_padded_repeat_and_restores_split_order(monkeypatch):
-    from sclap_nb.train import evaluation_metrics
+    from sclap_nb.evaluation import evaluation_metrics
 
     whole, got = _whole_and_gathered(monkeypatch)
     assert got["ids"] == whole["ids"]
@@ -246,7 +246,7 @@ def test_gather_embeddings_drops_the_padded_repeat_and_restores_split_order(monk
 
 
 def test_gather_embeddings_modality_accuracy_counts_each_clip_once(monkeypatch):
-    from sclap_nb.train import evaluation_metrics
+    from sclap_nb.evaluation import evaluation_metrics
 
     whole, got = _whole_and_gathered(monkeypatch)
     assert evaluation_metrics(whole)["modality_acc"] == pytest.approx(1 / 3)  # only scene 0 right

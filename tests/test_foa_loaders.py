@@ -98,9 +98,11 @@ def _check_clips(root: Path) -> int:
 
 
 def _train_quickly(corpus: Path, tmp_path: Path) -> dict:
-    from sclap_nb.run import resolve_run, run
+    from sclap_nb.config import preset
+    from sclap_nb.run import run
 
-    cfg = resolve_run(True, data_dir=str(corpus), out_dir=str(tmp_path / "run"), epochs=1, batch_size=2)
+    cfg = preset("quick", {"data.data_dir": str(corpus), "runtime.out_dir": str(tmp_path / "run"), "optim.epochs": 1,
+                           "optim.batch_size": 2})  # fmt: skip
     return run(cfg)
 
 

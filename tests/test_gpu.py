@@ -84,9 +84,11 @@ def test_retrieval_metrics_on_device_equal_cpu():
 
 
 def test_checkpoint_rng_restores_after_map_location_to_device(tmp_path):
-    from sclap_nb.train import SCLAPModule, TrainConfig
+    from sclap_nb.config import preset
+    from sclap_nb.training import SCLAPModule
 
-    module = SCLAPModule(TrainConfig(model={**TINY, **({"text_model": os.environ["SCLAP_TEXT_MODEL"]} if os.environ.get("SCLAP_TEXT_MODEL") else {})}))
+    text = {"model.text_model": os.environ["SCLAP_TEXT_MODEL"]} if os.environ.get("SCLAP_TEXT_MODEL") else {}
+    module = SCLAPModule(preset("specification", {**{f"model.{k}": v for k, v in TINY.items()}, **text}))
     ckpt: dict = {}
     module.on_save_checkpoint(ckpt)
     state = torch.get_rng_state().clone()

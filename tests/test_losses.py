@@ -2,6 +2,8 @@ import math
 
 import numpy as np
 import pytest
+
+from sclap_nb.config import LossConfig
 import torch
 import torch.nn.functional as F
 
@@ -100,7 +102,9 @@ def test_modality_loss_is_bce_on_logits_and_clamped():
     [(0, 0.0, 0.05), (1, 0.0, 0.10), (2, 0.0, 0.15), (3, 0.5, 0.20), (4, 0.5, 0.20), (5, 0.5, 0.20), (6, 0.5, 0.20)],
 )
 def test_loss_weights_schedule(epoch, sem, ts):
-    w = loss_weights_at(epoch)
+    from sclap_nb.config import preset
+
+    w = loss_weights_at(epoch, preset("specification").loss)  # 3-way term at 0.2, ramped over 4 epochs
     assert set(w) == {"doa", "sem", "ts", "mod"}
     assert w["doa"] == 1.0 and w["mod"] == 0.2
     assert w["sem"] == pytest.approx(sem) and w["ts"] == pytest.approx(ts)
@@ -139,7 +143,7 @@ def test_total_loss_is_the_weighted_sum():
 def test_total_loss_masks_false_negatives_of_the_plain_caption():
     out, batch = _Out(6), _batch(6, 3)
     masked = total_loss(out, batch, 3)["loss_cl"]
-    unmasked = total_loss(out, batch, 3, mask_false_negatives=False)["loss_cl"]
+    unmasked = total_loss(out, batch, 3, LossConfig(mask_false_negatives=False))["loss_cl"]
     assert masked.item() < unmasked.item()
     assert masked.item() == pytest.approx(info_nce(out.e_sed, out.text, 10.0, same_caption_mask(batch["text"])).item())
 

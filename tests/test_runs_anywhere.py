@@ -17,11 +17,12 @@ import torch
 
 from sclap_nb.nbval_records import compare_records, output_records
 from sclap_nb.notebook import choose, figures_dir
-from sclap_nb.run import QUICK, RunConfig, RunDirError, prepare_out_dir, resolve_run
-from sclap_nb.train import TrainConfig
+from conftest import tiny_config
+
+from sclap_nb.config import QUICK, ConfigError, RunConfig, preset
+from sclap_nb.run import RunDirError, prepare_out_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_MODEL = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128)
 
 
 # --------------------------------------------------------------------------- recorded numbers
@@ -95,23 +96,25 @@ def test_planted_drift_fails_the_notebook_test(tmp_path):
 # --------------------------------------------------------------------------- user files
 
 
-def test_quick_setting_only_fills_what_the_user_did_not_set():
-    cfg = resolve_run(True, epochs=7, out_dir="somewhere")
-    assert cfg.epochs == 7 and cfg.out_dir == "somewhere"
-    assert cfg.n_train == QUICK["n_train"] and cfg.dim == QUICK["dim"]
-    assert resolve_run(False, epochs=None).epochs == RunConfig().epochs
+def test_quick_preset_only_fills_what_the_user_did_not_set():
+    cfg = preset("quick", {"optim.epochs": 7, "runtime.out_dir": "somewhere"})
+    assert cfg.optim.epochs == 7 and cfg.runtime.out_dir == "somewhere"
+    assert cfg.data.n_train == QUICK["data.n_train"] and cfg.model.dim == QUICK["model.dim"]
+    assert preset("default").optim.epochs == RunConfig().optim.epochs
     assert choose(True, (None, 5), quick=(1, 2), full=(3, 4)) == (1, 5)
     assert choose(False, (None, None), quick=(1, 2), full=(3, 4)) == (3, 4)
 
 
 def test_unknown_setting_is_refused():
-    with pytest.raises(ValueError, match="unknown run setting"):
-        resolve_run(False, epoch=3)
+    with pytest.raises(ConfigError, match="unknown setting 'optim.epoch': optim has .*epochs"):
+        preset("default", {"optim.epoch": 3})
+    with pytest.raises(ConfigError, match="unknown preset"):
+        preset("fastest")
 
 
 def test_quick_setting_without_out_dir_gets_a_new_directory(tmp_path):
-    cfg = resolve_run(True)
-    a, b = prepare_out_dir(cfg, tmp_path, fast=True), prepare_out_dir(cfg, tmp_path, fast=True)
+    cfg = preset("quick")
+    a, b = prepare_out_dir(cfg, tmp_path, temporary=True), prepare_out_dir(cfg, tmp_path, temporary=True)
     try:
         assert a != b and a.is_dir() and b.is_dir() and not (tmp_path / "runs").exists()
     finally:
@@ -120,12 +123,12 @@ def test_quick_setting_without_out_dir_gets_a_new_directory(tmp_path):
 
 def test_finished_run_of_other_settings_is_refused_and_left_alone(tmp_path):
     out = tmp_path / "runs" / "train"
-    first = resolve_run(False, out_dir=str(out))
+    first = preset("default", {"runtime.out_dir": str(out)})
     assert prepare_out_dir(first, tmp_path) == out
     (out / "metrics.json").write_text('{"joint/t2a/R@1": 0.66}')
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    with pytest.raises(RunDirError, match=r"runs/train holds a run with other settings \(.*epochs: 18 there, 2 asked"):
-        prepare_out_dir(resolve_run(True, out_dir=str(out)), tmp_path, fast=True)
+    with pytest.raises(RunDirError, match=r"runs/train holds a run with other settings \(.*data.n_train: 512 there, 12 asked"):
+        prepare_out_dir(preset("quick", {"runtime.out_dir": str(out)}), tmp_path, temporary=True)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     # the same settings resume in place (nothing removed)
     assert prepare_out_dir(first, tmp_path) == out and (out / "metrics.json").exists()
@@ -135,7 +138,7 @@ def test_directory_that_is_not_a_run_is_refused(tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     with pytest.raises(RunDirError, match="holds no run.json"):
-        prepare_out_dir(resolve_run(False, out_dir=str(tmp_path / "mine")), tmp_path)
+        prepare_out_dir(preset("default", {"runtime.out_dir": str(tmp_path / "mine")}), tmp_path)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
 
@@ -145,13 +148,13 @@ def test_training_notebook_refuses_a_finished_run_instead_of_deleting_it(tmp_pat
     import papermill as pm
 
     out = tmp_path / "runs" / "train"
-    prepare_out_dir(resolve_run(False, out_dir=str(out)), tmp_path)
+    prepare_out_dir(preset("default", {"runtime.out_dir": str(out)}), tmp_path)
     (out / "checkpoints").mkdir()
     (out / "checkpoints" / "best.ckpt").write_bytes(b"a finished run")
     (out / "metrics.json").write_text("{}")
     with pytest.raises(pm.PapermillExecutionError, match="holds a run with other settings"):
         pm.execute_notebook(str(ROOT / "notebooks" / "10_train.ipynb"), str(tmp_path / "out.ipynb"),
-                            parameters={"out_dir": str(out)}, cwd=str(ROOT), progress_bar=False, kernel_name="python3")
+                            parameters={"settings": {"runtime.out_dir": str(out)}}, cwd=str(ROOT), progress_bar=False, kernel_name="python3")
     assert (out / "checkpoints" / "best.ckpt").read_bytes() == b"a finished run"
     assert (out / "metrics.json").read_text() == "{}"
 
@@ -182,39 +185,39 @@ def test_results_are_written_only_by_publish(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "kwargs, name",
+    "settings, name",
     [
-        (dict(epochs=0), "epochs"), (dict(batch_size=0), "batch_size"), (dict(lr=-1.0), "lr"),
-        (dict(lr=float("nan")), "lr"), (dict(loss_weights=(1.0, 0.5)), "loss_weights"),
-        (dict(loss_weights=(1.0, 1.5, 0.2, 0.2)), "loss_weights"), (dict(mode="pairs"), "mode"),
-        (dict(precision="fp8"), "precision"), (dict(devices=0), "devices"), (dict(epochs=2.5), "epochs"),
-        (dict(model=dict(dim=100)), "temporal_heads"), (dict(model=dict(cnn_channels=())), "cnn_channels"),
-        (dict(model=dict(text_pooling="max")), "text_pooling"), (dict(model=dict(nope=1)), "nope"),
+        ({"optim.epochs": 0}, "epochs"), ({"optim.batch_size": 0}, "batch_size"), ({"optim.lr": -1.0}, "lr"),
+        ({"optim.lr": float("nan")}, "lr"), ({"loss.weights": (1.0, 0.5)}, "weights"),
+        ({"loss.weights": (1.0, 1.5, 0.2, 0.2)}, "weights"), ({"optim.mode": "pairs"}, "mode"),
+        ({"runtime.precision": "fp8"}, "precision"), ({"runtime.devices": 0}, "devices"), ({"optim.epochs": 2.5}, "epochs"),
+        ({"model.dim": 100}, "temporal_heads"), ({"model.cnn_channels": ()}, "cnn_pools"),
+        ({"model.text_pooling": "max"}, "text_pooling"), ({"model.nope": 1}, "nope"), ({"data.n_train": 0}, "n_train"),
+        ({"data.clip_seconds": 0}, "clip_seconds"), ({"model.features.sample_rate": "16k"}, "sample_rate"),
+        ({"loss.negatives": ("neg_s",)}, "negatives"), ({"data.layout": "halves"}, "layout"),
     ],
 )  # fmt: skip
-def test_bad_training_parameter_is_refused_by_name(kwargs, name):
-    with pytest.raises(ValueError, match=name):
-        TrainConfig(**kwargs)
-
-
-@pytest.mark.parametrize("kwargs, name", [(dict(n_train=0), "n_train"), (dict(clip_seconds=0), "clip_seconds"),
-                                          (dict(sample_rate="16k"), "sample_rate"), (dict(epochs=-1), "epochs")])
-def test_bad_run_setting_is_refused_by_name(kwargs, name):
-    with pytest.raises(ValueError, match=name):
-        RunConfig(**kwargs)
+def test_bad_setting_is_refused_by_name(settings, name):
+    with pytest.raises(ConfigError, match=name):
+        preset("default", settings)
 
 
 @pytest.mark.slow
 def test_command_line_help_lists_every_setting():
+    from sclap_nb.config import leaves
+
     res = subprocess.run([sys.executable, "-m", "sclap_nb.train", "--help"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    for flag in ("--epochs", "--devices", "--strategy", "--precision", "--out-dir", "--fast", "--config", "--use-ts-loss"):
+    for flag in ("--preset", "--config", "--print_config"):
         assert flag in res.stdout, flag
+    for name, *_ in leaves():
+        assert f"--{name} " in res.stdout, name
 
 
 @pytest.mark.slow
 def test_command_line_refuses_a_bad_setting():
-    res = subprocess.run([sys.executable, "-m", "sclap_nb.train", "--epochs", "0"], capture_output=True, text=True, timeout=120)
+    res = subprocess.run([sys.executable, "-m", "sclap_nb.train", "--optim.epochs", "0"], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
     assert res.returncode == 2 and "epochs" in res.stderr and "Traceback" not in res.stderr
 
 
@@ -229,7 +232,7 @@ def test_loss_tensors_live_on_the_device_of_the_model():
     n, d = 6, 8
 
     class Out:
-        e_sed = e_joint = e_audio = text_comb = text = torch.randn(n, d, device="meta")
+        e_sed = e_joint = e_triplet = e_audio = text_comb = text = torch.randn(n, d, device="meta")
         doa = torch.randn(n, 2, 3, device="meta")
         logit_scale = torch.tensor(14.0, device="meta")
         modality_logits = torch.randn(2 * n, device="meta")
@@ -245,12 +248,11 @@ def test_loss_tensors_live_on_the_device_of_the_model():
 def _tiny_run(tmp_path, tiny_corpus, epochs=1):
     from sclap_nb.data import StClothoDataModule
     from sclap_nb.features import FeatureConfig
-    from sclap_nb.train import fit
+    from sclap_nb.training import fit
 
     dm = StClothoDataModule(tiny_corpus, batch_size=4, features=FeatureConfig(), cache_dir=tmp_path / "cache", seed=1)
-    cfg = TrainConfig(out_dir=str(tmp_path / "run"), epochs=epochs, batch_size=4, progress_bar=False, progress_log=False,
-                      num_threads=1, model=TINY_MODEL)
-    return fit(cfg, dm, resume=False)
+    cfg = tiny_config(optim__epochs=epochs, optim__batch_size=4, runtime__num_threads=1)
+    return fit(cfg, dm, tmp_path / "run", resume=False)
 
 
 @pytest.mark.slow
@@ -267,12 +269,11 @@ def test_every_trainable_submodule_trains_in_train_mode(tmp_path, tiny_corpus):
 
     from sclap_nb.data import StClothoDataModule
     from sclap_nb.features import FeatureConfig
-    from sclap_nb.train import fit
+    from sclap_nb.training import fit
 
     dm = StClothoDataModule(tiny_corpus, batch_size=4, features=FeatureConfig(), cache_dir=tmp_path / "cache", seed=1)
-    cfg = TrainConfig(out_dir=str(tmp_path / "run"), epochs=2, batch_size=4, progress_bar=False, progress_log=False,
-                      num_threads=1, model=TINY_MODEL)
-    fit(cfg, dm, resume=False, callbacks=[Spy()])
+    cfg = tiny_config(optim__epochs=2, optim__batch_size=4, runtime__num_threads=1)
+    fit(cfg, dm, tmp_path / "run", resume=False, callbacks=[Spy()])
     assert seen and all(not names for names in seen), seen[:1]
 
 
@@ -280,7 +281,7 @@ def test_every_trainable_submodule_trains_in_train_mode(tmp_path, tiny_corpus):
 def test_checkpoint_loads_whatever_device_its_rng_tensors_were_mapped_to(tmp_path, tiny_corpus):
     """load_from_checkpoint(map_location="cuda") moves the RNG state tensors to the GPU (and another
     dtype on the way, as some map_locations do): the generators must still be restored."""
-    from sclap_nb.train import SCLAPModule
+    from sclap_nb.training import SCLAPModule
 
     module, trainer = _tiny_run(tmp_path, tiny_corpus)
     ckpt = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)

@@ -2,11 +2,15 @@ import math
 
 import pytest
 import torch
-from conftest import TINY_MODEL
+from types import SimpleNamespace
 
-from sclap_nb.data import StClothoDataModule
+from conftest import tiny_config
+
+from sclap_nb.config import ConfigError
+from sclap_nb.data import StClothoDataModule, azimuth_of, sector_of
+from sclap_nb.evaluation import evaluate, evaluation_metrics
 from sclap_nb.features import FeatureConfig
-from sclap_nb.train import NonFiniteLossError, SCLAPModule, TrainConfig, evaluate, fit, sector_of
+from sclap_nb.training import NonFiniteLossError, SCLAPModule, fit
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -15,20 +19,26 @@ def datamodule(root, batch_size=4, seed=3, mode="triplet"):
     return StClothoDataModule(root, batch_size=batch_size, mode=mode, features=FeatureConfig(), cache_dir=root / "cache", seed=seed)
 
 
-def config(out, **kw):
-    base = dict(out_dir=str(out), epochs=3, batch_size=4, lr=1e-3, seed=11, progress_bar=False, model=dict(TINY_MODEL))
-    base.update(kw)
-    return TrainConfig(**base)
+def config(**settings):
+    return tiny_config(settings={"optim.epochs": 3, "optim.batch_size": 4, "optim.lr": 1e-3, "runtime.seed": 11,
+                                 **settings})  # fmt: skip
+
+
+def attached(module, steps_per_epoch, epochs):
+    """The module as a trainer would see it: ``steps_per_epoch`` batches for ``epochs`` epochs."""
+    module._trainer = SimpleNamespace(estimated_stepping_batches=steps_per_epoch * epochs, max_epochs=epochs, global_step=0,
+                                      current_epoch=0)
+    return module
 
 
 def test_sector_of_vectors():
     az = torch.deg2rad(torch.tensor([0.0, 44.0, 91.0, 180.0, -90.0, -44.0]))
     v = torch.stack([torch.cos(az), torch.sin(az), torch.zeros_like(az)], -1)
-    assert sector_of(v).tolist() == [0, 1, 2, 4, 6, 7]
+    assert sector_of(azimuth_of(v)).tolist() == [0, 1, 2, 4, 6, 7]
 
 
 def test_schedule_warms_up_then_decays(tmp_path):
-    module = SCLAPModule(config(tmp_path, epochs=4, warmup_epochs=1), steps_per_epoch=10)
+    module = attached(SCLAPModule(config(**{"optim.epochs": 4, "optim.warmup_epochs": 1})), 10, 4)
     opt_cfg = module.configure_optimizers()
     sched = opt_cfg["lr_scheduler"]["scheduler"]
     lrs = []
@@ -44,11 +54,11 @@ def test_schedule_warms_up_then_decays(tmp_path):
 @pytest.mark.slow
 def test_resume_after_interruption_ends_like_an_uninterrupted_run(tiny_corpus, tmp_path):
     dm = datamodule(tiny_corpus)
-    full, _ = fit(config(tmp_path / "full"), dm)
+    full, _ = fit(config(), dm, tmp_path / "full")
     # the same run, stopped after one epoch, then started again on the same out dir
-    fit(config(tmp_path / "resumed"), datamodule(tiny_corpus), max_epochs=1)
+    fit(config(), datamodule(tiny_corpus), tmp_path / "resumed", max_epochs=1)
     assert (tmp_path / "resumed" / "checkpoints" / "last.ckpt").exists()
-    resumed, trainer = fit(config(tmp_path / "resumed"), datamodule(tiny_corpus))
+    resumed, trainer = fit(config(), datamodule(tiny_corpus), tmp_path / "resumed")
     assert trainer.current_epoch == 3
     for (name, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
         assert torch.allclose(a.float(), b.float(), atol=1e-6), name
@@ -60,7 +70,7 @@ def test_resume_after_interruption_ends_like_an_uninterrupted_run(tiny_corpus, t
 
 @pytest.mark.slow
 def test_checkpoints_are_whole(tiny_corpus, tmp_path):
-    fit(config(tmp_path, epochs=1), datamodule(tiny_corpus))
+    fit(config(**{"optim.epochs": 1}), datamodule(tiny_corpus), tmp_path)
     ckpts = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
     assert ckpts == ["best.ckpt", "last.ckpt"]  # no temporary file left behind
     state = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
@@ -69,11 +79,11 @@ def test_checkpoints_are_whole(tiny_corpus, tmp_path):
 
 @pytest.mark.slow
 def test_non_finite_loss_is_skipped_then_stops_the_run(tiny_corpus, tmp_path, caplog):
-    cfg = config(tmp_path, epochs=3, max_bad_steps=3)
+    cfg = config(**{"optim.max_bad_steps": 3})
     dm = datamodule(tiny_corpus, batch_size=2)  # 4 steps an epoch
     calls = {"n": 0}
 
-    import sclap_nb.train as train_mod
+    import sclap_nb.training as train_mod
 
     real_total_loss = train_mod.total_loss
 
@@ -87,7 +97,7 @@ def test_non_finite_loss_is_skipped_then_stops_the_run(tiny_corpus, tmp_path, ca
     train_mod.total_loss = poisoned
     try:
         with pytest.raises(NonFiniteLossError, match="3 training steps in a row"):
-            fit(cfg, dm)
+            fit(cfg, dm, tmp_path)
     finally:
         train_mod.total_loss = real_total_loss
     # steps 1, 3, 4 reached the optimizer; 2 was skipped; 5, 6, 7 were skipped and stopped the run
@@ -97,7 +107,8 @@ def test_non_finite_loss_is_skipped_then_stops_the_run(tiny_corpus, tmp_path, ca
 
 @pytest.mark.slow
 def test_plain_mode_trains_without_the_three_way_term(tiny_corpus, tmp_path):
-    module, trainer = fit(config(tmp_path, epochs=1, mode="plain"), datamodule(tiny_corpus, mode="plain"))
+    module, trainer = fit(config(**{"optim.epochs": 1, "optim.mode": "plain"}), datamodule(tiny_corpus, mode="plain"),
+                          tmp_path)  # fmt: skip
     assert trainer.global_step > 0
     assert math.isfinite(trainer.callback_metrics["train/total_epoch"].item())
     assert trainer.callback_metrics["train/ts_active_epoch"].item() == 0.0
@@ -105,8 +116,6 @@ def test_plain_mode_trains_without_the_three_way_term(tiny_corpus, tmp_path):
 
 def test_evaluation_metrics_on_perfect_embeddings():
     import torch.nn.functional as F
-
-    from sclap_nb.train import evaluation_metrics
 
     n, d = 6, 16
     text = torch.eye(d)[:n]  # each clip's caption is its own axis: perfect retrieval
@@ -131,9 +140,9 @@ def test_grl_warmup_and_classifier_learning_rate():
     """During grl_warmup_epochs the GRL passes no gradient (lambda 0); the classifier gets its own lr."""
     from unittest import mock
 
-    cfg = TrainConfig(epochs=4, grl_warmup_epochs=2, modality_lr_scale=10.0, progress_bar=False,
-                      model=dict(dim=32, cnn_channels=(4, 4, 4, 4), temporal_ff=32, temporal_heads=4))
-    module = SCLAPModule(cfg, steps_per_epoch=3)
+    cfg = config(**{"optim.epochs": 4, "loss.grl_warmup_epochs": 2, "optim.modality_lr_scale": 10.0, "model.dim": 32,
+                    "model.cnn_channels": (4, 4, 4, 4), "model.temporal_ff": 32})  # fmt: skip
+    module = attached(SCLAPModule(cfg), 3, 4)
     opt = module.configure_optimizers()["optimizer"]
     assert [g["initial_lr"] for g in opt.param_groups] == [1e-3, pytest.approx(1e-2)]
     clf = {id(p) for p in module.model.modality_classifier.parameters()}
@@ -144,5 +153,5 @@ def test_grl_warmup_and_classifier_learning_rate():
         with mock.patch.object(SCLAPModule, "current_epoch", new_callable=mock.PropertyMock, return_value=epoch):
             lambdas.append(module.grl_lambda_now())
     assert lambdas == [0.0, 0.0, 1.0, 1.0]
-    with pytest.raises(ValueError, match="grl_warmup_epochs"):
-        TrainConfig(grl_warmup_epochs=-1)
+    with pytest.raises(ConfigError, match="grl_warmup_epochs"):
+        config(**{"loss.grl_warmup_epochs": -1})
