@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.distributed as dist
 
-from .data.scenes import ROLES, SPEC_ROLES
+from .data.scenes import ALL_ROLES, ROLES, SPEC_ROLES
 from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
 from .metrics import localization_error, modality_gap, order_place_accuracy, retrieval_metrics, three_way_accuracy
 from .model import SpatialTemporalCLAP
@@ -114,6 +114,8 @@ def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
     * where the groups hold the class-order negative neg_c too: ``order_acc`` (pos above neg_t and
       neg_c: needs the order of the sounds), ``place_acc`` (pos above neg_s and neg_c: needs where
       each sound is) and the pairwise ``vs_neg_t``, ``vs_neg_s``, ``vs_neg_c``;
+    * where the groups hold the motion negative neg_m too (timed corpora): ``motion_acc`` (= ``vs_neg_m``:
+      pos above neg_m, the same scene with its moving source going the other way round);
     * the zero-shot direction accuracy (the best of the 8 prompts "The sound is coming from the
       {direction}." names the sector of one of the clip's two events; chance 0.25).
 
@@ -124,7 +126,7 @@ def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
     """
     out: dict[str, float] = {}
     n, g = len(emb["captions"]), int(emb["group_size"])
-    roles = list(emb.get("roles") or ((SPEC_ROLES if g == 3 else ROLES if g == 4 else ("pos",)) * (n // max(g, 1))))
+    roles = list(emb.get("roles") or ({3: SPEC_ROLES, 4: ROLES, 5: ALL_ROLES}.get(g, ("pos",)) * (n // max(g, 1))))
     spec = [i for i, r in enumerate(roles) if r in SPEC_ROLES]
     # a caption may repeat across clips (rare): retrieval then keeps the first clip of each caption
     first_clip: dict[str, int] = {}

@@ -1,5 +1,6 @@
 """Evaluation metrics: retrieval (CLAP / DCASE definitions), localisation error, 3-way accuracy,
-order and placement accuracy (groups with neg_c), zero-shot classification and the modality gap.
+order and placement accuracy (groups with neg_c), motion accuracy (groups with neg_m, timed corpora),
+zero-shot classification and the modality gap.
 
 Embeddings are L2-normalised by the caller; similarities are dot products. Ranks are 0-based and
 count the items that beat the right one. One tie rule for every metric: an item that scores exactly
@@ -19,6 +20,7 @@ __all__ = [
     "localization_error",
     "three_way_accuracy",
     "GROUP_ROLES",
+    "TIMED_GROUP_ROLES",
     "group_scores",
     "order_place_from_scores",
     "order_place_accuracy",
@@ -138,34 +140,44 @@ def three_way_accuracy(audio: torch.Tensor, text: torch.Tensor) -> dict[str, flo
 #: the columns of ``group_scores`` (``sclap_nb.data.ROLES``): pos = A@p0, B@p2; neg_t = B@p2, A@p0;
 #: neg_s = A@p2, B@p0; neg_c = B@p0, A@p2
 GROUP_ROLES = ("pos", "neg_t", "neg_s", "neg_c")
+#: the columns of ``group_scores`` where the groups hold the motion negative of a timed scene (``neg_m``:
+#: pos with its moving source's path travelled the other way round; ``sclap_nb.data.timed``)
+TIMED_GROUP_ROLES = (*GROUP_ROLES, "neg_m")
+
+
+def _columns(roles) -> tuple[str, ...]:
+    """``TIMED_GROUP_ROLES`` if any clip of ``roles`` is a ``neg_m``, else ``GROUP_ROLES``."""
+    return TIMED_GROUP_ROLES if "neg_m" in roles else GROUP_ROLES
 
 
 def _groups(roles, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Group (scene) and ``GROUP_ROLES`` column of each of ``n`` clips; a group starts at each ``pos``."""
+    """Group (scene) and column (``_columns(roles)``) of each of ``n`` clips; a group starts at each ``pos``."""
     roles = list(roles)
     if len(roles) != n:
         raise ValueError(f"{len(roles)} roles for {n} clips")
-    bad = sorted({r for r in roles if r not in GROUP_ROLES})
+    columns = _columns(roles)
+    bad = sorted({r for r in roles if r not in columns})
     if bad:
-        raise ValueError(f"roles {bad} are not in {list(GROUP_ROLES)}")
+        raise ValueError(f"roles {bad} are not in {list(TIMED_GROUP_ROLES)}")
     if n and roles[0] != "pos":
         raise ValueError(f"clip 0 has role {roles[0]!r}: every group starts with 'pos'")
-    col = torch.tensor([GROUP_ROLES.index(r) for r in roles], dtype=torch.long)
+    col = torch.tensor([columns.index(r) for r in roles], dtype=torch.long)
     group = (col == 0).long().cumsum(0) - 1
     follows = group[1:] == group[:-1]
     wrong = (follows & (col[1:] <= col[:-1])).nonzero().flatten()
     if len(wrong):
         i = int(wrong[0]) + 1
-        raise ValueError(f"clip {i} ({roles[i]!r}) follows {roles[i - 1]!r} in its group: roles must come in the order {list(GROUP_ROLES)}")
+        raise ValueError(f"clip {i} ({roles[i]!r}) follows {roles[i - 1]!r} in its group: roles must come in the order {list(columns)}")
     return group, col
 
 
 @torch.no_grad()
 def group_scores(audio: torch.Tensor, text: torch.Tensor, roles) -> torch.Tensor:
-    """``(B, 4)`` scores of each group's pos caption against its clips ``GROUP_ROLES`` (NaN: role absent).
+    """``(B, 4)`` scores of each group's pos caption against its clips ``GROUP_ROLES`` (NaN: role absent);
+    ``(B, 5)``, columns ``TIMED_GROUP_ROLES``, where some clip is a ``neg_m`` (a timed corpus).
 
     ``audio`` and ``text`` are ``(N, D)`` in groups of contiguous clips, one group per scene, each
-    starting with its ``pos`` and in ``GROUP_ROLES`` order; ``roles`` names each clip's role.
+    starting with its ``pos`` and in the columns' order; ``roles`` names each clip's role.
     ``scores[b, k] = text[pos of b] . audio[clip of role k in b]``.
     """
     if audio.ndim != 2 or audio.shape != text.shape:
@@ -173,27 +185,46 @@ def group_scores(audio: torch.Tensor, text: torch.Tensor, roles) -> torch.Tensor
     group, col = _groups(roles, len(audio))
     group, col = group.to(audio.device), col.to(audio.device)
     pos = (col == 0).nonzero().flatten()
-    scores = torch.full((len(pos), len(GROUP_ROLES)), float("nan"), dtype=torch.float64, device=audio.device)
+    scores = torch.full((len(pos), len(_columns(roles))), float("nan"), dtype=torch.float64, device=audio.device)
     scores[group, col] = (audio.double() * text.double()[pos][group]).sum(-1)
     return scores
 
 
-@torch.no_grad()
-def order_place_from_scores(scores: torch.Tensor, priority: torch.Tensor | None = None) -> dict[str, float]:
-    """Order and placement accuracy from ``(B, 4)`` scores of each scene's pos caption against its
-    clips ``GROUP_ROLES`` (``group_scores``, or a reference scorer; NaN: the clip is absent).
+#: each accuracy of ``order_place_from_scores`` and the columns (``TIMED_GROUP_ROLES``) pos must beat
+_TESTS = (
+    ("order_acc", (1, 3)), ("place_acc", (2, 3)), ("motion_acc", (4,)),
+    ("vs_neg_t", (1,)), ("vs_neg_s", (2,)), ("vs_neg_c", (3,)), ("vs_neg_m", (4,)),
+)  # fmt: skip
+TIES = ("priority", "share")
 
-    ``vs_neg_t`` / ``vs_neg_s`` / ``vs_neg_c``: share of scenes whose pos clip beats that clip.
+
+@torch.no_grad()
+def order_place_from_scores(scores: torch.Tensor, priority: torch.Tensor | None = None, ties: str = "priority") -> dict[str, float]:
+    """Order, placement and motion accuracy from ``(B, 4)`` scores of each scene's pos caption against
+    its clips ``GROUP_ROLES`` (``group_scores``, or a reference scorer; NaN: the clip is absent), or
+    ``(B, 5)`` scores against ``TIMED_GROUP_ROLES`` (a fifth column, neg_m, in a timed corpus).
+
+    ``vs_neg_t`` / ``vs_neg_s`` / ``vs_neg_c`` / ``vs_neg_m``: share of scenes whose pos clip beats that clip.
     ``order_acc``: pos beats neg_t and neg_c (which sound comes first; a scorer blind to the order,
     or one that hears only the order of the directions, sits near 0.5); ``place_acc``: pos beats
     neg_s and neg_c (where each sound is; near 0.5 for a scorer of the sound order alone or of the
-    direction order alone). A scorer blind to everything sits near 1/3 on both. Each is taken over
-    the scenes that hold its clips, and left out if none does. Ties follow ``beats`` with
-    ``priority`` ``(B, 4)`` (default: a fixed random order of the ``4B`` cells).
+    direction order alone). A scorer blind to everything sits near 1/3 on both. ``motion_acc`` (= ``vs_neg_m``):
+    pos beats neg_m (which way the moving source goes; 0.5 for a scorer blind to it). Each is taken over
+    the scenes that hold its clips, and left out if none does.
+
+    ``ties="priority"`` (the rule of every model metric): a tie follows ``beats`` with ``priority``
+    (default: a fixed random order of the cells), so it is won or lost as a coin flip would be.
+    ``ties="share"``: a scene counts the chance of winning under a uniformly random tie break, ``1 / (1 +
+    the number of clips tied with pos)`` when none of the clips scores above pos (0 otherwise), so a
+    scorer that ties by construction scores its expectation (0.5 against one tied clip) exactly.
     """
     scores = torch.as_tensor(scores).double()
-    if scores.ndim != 2 or scores.shape[1] != len(GROUP_ROLES):
-        raise ValueError(f"order_place_from_scores needs (B, {len(GROUP_ROLES)}) scores, got {tuple(scores.shape)}")
+    if scores.ndim != 2 or scores.shape[1] not in (len(GROUP_ROLES), len(TIMED_GROUP_ROLES)):
+        raise ValueError(
+            f"order_place_from_scores needs (B, {len(GROUP_ROLES)}) or (B, {len(TIMED_GROUP_ROLES)}) scores, got {tuple(scores.shape)}"
+        )
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {TIES}, got {ties!r}")
     if priority is None:
         priority = tie_order(scores.numel(), scores.device).view(scores.shape)
     elif priority.shape != scores.shape:
@@ -202,13 +233,22 @@ def order_place_from_scores(scores: torch.Tensor, priority: torch.Tensor | None 
     present = ~scores.isnan()
     if not present[:, 0].all():
         raise ValueError(f"groups {(~present[:, 0]).nonzero().flatten().tolist()[:10]} have no pos score")
-    wins = [~beats(scores[:, k], priority[:, k], scores[:, 0], priority[:, 0]) for k in range(len(GROUP_ROLES))]
+    n_cols = scores.shape[1]
+    wins = [~beats(scores[:, k], priority[:, k], scores[:, 0], priority[:, 0]) for k in range(n_cols)]
     out: dict[str, float] = {}
-    for name, ks in (("order_acc", (1, 3)), ("place_acc", (2, 3)), ("vs_neg_t", (1,)), ("vs_neg_s", (2,)), ("vs_neg_c", (3,))):
+    for name, ks in _TESTS:
+        if max(ks) >= n_cols:
+            continue
         held = present[:, list(ks)].all(1)
         if held.any():
-            won = torch.stack([wins[k] for k in ks]).all(0)
-            out[name] = won[held].double().mean().item()
+            if ties == "share":
+                rivals = scores[:, list(ks)]
+                above = (rivals > scores[:, :1]).any(1)
+                tied = (rivals == scores[:, :1]).sum(1)
+                won = torch.where(above, 0.0, 1.0 / (1.0 + tied.double()))
+            else:
+                won = torch.stack([wins[k] for k in ks]).all(0).double()
+            out[name] = won[held].mean().item()
     return out
 
 
@@ -218,7 +258,8 @@ def order_place_accuracy(audio: torch.Tensor, text: torch.Tensor, roles) -> dict
 
     Ties break by the same fixed per-clip priority as ``three_way_accuracy`` (``tie_order(N)``), so on
     groups ``[pos, neg_t, neg_s]`` ``vs_neg_t`` and ``vs_neg_s`` equal its ``temporal`` and ``spatial``.
-    Without neg_c clips only ``vs_neg_t`` and ``vs_neg_s`` come back.
+    Without neg_c clips only ``vs_neg_t`` and ``vs_neg_s`` come back; with neg_m clips (timed corpora)
+    ``motion_acc`` and ``vs_neg_m`` too.
     """
     scores = group_scores(audio, text, roles)
     group, col = _groups(roles, len(audio))
