@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml
 
 train: setup                       ## the main job: training notebook, headless, default data -> runs/train/
 	mkdir -p runs
-	$(BIN)/papermill notebooks/10_train.ipynb runs/train.ipynb -p fast False --cwd .
+	$(BIN)/papermill notebooks/10_train.ipynb runs/train.ipynb -p preset default --cwd .
 
 publish: setup                     ## copy the finished default run and ablation into results/ (the book reads them there)
 	$(BIN)/python -m sclap_nb.publish --train runs/train $(if $(wildcard runs/ablation/table.csv),--ablation runs/ablation) --results results
@@ -48,8 +48,8 @@ test-other-kernels: setup
 test-notebooks: setup              ## re-run the chapters and compare their stored outputs
 	$(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL)
 
-test-fast: setup
-	$(BIN)/python -m pytest tests -m "not slow"
+test-fast: setup                   ## unit tests only: nothing that trains, runs a notebook, or starts a process or server (marked slow)
+	$(BIN)/python -m pytest tests -m "not slow" -q
 
 sync:
 	$(BIN)/jupytext --sync notebooks/*.py

@@ -49,9 +49,16 @@ def _slow_module(name: str) -> bool:
     return any(name == m or name.startswith(m + ".") for m in SLOW_MODULES)
 
 
+def _calls(node: ast.AST) -> set[str]:
+    return {n.func.attr for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+
+
 def _direct(func: ast.AST, aliases: dict[str, str]) -> str | None:
-    """What in ``func``'s body is slow by itself (a call of SLOW_CALLS, a use of SLOW_MODULES), or None."""
+    """What in ``func``'s body is slow by itself (a call of SLOW_CALLS, a use of SLOW_MODULES, a training
+    loop: a loop that calls ``.backward()`` and ``.step()``), or None."""
     for node in ast.walk(func):
+        if isinstance(node, (ast.For, ast.While)) and {"backward", "step"} <= _calls(node):
+            return "a training loop (backward, step)"
         if isinstance(node, ast.Call):
             f = node.func
             name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
@@ -64,10 +71,6 @@ def _direct(func: ast.AST, aliases: dict[str, str]) -> str | None:
             if any(_slow_module(m) for m in mods):
                 return next(m for m in mods if _slow_module(m))
     return None
-
-
-def _is_fixture(func: ast.FunctionDef) -> bool:
-    return any("fixture" in ast.unparse(d) for d in func.decorator_list)
 
 
 def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
@@ -83,18 +86,18 @@ def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
     return out
 
 
-def _uses(func: ast.AST, candidates: set[str]) -> set[str]:
-    """The candidate names ``func`` calls, takes as an argument (fixtures), or names in a string
-    (``request.getfixturevalue("corpus")``, ``pytest.mark.usefixtures``)."""
-    used = set()
+def _names(func: ast.AST) -> set[str]:
+    """The names ``func`` may reach: its arguments (fixtures), the names it uses (functions it calls) and
+    its strings (``request.getfixturevalue("corpus")``, ``pytest.mark.usefixtures("corpus")``)."""
+    names = set()
     if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        used |= {a.arg for a in func.args.args + func.args.kwonlyargs} & candidates
+        names |= {a.arg for a in func.args.args + func.args.kwonlyargs}
     for node in ast.walk(func):
-        if isinstance(node, ast.Name) and node.id in candidates:
-            used.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in candidates:
-            used.add(node.value)
-    return used
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names.add(node.value)
+    return names
 
 
 def slow_reasons(source: str, module: str = "test_x.py", shared: dict[str, str] | None = None) -> dict[str, str]:
@@ -109,13 +112,14 @@ def slow_reasons(source: str, module: str = "test_x.py", shared: dict[str, str] 
         why = None if (module, name) in EXEMPT else _direct(func, aliases)
         if why:
             reasons[name] = why
+    names = {name: _names(func) - {name} for name, func in funcs.items()}
     changed = True
     while changed:
         changed = False
-        for name, func in funcs.items():
+        for name in funcs:
             if name in reasons or (module, name) in EXEMPT:
                 continue
-            via = sorted(_uses(func, set(reasons)) - {name})
+            via = sorted(names[name] & set(reasons))
             if via:
                 reasons[name] = f"{via[0]} -> {reasons[via[0]]}"
                 changed = True
@@ -173,6 +177,15 @@ def test_fast():
 def test_trains(tmp_path):
     fit(cfg, dm)
 
+def test_one_step():
+    loss.backward()
+    opt.step()
+
+def test_a_training_loop():
+    for _ in range(15):
+        loss.backward()
+        opt.step()
+
 @pytest.mark.slow
 def test_trains_marked():
     fit(cfg, dm)
@@ -195,6 +208,6 @@ class TestGroup:
 '''
     bad = unmarked(source, "test_x.py", shared={"tiny_run": "fit("})
     assert [b.split(": ")[0] for b in bad] == [
-        "test_x.py::test_trains", "test_x.py::test_through_a_fixture", "test_x.py::test_through_a_helper",
+        "test_x.py::test_trains", "test_x.py::test_a_training_loop", "test_x.py::test_through_a_fixture", "test_x.py::test_through_a_helper",
         "test_x.py::test_through_a_shared_fixture", "test_x.py::test_starts_a_server", "test_x.py::test_in_a_class"]
     assert unmarked("import pytest\npytestmark = pytest.mark.slow\n" + source, "test_x.py") == []

@@ -82,6 +82,7 @@ def test_frozen_mean_pooled_minilm_cannot_tell_the_twins_apart(text_encoder):
     assert (mean[0] @ mean[1]).item() > 0.97 and (mean[0] @ mean[2]).item() > 0.97
 
 
+@pytest.mark.slow  # trains the text side for 15 steps
 def test_a_few_steps_make_the_text_side_order_and_position_aware():
     torch.manual_seed(0)
     enc = TextEncoder(dim=64, trainable_layers=1)
