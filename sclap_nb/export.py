@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import uuid
+import zipfile
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
@@ -44,6 +45,7 @@ __all__ = [
     "describe_embeddings",
     "export_model",
     "load_model",
+    "resolve_device",
 ]
 
 FORMAT_VERSION = 1
@@ -214,12 +216,43 @@ def describe_embeddings(model: SpatialTemporalCLAP) -> dict:
 # --------------------------------------------------------------------------- reading
 
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[SpatialTemporalCLAP, dict]:
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``device`` as a ``torch.device`` this PyTorch can put a model on (``None``: a CUDA GPU where there
+    is one, else the CPU); ``ValueError``, one line naming it and what to use instead, otherwise."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device {str(device)!r}: not a device name (cpu, cuda, cuda:1, mps, ...)") from None
+    if dev.type == "cuda":
+        if not torch.backends.cuda.is_built():
+            raise ValueError(f"device {str(device)!r}: this PyTorch ({torch.__version__}) is built without CUDA; "
+                             "use device='cpu' (--device cpu), or install a CUDA build of PyTorch")  # fmt: skip
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {str(device)!r}: no CUDA GPU is visible to PyTorch {torch.__version__} (driver, "
+                             "CUDA_VISIBLE_DEVICES); use device='cpu' (--device cpu)")  # fmt: skip
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA GPU(s) visible "
+                             f"(cuda:0 to cuda:{torch.cuda.device_count() - 1})")  # fmt: skip
+    elif dev.type != "cpu":
+        try:
+            torch.empty(0, device=dev)
+        except Exception as e:  # each backend raises its own error type
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ValueError(f"device {str(device)!r}: not usable here ({first}); use device='cpu' (--device cpu)") from None
+    return dev
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device | None = "cpu") -> tuple[SpatialTemporalCLAP, dict]:
     """A trained model in eval mode on ``device`` and its description (``config.json``'s content).
 
     ``path``: an export directory (``config.json`` + ``model.safetensors``), a Lightning checkpoint
     (``.ckpt``), or a run directory (its ``model/`` export, else ``checkpoints/best.ckpt``).
+    ``device``: see :func:`resolve_device` (``ValueError`` for one this PyTorch cannot use, before
+    anything is read). Every problem with ``path`` is an :class:`ExportError` of one line naming it.
     """
+    device = resolve_device(device)
     path = Path(path)
     if path.is_dir() and not (path / CONFIG).exists():
         for candidate in (path / "model", path / "checkpoints" / "best.ckpt"):
@@ -229,10 +262,30 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> t
     if path.is_dir():
         model, info = _load_export(path)
     elif path.is_file():
-        model, info = _load_checkpoint(path)
+        model, info = _read_checkpoint_file(path)
     else:
         raise ExportError(f"{path}: no such file or directory")
     return model.to(device).eval(), info
+
+
+def _read_checkpoint_file(path: Path) -> tuple[SpatialTemporalCLAP, dict]:
+    """``_load_checkpoint`` of a file that is one: anything else is refused in one line."""
+    what = (f"an export ({CONFIG} and {WEIGHTS} in one directory), a Lightning checkpoint (.ckpt) "
+            "or a run directory")  # fmt: skip
+    if path.name in (CONFIG, WEIGHTS):
+        raise ExportError(f"{path}: give the directory that holds it (an export is {CONFIG} and {WEIGHTS} together)")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
+        raise ExportError(f"{path}: not a checkpoint (not a file torch.save writes); a model is {what}")
+    try:
+        return _load_checkpoint(path)
+    except ExportError as e:
+        message = str(e)
+        if "weights_only" in message or "WeightsUnpickler" in message:  # pickled Python objects, which are not loaded
+            raise ExportError(f"{path}: not a checkpoint of this package: it holds pickled Python objects besides "
+                              f"tensors and settings, which are not loaded (they could run code); a model is {what}") from e  # fmt: skip
+        if "\n" in message:
+            raise ExportError(message.strip().splitlines()[0].rstrip(":")) from e
+        raise
 
 
 def _load_export(path: Path) -> tuple[SpatialTemporalCLAP, dict]:
