@@ -7,45 +7,55 @@ import sys
 import time
 
 
+SEED_HELP = "seed of every random draw: the same seed gives byte-identical files (default 2025)"
+RATE_HELP = "sample rate of the written clips in Hz; sources at other rates are resampled (default 16000)"
+SECONDS_HELP = "length of every clip in seconds, one sound event in each half (default 2.0)"
+COMPASS_HELP = "captions name directions by compass words (north, west ...) instead of left, right, in front, behind"
+PROGRESS_HELP = "no progress bar while the clips are written"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sclap_nb.data", description="Build or check an stClotho FOA corpus.")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build a corpus directory (atomically)")
     b.add_argument("--out", required=True, help="corpus directory to create (must not exist)")
-    b.add_argument("--train", type=int, default=512, help="training scenes")
-    b.add_argument("--val", type=int, default=64, help="validation scenes")
-    b.add_argument("--test", type=int, default=128, help="test scenes")
-    b.add_argument("--seed", type=int, default=2025)
-    b.add_argument("--sample-rate", type=int, default=16000)
-    b.add_argument("--clip-seconds", type=float, default=2.0)
+    b.add_argument("--train", type=int, default=512, help="how many training scenes to build, four clips each")
+    b.add_argument("--val", type=int, default=64, help="how many validation scenes to build, four clips each")
+    b.add_argument("--test", type=int, default=128, help="how many test scenes to build, four clips each")
+    b.add_argument("--seed", type=int, default=2025, help=SEED_HELP)
+    b.add_argument("--sample-rate", type=int, default=16000, help=RATE_HELP)
+    b.add_argument("--clip-seconds", type=float, default=2.0, help=SECONDS_HELP)
     b.add_argument("--anechoic", action="store_true", help="plane waves instead of room impulse responses")
-    b.add_argument("--compass", action="store_true", help="compass direction words (north, west ...)")
+    b.add_argument("--compass", action="store_true", help=COMPASS_HELP)
     b.add_argument("--layout", choices=("spill", "isolated"), default="spill",
                    help="spill: reverberation runs on past each half (default); isolated: each event confined to its half")
-    b.add_argument("--min-sector-gap", type=int, default=2, help="sectors (45 deg) between the two positions")
-    b.add_argument("--folder", help="use a folder of recordings (Clotho captions CSV) instead of the soundfont")
-    b.add_argument("--captions", help="captions CSV of --folder (default FOLDER/captions.csv)")
+    b.add_argument("--min-sector-gap", type=int, default=2, help="fewest 45-degree azimuth sectors between the two positions of a scene (default 2)")
+    b.add_argument("--folder", metavar="DIR", help="build the scenes from your recordings in DIR (WAV/FLAC files listed in a "
+                   "Clotho-layout captions CSV) instead of the soundfont; a 4-channel file is read as FOA, its W channel "
+                   "the sound (recorded directions are not kept: import-dcase / import-spatial-clotho keep them)")
+    b.add_argument("--captions", metavar="CSV", help="the captions CSV of --folder: file_name, caption_1 ... caption_5, "
+                   "optionally split and label; a caption with a comma in double quotes (default FOLDER/captions.csv)")
     b.add_argument("--folder-split", choices=("train", "val", "test"),
                    help="every file of --folder belongs to this split (else its CSV's split column, else shared out by seed)")
-    b.add_argument("--no-progress", action="store_true")
+    b.add_argument("--no-progress", action="store_true", help=PROGRESS_HELP)
     d = sub.add_parser("import-dcase", help="cut two-event scenes out of DCASE / STARSS FOA recordings (atomically)")
     d.add_argument("root", help="dataset folder holding foa_dev/ and metadata_dev/")
-    d.add_argument("--scenes-per-recording", type=int, default=8)
+    d.add_argument("--scenes-per-recording", type=int, default=8, help="the most scenes cut out of one recording (default 8)")
     d.add_argument("--val-fraction", type=float, default=0.1, help="training recordings that go to val, without a val fold")
     d.add_argument("--max-spread", type=float, default=10.0, help="degrees a segment's direction may move")
-    d.add_argument("--min-sector-gap", type=int, default=2, help="sectors (45 deg) between the two events")
+    d.add_argument("--min-sector-gap", type=int, default=2, help="fewest 45-degree azimuth sectors between the two events of a scene (default 2)")
     t = sub.add_parser("import-spatial-clotho", help="convert T-SALM's stClotho / sClotho into a corpus (atomically)")
     t.add_argument("root", help="dataset folder holding audio/{train,valid,test}/ and metadata/")
     for p in (d, t):
         p.add_argument("--out", required=True, help="corpus directory to create (must not exist)")
-        p.add_argument("--seed", type=int, default=2025)
-        p.add_argument("--sample-rate", type=int, default=16000)
-        p.add_argument("--clip-seconds", type=float, default=2.0)
-        p.add_argument("--compass", action="store_true", help="compass direction words (north, west ...)")
-        p.add_argument("--no-progress", action="store_true")
+        p.add_argument("--seed", type=int, default=2025, help=SEED_HELP)
+        p.add_argument("--sample-rate", type=int, default=16000, help=RATE_HELP)
+        p.add_argument("--clip-seconds", type=float, default=2.0, help=SECONDS_HELP)
+        p.add_argument("--compass", action="store_true", help=COMPASS_HELP)
+        p.add_argument("--no-progress", action="store_true", help=PROGRESS_HELP)
     v = sub.add_parser("validate", help="check a corpus directory")
-    v.add_argument("root")
-    v.add_argument("--deep", action="store_true", help="read every clip too")
+    v.add_argument("root", help="the corpus directory to check (its metadata and every WAV header)")
+    v.add_argument("--deep", action="store_true", help="read every clip too (empty, all-zero or non-finite audio), not only the headers")
     c = sub.add_parser("clean-stale", help="remove the temporary directories that dead builds of a corpus left beside it")
     c.add_argument("root", help="corpus directory (need not exist)")
     return parser
