@@ -17,37 +17,76 @@ order), an array or tensor ``(4, samples)`` or ``(N, 4, samples)``, or a list of
   two halves of the whole clip. The model was trained on clips of ``model.clip_seconds`` (2 s)
   with one sound event in each half: clips of that length match training best. A clip shorter
   than ``model.min_samples`` (the temporal chunks need that many frames) raises ``ValueError``.
-* **Errors name the file**: a wrong channel count, a file that is no audio, NaN samples.
+* **Errors name the file**: a wrong channel count, a file that is no audio, NaN samples, a WAV
+  cut short (its header declares more frames than the file holds), a silent clip (its loudest
+  50 ms window on every channel below ``sclap_nb.data.sources.SILENCE_DBFS``, -80 dBFS): a silent
+  clip has nothing to embed and no direction, and none is made up. With ``skip_bad=True`` (``--skip-bad`` on the
+  command lines) such clips are left out instead: each gets a :class:`SkippedAudio` warning naming
+  it and why, and is listed in ``AudioEmbeddings.skipped``.
+* **Cache**: ``cache=True`` (or a directory) keeps the embeddings of files by content (SHA-256 of
+  the file's bytes) and model (its weights id, configuration and device type) in
+  :func:`default_cache_dir` (``$XDG_CACHE_HOME/sclap_nb``, else ``~/.cache/sclap_nb``), or in the
+  directory given, never beside the audio; each entry is written atomically. A file embedded
+  before, under any name, is read back instead of embedded again; a changed file is embedded anew.
+  The command lines cache by default (``--cache DIR``, ``--no-cache``).
+* **Progress**: a tqdm bar on stderr while ``PROGRESS_MIN_CLIPS`` clips or more are embedded
+  (``progress=True`` / ``False`` to choose; ``--quiet`` turns it off on the command lines).
 
 Audio embeddings: ``"joint"`` (E_joint) or ``"triplet"`` (the temporal path's, models with
-``use_temporal``). Both retrieve about equally well (``results/train/metrics.json``: T2A R@1 0.859
-and 0.862); the default is ``"triplet"`` where the model has it, else ``"joint"``. Scores are cosine
-similarities. The DOA head predicts ``n_events`` (2) unit vectors per clip: with
-``doa_pooling="halves"`` (the default run) one per time half, in time order; with the specification's
-head on E_joint in no particular event order (both are trained with a permutation-invariant loss).
+``use_temporal``); their retrieval scores are in ``results/train/metrics.json``. The default is
+``"triplet"`` where the model has it, else ``"joint"``. The embedding a method scores with: its
+``embedding=`` argument, else the one given to :func:`load`, else the one the embeddings record
+(``AudioEmbeddings.default``, what ``python -m sclap_nb.embed --embedding`` chose), which for clips
+embedded in the call is the model's default. Scores are cosine similarities. The DOA head predicts
+``n_events`` (2) unit vectors per clip: with ``doa_pooling="halves"`` (the default run) one per time
+half, in time order; with the specification's head on E_joint in no particular event order (both are
+trained with a permutation-invariant loss).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-import uuid
+import sys
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
-from .export import load_model, weights_id
-from .features import check_foa
-from .model import SpatialTemporalCLAP
+from .data.sources import ACTIVE_FRAME_S, SILENCE_DBFS, frame_rms, truncation
 from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
+from .export import load_model, resolve_device, weights_id
+from .features import check_foa
+from .files import atomic_write
+from .model import SpatialTemporalCLAP
 
-__all__ = ["AUDIO_SUFFIXES", "Match", "Direction", "AudioEmbeddings", "SCLAP", "load", "read_foa"]
+__all__ = ["AUDIO_SUFFIXES", "PROGRESS_MIN_CLIPS", "Match", "Direction", "AudioEmbeddings", "SkippedAudio", "BadAudio",
+           "SCLAP", "load", "read_foa", "default_cache_dir"]  # fmt: skip
 
 AUDIO_SUFFIXES = (".wav", ".flac")
+#: embedding this many clips or more shows a progress bar (unless ``progress=False``)
+PROGRESS_MIN_CLIPS = 64
+
+
+class SkippedAudio(UserWarning):
+    """A clip that ``skip_bad=True`` left out; the message names it and why."""
+
+
+class BadAudio(ValueError):
+    """A clip that cannot be embedded (not audio, not 4 channels, truncated, silent, too short, NaN);
+    the message names it. ``skip_bad=True`` leaves such clips out instead."""
+
+
+def default_cache_dir() -> Path:
+    """Where ``cache=True`` keeps embeddings: ``$XDG_CACHE_HOME/sclap_nb``, else ``~/.cache/sclap_nb``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sclap_nb"
 
 
 @dataclass(frozen=True)
@@ -87,6 +126,7 @@ class AudioEmbeddings:
     doa: torch.Tensor  # (N, n_events, 3) unit vectors
     default: str  # the embedding ``get()`` returns
     model_id: str  # ``sclap_nb.export.weights_id`` of the model that embedded them
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why) of clips ``skip_bad`` left out; not saved
 
     def __len__(self) -> int:
         return len(self.names)
@@ -135,15 +175,7 @@ class AudioEmbeddings:
         )  # fmt: skip
         if self.triplet is not None:
             arrays["triplet"] = self.triplet.numpy()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        try:
-            with open(tmp, "xb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        return path
+        return atomic_write(path, lambda f: np.savez(f, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "AudioEmbeddings":
@@ -164,9 +196,12 @@ def read_foa(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
     import soundfile as sf
 
     try:
+        cut = truncation(path)
         audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as e:  # soundfile raises its own error types
         raise ValueError(f"{path}: cannot read it as audio: {e}") from e
+    if cut:
+        raise ValueError(f"{path}: {cut} (copy it again, or leave it out)")
     if audio.shape[1] != 4:
         raise ValueError(f"{path}: expected 4 FOA channels (W, Y, Z, X; ACN/SN3D), found {audio.shape[1]}")
     return _resample(audio.T, sr, sample_rate)
@@ -186,6 +221,7 @@ class SCLAP:
     def __init__(self, model: SpatialTemporalCLAP, info: dict, embedding: str | None = None):
         self.model = model.eval()
         self.info = info
+        self._chosen = embedding  # None: embeddings given ready-made are scored with the one they record
         self.embedding = embedding or info["embeddings"]["default"]
         if self.embedding not in info["embeddings"]["audio"]:
             raise ValueError(f"embedding {self.embedding!r}: this model has {info['embeddings']['audio']}")
@@ -217,32 +253,82 @@ class SCLAP:
         """The id of the trained weights (written with embeddings, checked when they are searched)."""
         return weights_id(self.model)
 
+    def cache_key(self) -> str:
+        """The part of an embedding cache that holds this model's embeddings: its weights id, its
+        configuration and the device type (a GPU's embeddings differ from the CPU's in the last digits)."""
+        what = json.dumps([self.model_id, self.info.get("model"), self.device.type], sort_keys=True, default=str)
+        return f"{self.model_id}-{hashlib.sha256(what.encode()).hexdigest()[:12]}"
+
     # -- embeddings -------------------------------------------------------------------------
-    def embed_audio(self, audio, sample_rate: int | None = None, batch_size: int = 32) -> AudioEmbeddings:
+    def embed_audio(
+        self,
+        audio,
+        sample_rate: int | None = None,
+        batch_size: int = 32,
+        *,
+        skip_bad: bool = False,
+        cache: bool | str | os.PathLike | None = None,
+        progress: bool | None = None,
+    ) -> AudioEmbeddings:
         """Embed clips (files, folders, arrays; see the module's notes) in batches of ``batch_size``.
 
         ``sample_rate``: the rate of arrays given directly (default: the model's); files carry their own.
+        ``skip_bad``: leave out the clips that cannot be embedded (each with a :class:`SkippedAudio`
+        warning naming it and why; listed in the result's ``skipped``) instead of raising the first
+        one's :class:`BadAudio` (a ``ValueError``). ``cache``: ``True`` (:func:`default_cache_dir`)
+        or a directory keeps the embeddings of files by content and reads them back (a cache that
+        cannot be written is a warning, not an error); ``None`` / ``False`` embeds every clip.
+        ``progress``: a tqdm bar on stderr (default: with ``PROGRESS_MIN_CLIPS`` clips or more).
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         sources = self._sources(audio, sample_rate or self.sample_rate)
         if not sources:
             raise ValueError("no audio given")
-        parts: dict[str, list[torch.Tensor]] = {"joint": [], "triplet": [], "doa": []}
-        for start in range(0, len(sources), batch_size):
-            chunk = sources[start : start + batch_size]
-            waves = [self._checked(name, read()) for name, read in chunk]
-            out = {k: [None] * len(chunk) for k in parts}
-            for length in dict.fromkeys(w.shape[-1] for w in waves):  # equal lengths share a batch
-                idx = [i for i, w in enumerate(waves) if w.shape[-1] == length]
-                for k, v in self._encode(np.stack([waves[i] for i in idx])).items():
-                    for j, i in enumerate(idx):
-                        out[k][i] = v[j] if v is not None else None
-            for k in parts:
-                parts[k] += out[k]
+        store = None
+        if cache is not None and cache is not False:
+            store = _Cache(default_cache_dir() if cache is True else Path(cache), self.cache_key())
+        done: list[dict | None] = [None] * len(sources)
+        skipped: list[tuple[str, str]] = []
+        show = progress if progress is not None else len(sources) >= PROGRESS_MIN_CLIPS
+        with tqdm(total=len(sources), desc="embedding", unit="clip", file=sys.stderr, disable=not show) as bar:
+            for start in range(0, len(sources), batch_size):
+                todo, waves, keys = [], [], []
+                for i in range(start, min(start + batch_size, len(sources))):
+                    name, read, path = sources[i]
+                    try:
+                        key = store.key(path) if store is not None and path is not None else None
+                        done[i] = store.get(key) if key is not None else None
+                        if done[i] is None:
+                            waves.append(self._checked(name, read()))
+                            todo.append(i)
+                            keys.append(key)
+                    except (ValueError, OSError) as e:
+                        why = str(e) if str(e).startswith(name) else f"{name}: {e}"
+                        if not skip_bad:
+                            raise BadAudio(why) from e
+                        skipped.append((name, why))
+                        warnings.warn(f"skipped {why}", SkippedAudio, stacklevel=2)
+                for length in dict.fromkeys(w.shape[-1] for w in waves):  # equal lengths share a batch
+                    group = [j for j, w in enumerate(waves) if w.shape[-1] == length]
+                    out = self._encode(np.stack([waves[j] for j in group]))
+                    for n, j in enumerate(group):
+                        done[todo[j]] = {k: None if v is None else v[n] for k, v in out.items()}
+                        if keys[j] is not None and store is not None:
+                            try:
+                                store.put(keys[j], done[todo[j]])
+                            except OSError as e:
+                                warnings.warn(f"{store.dir}: cannot write the embedding cache ({e}); embedding "
+                                              "without it", stacklevel=2)  # fmt: skip
+                                store = None
+                bar.update(min(batch_size, len(sources) - start))
+        kept = [i for i, d in enumerate(done) if d is not None]
+        if not kept:
+            raise ValueError(f"no clip left to embed: all {len(sources)} were skipped (the first: {skipped[0][1]})")
+        parts = {k: [done[i][k] for i in kept] for k in ("joint", "triplet", "doa")}
         triplet = torch.stack(parts["triplet"]) if parts["triplet"][0] is not None else None
-        return AudioEmbeddings([name for name, _ in sources], torch.stack(parts["joint"]), triplet,
-                               torch.stack(parts["doa"]), self.embedding, self.model_id)  # fmt: skip
+        return AudioEmbeddings([sources[i][0] for i in kept], torch.stack(parts["joint"]), triplet,
+                               torch.stack(parts["doa"]), self.embedding, self.model_id, skipped)  # fmt: skip
 
     def embed_text(self, captions: str | Sequence[str]) -> torch.Tensor:
         """L2-normalised caption embeddings ``(N, D)`` (on the CPU)."""
@@ -251,12 +337,16 @@ class SCLAP:
             return self.model.encode_text(captions).float().cpu()
 
     # -- what the embeddings are for --------------------------------------------------------
-    def search(self, caption: str, audio, k: int = 5, embedding: str | None = None) -> list[Match]:
-        """The ``k`` clips of ``audio`` (any audio input, or :class:`AudioEmbeddings`) closest to ``caption``, best first."""
+    def search(
+        self, caption: str, audio, k: int = 5, embedding: str | None = None, *,
+        skip_bad: bool = False, cache: bool | str | os.PathLike | None = None, progress: bool | None = None,
+    ) -> list[Match]:  # fmt: skip
+        """The ``k`` clips of ``audio`` (any audio input, or :class:`AudioEmbeddings`) closest to ``caption``,
+        best first. ``skip_bad``, ``cache``, ``progress``: as :meth:`embed_audio`'s."""
         if not isinstance(caption, str):
             raise TypeError(f"caption must be a string, got {type(caption).__name__}")
-        clips = self._embedded(audio)
-        scores = clips.get(embedding or self.embedding) @ self.embed_text(caption)[0]
+        clips = self._embedded(audio, skip_bad=skip_bad, cache=cache, progress=progress)
+        scores = clips.get(self._which(embedding, clips)) @ self.embed_text(caption)[0]
         return _top(scores, clips.names, k)
 
     def rank_captions(self, clip, captions: Sequence[str], k: int | None = None, embedding: str | None = None) -> list[Match]:
@@ -265,59 +355,65 @@ class SCLAP:
         if len(clips) != 1:
             raise ValueError(f"rank_captions ranks captions for one clip, got {len(clips)}: {clips.names[:3]}")
         captions = [captions] if isinstance(captions, str) else list(captions)
-        scores = self.embed_text(captions) @ clips.get(embedding or self.embedding)[0]
+        scores = self.embed_text(captions) @ clips.get(self._which(embedding, clips))[0]
         return _top(scores, captions, k or len(captions))
 
-    def direction(self, audio, sample_rate: int | None = None) -> list[Direction]:
-        """The predicted direction (unit vectors, azimuth, elevation, sector) of each clip's sound events."""
-        return self._embedded(audio, sample_rate).directions()
+    def direction(self, audio, sample_rate: int | None = None, *, skip_bad: bool = False) -> list[Direction]:
+        """The predicted direction (unit vectors, azimuth, elevation, sector) of each clip's sound events.
+        A silent clip has none: ``ValueError`` naming it (with ``skip_bad``, a warning and no entry)."""
+        return self._embedded(audio, sample_rate, skip_bad=skip_bad).directions()
 
     def classify(
-        self, audio, labels: Sequence[str], embedding: str | None = None, sample_rate: int | None = None
-    ) -> torch.Tensor:
+        self, audio, labels: Sequence[str], embedding: str | None = None, sample_rate: int | None = None, *,
+        skip_bad: bool = False,
+    ) -> torch.Tensor:  # fmt: skip
         """Zero-shot classification with your own labels: ``(N, K)`` probabilities, the softmax over the
         ``K`` label captions of the model's learned similarity scale times the cosine similarity."""
         if isinstance(labels, str) or not labels:
             raise ValueError("labels must be a non-empty list of captions")
-        clips = self._embedded(audio, sample_rate)
+        clips = self._embedded(audio, sample_rate, skip_bad=skip_bad)
         with torch.no_grad():
             scale = self.model.scale().float().cpu()
-        return F.softmax(scale * clips.get(embedding or self.embedding) @ self.embed_text(labels).T, dim=1)
+        return F.softmax(scale * clips.get(self._which(embedding, clips)) @ self.embed_text(labels).T, dim=1)
 
     # -- internals --------------------------------------------------------------------------
-    def _embedded(self, audio, sample_rate: int | None = None) -> AudioEmbeddings:
+    def _which(self, embedding: str | None, clips: AudioEmbeddings) -> str:
+        """The embedding to score with: the argument, else ``load``'s, else the one ``clips`` record."""
+        return embedding or self._chosen or clips.default
+
+    def _embedded(self, audio, sample_rate: int | None = None, **options) -> AudioEmbeddings:
         if not isinstance(audio, AudioEmbeddings):
-            return self.embed_audio(audio, sample_rate)
+            return self.embed_audio(audio, sample_rate, **options)
         if audio.model_id != self.model_id:
             raise ValueError(f"these embeddings come from another model (id {audio.model_id}, this model {self.model_id}): "
                              "embed the audio again with this model")  # fmt: skip
         return audio
 
-    def _sources(self, audio, rate: int) -> list[tuple[str, Callable[[], np.ndarray]]]:
-        """``(name, reader)`` per clip; readers return float32 ``(4, samples)`` at the model's rate."""
+    def _sources(self, audio, rate: int) -> list[tuple[str, Callable[[], np.ndarray], Path | None]]:
+        """``(name, reader, file or None)`` per clip; readers return float32 ``(4, samples)`` at the model's rate."""
         if isinstance(audio, (str, os.PathLike)):
             path = Path(audio)
             if path.is_dir():
                 files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
                 if not files:
                     raise ValueError(f"{path}: no {' or '.join(AUDIO_SUFFIXES)} files in this folder")
-                return [(str(p), lambda p=p: read_foa(p, self.sample_rate)) for p in files]
+                return [(str(p), lambda p=p: read_foa(p, self.sample_rate), p) for p in files]
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: no such file or folder")
-            return [(str(path), lambda: read_foa(path, self.sample_rate))]
+            return [(str(path), lambda: read_foa(path, self.sample_rate), path)]
         if isinstance(audio, (np.ndarray, torch.Tensor)):
             wave = audio.detach().cpu().float().numpy() if torch.is_tensor(audio) else np.asarray(audio, dtype=np.float32)
             if wave.ndim not in (2, 3) or wave.shape[-2] != 4:
                 raise ValueError(f"array of shape {wave.shape}: expected (4, samples) or (N, 4, samples), 4 FOA channels "
                                  "(W, Y, Z, X) on the second-to-last axis")  # fmt: skip
             if wave.ndim == 2:
-                return [("array", lambda: _resample(wave, rate, self.sample_rate))]
-            return [(f"array[{i}]", lambda w=w: _resample(w, rate, self.sample_rate)) for i, w in enumerate(wave)]
+                return [("array", lambda: _resample(wave, rate, self.sample_rate), None)]
+            return [(f"array[{i}]", lambda w=w: _resample(w, rate, self.sample_rate), None) for i, w in enumerate(wave)]
         if isinstance(audio, Sequence):
             sources = []
             for i, item in enumerate(audio):
                 named = self._sources(item, rate)
-                sources += [(n.replace("array", f"array[{i}]", 1) if n.startswith("array") else n, r) for n, r in named]
+                sources += [(n.replace("array", f"array[{i}]", 1) if n.startswith("array") else n, r, p) for n, r, p in named]
             return sources
         raise TypeError(f"cannot embed a {type(audio).__name__}: give file or folder paths, arrays or tensors")
 
@@ -327,6 +423,12 @@ class SCLAP:
             rate = self.sample_rate
             raise ValueError(f"{name}: clip too short: {wave.shape[-1]} samples ({wave.shape[-1] / rate:.3f} s at {rate} Hz); "
                              f"the model needs at least {self.min_samples} ({self.min_samples / rate:.3f} s)")  # fmt: skip
+        hop = max(1, int(round(ACTIVE_FRAME_S * self.sample_rate)))
+        loudest = max(float(frame_rms(channel, hop).max()) for channel in wave)
+        if not loudest > 10 ** (SILENCE_DBFS / 20):
+            level = 20 * np.log10(loudest) if loudest > 0 else -np.inf
+            raise ValueError(f"{name}: silent (its loudest {ACTIVE_FRAME_S * 1e3:.0f} ms window is at {level:.0f} dBFS, "
+                             f"below {SILENCE_DBFS:.0f} dBFS): no sound to embed, and no direction")  # fmt: skip
         return wave
 
     def _encode(self, waves: np.ndarray) -> dict[str, torch.Tensor | None]:
@@ -347,10 +449,41 @@ def _top(scores: torch.Tensor, names: Sequence[str], k: int) -> list[Match]:
 def load(path: str | os.PathLike, device: str | torch.device | None = None, embedding: str | None = None) -> SCLAP:
     """A trained model from an export directory, a Lightning checkpoint (``best.ckpt``) or a run directory.
 
-    ``device``: ``"cpu"``, ``"cuda"``, ... (default: a GPU where there is one). ``embedding``: the
-    audio embedding its methods use (default ``"triplet"`` where the model has a temporal path, else
-    ``"joint"``).
+    ``device``: ``"cpu"``, ``"cuda"``, ... (default: a GPU where there is one); one this PyTorch cannot
+    use is a ``ValueError`` of one line (``sclap_nb.export.resolve_device``). ``embedding``: the audio
+    embedding its methods use (default ``"triplet"`` where the model has a temporal path, else
+    ``"joint"``; embeddings given ready-made are then scored with the one they record).
     """
-    device = torch.device(device if device is not None else "cuda" if torch.cuda.is_available() else "cpu")
-    model, info = load_model(path, device)
+    model, info = load_model(path, resolve_device(device))
     return SCLAP(model, info, embedding)
+
+
+class _Cache:
+    """Embeddings of files by content: ``ROOT/embeddings/{model key}/{SHA-256 of the file}.npz``."""
+
+    def __init__(self, root: Path, model_key: str):
+        self.dir = Path(root) / "embeddings" / model_key
+
+    @staticmethod
+    def key(path: Path) -> str:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+
+    def get(self, key: str) -> dict | None:
+        """The entry of ``key``; ``None`` if there is none or it cannot be read (it is then written anew)."""
+        path = self.dir / f"{key}.npz"
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as d:
+                return {"joint": torch.from_numpy(d["joint"]), "doa": torch.from_numpy(d["doa"]),
+                        "triplet": torch.from_numpy(d["triplet"]) if "triplet" in d else None}  # fmt: skip
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def put(self, key: str, entry: dict) -> None:
+        arrays = {k: v.numpy() for k, v in entry.items() if v is not None}
+        atomic_write(self.dir / f"{key}.npz", lambda f: np.savez(f, **arrays))

@@ -23,6 +23,12 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 RATE = 16000
 
 
+@pytest.fixture(autouse=True)
+def _cache_home(tmp_path, monkeypatch):
+    """The command lines' embedding cache lies in the test's temporary directory, not in ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 def trained_looking(model: SpatialTemporalCLAP, seed: int = 0) -> SpatialTemporalCLAP:
     """``model`` with every stored parameter and BatchNorm statistic moved off its initial value."""
     g = torch.Generator().manual_seed(seed)
@@ -306,18 +312,20 @@ def test_run_writes_an_export_that_loads_like_its_best_checkpoint(tiny_corpus, t
     """One epoch of the quick setting on the tiny corpus: ``test_metrics`` leaves ``model/`` beside the checkpoints."""
     import time
 
-    from sclap_nb.run import build_data, prepare_out_dir, resolve_run, test_metrics
-    from sclap_nb.train import fit
+    from sclap_nb.config import preset
+    from sclap_nb.run import build_data, prepare_out_dir, test_metrics
+    from sclap_nb.training import fit
 
-    cfg = resolve_run(True, epochs=1, data_dir=str(tiny_corpus), out_dir=str(tmp_path / "run"), progress_log=False)
-    out = prepare_out_dir(cfg, tmp_path, fast=True)
+    cfg = preset("quick", {"optim.epochs": 1, "data.data_dir": str(tiny_corpus), "runtime.out_dir": str(tmp_path / "run"),
+                           "runtime.progress_log": False})  # fmt: skip
+    out = prepare_out_dir(cfg, tmp_path)
     corpus, dm = build_data(cfg, tmp_path)
-    module, trainer = fit(cfg.train_config(str(out)), dm)
+    module, trainer = fit(cfg, dm, out)
     test_metrics(cfg, out, module, dm, corpus, {"data": 0.0, "train": 0.0}, time.time(), trainer.global_step)
     assert (out / "model" / "model.safetensors").is_file()
     from_run = load(out, device="cpu")  # a run directory: its export
     from_ckpt = load(out / "checkpoints" / "best.ckpt", device="cpu")
-    assert from_run.clip_seconds == from_ckpt.clip_seconds == cfg.clip_seconds
+    assert from_run.clip_seconds == from_ckpt.clip_seconds == cfg.data.clip_seconds
     assert from_ckpt.info["source"]["checkpoint"] == "best.ckpt"
     wav = sorted((corpus / "audio" / "test").glob("*.wav"))[:3]
     a, b = from_run.embed_audio(wav), from_ckpt.embed_audio(wav)
@@ -325,9 +333,11 @@ def test_run_writes_an_export_that_loads_like_its_best_checkpoint(tiny_corpus, t
 
 
 def test_checkpoint_loads_and_exports_like_its_module(tmp_path):
-    from sclap_nb.train import SCLAPModule, TrainConfig
+    from conftest import tiny_config
 
-    module = SCLAPModule(TrainConfig(out_dir=str(tmp_path / "run"), model=dict(TINY_MODEL)))
+    from sclap_nb.training import SCLAPModule
+
+    module = SCLAPModule(tiny_config())
     trained_looking(module.model)
     ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
     ckpt.parent.mkdir(parents=True)
@@ -381,9 +391,11 @@ def cli(*args, check=True) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module, flags", [
-    ("sclap_nb.embed", ["MODEL", "FILES_OR_FOLDER", "--out", "--overwrite", "--embedding", "--device"]),
-    ("sclap_nb.search", ["MODEL", "FILES_OR_FOLDER", "--caption", "--embeddings", "-k", "--device"]),
-    ("sclap_nb.train", ["--config", "--epochs", "--out-dir", "--devices", "--fast"]),
+    ("sclap_nb.embed", ["MODEL", "FILES_OR_FOLDER", "--out", "--overwrite", "--embedding", "--device", "--skip-bad",
+                        "--cache", "--no-cache", "--quiet"]),
+    ("sclap_nb.search", ["MODEL", "FILES_OR_FOLDER", "--caption", "--embeddings", "-k", "--device", "--skip-bad",
+                         "--cache", "--no-cache", "--quiet"]),
+    ("sclap_nb.train", ["--config", "--optim.epochs", "--runtime.out_dir", "--runtime.devices", "--preset"]),
 ])  # fmt: skip
 def test_help_names_the_key_flags(module, flags):
     out = cli(module, "--help").stdout
