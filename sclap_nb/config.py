@@ -250,9 +250,9 @@ class DataConfig(_Checked):
     n_val: int = setting(64, "validation scenes (model selection)", low=0)
     n_test: int = setting(128, "test scenes (the reported metrics)", low=0)
     anechoic: bool = setting(False, "no room: direct sound only (default: simulated shoebox rooms)")
-    layout: Literal["spill", "isolated"] = setting(
-        "spill", "event placement: spill (each event fills a half, reverb tails cross the middle) or isolated (each "
-        "event's reverb confined to its half)")
+    layout: Literal["spill", "isolated", "timed"] = setting(
+        "spill", "scene layout: spill (each event fills a half, reverb tails cross the middle), isolated (each "
+        "event's reverb confined to its half) or timed (2-3 events at random onsets, one moving; clips >= 3 s)")
     clip_seconds: float = setting(2.0, "clip length in seconds", low=0.0, low_open=True)
 
 
@@ -397,7 +397,7 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     """Nested settings to ``{dotted.name: value}``."""
     out = {}
     for k, v in tree.items():
-        if isinstance(v, dict) and v and k != "settings":
+        if isinstance(v, dict) and v:
             out.update(flatten(v, f"{prefix}{k}."))
         else:
             out[f"{prefix}{k}"] = v
@@ -437,7 +437,7 @@ def leaves(cls=None):
 # --------------------------------------------------------------------------- presets
 
 # the specification's model and loss (MODIFICATIONS.en.md); the default run departs from it in these only
-_SPEC_MODEL = dict(temporal_readout="mean", doa_pooling="joint", temporal_token_norm=False)
+SPEC_MODEL = _SPEC_MODEL = dict(temporal_readout="mean", doa_pooling="joint", temporal_token_norm=False)
 SPECIFICATION = {
     **{f"model.{k}": v for k, v in _SPEC_MODEL.items()},
     "loss.weights": (1.0, 0.5, 0.2, 0.2), "loss.ts_ramp": 4, "loss.negatives": ("neg_t", "neg_s"),
@@ -510,4 +510,4 @@ def migrate_run_json(d: dict) -> RunConfig:
     return RunConfig().with_settings(settings)
 
 
-__all__ += ["leaves", "SPECIFICATION", "QUICK"]
+__all__ += ["leaves", "SPECIFICATION", "SPEC_MODEL", "QUICK"]

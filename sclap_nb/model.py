@@ -25,7 +25,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ModelConfig
+from .config import SPEC_MODEL, ModelConfig
 from .features import FOAFeatures
 
 __all__ = [
@@ -141,10 +141,10 @@ class ConvEncoder(nn.Module):
     def __init__(
         self,
         in_channels: int,
-        channels: tuple[int, ...] = (16, 32, 64, 128),
-        pools: tuple[tuple[int, int], ...] = ((2, 2), (2, 2), (2, 2), (1, 2)),
-        convs_per_stage: int = 1,
-        time_padding: str = "zeros",
+        channels: tuple[int, ...] = ModelConfig.cnn_channels,
+        pools: tuple[tuple[int, int], ...] = ModelConfig.cnn_pools,
+        convs_per_stage: int = ModelConfig.convs_per_stage,
+        time_padding: str = ModelConfig.time_padding,
     ):
         super().__init__()
         if time_padding not in ("zeros", "circular"):
@@ -204,11 +204,11 @@ class TextEncoder(nn.Module):
 
     def __init__(
         self,
-        dim: int = 512,
+        dim: int = ModelConfig.dim,
         model_path: str | None = None,
-        trainable_layers: int = 1,
-        pooling: str = "segments",
-        segments: int = 4,
+        trainable_layers: int = ModelConfig.text_trainable_layers,
+        pooling: str = ModelConfig.text_pooling,
+        segments: int = ModelConfig.text_segments,
         max_length: int = 64,
         cache: bool = True,
     ):
@@ -327,15 +327,15 @@ class TemporalAudioEncoder(nn.Module):
 
     def __init__(
         self,
-        dim: int = 512,
-        in_channels: int = 128,
-        n_chunks: int = 4,
-        layers: int = 2,
-        heads: int = 8,
-        ff: int = 2048,
-        dropout: float = 0.1,
-        readout: str = "mean",
-        token_norm: bool = False,
+        dim: int = ModelConfig.dim,
+        in_channels: int = ModelConfig.cnn_channels[-1],
+        n_chunks: int = ModelConfig.temporal_chunks,
+        layers: int = ModelConfig.temporal_layers,
+        heads: int = ModelConfig.temporal_heads,
+        ff: int = ModelConfig.temporal_ff,
+        dropout: float = ModelConfig.temporal_dropout,
+        readout: str = SPEC_MODEL["temporal_readout"],  # a block's defaults are the specification's
+        token_norm: bool = SPEC_MODEL["temporal_token_norm"],
     ):
         super().__init__()
         if n_chunks < 1:
@@ -408,7 +408,7 @@ def grad_reverse(x: torch.Tensor, lambd: float = 1.0) -> torch.Tensor:
 class ModalityClassifier(nn.Module):
     """Audio-vs-text classifier behind a GRL: D -> D/2 -> D/4 -> D/8 -> D/16 -> 1 (ReLU), returns logits."""
 
-    def __init__(self, dim: int = 512):
+    def __init__(self, dim: int = ModelConfig.dim):
         super().__init__()
         if dim < 16:
             raise ValueError(f"ModalityClassifier needs dim >= 16, got {dim}")

@@ -6,7 +6,7 @@ reads the corpus, trains (:func:`sclap_nb.train.fit`), evaluates the best checkp
 split (:mod:`sclap_nb.evaluation`, plus the reference scorers) and writes ``metrics.json``,
 ``run.json`` and the model export ``model/``. The training notebook and ``python -m
 sclap_nb.train`` (:func:`main`, generated from the tree by jsonargparse) both call it;
-:func:`small_run` trains the chapters' tiny models.
+:func:`small_config`, :func:`small_data` and :func:`small_run` train the chapters' tiny models.
 
 An output directory is never removed or overwritten behind the user's back: a new directory is
 created; one that holds a run of the same settings (``run.json``) is resumed from its
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +27,9 @@ import typing
 from pathlib import Path
 
 import torch
+import yaml
 
-from .config import PRESETS, QUICK, ConfigError, RunConfig, leaves, migrate_run_json, preset
+from .config import PRESETS, QUICK, ConfigError, RunConfig, RuntimeConfig, flatten, leaves, migrate_run_json, preset
 from .data import StClothoDataModule, ensure_corpus
 from .evaluation import evaluate
 from .export import export_model
@@ -36,7 +38,7 @@ from .reference import reference_metrics
 from .training import SCLAPModule, fit
 
 __all__ = ["RunDirError", "prepare_out_dir", "corpus_dir_for", "build_data", "evaluate_best", "test_metrics", "run",
-           "small_run", "load_config", "parser", "main"]  # fmt: skip
+           "small_config", "small_data", "small_run", "resolve", "load_config", "parser", "main"]  # fmt: skip
 
 
 class RunDirError(RuntimeError):
@@ -104,7 +106,7 @@ def build_data(cfg: RunConfig, root: Path, progress: bool = False):
     return corpus, dm
 
 
-def evaluate_best(out: Path, module, datamodule, accelerator: str = "auto"):
+def evaluate_best(out: Path, module, datamodule, accelerator: str = RuntimeConfig.accelerator):
     """Load ``best.ckpt`` (else keep ``module``) onto the run's device and evaluate the test split."""
     use_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
     device = torch.device("cuda" if use_gpu and torch.cuda.is_available() else "cpu")
@@ -150,6 +152,8 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     """
     root = Path(root or Path.cwd())
     t_start = time.time()
+    if cfg.runtime.devices > 1 and "ipykernel" in sys.modules:  # a kernel cannot host the processes
+        return _run_as_command(cfg, root, temporary)
     out = prepare_out_dir(cfg, root, temporary) if _rank() == 0 else Path(os.environ["SCLAP_OUT_DIR"])
     os.environ["SCLAP_OUT_DIR"] = str(out)  # ranks > 0 of a ddp run (started with this environment) share it
     phases = {}
@@ -165,24 +169,56 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     return {**metrics, "out_dir": str(out)}
 
 
-def small_run(corpus_dir: str | os.PathLike, n_train: int, n_val: int, n_test: int, epochs: int, batch_size: int,
-              seed: int, settings: dict | None = None, eval_roles=None, root: Path | None = None):  # fmt: skip
-    """The chapters' small training runs: a tiny model (the quick preset's sizes, float32) at the
-    specification's settings, plus ``settings`` (dotted names), on a small corpus built once in
-    ``corpus_dir``; logs and checkpoints go to a new temporary directory.
+def _run_as_command(cfg: RunConfig, root: Path, temporary: bool) -> dict:
+    """:func:`run` through ``python -m sclap_nb.train``, one process per device (from a Jupyter kernel)."""
+    out = prepare_out_dir(cfg, root, temporary)
+    settings = out / "settings.json"
+    write_json_atomic(cfg.with_settings({"runtime.out_dir": str(out)}).to_dict(), settings)
+    subprocess.run([sys.executable, "-m", "sclap_nb.train", "--config", str(settings)], cwd=root, check=True)
+    return {**json.loads((out / "metrics.json").read_text()), "out_dir": str(out)}
 
-    Returns ``(module, trainer, datamodule)``; ``eval_roles`` picks the roles of the validation and
-    test groups (default: every role of the corpus)."""
-    root = Path(root or Path.cwd())
+
+def resolve(preset_name: str = "default", config_file: str | os.PathLike = "", settings: dict | None = None) -> RunConfig:
+    """The settings of a run as the training notebook's parameters give them: a preset, then a YAML or
+    JSON file of settings (nested, as ``python -m sclap_nb.train --print_config`` writes it), then
+    ``settings`` by dotted name (``{"optim.epochs": 30}``) or nested."""
+    cfg = preset(preset_name)
+    if config_file:
+        text = Path(config_file).read_text()
+        data = yaml.safe_load(text) if str(config_file).endswith((".yaml", ".yml")) else json.loads(text)
+        if not isinstance(data, dict):
+            raise ConfigError(f"{config_file}: a settings file holds a mapping of settings, got {type(data).__name__}")
+        data.pop("preset", None)
+        cfg = cfg.with_settings(flatten(data))
+    return cfg.with_settings(flatten(settings or {}))
+
+
+def small_config(epochs: int, batch_size: int, seed: int, settings: dict | None = None) -> RunConfig:
+    """The settings of the chapters' small runs: the specification's model and loss with the quick
+    preset's tiny sizes, in float32, no learning-rate warm-up, then ``settings`` (dotted names)."""
     tiny = {k: v for k, v in QUICK.items() if k.startswith("model.") or k == "runtime.precision"}
-    cfg = preset("specification", {**tiny, "optim.epochs": epochs, "optim.batch_size": batch_size,
-                                    "optim.warmup_epochs": 0, "runtime.seed": seed, **(settings or {})})  # fmt: skip
-    corpus = ensure_corpus(root / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False)
-    dm = StClothoDataModule(corpus, batch_size=batch_size, features=cfg.model.features, cache_dir=corpus / "cache",
+    return preset("specification", {**tiny, "optim.epochs": epochs, "optim.batch_size": batch_size,
+                                     "optim.warmup_epochs": 0, "runtime.seed": seed, **(settings or {})})  # fmt: skip
+
+
+def small_data(cfg: RunConfig, corpus_dir: str | os.PathLike, n_train: int, n_val: int, n_test: int, eval_roles=None,
+               root: Path | None = None, **corpus) -> StClothoDataModule:  # fmt: skip
+    """A small corpus, built once into ``corpus_dir`` (``ensure_corpus``: the seed is the run's; ``corpus``
+    passes layout, anechoic, ...), and its data module for ``cfg``: training groups of pos and
+    ``cfg.loss.negatives``, validation and test groups of ``eval_roles`` (default: every role)."""
+    root = Path(root or Path.cwd())
+    seed = cfg.runtime.seed
+    path = ensure_corpus(root / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False, **corpus)
+    dm = StClothoDataModule(path, batch_size=cfg.optim.batch_size, features=cfg.model.features, cache_dir=path / "cache",
                             seed=seed, roles=("pos", *cfg.loss.negatives), eval_roles=eval_roles)  # fmt: skip
     dm.setup("fit")
-    module, trainer = fit(cfg, dm, tempfile.mkdtemp(prefix="book-run-"), resume=False)
-    return module, trainer, dm
+    return dm
+
+
+def small_run(cfg: RunConfig, datamodule, callbacks=()):
+    """Train one of the chapters' small runs (``small_config``, ``small_data``); its log and checkpoints
+    go to a new temporary directory. Returns ``(module, trainer)``."""
+    return fit(cfg, datamodule, tempfile.mkdtemp(prefix="book-run-"), resume=False, callbacks=callbacks)
 
 
 def _rank() -> int:

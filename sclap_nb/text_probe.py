@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .data.scenes import ROLES
+from .viz import ROLE_PALETTE
 
 __all__ = ["PAIRS", "pair_palette", "scene_captions", "embed_roles", "role_cosines", "pair_means", "segment_tokens"]
 
@@ -26,8 +27,6 @@ PAIRS = ("pos–neg_t", "pos–neg_s", "pos–neg_c", "pos–other scene")
 
 def pair_palette() -> dict[str, tuple]:
     """A colour per pair: the negative's colour of :data:`sclap_nb.viz.ROLE_PALETTE`, grey for other scenes."""
-    from .viz import ROLE_PALETTE
-
     return {**{f"pos–{r}": ROLE_PALETTE[r] for r in ("neg_t", "neg_s", "neg_c")}, "pos–other scene": (0.6, 0.6, 0.6)}
 
 

@@ -31,7 +31,7 @@ from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from .config import RunConfig, migrate_run_json
+from .config import RunConfig, RuntimeConfig, migrate_run_json
 from .evaluation import embed_batch, evaluation_metrics, gather_embeddings, join_batches
 from .files import atomic_write
 from .losses import grl_lambda_at, total_loss
@@ -238,7 +238,7 @@ def cpu_has_native_bf16() -> bool:
         return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def resolve_precision(precision: str, accelerator: str = "auto") -> tuple[str, str]:
+def resolve_precision(precision: str, accelerator: str = RuntimeConfig.accelerator) -> tuple[str, str]:
     """``(precision, reason)``: ``auto`` becomes ``bf16-mixed`` on a CUDA GPU with bf16 or a CPU with
     native bf16 and ``32-true`` elsewhere; anything else is kept."""
     if precision != "auto":
@@ -281,9 +281,9 @@ class EpochProgress(pl.Callback):
     KEYS = ("total", "loss_scl", "loss_cl", "loss_doa", "loss_ts", "loss_mod")
     VAL = ("joint/t2a/R@1", "triplet/t2a/R@1", "joint/3way_temporal", "triplet/3way_temporal", "LE_deg", "modality_acc")
 
-    def __init__(self, stream=None, precision: str = ""):
+    def __init__(self, stream=None, precision_note: str = ""):
         self.stream = stream or terminal_stream()
-        self.precision = precision
+        self.precision = precision_note
         self.t0 = self.t_epoch = 0.0
         self.validated = False  # this epoch validated (validation runs every optim.val_every epochs)
 
@@ -330,7 +330,7 @@ def build_trainer(cfg: RunConfig, out_dir: str | os.PathLike, callbacks=(), max_
     precision, why = resolve_precision(rt.precision, rt.accelerator)
     cbs = list(callbacks)
     if rt.progress_log:
-        cbs.append(EpochProgress(precision=f"{precision} ({why})"))
+        cbs.append(EpochProgress(precision_note=f"{precision} ({why})"))
     if enable_checkpoints:
         # best.ckpt by the validation metric; last.ckpt after every epoch, whether or not it improved
         # (Lightning >= 2.6 writes save_last only when a top-k checkpoint was written at the same step)

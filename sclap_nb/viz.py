@@ -24,6 +24,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
+from .data import SOUND_CLASSES
+from .features import iv_direction
+
 __all__ = [
     # style and colours
     "BOOK_DPI", "MIN_FONT_KEY", "PALETTE", "ROLE_PALETTE", "EMBEDDING_PALETTE", "book_style", "class_palette",
@@ -86,8 +89,6 @@ def class_palette(names: Sequence[str] | None = None) -> dict[str, tuple]:
     """A fixed colour per sound class: the 35 classes of ``sclap_nb.data.SOUND_CLASSES`` keep their
     colour whatever subset a figure shows; other names (a folder corpus) get darker colours of their
     own, in sorted order. ``names`` None: every class of ``SOUND_CLASSES``."""
-    from .data import SOUND_CLASSES
-
     known = [c.name for c in SOUND_CLASSES]
     hues = sns.color_palette("husl", len(known))
     fixed = {name: hues[(13 * i) % len(known)] for i, name in enumerate(known)}  # neighbours in the list differ
@@ -261,8 +262,6 @@ def frame_energy(logmel):
 def frame_azimuth(logmeliv):
     """Azimuth (degrees, 0 front, +90 left) of the intensity vector of every frame of one clip's
     logmelIV ``(7, T, M)``: :func:`sclap_nb.features.iv_direction` applied to each frame on its own, ``(T,)``."""
-    from .features import iv_direction
-
     frames = logmeliv.permute(1, 0, 2)[:, :, None, :]  # (T, 7, 1, M): one "clip" per frame
     return iv_direction(frames)[:, 0]
 

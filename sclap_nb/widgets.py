@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .viz import PALETTE, ROLE_PALETTE
+
 __all__ = [
     "foa_to_stereo",
     "cardioid_level_difference_db",
@@ -174,8 +176,6 @@ def plot_directions_by_class(
     apart from the role colours of the panel titles and from each other, which the 35 fixed class
     colours of :func:`sclap_nb.viz.class_palette` do not always do for two given classes)."""
     import matplotlib.pyplot as plt
-
-    from .viz import PALETTE, ROLE_PALETTE
 
     az, en = np.asarray(azimuths, dtype=float), np.asarray(energies, dtype=float)
     classes = list(dict.fromkeys(c for clip in events for *_, c in clip))

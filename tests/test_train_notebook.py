@@ -24,7 +24,8 @@ def test_training_notebook_runs_headless_and_writes_metrics(tmp_path):
     pm.execute_notebook(
         str(ROOT / "notebooks" / "10_train.ipynb"),
         str(tmp_path / "train.ipynb"),
-        parameters={"fast": True, "epochs": 1, "out_dir": str(out), "corpus_dir": str(tmp_path / "corpus")},
+        parameters={"preset": "quick", "settings": {"optim.epochs": 1, "runtime.out_dir": str(out),
+                                                    "data.corpus_dir": str(tmp_path / "corpus")}},
         cwd=str(ROOT),
         progress_bar=False,
         kernel_name="python3",

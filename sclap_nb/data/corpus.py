@@ -43,7 +43,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorpusError
+from ..config import DataConfig, FeatureConfig, RuntimeConfig
 from .scenes import ALL_ROLES, LAYOUTS, ROLES, SPEC_ROLES, Scene, allowed_gaps, make_scene, render_pool
+from .sources import SPLITS, SoundfontSource
 from .spatial import sample_room
 from .timed import MIN_CLIP_S, TIMED_ROLES, make_timed_scene, render_timed_pool
 
@@ -62,7 +64,6 @@ __all__ = [
     "scene_roles",
 ]
 
-SPLITS = ("train", "val", "test")
 FILE_PREFIX = {
     "pos": "temporal", "neg_t": "temporal_negative", "neg_s": "spatial_negative", "neg_c": "class_negative",
     "neg_m": "motion_negative",
@@ -100,15 +101,15 @@ def build_corpus(
     n_train: int,
     n_val: int,
     n_test: int,
-    seed: int = 2025,
-    sample_rate: int = 16000,
-    clip_seconds: float = 2.0,
-    anechoic: bool = False,
+    seed: int = RuntimeConfig.seed,
+    sample_rate: int = FeatureConfig.sample_rate,
+    clip_seconds: float = DataConfig.clip_seconds,
+    anechoic: bool = DataConfig.anechoic,
     direction_words: str = "relative",
     min_sector_gap: int = 2,
     progress: bool = True,
     source=None,
-    layout: str = "spill",
+    layout: str = DataConfig.layout,
 ) -> Path:
     """Build a corpus of ``n_*`` scenes (4 clips each, ``ROLES``; 5 in the timed layout) per split into ``out`` and return its path.
 
@@ -121,8 +122,6 @@ def build_corpus(
     Raises ``FileExistsError`` if ``out`` exists. First removes the temporary
     directories that dead builds of ``out`` left (``stale_builds``), and nothing else.
     """
-    from .sources import SoundfontSource
-
     out = Path(out)
     if out.exists():
         raise FileExistsError(f"{out}: already exists (use ensure_corpus to reuse it)")
@@ -238,10 +237,8 @@ def write_corpus(
 
 
 def _build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source,
-                  layout="spill") -> dict:
+                  layout=DataConfig.layout) -> dict:
     """The build parameters as ``corpus.json`` records them (``source`` by type name, None: the soundfont)."""
-    from .sources import SoundfontSource
-
     return {
         "sizes": {"train": int(n_train), "val": int(n_val), "test": int(n_test)},
         "seed": int(seed),

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 
+from ..config import OptimConfig, RuntimeConfig
 from ..features import FeatureConfig, FOAFeatures
 from .corpus import ROLES, SPEC_ROLES, SPLITS, check_audio_header, load_clip, read_metadata, scene_roles
 from .errors import CorpusError
@@ -158,7 +159,7 @@ class StClothoDataset(Dataset):
         self,
         root: str | os.PathLike,
         split: str,
-        mode: str = "triplet",
+        mode: str = OptimConfig.mode,
         features: FeatureConfig | None = None,
         cache_dir: str | os.PathLike | None = None,
         roles: tuple[str, ...] | str | None = None,
@@ -291,7 +292,7 @@ class EpochShuffleSampler(Sampler[int]):
     batches as an uninterrupted one.
     """
 
-    def __init__(self, n: int, seed: int = 0):
+    def __init__(self, n: int, seed: int):
         self.n, self.seed, self.epoch = int(n), int(seed), 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -400,12 +401,12 @@ class StClothoDataModule(_Base):
     def __init__(
         self,
         root: str | os.PathLike,
-        batch_size: int = 16,
-        mode: str = "triplet",
+        batch_size: int = OptimConfig.batch_size,
+        mode: str = OptimConfig.mode,
         features: FeatureConfig | None = FeatureConfig(),
         cache_dir: str | os.PathLike | None = None,
-        num_workers: int = 0,
-        seed: int = 2025,
+        num_workers: int = RuntimeConfig.num_workers,
+        seed: int = RuntimeConfig.seed,
         pin_memory: bool = False,
         persistent_workers: bool | None = None,
         prefetch_factor: int | None = None,

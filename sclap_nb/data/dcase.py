@@ -56,6 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import DataConfig, FeatureConfig, RuntimeConfig
 from .corpus import FORMAT_VERSION, SPLITS, write_corpus
 from .errors import CorpusError
 from .scenes import CONNECTORS, ROLES, Clip, Scene, allowed_gaps, scene_captions
@@ -332,9 +333,9 @@ def _recordings(root: Path, seed: int, val_fraction: float) -> list[tuple[str, P
 def import_dcase(
     root: str | os.PathLike,
     out: str | os.PathLike,
-    sample_rate: int = 16000,
-    clip_seconds: float = 2.0,
-    seed: int = 2025,
+    sample_rate: int = FeatureConfig.sample_rate,
+    clip_seconds: float = DataConfig.clip_seconds,
+    seed: int = RuntimeConfig.seed,
     scenes_per_recording: int = 8,
     val_fraction: float = 0.1,
     max_spread_deg: float = 10.0,

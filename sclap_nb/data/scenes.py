@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import DataConfig
 from .sources import Event
 from .spatial import Position, Room, anechoic_rir, direction_phrase, foa_rir, sample_position, spatialise
 
@@ -164,7 +165,7 @@ def make_scene(
     clip_seconds: float,
     min_sector_gap: int = 2,
     direction_words: str = "relative",
-    layout: str = "spill",
+    layout: str = DataConfig.layout,
 ) -> Scene:
     """Draw a pair of events and two positions from ``rng`` and render the four clips (``ROLES``)."""
     if layout not in HALF_LAYOUTS:

@@ -20,7 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import FeatureConfig
 from .errors import CorpusError
+
+#: the splits of a corpus, in order
+SPLITS = ("train", "val", "test")
 
 __all__ = [
     "Event",
@@ -147,7 +151,7 @@ class SoundfontSource:
     Every call to ``render`` draws new notes, tempo, velocity and length from ``rng``.
     """
 
-    def __init__(self, sample_rate: int = 16000, classes: tuple[SoundClass, ...] = SOUND_CLASSES, sf2: str | os.PathLike | None = None):
+    def __init__(self, sample_rate: int = FeatureConfig.sample_rate, classes: tuple[SoundClass, ...] = SOUND_CLASSES, sf2: str | os.PathLike | None = None):
         import tinysoundfont
 
         self.sample_rate = int(sample_rate)
@@ -490,7 +494,7 @@ class FolderSource:
         self,
         folder: str | os.PathLike,
         captions_csv: str | os.PathLike | None = None,
-        sample_rate: int = 16000,
+        sample_rate: int = FeatureConfig.sample_rate,
         split: str | None = None,
     ):
         self.folder = Path(folder)
@@ -587,8 +591,6 @@ class FolderSource:
         """The classes each split draws from: the given splits, else whole classes shared out between
         the splits that have scenes (``sizes``), in proportion to their scenes, by ``seed``.
         ``CorpusError`` when a split with scenes has fewer than 2 classes."""
-        from .corpus import SPLITS
-
         active = [s for s in SPLITS if sizes[s] > 0]
         if self.splits and self.splits[0] is not None:
             out = {s: [k for k, sp in enumerate(self.splits) if sp == s] for s in SPLITS}

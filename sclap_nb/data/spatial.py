@@ -103,11 +103,13 @@ def sector_of(az_deg):
     counter-clockwise of it: 22.5 -> 1, -22.5 -> 0, 157.5 -> 4, 180 -> 4. A number gives an ``int``;
     an array or a tensor of azimuths gives one of sector indices, of the same kind.
     """
+    # azimuths are rounded to 1e-9 degrees first, so that a direction computed to lie on a boundary
+    # (atan2 of a vector at 22.5 degrees gives 22.499999999999996) falls on the same side as the number
     if hasattr(az_deg, "detach"):  # a torch tensor (no import of torch here)
-        return (((az_deg.double() + 22.5) / 45.0).floor().long()) % 8
+        return ((((az_deg.double() * 1e9).round() / 1e9 + 22.5) / 45.0).floor().long()) % 8
     if np.ndim(az_deg):
-        return (np.floor((np.asarray(az_deg, dtype=np.float64) + 22.5) / 45.0).astype(np.int64)) % 8
-    return int(np.floor((float(az_deg) + 22.5) / 45.0)) % 8
+        return (np.floor((np.round(np.asarray(az_deg, dtype=np.float64), 9) + 22.5) / 45.0).astype(np.int64)) % 8
+    return int(np.floor((round(float(az_deg), 9) + 22.5) / 45.0)) % 8
 
 
 def azimuth_of(vectors):

@@ -60,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import DataConfig, FeatureConfig, RuntimeConfig
 from .corpus import FORMAT_VERSION, SPLITS, write_corpus
 from .dcase import EventSegment, four_clips, segment_scene
 from .errors import CorpusError
@@ -311,9 +312,9 @@ def _rendered_scene(index: int, a: dict[int, tuple[Path, Path]], b: dict[int, tu
 def import_spatial_clotho(
     root: str | os.PathLike,
     out: str | os.PathLike,
-    sample_rate: int = 16000,
-    clip_seconds: float = 2.0,
-    seed: int = 2025,
+    sample_rate: int = FeatureConfig.sample_rate,
+    clip_seconds: float = DataConfig.clip_seconds,
+    seed: int = RuntimeConfig.seed,
     direction_words: str = "relative",
     progress: bool = True,
 ) -> Path:
