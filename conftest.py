@@ -10,3 +10,18 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("SCLAP_FIGURES_DIR", tempfile.mkdtemp(prefix="sclap-test-figures-"))
 
 pytest_plugins = ["sclap_nb.nbval_records"]
+
+# `make test-fast` (-m "not slow") is meant to stay under two minutes on a 2-core machine: after such a run,
+# list the tests that took longer than this on their own, to be made faster or marked slow
+FAST_TIER_REPORT_S = 5.0
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if "not slow" not in (config.getoption("markexpr", "") or ""):
+        return
+    reports = [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])
+               if getattr(r, "when", None) == "call" and r.duration > FAST_TIER_REPORT_S]  # fmt: skip
+    if reports:
+        terminalreporter.write_sep("-", f"fast-tier tests over {FAST_TIER_REPORT_S:g} s (make them faster or mark them slow)")
+        for r in sorted(reports, key=lambda r: -r.duration):
+            terminalreporter.write_line(f"{r.duration:6.1f} s  {r.nodeid}")
