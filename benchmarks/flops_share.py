@@ -1,0 +1,122 @@
+"""A training step's compute rate as a share of the machine's bf16 matmul rate, measured in one run.
+
+    python benchmarks/flops_share.py [--groups 16] [--reps 5] [--threads 0] [--out flops.json]
+
+Hosts of one kind differ in speed (the same step took 0.261 s on one machine and 0.537 s on
+another), so seconds alone do not compare. This prints a figure that does not depend on the host:
+
+* the FLOPs of one training step of the default model (forward and backward of every part that
+  trains, counted by ``torch.utils.flop_counter.FlopCounterMode``: matmuls, convolutions, attention);
+* the step's median time in each variant (fp32; bf16 autocast; bf16 with ``channels_last`` feature
+  maps), optimiser step included, on cached features as training reads them;
+* the rate of a 2048 x 2048 bf16 matmul on the same threads, in the same run: the peak a step could
+  reach; the step's share of it is ``FLOPs / time / peak``.
+
+The batch is ``--groups`` scenes of 4 clips (pos, neg_t, neg_s, neg_c: the default run's groups).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from profile_step import cpu_description  # noqa: E402
+
+from sclap_nb.config import RunConfig  # noqa: E402
+from sclap_nb.losses import total_loss  # noqa: E402
+from sclap_nb.model import SpatialTemporalCLAP  # noqa: E402
+
+
+def matmul_rate(n: int = 2048, reps: int = 10) -> float:
+    """GFLOP/s of an ``n x n`` bf16 matmul (2 n^3 FLOPs), median of ``reps`` after a warm-up."""
+    a, b = torch.randn(n, n, dtype=torch.bfloat16), torch.randn(n, n, dtype=torch.bfloat16)
+    a @ b
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def synthetic_batch(model: SpatialTemporalCLAP, groups: int, seconds: float = 2.0, seed: int = 0) -> dict:
+    """``groups`` scenes of 4 clips with their features computed once (training reads cached features)."""
+    n = 4 * groups
+    g = torch.Generator().manual_seed(seed)
+    words = ["violin", "drum", "bird", "phone", "piano", "flute", "bell", "dog"]
+    caps = [f"a {words[i % 8]} plays on the left, then a {words[(i + 3) % 8]} rolls behind {i}" for i in range(n)]
+    wave = 0.1 * torch.randn(n, 4, int(seconds * model.cfg.features.sample_rate), generator=g)
+    with torch.no_grad():
+        logmel, logmeliv = model.features(wave)
+    return {"logmel": logmel, "logmeliv": logmeliv, "text_comb": caps, "text": [c.rsplit(" ", 1)[0] for c in caps],
+            "doa": F.normalize(torch.randn(n, 2, 3, generator=g), dim=-1), "group_size": 4}  # fmt: skip
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--groups", type=int, default=RunConfig().optim.batch_size, help="scenes per step (4 clips each)")
+    ap.add_argument("--reps", type=int, default=5, help="timed steps per variant, after a warm-up step")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--out", help="also write the figures here as JSON")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = RunConfig()
+    torch.manual_seed(0)
+    model = SpatialTemporalCLAP(cfg.model).train()
+    batch = synthetic_batch(model, args.groups)
+    model.encode_text(batch["text_comb"] + batch["text"])  # fill the frozen-layer cache, as training does
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+
+    def step(bf16: bool, channels_last: bool):
+        b = dict(batch)
+        if channels_last:
+            b["logmel"] = b["logmel"].contiguous(memory_format=torch.channels_last)
+            b["logmeliv"] = b["logmeliv"].contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = total_loss(model(b), b, 6, cfg.loss)["total"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step(False, False)
+    gflop = counter.get_total_flops() / 1e9
+    peak = matmul_rate()
+    rows = {}
+    for name, bf16, cl in (("fp32", False, False), ("bf16", True, False), ("bf16 + channels_last", True, True)):
+        step(bf16, cl)  # warm-up (oneDNN primitives, allocator)
+        times = []
+        for _ in range(args.reps):
+            t0 = time.perf_counter()
+            step(bf16, cl)
+            times.append(time.perf_counter() - t0)
+        t = statistics.median(times)
+        rows[name] = {"seconds": t, "gflop_per_s": gflop / t, "share_of_bf16_peak": gflop / t / peak}
+    print(cpu_description())
+    print(f"step: {args.groups} groups x 4 clips, default model; {gflop:.1f} GFLOP (forward + backward)")
+    print(f"bf16 2048^2 matmul on {torch.get_num_threads()} threads: {peak:.0f} GFLOP/s")
+    print(f"{'variant':24s} {'s/step':>8s} {'GFLOP/s':>9s} {'share of peak':>14s}")
+    for name, r in rows.items():
+        print(f"{name:24s} {r['seconds']:8.3f} {r['gflop_per_s']:9.1f} {100 * r['share_of_bf16_peak']:13.1f}%")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"cpu": cpu_description(), "gflop_per_step": gflop, "peak_gflop_per_s": peak,
+                                              "groups": args.groups, "variants": rows}, indent=2))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
