@@ -33,6 +33,7 @@ bench: setup                       ## step profile fp32 vs bf16, loader, data th
 	$(BIN)/python benchmarks/bench_loader.py
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/flops_share.py
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval.cfg --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120
 

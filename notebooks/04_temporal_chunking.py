@@ -63,7 +63,6 @@ corpus_dir = corpus_dir or f"data/book-chunking-{n_train}-{n_val}-{n_test}-s{see
 
 # %%
 import os
-import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -75,11 +74,12 @@ from sclap_nb.notebook import glue
 from torch.utils.data import DataLoader
 
 from sclap_nb import viz
-from sclap_nb.data import SPEC_ROLES, StClothoDataModule, collate_groups, ensure_corpus
+from sclap_nb.data import SPEC_ROLES, collate_groups, ensure_corpus
 from sclap_nb.features import FeatureConfig, FOAFeatures
 from sclap_nb.model import ConvEncoder, SpatialTemporalCLAP, TemporalAudioEncoder
 from sclap_nb.notebook import figures_dir, record, setup_chapter
-from sclap_nb.train import SCLAPModule, TrainConfig, fit
+from sclap_nb.run import small_config, small_data, small_run
+from sclap_nb.training import SCLAPModule
 
 ROOT = setup_chapter(threads=1)  # small models: one thread is faster and gives the same numbers
 FIG = figures_dir(ROOT)
@@ -206,15 +206,8 @@ print("after transpose(2, 3):", tuple(fixed.shape), "finite:", bool(torch.isfini
 # group `[pos, neg_t, neg_s]`.
 
 # %%
-root = ensure_corpus(ROOT / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False)
-dm = StClothoDataModule(root, batch_size=batch_size, features=FeatureConfig(), cache_dir=root / "cache", seed=seed,
-                        eval_roles=SPEC_ROLES)  # every split in groups [pos, neg_t, neg_s]
-dm.setup("fit")
-cfg = TrainConfig(
-    out_dir=tempfile.mkdtemp(prefix="book-chunking-"), epochs=epochs, batch_size=batch_size, warmup_epochs=0,
-    seed=seed, progress_bar=False,
-    model=dict(dim=64, cnn_channels=(8, 16, 16, 32), temporal_heads=4, temporal_ff=128),
-)
+cfg = small_config(epochs, batch_size, seed)  # the specification's model and loss, tiny sizes
+dm = small_data(cfg, corpus_dir, n_train, n_val, n_test, eval_roles=SPEC_ROLES, root=ROOT)  # splits in [pos, neg_t, neg_s]
 torch.manual_seed(seed)
 untrained = SCLAPModule(cfg).model.eval()
 n_scenes = {s: len(dm.dataset(s)) for s in ("train", "val")}
@@ -244,7 +237,7 @@ before = {s: pair_cosines(untrained, s) for s in ("train", "val")}
 # The training run (its log and checkpoints go to a temporary directory):
 
 # %% tags=["nbval-ignore-output"]
-module, trainer = fit(cfg, dm, resume=False)
+module, trainer = small_run(cfg, dm)
 trained = module.model.eval()
 print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps")
 
@@ -254,7 +247,7 @@ print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps")
 # 0.5). Keep it in mind for what follows.
 
 # %%
-ep = viz.epoch_frame(cfg.out_dir)
+ep = viz.epoch_frame(trainer.logger.save_dir)
 _ = record("val_3way_temporal", ep["triplet/3way_temporal"].iloc[-1], tol=0.25, fmt=".3f",
            label=f"validation temporal 3-way accuracy after epoch {int(ep['epoch'].iloc[-1])}", why="two of 8 scenes")
 

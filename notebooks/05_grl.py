@@ -59,10 +59,8 @@ corpus_dir = corpus_dir or f"data/book-grl-{n_train}-{n_val}-{n_test}-s{seed}"
 # %%
 import math
 import os
-import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -358,20 +356,14 @@ glue("sigmoid_m20", float(f"{torch.sigmoid(torch.tensor(-20.0)).item():.2g}"), d
 # 0.5, with the caveat of the toy above.
 
 # %%
-from sclap_nb.data import StClothoDataModule, ensure_corpus
-from sclap_nb.features import FeatureConfig
-from sclap_nb.train import TrainConfig, embed_split, fit
+from sclap_nb.evaluation import embed_split
+from sclap_nb.run import small_config, small_data, small_run
 
-root = ensure_corpus(ROOT / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False)
-dm = StClothoDataModule(root, batch_size=4, features=FeatureConfig(), cache_dir=root / "cache", seed=seed)
-cfg = TrainConfig(
-    out_dir=tempfile.mkdtemp(prefix="book-grl-"), epochs=epochs, batch_size=4, warmup_epochs=0, seed=seed,
-    grl_lambda=1.0, progress_bar=False,
-    model=dict(dim=64, cnn_channels=(8, 16, 16, 32), temporal_heads=4, temporal_ff=128),
-)
+cfg = small_config(epochs, batch_size=4, seed=seed, settings={"loss.grl_lambda": 1.0})
+dm = small_data(cfg, corpus_dir, n_train, n_val, n_test, root=ROOT)
 
 # %% tags=["nbval-ignore-output"]
-module, trainer = fit(cfg, dm, resume=False)
+module, trainer = small_run(cfg, dm)
 print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps")
 
 # %%

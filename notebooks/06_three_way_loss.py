@@ -66,7 +66,6 @@ corpus_dir = corpus_dir or f"data/book-threeway-{n_train}-{n_val}-{n_test}-s{see
 
 # %%
 import os
-import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -78,11 +77,11 @@ from sclap_nb.notebook import glue
 from torch.utils.data import DataLoader
 
 from sclap_nb import viz
-from sclap_nb.data import SPEC_ROLES, StClothoDataModule, collate_groups, ensure_corpus
-from sclap_nb.features import FeatureConfig
+from sclap_nb.data import SPEC_ROLES, collate_groups
 from sclap_nb.losses import info_nce, same_caption_mask, three_way_loss
 from sclap_nb.notebook import figures_dir, record, setup_chapter
-from sclap_nb.train import TrainConfig, embed_split, fit
+from sclap_nb.evaluation import embed_split
+from sclap_nb.run import small_config, small_data, small_run
 
 ROOT = setup_chapter(threads=1)  # small models: one thread is faster and gives the same numbers
 FIG = figures_dir(ROOT)
@@ -133,17 +132,11 @@ glue("ln3", float(np.log(3)), display=False)
 # specification's groups `[pos, neg_t, neg_s]`.
 
 # %%
-root = ensure_corpus(ROOT / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False)
-dm = StClothoDataModule(root, batch_size=batch_size, features=FeatureConfig(), cache_dir=root / "cache", seed=seed,
-                        eval_roles=SPEC_ROLES)  # every split in groups [pos, neg_t, neg_s]
-cfg = TrainConfig(
-    out_dir=tempfile.mkdtemp(prefix="book-threeway-"), epochs=epochs, batch_size=batch_size, warmup_epochs=0,
-    seed=seed, progress_bar=False,
-    model=dict(dim=64, cnn_channels=(8, 16, 16, 32), temporal_heads=4, temporal_ff=128),
-)
+cfg = small_config(epochs, batch_size, seed)  # the specification's model and loss, tiny sizes
+dm = small_data(cfg, corpus_dir, n_train, n_val, n_test, eval_roles=SPEC_ROLES, root=ROOT)  # splits in [pos, neg_t, neg_s]
 
 # %% tags=["nbval-ignore-output"]
-module, trainer = fit(cfg, dm, resume=False)
+module, trainer = small_run(cfg, dm)
 model = module.model.eval()
 print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps")
 
@@ -318,7 +311,7 @@ with torch.no_grad():
 # back.
 
 # %%
-ep = viz.epoch_frame(cfg.out_dir)
+ep = viz.epoch_frame(trainer.logger.save_dir)
 n_val = len(dm.dataset("val"))
 glue("n_val_scenes", n_val, display=False)
 glue("val_step", 1 / n_val, display=False)
@@ -330,7 +323,7 @@ for k, label in keys.items():  # 8 validation scenes in the quick setting: 0.25 
 values = ep[list(keys)].to_numpy()
 record("val_3way_min", values.min(), tol=0.25, fmt=".3f", label="lowest of the four, any epoch ", why="two of 8 scenes")
 record("val_3way_max", values.max(), tol=0.25, fmt=".3f", label="highest of the four, any epoch", why="two of 8 scenes")
-steps = viz.step_frame(cfg.out_dir)
+steps = viz.step_frame(trainer.logger.save_dir)
 per_epoch = len(steps) // len(ep)
 record("ts_loss_first_epoch", steps["loss_ts"][:per_epoch].mean(), tol=0.05, fmt=".3f",
        label="training L_ts, mean of the first epoch", why="a fall of 0.15 to the last epoch")

@@ -47,91 +47,48 @@
 # Each is one setting away from the specification's behaviour, and the ablation of the chapter
 # {doc}`11_results` keeps the specification's settings.
 #
-# Run it headless with papermill (`make train` does this on the defaults):
+# Run it headless with papermill (`make train` does this with the `default` preset):
 #
 # ```bash
-# papermill notebooks/10_train.ipynb runs/train/train.ipynb -p fast False -p epochs 12 -p out_dir runs/train-12 --log-output
+# papermill notebooks/10_train.ipynb runs/e12.ipynb -p preset default -y '{"settings": {"optim.epochs": 12, "runtime.out_dir": "runs/e12"}}'
 # ```
 #
-# Every knob is in the `parameters` cell below; `None` means "not set": papermill's `-p NAME VALUE`
-# sets it, the quick setting (`fast = True`: a tiny corpus and model, two epochs, what the stored
-# outputs of this page show and what the notebook tests re-run) fills only the knobs left unset,
-# and the defaults of `sclap_nb.run.RunConfig` (in the comments) fill the rest. The same settings
-# drive the command line `python -m sclap_nb.train`, which is also the way to train on several
-# devices (`devices > 1`: this notebook launches it, one process per device).
+# The settings of a run are one tree, `sclap_nb.config.RunConfig` (data, model, loss, optim, runtime),
+# each setting defined there once with its type, range and help. The `parameters` cell below picks a
+# named preset (`default`: the default run; `specification`: the model and loss as specified;
+# `quick`: a tiny corpus and model for two epochs, what the stored outputs of this page show and what
+# the notebook tests re-run), an optional YAML file of settings, and any setting by its dotted name.
+# The command line `python -m sclap_nb.train` takes the same tree (`--help` lists every setting,
+# `--print_config` writes the YAML that `--config` and this page's `config` read) and is the way to
+# train on several devices: with `runtime.devices > 1` this page hands the run to it, one process per
+# device.
 #
 # An `out_dir` is never emptied or overwritten: a new one is created, one holding a run with the
-# same settings is resumed from its `last.ckpt`, anything else is refused. In the quick setting
-# without `out_dir` the run goes to a new temporary directory.
+# same settings is resumed from its `last.ckpt`, anything else is refused. The quick preset without
+# an `out_dir` trains into a new temporary directory.
 #
 # **Two runs on one page.** The first half of the page executes the job with the settings it is
-# given; on the stored page that is the quick setting, a smoke test of the pipeline whose numbers are
+# given; on the stored page that is the quick preset, a smoke test of the pipeline whose numbers are
 # not results. The second half, *The default run*, reads the committed run of `make train`
 # (`results/train/`) and is the part to read for what the model learns.
 
 # %% tags=["parameters"]
-fast = True  # quick setting for the book and its tests; False: the defaults below
-# data
-data_dir = None  # "": build the embedded corpus; or a stClotho-style corpus directory of yours
-corpus_dir = None  # auto: data/stclotho-<its parameters>
-n_train, n_val, n_test = None, None, None  # 512, 64, 128 scenes (triplets) per split
-anechoic = None  # False
-layout = None  # "spill"; "isolated": each reverberant event confined to its half
-sample_rate = None  # 16000
-clip_seconds = None  # 2.0
-n_mels = None  # 64
-# model
-dim = None  # 512
-cnn_channels = None  # [16, 32, 64, 128]
-text_trainable_layers = None  # 1
-text_pooling = None  # "segments"
-temporal_chunks = None  # 4
-temporal_ff = None  # 2048
-temporal_readout = None  # "concat": the chunk tokens in time order; "mean" (the specification)
-doa_pooling = None  # "halves": the DOA head on each time half of the spatial branch; "joint" (the specification)
-temporal_token_norm = None  # True: each chunk token's content standardised over the batch; False (the specification)
-# optimisation
-epochs = None  # 18
-batch_size = None  # 16 triplets per step (48 clips)
-lr = None  # 1e-3
-warmup_epochs = None  # 1
-loss_weights = None  # [1.0, 0.5, 1.0, 0.2]: doa, sem, ts, mod (the specification: [1.0, 0.5, 0.2, 0.2])
-sem_start = None  # 3
-ts_ramp = None  # 0: the group term at full weight from the first epoch (the specification: 4)
-grl_lambda = None  # 1.0
-grl_schedule = None  # "constant"; "dann": lambda ramps up as 2/(1+exp(-10p))-1
-negatives = None  # ["neg_t", "neg_s", "neg_c"]: a 4-way group; ["neg_t", "neg_s"] (the specification); ["neg_t", "neg_c"]
-triplet_contrastive = None  # True: L_sCL on the triplet embedding too (False: the specification)
-# ablation switches
-use_temporal = None  # True
-use_ts_loss = None  # True
-use_modality = None  # True
-mask_false_negatives = None  # True
-# run
-seed = None  # 2025
-out_dir = None  # auto: runs/train (quick setting: a new temporary directory)
-accelerator = None  # "auto": a GPU if there is one
-devices = None  # 1; more: one process per device through python -m sclap_nb.train
-strategy = None  # "auto"; "ddp" with devices > 1
-precision = None  # "auto": bf16-mixed where the chip computes bf16 natively, else 32-true
-num_workers = None  # 0
-val_every = None  # 1
-progress_bar = None  # False (one line per epoch goes to the terminal instead)
-figures_dir = ""  # also copy the figures here ("" : only out_dir/figures)
+preset = "quick"  # "default" (make train), "specification" or "quick" (a smoke test: the book and its tests)
+config = ""  # a YAML file of settings, as `python -m sclap_nb.train --print_config` writes it
+settings = {}  # settings by dotted name on top, e.g. {"optim.epochs": 30, "runtime.out_dir": "runs/e30"}
+figures_dir = ""  # also copy the run's figures here ("": only out_dir/figures)
 
 # %% [markdown]
 # ## Setup
 #
-# The settings are resolved once; every later step reads them from `cfg`. The seed fixes the
-# corpus, the model initialisation, dropout and the order of batches.
+# The settings are resolved once (`sclap_nb.run.resolve`: preset, file, then `settings`); every later
+# step reads them from `cfg`. The seed fixes the corpus, the model initialisation, dropout and the
+# order of batches.
 
 # %%
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -144,98 +101,55 @@ from sclap_nb.notebook import glue
 from sclap_nb import viz
 from sclap_nb.notebook import figures_dir as book_figures_dir
 from sclap_nb.notebook import record, setup_chapter
-from sclap_nb.run import RUN_FIELDS, build_data, prepare_out_dir, resolve_run, test_metrics
-from sclap_nb.train import fit, write_json_atomic
+from sclap_nb.results import load_run
+from sclap_nb.run import resolve, run
 
 ROOT = setup_chapter(threads=None)  # torch's default threads: one per core
 FIG = book_figures_dir(ROOT)  # the book's figures (the run's own go to out_dir/figures)
-cfg = resolve_run(fast, **{k: v for k, v in dict(globals()).items() if k in RUN_FIELDS})
-t_start = time.time()
-out = prepare_out_dir(cfg, ROOT, fast)
-print(f"out_dir: {out}")
+cfg = resolve(preset, config, settings)
+print(f"preset {preset}: {cfg.data.n_train} training scenes, {cfg.optim.epochs} epochs, model dim {cfg.model.dim}, "
+      f"negatives {list(cfg.loss.negatives)}")
 
 # %% [markdown]
-# ## Data
+# ## Train and test
 #
-# Without `data_dir`, the embedded corpus is built from General MIDI soundfont recordings
-# spatialised in simulated rooms (see the chapter {doc}`02_scenes`), into a directory named
-# by its parameters, and reused when asked for again. Each training step sees `batch_size` scenes, each
-# as a group of pos and its hard negatives (by default all three: `[pos, neg_t, neg_s, neg_c]`).
+# One call does the whole job (`sclap_nb.run.run`): it creates (or resumes) the output directory and
+# writes `run.json`; builds the embedded corpus from General MIDI soundfont recordings spatialised in
+# simulated rooms (the chapter {doc}`02_scenes`), or reads `data.data_dir`; trains, with one line per
+# epoch on the terminal; evaluates the best checkpoint (by validation T2A R@1, the better of the two
+# embeddings) on the test split, together with the reference scorers that need no training; and writes
+# `metrics.json` and the export of the best model, `model/`. Metrics come for both audio embeddings:
+# `joint/*` is E_joint, `triplet/*` the temporal-path embedding.
 
 # %%
-t0 = time.time()
-corpus, datamodule = build_data(cfg, ROOT)
-data_seconds = time.time() - t0
-print(f"corpus: {corpus.relative_to(ROOT) if corpus.is_relative_to(ROOT) else corpus}, "
-      f"{len(datamodule.dataset('train'))} training scenes, groups of {1 + len(cfg.negatives)} clips {['pos', *cfg.negatives]}")
-
-# %% [markdown]
-# ## Train
-#
-# One process trains here. With `devices > 1` the notebook hands the same settings to
-# `python -m sclap_nb.train`, which Lightning starts once per device (a Jupyter kernel cannot host
-# several training processes), and reads its metrics back.
+metrics = run(cfg, ROOT, temporary=preset == "quick" and cfg.runtime.out_dir == "auto")
+out = Path(metrics["out_dir"])
+print(f"out_dir: {out}; {metrics['steps']} steps in {metrics['train_seconds']:.0f} s")
 
 # %%
-t0 = time.time()
-if cfg.devices > 1:
-    settings = out / "settings.json"
-    write_json_atomic({**cfg.identity(), "out_dir": str(out), "devices": cfg.devices, "strategy": cfg.strategy,
-                       "accelerator": cfg.accelerator, "num_workers": cfg.num_workers}, settings)
-    subprocess.run([sys.executable, "-m", "sclap_nb.train", "--config", str(settings)], cwd=ROOT, check=True)
-    module, trainer = None, None
-else:
-    module, trainer = fit(cfg.train_config(str(out)), datamodule)
-train_seconds = time.time() - t0
-print(f"trained {cfg.epochs} epochs" + (f", {trainer.global_step} steps" if trainer else f" on {cfg.devices} devices"))
-
-# %% [markdown]
-# ## Evaluate on the test split
-#
-# The best checkpoint (by validation T2A R@1 over all clips, the better of the two embeddings) is
-# evaluated, on the device the run trained on. Metrics come for both audio embeddings: `joint/*`
-# is E_joint, `triplet/*` the temporal-path embedding.
-
-# %%
-if cfg.devices > 1:
-    metrics = json.loads((out / "metrics.json").read_text())
-else:  # the best checkpoint, plus the scorers that need no training (sclap_nb.reference) -> metrics.json
-    phases = {"data": data_seconds, "train": train_seconds}
-    module, metrics = test_metrics(cfg, out, module, datamodule, corpus, phases, t_start, trainer.global_step)
 # The main test metrics (every one is in metrics.json), each recorded with the difference the notebook
-# tests allow on another CPU: in the quick setting (18 test clips, 2 epochs) two clips changing their
+# tests allow on another CPU: in the quick preset (18 test clips, 2 epochs) two clips changing their
 # rank or winner, or 5 degrees of LE.
-n_clips = 3 * len(datamodule.dataset("test"))
-shown = [f"{e}/{k}" for e in ("joint", "triplet") for k in ("t2a/R@1", "a2t/R@1", "3way_temporal", "3way_spatial",
-                                                          "order_acc", "place_acc", "zeroshot_direction")]
-for k in [*shown, "LE_deg", "modality/probe_acc", "modality_acc"]:
+n_test_clips = 3 * cfg.data.n_test
+shown = [f"{e}/{k}" for e in ("joint", "triplet") for k in ("t2a/R@1", "order_acc", "place_acc")]
+for k in [*shown, "LE_deg"]:
     if isinstance(metrics.get(k), float):
-        tol = 5.0 if k == "LE_deg" else 2.0 / n_clips
-        record(k.replace("/", "_").replace("@", "_at_"), metrics[k], tol=tol, label=f"{k:28s}",
+        tol = 5.0 if k == "LE_deg" else 2.0 / n_test_clips
+        record(k.replace("/", "_").replace("@", "_at_"), metrics[k], tol=tol, label=k,
                why="two test clips" if k != "LE_deg" else "5 degrees")
-
-# %%
-n_clips_test = 3 * len(datamodule.dataset("test"))
-glue("run_steps", int(metrics.get("steps", 0)), display=False)
-glue("run_train_scenes", len(datamodule.dataset("train")), display=False)
-glue("run_test_clips", n_clips_test, display=False)
-glue("run_chance_r1", 1 / n_clips_test, display=False)
-glue("run_group_negatives", len(cfg.negatives), display=False)
-if fast:
-    print(f"quick setting: {metrics.get('steps')} steps on {len(datamodule.dataset('train'))} training scenes, "
-          f"{n_clips_test} test clips -- a smoke test of the pipeline, not a result")
-else:
-    print(f"{cfg.epochs} epochs, {metrics.get('steps')} steps on {len(datamodule.dataset('train'))} training scenes, "
-          f"{n_clips_test} test clips")
+glue("run_steps", int(metrics["steps"]), display=False)
+glue("run_train_scenes", cfg.data.n_train, display=False)
+glue("run_test_clips", n_test_clips, display=False)
+glue("run_chance_r1", 1 / n_test_clips, display=False)
+glue("run_group_negatives", len(cfg.loss.negatives), display=False)
 
 # %% [markdown]
-# On the stored page these numbers come from the quick setting: {glue:text}`run_steps` optimisation
+# On the stored page these numbers come from the quick preset: {glue:text}`run_steps` optimisation
 # steps of a tiny model on {glue:text}`run_train_scenes` training scenes, evaluated on
 # {glue:text}`run_test_clips` test clips. They are a **smoke test of the pipeline**: they show that
 # every step (corpus, features, training, evaluation, reference scorers, export, figures) runs and
-# writes its output, not what the model can learn. T2A R@1 of the triplet embedding is
-# {glue:text}`triplet_t2a_R_at_1:.3f`, where choosing a clip at random gives {glue:text}`run_chance_r1:.3f`,
-# and the localisation error {glue:text}`LE_deg:.1f`°. The results are in *The default run* below.
+# writes its output, not what the model can learn (choosing a clip at random gives a T2A R@1 of
+# {glue:text}`run_chance_r1:.3f`). The results are in *The default run* below.
 #
 # ## Training curves of this run
 #
@@ -270,10 +184,10 @@ def label_loss_axes(fig, axes_spec: dict) -> None:
 
 fig_dir = out / "figures"
 fig = viz.plot_loss_components(out)
-group = 1 + len(cfg.negatives)
-label_loss_axes(fig, loss_axes(group, group * cfg.batch_size))
+group = 1 + len(cfg.loss.negatives)
+label_loss_axes(fig, loss_axes(group, group * cfg.optim.batch_size))
 _ = viz.save(fig, fig_dir / "train_losses.png")
-if fast:  # the book shows the quick run's curves; a full run keeps its figures in out_dir only
+if preset == "quick":  # the book shows the quick run's curves; a full run keeps its figures in out_dir only
     viz.save(fig, FIG / "10_quick_losses.png")
 plt.close(fig)
 
@@ -303,8 +217,6 @@ if figures_dir:
     Path(ROOT / figures_dir).mkdir(parents=True, exist_ok=True)
     for png in fig_dir.glob("*.png"):
         shutil.copy(png, ROOT / figures_dir / png.name)
-metrics["total_seconds"] = time.time() - t_start
-write_json_atomic(metrics, out / "metrics.json")
 print(sorted(p.name for p in fig_dir.glob("*.png")))
 
 # %% [markdown]
@@ -322,31 +234,32 @@ print(sorted(p.name for p in fig_dir.glob("*.png")))
 # `results/experiments/spec_settings_s2025` for comparison.
 
 # %%
-RESULTS = ROOT / "results" / "train"
-settings = json.loads((RESULTS / "run.json").read_text())
-default = json.loads((RESULTS / "metrics.json").read_text())
+train = load_run("train")  # results/train: its settings as the tree, whatever the age of its run.json
+RESULTS, run_cfg, default = train.path, train.config, train.metrics
 source = json.loads((RESULTS / "model" / "config.json").read_text())["source"]
 steps = viz.step_frame(RESULTS / "metrics.csv")
 epochs = viz.epoch_frame(RESULTS / "metrics.csv").assign(epoch=lambda d: d["epoch"] + 1)  # epoch 1 = after the first pass
 steps_per_epoch = default["steps"] // default["epochs"]
-group = 1 + len(settings["negatives"])  # pos and its hard negatives
-clips_per_step = settings["batch_size"] * group
-val_clips = 3 * settings["n_val"]
+group = 1 + len(run_cfg.loss.negatives)  # pos and its hard negatives
+clips_per_step = run_cfg.optim.batch_size * group
+val_clips = 3 * run_cfg.data.n_val
 # the tested checkpoint: the first epoch with the best validation T2A R@1 (the checkpoint callback keeps a
 # later epoch only when it is strictly better); the export names it too where it says
 best_epoch = int(epochs.loc[epochs["t2a_R@1_best"].idxmax(), "epoch"])
 assert source.get("epoch") is None or source["epoch"] + 1 == best_epoch, (source, best_epoch)
 facts = {"default_epochs": default["epochs"], "default_steps": default["steps"], "default_steps_per_epoch": steps_per_epoch,
-         "default_clips_per_step": clips_per_step, "default_group": group, "default_n_train": settings["n_train"],
-         "default_n_val": settings["n_val"], "default_n_test": settings["n_test"], "default_batch": settings["batch_size"],
-         "default_val_clips": val_clips, "default_best_epoch": best_epoch, "default_w_ts": settings["loss_weights"][2],
+         "default_clips_per_step": clips_per_step, "default_group": group, "default_n_train": run_cfg.data.n_train,
+         "default_n_val": run_cfg.data.n_val, "default_n_test": run_cfg.data.n_test, "default_batch": run_cfg.optim.batch_size,
+         "default_val_clips": val_clips, "default_best_epoch": best_epoch, "default_w_ts": run_cfg.loss.weights[2],
          "default_train_min": default["train_seconds"] / 60, "default_total_min": default["total_seconds"] / 60}
 for k, v in facts.items():
     glue(k, v, display=False)
-print({k: settings[k] for k in ("negatives", "loss_weights", "ts_ramp", "sem_start", "temporal_readout", "doa_pooling")})
-print(f"{settings['epochs']} epochs x {steps_per_epoch} steps of {settings['batch_size']} groups of {group} ({clips_per_step} clips); "
-      f"scenes train/val/test {settings['n_train']}/{settings['n_val']}/{settings['n_test']}; seed {settings['seed']}; "
-      f"precision {settings['precision']}")
+departures = {k: v for k, v in run_cfg.flat().items() if k in ("loss.negatives", "loss.weights", "loss.ts_ramp",
+              "loss.sem_start", "model.temporal_readout", "model.doa_pooling", "model.temporal_token_norm")}  # fmt: skip
+print(departures)
+print(f"{run_cfg.optim.epochs} epochs x {steps_per_epoch} steps of {run_cfg.optim.batch_size} groups of {group} "
+      f"({clips_per_step} clips); scenes train/val/test {run_cfg.data.n_train}/{run_cfg.data.n_val}/{run_cfg.data.n_test}; "
+      f"seed {run_cfg.runtime.seed}; precision {run_cfg.runtime.precision}")
 print(f"best checkpoint: epoch {best_epoch}; training {default['train_seconds']:.0f} s, "
       f"whole notebook {default['total_seconds']:.0f} s")
 
@@ -512,11 +425,10 @@ print({k: round(float(v), 3) for k, v in facts.items()})
 # ### On the test split
 
 # %%
-SPEC = ROOT / "results" / "experiments"
-sources = {"default, seed 2025": RESULTS / "metrics.json", "default, seed 2026": ROOT / "results" / "train_seed2026" / "metrics.json",
-           "specification, seed 2025": SPEC / "spec_settings_s2025" / "metrics.json",
-           "specification, seed 2026": SPEC / "spec_settings_s2026" / "metrics.json"}
-runs = {name: json.loads(p.read_text()) for name, p in sources.items() if p.is_file()}
+sources = {"default, seed 2025": "train", "default, seed 2026": "train_seed2026",
+           "specification, seed 2025": "experiments/spec_settings_s2025",
+           "specification, seed 2026": "experiments/spec_settings_s2026"}
+runs = {name: load_run(folder).metrics for name, folder in sources.items()}
 ROWS = {"t2a/R@1": "T2A R@1", "a2t/R@1": "A2T R@1", "3way_temporal": "3-way temporal", "3way_spatial": "3-way spatial",
         "order_acc": "order_acc (with neg_c)", "place_acc": "place_acc (with neg_c)", "zeroshot_direction": "zero-shot direction"}
 table = {}
@@ -532,10 +444,11 @@ for k in ("t2a/R@1", "a2t/R@1", "order_acc", "place_acc", "3way_temporal", "3way
 glue("test_LE", default["LE_deg"], display=False)
 glue("test_emb_gap_max", max(abs(default[f"joint/{k}"] - default[f"triplet/{k}"]) for k in ROWS), display=False)
 glue("test_probe", default["modality/probe_acc"], display=False)
-glue("test_clips", 3 * settings["n_test"], display=False)
-glue("test_order_won", round(default["triplet/order_acc"] * settings["n_test"]), display=False)
-glue("test_order_need", int(np.ceil(0.95 * settings["n_test"])), display=False)
-assert round(default["triplet/order_acc"] * settings["n_test"]) == int(np.ceil(0.95 * settings["n_test"]))  # "exactly"
+n_test = run_cfg.data.n_test
+glue("test_clips", 3 * n_test, display=False)
+glue("test_order_won", round(default["triplet/order_acc"] * n_test), display=False)
+glue("test_order_need", int(np.ceil(0.95 * n_test)), display=False)
+assert round(default["triplet/order_acc"] * n_test) == int(np.ceil(0.95 * n_test))  # "exactly"
 for short, run in (("s26", "default, seed 2026"), ("spec25", "specification, seed 2025"), ("spec26", "specification, seed 2026")):
     if run in runs:
         for k, key in (("triplet/t2a/R@1", "r1"), ("triplet/order_acc", "order"), ("LE_deg", "le"), ("modality/probe_acc", "probe")):
@@ -582,10 +495,10 @@ test_table.round(3)
 #
 # ## Takeaway
 #
-# * The main job is one call per step: `resolve_run` (settings), `build_data` (corpus and cached
-#   features), `fit` (training, checkpoints), `test_metrics` (the best checkpoint on the test split, the
-#   reference scorers, `metrics.json` and the export). The stored page runs it in the quick setting as a
-#   smoke test; its numbers are not results.
+# * The main job is two calls: `resolve` (the settings: a preset, a file, dotted names) and `run`
+#   (corpus, training with checkpoints, the best checkpoint on the test split, the reference scorers,
+#   `metrics.json` and the export). The stored page runs it with the quick preset as a smoke test; its
+#   numbers are not results.
 # * The default settings depart from the specification in four places (the 4-way group term at full
 #   weight from the first epoch, the concatenated readout, the DOA head on each time half, the chunk
 #   tokens' content standardised); the chapter {doc}`11_results` gives the evidence for each.
@@ -596,6 +509,32 @@ test_table.round(3)
 #   {glue:text}`mod_late_from` on.
 # * The triplet embedding and E_joint score alike on every test (at most
 #   {glue:text}`test_emb_gap_max:.3f` apart on the metrics of the table).
+#
+# ## Exercises
+#
+# 1. **Read the tree.** Run `python -m sclap_nb.train --preset specification --print_config > spec.yaml`
+#    and `python -m sclap_nb.train --print_config > default.yaml`, then `diff` the two files. Which
+#    settings differ? Predict them from the four departures above before you look.
+# 2. **A run of your own, headless.** Train the quick preset for 4 epochs instead of 2 with papermill:
+#    `papermill notebooks/10_train.ipynb /tmp/q4.ipynb -y '{"settings": {"optim.epochs": 4}}'`. Will the
+#    triplet embedding's T2A R@1 on the 18 test clips be higher than on the stored page? (On 18 clips one
+#    clip is 0.056: say how large a change you would need to see before you believe it.)
+# 3. **Refusal, not loss.** Run exercise 2 twice with the same `"runtime.out_dir": "runs/q4"`, then once
+#    more with `"optim.epochs": 5`. What happens each time, and why is the last call refused rather than
+#    trained into the same folder?
+# 4. **Steps per epoch.** With `data.n_train = 512` and `optim.batch_size = 16`, how many optimiser steps
+#    does one epoch of the default run take, and how many clips does each step embed with the 4-way term?
+#
+# ```{dropdown} Solutions
+# 1. `model.temporal_readout` (concat / mean), `model.doa_pooling` (halves / joint),
+#    `model.temporal_token_norm` (true / false), `loss.weights` (w_ts 1.0 / 0.2), `loss.ts_ramp` (0 / 4),
+#    `loss.negatives` (neg_t, neg_s, neg_c / neg_t, neg_s) and `loss.triplet_contrastive` (true / false).
+# 3. The second call finds a finished run with the same settings in `runs/q4` and resumes it (nothing
+#    left to train); the third finds a run of other settings there and stops with a one-line error naming
+#    the folder and the settings that differ: a finished run is never overwritten.
+# 4. 512 / 16 = 32 steps an epoch; each step embeds 16 groups of 4 clips (pos, neg_t, neg_s, neg_c),
+#    64 clips.
+# ```
 #
 # ## References
 #

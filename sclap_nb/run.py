@@ -30,7 +30,8 @@ import torch
 import yaml
 
 from .config import PRESETS, QUICK, ConfigError, RunConfig, RuntimeConfig, flatten, leaves, migrate_run_json, preset
-from .data import StClothoDataModule, ensure_corpus
+from .data import ensure_corpus
+from .data.datamodule import StClothoDataModule
 from .evaluation import evaluate
 from .export import export_model
 from .files import write_json_atomic

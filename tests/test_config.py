@@ -189,6 +189,7 @@ def _cycles(graph):
 # a package module imported inside a function, on purpose: (module, imported) -> why
 DEFERRED = {
     ("sclap_nb.results", ("sclap_nb.viz",)): "matplotlib, only for a run's log; reading metrics needs none",
+    ("sclap_nb.data", ("sclap_nb.data.datamodule",)): "Lightning, which inference does not load",
 }
 
 

@@ -328,8 +328,6 @@ def test_importing_the_api_leaves_training_out():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="sclap_nb.data imports sclap_nb.data.dataset, whose module top imports "
-                   "lightning.pytorch (for StClothoDataModule); importing any sclap_nb.data module runs it")  # fmt: skip
 def test_importing_the_api_leaves_lightning_out():
     found = [m for m in _modules_after_importing_the_api() if m.split(".")[0] == "lightning"]
     assert not found, found[:5]

@@ -24,7 +24,7 @@ from .corpus import (
     validate_corpus,
     write_corpus,
 )
-from .dataset import EpochShuffleSampler, StClothoDataModule, StClothoDataset, collate_groups, feature_cache
+from .dataset import EpochShuffleSampler, StClothoDataset, collate_groups, feature_cache
 from .errors import CorpusError
 from .scenes import CONNECTORS, ROLES, SPEC_ROLES, allowed_gaps, make_scene
 from .dcase import import_dcase, rotate_foa
@@ -55,3 +55,13 @@ __all__ = [
     "CONNECTORS", "ROLES", "SPEC_ROLES", "allowed_gaps", "make_scene",
     "SPLITS", "METADATA_COLUMNS", "FILE_PREFIX", "write_corpus", "import_dcase", "import_spatial_clotho", "rotate_foa",
 ]  # fmt: skip
+
+
+def __getattr__(name: str):
+    # StClothoDataModule needs Lightning, deferred on purpose: inference (sclap_nb.api, sclap_nb.evaluate)
+    # reads corpora and datasets without loading it
+    if name == "StClothoDataModule":
+        from .datamodule import StClothoDataModule
+
+        return StClothoDataModule
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

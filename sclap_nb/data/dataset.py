@@ -1,4 +1,4 @@
-"""Torch dataset, collate, feature cache and Lightning data module of a corpus.
+"""Torch dataset, collate and feature cache of a corpus (the Lightning data module: sclap_nb.data.datamodule).
 
 Items are dicts of one group: a scene's clips of the chosen roles in ``ROLES`` order in triplet
 mode (by default the specification's triplet ``[pos, neg_t, neg_s]``; ``roles=ROLES`` adds neg_c),
@@ -17,16 +17,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
+from torch.utils.data import Dataset, Sampler, get_worker_info
 
-from ..config import OptimConfig, RuntimeConfig
+from ..config import OptimConfig
 from ..features import FeatureConfig, FOAFeatures
 from .corpus import ROLES, SPEC_ROLES, SPLITS, check_audio_header, load_clip, read_metadata, scene_roles
 from .errors import CorpusError
 from .scenes import ALL_ROLES
 from .spatial import doa_vector
 
-__all__ = ["StClothoDataset", "StClothoDataModule", "EpochShuffleSampler", "collate_groups", "feature_cache"]
+__all__ = ["StClothoDataset", "EpochShuffleSampler", "collate_groups", "feature_cache"]
 
 BATCH_KEYS = ("wave", "logmel", "logmeliv", "text_comb", "text", "doa", "group_size", "ids", "roles")
 _TENSOR_KEYS = ("wave", "logmel", "logmeliv", "doa")
@@ -362,14 +362,6 @@ def collate_groups(items: list[dict]) -> dict:
     return batch
 
 
-try:
-    import lightning.pytorch as pl
-
-    _Base = pl.LightningDataModule
-except ImportError:  # pragma: no cover
-    _Base = object
-
-
 def _check_int(name: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -380,100 +372,3 @@ def _world_size() -> int:
     import torch.distributed as dist
 
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-
-class StClothoDataModule(_Base):
-    """Lightning data module over ``root`` (a corpus built by ``build_corpus``).
-
-    ``roles`` picks the training split's clips (default ``SPEC_ROLES``, the specification's triplet),
-    ``eval_roles`` those of val and test (default ``"all"``: every role the corpus holds, neg_c
-    included on corpora of format 2); see ``StClothoDataset``. ``batch_size`` counts groups (a
-    triplet batch has ``3 * batch_size`` clips, a batch of groups of 4 ``4 * batch_size``). The train
-    loader shuffles with an :class:`EpochShuffleSampler` (the order of epoch ``e`` is fixed by
-    ``seed + e``); val and test keep the file order. ``features=None`` yields waveforms only;
-    ``cache_dir`` switches features to the on-disk cache (see ``feature_cache``), and then
-    batches hold no waveform unless ``load_audio=True``.
-    ``num_workers``, ``pin_memory``, ``persistent_workers`` (default: ``num_workers > 0``) and
-    ``prefetch_factor`` (default: torch's, only with workers) go to every ``DataLoader``.
-    Extra keyword arguments (e.g. ``load_audio``, ``check_headers``) go to ``StClothoDataset``.
-    """
-
-    def __init__(
-        self,
-        root: str | os.PathLike,
-        batch_size: int = OptimConfig.batch_size,
-        mode: str = OptimConfig.mode,
-        features: FeatureConfig | None = FeatureConfig(),
-        cache_dir: str | os.PathLike | None = None,
-        num_workers: int = RuntimeConfig.num_workers,
-        seed: int = RuntimeConfig.seed,
-        pin_memory: bool = False,
-        persistent_workers: bool | None = None,
-        prefetch_factor: int | None = None,
-        roles: tuple[str, ...] | str | None = None,
-        eval_roles: tuple[str, ...] | str | None = None,
-        **dataset_kwargs,
-    ):
-        super().__init__()
-        num_workers = _check_int("num_workers", num_workers, 0)
-        if not isinstance(pin_memory, bool):
-            raise ValueError(f"pin_memory must be True or False, got {pin_memory!r}")
-        if persistent_workers is None:
-            persistent_workers = num_workers > 0
-        elif not isinstance(persistent_workers, bool):
-            raise ValueError(f"persistent_workers must be None, True or False, got {persistent_workers!r}")
-        elif persistent_workers and num_workers == 0:
-            raise ValueError("persistent_workers=True needs num_workers > 0")
-        if prefetch_factor is not None:
-            prefetch_factor = _check_int("prefetch_factor", prefetch_factor, 1)
-            if num_workers == 0:
-                raise ValueError(f"prefetch_factor={prefetch_factor} needs num_workers > 0")
-        self.root, self.batch_size, self.mode = Path(root), _check_int("batch_size", batch_size, 1), mode
-        self.features, self.cache_dir, self.num_workers, self.seed = features, cache_dir, num_workers, int(seed)
-        self.pin_memory, self.persistent_workers, self.prefetch_factor = pin_memory, persistent_workers, prefetch_factor
-        self.roles = SPEC_ROLES if roles is None else roles
-        self.eval_roles = "all" if eval_roles is None else eval_roles
-        self.dataset_kwargs = dataset_kwargs
-        self.datasets: dict[str, StClothoDataset] = {}
-
-    def dataset(self, split: str) -> StClothoDataset:
-        if split not in self.datasets:
-            roles = self.roles if split == "train" else self.eval_roles
-            self.datasets[split] = StClothoDataset(
-                self.root, split, self.mode, self.features, self.cache_dir, roles=roles, **self.dataset_kwargs
-            )
-        return self.datasets[split]
-
-    def setup(self, stage: str | None = None) -> None:
-        splits = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), "predict": ("test",)}.get(stage, SPLITS)
-        for s in splits:
-            self.dataset(s)
-
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        dataset = self.dataset(split)
-        sampler = EpochShuffleSampler(len(dataset), self.seed) if shuffle else None
-        if sampler is not None and _world_size() > 1:
-            # each rank takes the items r, r + W, ... of the one epoch order (not shuffled again), so the
-            # ranks' batches of a step together are the batch one process would see
-            from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
-
-            sampler = DistributedSamplerWrapper(sampler, shuffle=False)
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            sampler=sampler,
-            collate_fn=collate_groups,
-            num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
-            persistent_workers=self.persistent_workers,
-            prefetch_factor=self.prefetch_factor,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", False)
