@@ -14,11 +14,12 @@ timed scene is built so that *when* matters:
   of onsets. ``sample_timing`` draws it.
 * **Slots.** The timing (onsets, durations) is the scene's: every clip of a scene has the same slots,
   and the clips differ only in what fills them (a sound, and a place: a fixed position or a path).
-  A sound in a slot is a crop of that slot's duration from its rendering, always from the same start
-  (``choose_crop``: where the sound is, at the crop's start and at its end for every slot it fills), so
-  the same sound in a longer slot is the same sound for longer; each crop is loudness-normalised and
-  faded in and out (20 ms, ``normalise_event``). Renderings whose sound is shorter than
-  ``RENDER_SECONDS`` (a one-shot bird tweet) are looped over their active part (``loop_active``).
+  A sound in a slot is a crop of that slot's duration from its rendering (``choose_crop``: it starts
+  where the sound is and, where the rendering allows, ends where it is too; a sound of separate strokes
+  may end in the pause after a stroke), one crop per sound and duration, so a sound fills a slot with
+  the same samples in every clip that puts it there; each crop is loudness-normalised and faded in
+  and out (20 ms, ``normalise_event``). Renderings whose sound is shorter than ``RENDER_SECONDS`` (a
+  one-shot bird tweet) are looped over their active part (``loop_active``).
 * **One moving source per scene.** Every timed scene has exactly one event on a path
   (``spatial.SourcePath``: 60-165 deg along the shorter arc between two sectors 2 or 3 sectors apart,
   either way round, fixed elevation within +-20 deg, fixed distance), so every scene has a motion
@@ -139,6 +140,9 @@ def sample_timing(rng: np.random.Generator, n_events: int, clip_seconds: float, 
         onsets.append(onsets[-1] + d[k - 1] + (-ov[k - 1] if ov[k - 1] > 0 else next(gaps)))
     n = int(round(clip_seconds * sample_rate))
     on = [int(round(o * sample_rate)) for o in onsets]
+    for k in range(1, n_events):  # rounding must not make neighbours that do not overlap touch by a sample
+        if not ov[k - 1] > 0:
+            on[k] = max(on[k], on[k - 1] + int(round(d[k - 1] * sample_rate)))
     du = [min(int(round(x * sample_rate)), n - o) for o, x in zip(on, d)]
     return Timing(tuple(on), tuple(du), tuple(bool(x > 0) for x in ov))
 
@@ -169,19 +173,25 @@ def loop_active(audio: np.ndarray, sample_rate: int, length: int) -> np.ndarray:
     return np.tile(span, length // len(span) + 1)[:length]
 
 
+#: frames of the 20 ms fade of ``normalise_event``: a crop's sound is judged just inside its fades
+_FADE_FRAMES = 2
+
+
 def choose_crop(audio: np.ndarray, lengths, rng: np.random.Generator, sample_rate: int) -> int:
     """Start (samples, on the ``ACTIVE_FRAME_S`` grid) of the crops of ``lengths`` samples of ``audio``:
-    drawn from the starts whose first frame and the last frame of every crop are active, else from
-    those whose first frame is, else from all."""
+    drawn from the starts where the sound is (``_active``) in the first frame after the crop's fade-in
+    and in the last frame before the fade-out of every crop, else from those where it is after the
+    fade-in, else from all. (A sound of strokes with pauses between them may not allow both.)"""
     act, hop = _active(audio, sample_rate)
     longest = max(lengths)
     starts = np.arange(0, len(audio) - longest + 1, hop)
     if not len(starts):
         raise ValueError(f"a crop of {longest} samples does not fit in {len(audio)}")
-    ok_start = act[starts // hop]
+    last = len(act) - 1
+    ok_start = act[np.minimum(starts // hop + _FADE_FRAMES, last)]
     ok_all = ok_start.copy()
     for n in set(lengths):
-        ok_all &= act[np.minimum((starts + n - 1) // hop, len(act) - 1)]
+        ok_all &= act[np.clip((starts + n) // hop - _FADE_FRAMES - 1, 0, last)]
     for ok in (ok_all, ok_start, np.ones_like(ok_start)):
         if ok.any():
             cand = starts[ok]
@@ -269,12 +279,9 @@ def make_timed_scene(
     end = (start + int(rng.choice((1, -1))) * int(rng.choice((2, 3)))) % 8
     places[mover] = sample_path(rng, start, end, room)
     slots = role_slots(n_ev, pair, mover)
-    # one crop start per sound, good for every slot it fills
-    need: dict[int, set[int]] = {}
-    for layout in slots.values():
-        for k, (s, _, _) in enumerate(layout):
-            need.setdefault(s, set()).add(timing.durations[k])
-    crop_at = {s: choose_crop(events[s].audio, sorted(need[s]), rng, sample_rate) for s in range(n_ev)}
+    # one crop per sound and slot duration, the same in every clip that puts the sound in such a slot
+    need = sorted({(s, timing.durations[k]) for layout in slots.values() for k, (s, _, _) in enumerate(layout)})
+    crop_at = {(s, d): choose_crop(events[s].audio, [d], rng, sample_rate) for s, d in need}
 
     rirs: dict[Position, np.ndarray] = {}
 
@@ -289,10 +296,11 @@ def make_timed_scene(
         key = (s, timing.durations[k], place, rev)
         if key not in rendered:
             d = timing.durations[k]
+            at = crop_at[s, d]
             try:
-                crop = normalise_event(events[s].audio[crop_at[s] : crop_at[s] + d], sample_rate)
+                crop = normalise_event(events[s].audio[at : at + d], sample_rate)
             except ValueError:
-                raise ValueError(f"{events[s].rendering_id}: its {d / sample_rate:.2f} s crop at {crop_at[s] / sample_rate:.2f} s is silent") from None
+                raise ValueError(f"{events[s].rendering_id}: its {d / sample_rate:.2f} s crop at {at / sample_rate:.2f} s is silent") from None
             where = places[place]
             if isinstance(where, SourcePath):
                 rendered[key] = spatialise_moving(crop, where.reversed() if rev else where, room, sample_rate, rir=rir)
