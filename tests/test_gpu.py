@@ -18,7 +18,7 @@ DEVICE = os.environ.get("SCLAP_TEST_DEVICE") or ("cuda" if torch.cuda.is_availab
 pytestmark = pytest.mark.skipif(
     not DEVICE or (DEVICE == "cuda" and not torch.cuda.is_available()), reason="no accelerator (set SCLAP_TEST_DEVICE)"
 )
-TINY = dict(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=128)
+from conftest import TINY_MODEL as TINY  # noqa: E402  (the tests' one tiny model)
 
 
 def _model_cfg(**kw):

@@ -1,6 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import TINY_MODEL
 
 from sclap_nb.losses import info_nce, total_loss
 from sclap_nb.model import (
@@ -121,7 +122,8 @@ def test_frozen_layers_stay_frozen_and_are_cached(text_encoder):
 
 
 def tiny_config(**kw):
-    return ModelConfig(dim=64, cnn_channels=(8, 8, 16, 16), temporal_heads=4, temporal_ff=64, **kw)
+    """The tests' tiny model (conftest.TINY_MODEL) at the specification's settings, with ``kw`` on top."""
+    return ModelConfig.from_dict({**TINY_MODEL, **kw})
 
 
 def random_triplet_batch(groups=2, seconds=1.0, seed=0):
