@@ -53,7 +53,6 @@ smooth = 8  # steps of the rolling mean drawn over the per-step losses
 # %%
 import json
 import math
-from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -62,9 +61,9 @@ from matplotlib.ticker import MaxNLocator
 from sclap_nb.notebook import glue
 
 from sclap_nb import viz
-from sclap_nb.losses import loss_weights_at
+from sclap_nb.losses import grl_lambda_at, loss_weights_at
 from sclap_nb.notebook import figures_dir, setup_chapter
-from sclap_nb.train import SCLAPModule, TrainConfig
+from sclap_nb.results import load_run
 
 ROOT = setup_chapter(threads=1)
 FIG = figures_dir(ROOT)
@@ -92,7 +91,8 @@ LN2, LN3 = math.log(2), math.log(3)
 #
 # $w_\mathrm{sem}$ does not add a term on top of the others: it *moves* weight from $L_\mathrm{sCL}$ to
 # $L_\mathrm{CL}$. Two weights depend on the epoch $e$ (counted from 0), by
-# `sclap_nb.losses.loss_weights_at(epoch, weights, sem_start, ts_ramp)`:
+# `sclap_nb.losses.loss_weights_at(epoch, cfg)` of the run's loss settings `cfg` (`weights`, `sem_start`,
+# `ts_ramp`):
 #
 # * $w_\mathrm{sem}(e) = 0$ before `sem_start`, $w_\mathrm{sem}$ from then on;
 # * $w_\mathrm{ts}(e) = w_\mathrm{ts} \cdot \min(1, (e + 1) / \mathrm{ts\_ramp})$, a linear ramp.
@@ -100,12 +100,13 @@ LN2, LN3 = math.log(2), math.log(3)
 # The settings of the run with the specification's schedule:
 
 # %%
-run = json.loads((ROOT / run_dir / "run.json").read_text())
-weights, sem_start, ts_ramp, epochs = run["loss_weights"], run["sem_start"], run["ts_ramp"], run["epochs"]
-print(f"loss_weights (w_doa, w_sem, w_ts, w_mod) = {weights}, sem_start = {sem_start}, ts_ramp = {ts_ramp}")
-print(f"grl_lambda = {run['grl_lambda']}, grl_schedule = {run['grl_schedule']!r}, lr = {run['lr']}, "
-      f"warmup_epochs = {run['warmup_epochs']}, epochs = {epochs}, batch_size = {run['batch_size']} triplets")
-schedule = pd.DataFrame([loss_weights_at(e, weights, sem_start, ts_ramp) for e in range(epochs)]).rename_axis("epoch")
+run = load_run(ROOT / run_dir).config  # its settings, as the configuration tree
+loss, epochs = run.loss, run.optim.epochs
+weights, sem_start, ts_ramp = list(loss.weights), loss.sem_start, loss.ts_ramp
+print(f"loss.weights (w_doa, w_sem, w_ts, w_mod) = {weights}, sem_start = {sem_start}, ts_ramp = {ts_ramp}")
+print(f"loss.grl_lambda = {loss.grl_lambda}, grl_schedule = {loss.grl_schedule!r}, optim.lr = {run.optim.lr}, "
+      f"warmup_epochs = {run.optim.warmup_epochs}, epochs = {epochs}, batch_size = {run.optim.batch_size} triplets")
+schedule = pd.DataFrame([loss_weights_at(e, loss) for e in range(epochs)]).rename_axis("epoch")
 schedule.insert(1, "1 - sem", 1 - schedule["sem"])
 schedule.iloc[[0, 1, 2, 3, 4, epochs - 1]]
 
@@ -113,7 +114,7 @@ schedule.iloc[[0, 1, 2, 3, 4, epochs - 1]]
 # So the first three epochs train the spatial InfoNCE alone among the contrastive terms, with the
 # 3-way term at a quarter, a half and three quarters of its weight; from epoch 3 on every weight is
 # constant. The training step also reads two schedules that are not loss weights: the GRL strength λ
-# (the `grl_schedule` of `TrainConfig`: `"constant"`, λ = `grl_lambda` throughout, as the
+# (the setting `loss.grl_schedule`: `"constant"`, λ = `grl_lambda` throughout, as the
 # specification says, or `"dann"`, the schedule of {cite:t}`ganin2016dann`,
 # $\lambda(p) = 2 / (1 + e^{-10 p}) - 1$ with $p$ the fraction of training done), and the learning rate
 # (a linear warm-up over `warmup_epochs`, then a cosine decay to 0).
@@ -133,27 +134,26 @@ steps_per_epoch = int(steps.groupby("epoch").size().iloc[0])
 val = viz.epoch_frame(log)
 print(f"{len(steps)} training steps, {steps_per_epoch} per epoch, {len(val)} validations")
 
-expected = pd.DataFrame([loss_weights_at(e, weights, sem_start, ts_ramp) for e in steps["epoch"]])
+expected = pd.DataFrame([loss_weights_at(e, loss) for e in steps["epoch"]])
 weight_diff = max(float((steps[f"w_{k}"] - expected[k]).abs().max()) for k in ("doa", "sem", "ts", "mod"))
 recomposed = ((1 - steps["w_sem"]) * steps["loss_scl"] + steps["w_sem"] * steps["loss_cl"] + steps["w_doa"] * steps["loss_doa"]
               + steps["w_ts"] * steps["loss_ts"] + steps["w_mod"] * steps["loss_mod"])
 total_diff = float((recomposed - steps["total"]).abs().max())
 print(f"logged weights vs loss_weights_at: largest difference {weight_diff:.1e}")
 print(f"logged total vs the weighted sum of the logged terms: largest difference {total_diff:.1e}")
-print(f"GRL lambda logged: {sorted(steps['lambda'].unique())}")
+print(f"GRL lambda logged: {[float(x) for x in sorted(steps['lambda'].unique())]}")
 glue("steps_per_epoch", steps_per_epoch, display=False)
 glue("n_steps", len(steps), display=False)
 
 # %% [markdown]
 # Both agree to float32 rounding (the weights are stored as float32, so 0.2 is logged as
 # 0.2000000030). The figure draws the schedules of this run: the loss weights by epoch, and λ and the
-# learning rate per step, with the DANN schedule beside the constant λ that the run used. The DANN curve is computed by the training module's own `grl_lambda_now`.
+# learning rate per step, with the DANN schedule beside the constant λ that the run used. The DANN curve is computed by `sclap_nb.losses.grl_lambda_at`, the function the training step calls.
 
 # %%
-cfg_dann = TrainConfig(epochs=epochs, grl_lambda=run["grl_lambda"], grl_schedule="dann")
-# the training module's own method, on a stand-in for the module at each step of the run
-dann = [SCLAPModule.grl_lambda_now(SimpleNamespace(cfg=cfg_dann, global_step=int(s), steps_per_epoch=steps_per_epoch,
-                                                   current_epoch=int(s) // steps_per_epoch)) for s in steps["step"]]
+dann_loss = run.with_settings({"loss.grl_schedule": "dann"}).loss
+# the function the training step calls, at each step of the run
+dann = [grl_lambda_at(int(s), int(s) // steps_per_epoch, steps_per_epoch, epochs, dann_loss) for s in steps["step"]]
 step_epochs = steps["step"] / steps_per_epoch  # each step's position in epochs
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
@@ -178,8 +178,8 @@ ax.set_title("gradient reversal strength")
 ax.legend(fontsize="x-small", loc="lower right")
 ax = axes[2]
 ax.plot(step_epochs, steps["lr"], color="C0")
-ax.axvline(run["warmup_epochs"], color="gray", ls=":", lw=1)
-ax.annotate("end of warm-up", (run["warmup_epochs"], 0), rotation=90, ha="right", va="bottom", fontsize="x-small", color="gray")
+ax.axvline(run.optim.warmup_epochs, color="gray", ls=":", lw=1)
+ax.annotate("end of warm-up", (run.optim.warmup_epochs, 0), rotation=90, ha="right", va="bottom", fontsize="x-small", color="gray")
 ax.set_xlabel("epoch")
 ax.set_ylabel("learning rate (Adam)")
 ax.set_title("learning rate (logged)")
@@ -210,7 +210,7 @@ plt.close(fig)
 sem_step = sem_start * steps_per_epoch
 ramp_steps = [e * steps_per_epoch for e in range(1, ts_ramp)]
 glue("sem_step", sem_step, display=False)
-n_clips = 3 * run["batch_size"]
+n_clips = 3 * run.optim.batch_size
 terms = {"total": ("total L", None), "loss_scl": ("$L_{sCL}$", ("ln 48", math.log(n_clips))),
          "loss_cl": ("$L_{CL}$", ("ln 48", math.log(n_clips))), "loss_doa": ("$L_{DOA}$ (1 - cos)", None),
          "loss_ts": ("$L_{ts}$", ("ln 3", LN3)), "loss_mod": ("$L_{mod}$", ("ln 2", LN2))}
@@ -257,7 +257,7 @@ plt.close(fig)
 by_epoch = steps.groupby("epoch").mean(numeric_only=True)
 # the total at the first step of epoch 3 with the weights of epoch 3 and, for the same losses, with those of epoch 2
 first = steps[steps["step"] == sem_step].iloc[0]
-w2 = loss_weights_at(sem_start - 1, weights, sem_start, ts_ramp)
+w2 = loss_weights_at(sem_start - 1, loss)
 total_old_weights = ((1 - w2["sem"]) * first["loss_scl"] + w2["sem"] * first["loss_cl"] + w2["doa"] * first["loss_doa"]
                      + w2["ts"] * first["loss_ts"] + w2["mod"] * first["loss_mod"])
 for name, value in {
@@ -520,9 +520,9 @@ print("share of each weighted term in the epoch's total, in percent:")
 # on the spatial branch's halves; neither enters the loss schedule.
 
 # %%
-default_run = json.loads((ROOT / default_run_dir / "run.json").read_text())
-print(f"default run: negatives = {default_run['negatives']}, loss_weights = {default_run['loss_weights']}, "
-      f"ts_ramp = {default_run['ts_ramp']}, sem_start = {default_run['sem_start']}")
+default_loss = load_run(ROOT / default_run_dir).config.loss
+print(f"default run: negatives = {list(default_loss.negatives)}, loss.weights = {list(default_loss.weights)}, "
+      f"ts_ramp = {default_loss.ts_ramp}, sem_start = {default_loss.sem_start}")
 default_log = viz.read_log(ROOT / default_run_dir / "metrics.csv")
 default_steps = viz.step_frame(default_log).assign(
     epoch=default_log.dropna(subset=["train/loss_ts_step"])["epoch"].to_numpy().astype(int))
