@@ -75,7 +75,7 @@ from sclap_nb.losses import doa_loss
 from sclap_nb.metrics import localization_error
 from sclap_nb.notebook import figures_dir, record, setup_chapter
 from sclap_nb.reference import half_azimuths
-from sclap_nb.train import direction_prompts
+from sclap_nb.evaluation import direction_prompts
 
 ROOT = setup_chapter(threads=1)
 FIG = figures_dir(ROOT)

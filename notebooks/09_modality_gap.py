@@ -81,7 +81,8 @@ from sclap_nb.api import load
 from sclap_nb.data import SPEC_ROLES, StClothoDataModule, ensure_corpus
 from sclap_nb.metrics import modality_gap
 from sclap_nb.notebook import figures_dir, record, setup_chapter
-from sclap_nb.train import embed_split
+from sclap_nb.evaluation import embed_split
+from sclap_nb.results import load_run
 
 ROOT = setup_chapter(threads=1)
 FIG = figures_dir(ROOT)
@@ -103,10 +104,9 @@ for name, path in sources.items():
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     print(f"{name:16s}: {shown}  {'found' if name in models else 'NOT FOUND'}")
 has_nogrl = "without the GRL" in models
-grl_settings = json.loads((ROOT / model_dir).parent.joinpath("run.json").read_text())
+grl_settings = load_run((ROOT / model_dir).parent).config.flat()
 if has_nogrl:  # the settings of the two runs, where they differ
-    nogrl_run = (ROOT / nogrl_dir).parent / "run.json"
-    other = json.loads(nogrl_run.read_text()) if nogrl_run.is_file() else {}
+    other = load_run((ROOT / nogrl_dir).parent).config.flat()
     print("settings that differ:", {k: (grl_settings.get(k), v) for k, v in other.items() if grl_settings.get(k) != v})
 
 
