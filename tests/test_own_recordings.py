@@ -33,6 +33,14 @@ def _cache_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
+@pytest.fixture
+def loaded(model, monkeypatch):
+    """The command lines get the tiny model loaded once, instead of reading its export again on every call
+    (``test_api.py`` and the device test below run them on the export itself)."""
+    monkeypatch.setattr(api, "load", lambda path, device=None, embedding=None: api.SCLAP(model.model, model.info, embedding))
+    return model
+
+
 def write_clips(folder: Path, n: int, seed: int = 1) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -103,7 +111,7 @@ def test_file_that_is_not_a_checkpoint_is_one_clear_line(tmp_path):
 # --------------------------------------------------------------------------- the recorded embedding
 
 
-def test_search_uses_the_embedding_the_file_records(model, tiny_export, tmp_path, capsys):
+def test_search_uses_the_embedding_the_file_records(loaded, tiny_export, tmp_path, capsys):
     folder = tmp_path / "clips"
     write_clips(folder, 6)
     out = tmp_path / "emb.npz"
@@ -113,7 +121,7 @@ def test_search_uses_the_embedding_the_file_records(model, tiny_export, tmp_path
     assert search.main([str(tiny_export), "--caption", caption, "--embeddings", str(out), "-k", "6"]) == 0
     printed = {line.split()[2]: float(line.split()[1]) for line in capsys.readouterr().out.strip().splitlines()}
     emb = AudioEmbeddings.load(out)
-    text = model.embed_text(caption)[0]
+    text = loaded.embed_text(caption)[0]
     joint, triplet = emb.joint @ text, emb.triplet @ text
     assert (joint - triplet).abs().max() > 0.01  # the two embeddings score apart
     assert all(abs(printed[n] - float(joint[i])) < 6e-4 for i, n in enumerate(emb.names))
@@ -121,8 +129,8 @@ def test_search_uses_the_embedding_the_file_records(model, tiny_export, tmp_path
     printed = {line.split()[2]: float(line.split()[1]) for line in capsys.readouterr().out.strip().splitlines()}
     assert all(abs(printed[n] - float(triplet[i])) < 6e-4 for i, n in enumerate(emb.names))
     # the API likewise: the argument, else the embeddings' own
-    assert model.search(caption, emb, k=1)[0].score == pytest.approx(float(joint.max()), abs=1e-6)
-    assert model.search(caption, emb, k=1, embedding="triplet")[0].score == pytest.approx(float(triplet.max()), abs=1e-6)
+    assert loaded.search(caption, emb, k=1)[0].score == pytest.approx(float(joint.max()), abs=1e-6)
+    assert loaded.search(caption, emb, k=1, embedding="triplet")[0].score == pytest.approx(float(triplet.max()), abs=1e-6)
 
 
 # --------------------------------------------------------------------------- the embedding cache
@@ -177,7 +185,7 @@ def test_folder_embeddings_are_cached_by_content(model, tmp_path, monkeypatch):
         assert torch.allclose(model.embed_audio(paths[0], cache=blocked).joint, first.joint[:1], atol=1e-6)
 
 
-def test_search_command_caches_outside_the_folder(tiny_export, tmp_path, monkeypatch, capsys):
+def test_search_command_caches_outside_the_folder(loaded, tiny_export, tmp_path, monkeypatch, capsys):
     folder = tmp_path / "clips"
     write_clips(folder, 4)
     calls = count_encodes(monkeypatch)
@@ -196,7 +204,7 @@ def test_search_command_caches_outside_the_folder(tiny_export, tmp_path, monkeyp
 # --------------------------------------------------------------------------- progress
 
 
-def test_many_files_show_a_progress_bar_unless_quiet(tiny_export, tmp_path, monkeypatch, capsys):
+def test_many_files_show_a_progress_bar_unless_quiet(loaded, tiny_export, tmp_path, monkeypatch, capsys):
     folder = tmp_path / "clips"
     write_clips(folder, 5)
     monkeypatch.setattr(api, "PROGRESS_MIN_CLIPS", 4)
@@ -248,7 +256,7 @@ def test_skip_bad_embeds_the_rest_and_names_what_it_left_out(model, mixed_folder
         model.embed_audio([mixed_folder / "b_silent.wav", mixed_folder / "d_cut.wav"], skip_bad=True)
 
 
-def test_skip_bad_command_lines(tiny_export, mixed_folder, tmp_path, capsys):
+def test_skip_bad_command_lines(loaded, tiny_export, mixed_folder, tmp_path, capsys):
     out = tmp_path / "emb.npz"
     assert embed.main([str(tiny_export), str(mixed_folder), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
