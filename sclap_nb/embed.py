@@ -25,6 +25,9 @@ import sys
 import warnings
 from pathlib import Path
 
+from .api import BadAudio, SkippedAudio, load
+from .export import ExportError
+
 __all__ = ["main", "add_embedding_options", "embed_files"]
 
 
@@ -47,8 +50,6 @@ def add_embedding_options(p: argparse.ArgumentParser) -> None:
 def embed_files(model, args: argparse.Namespace):
     """``model.embed_audio`` of ``args.audio`` with the flags of :func:`add_embedding_options`; one
     ``skipped`` line per file left out goes to stderr."""
-    from .api import SkippedAudio
-
     cache = False if args.no_cache else (args.cache or True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedAudio)  # printed below, one line each
@@ -82,9 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists() and not args.overwrite:
         print(f"error: {out} exists: pass --overwrite to replace it", file=sys.stderr)
         return 2
-    from .api import BadAudio, load
-    from .export import ExportError
-
     try:
         model = load(args.model, args.device, args.embedding)
         emb = embed_files(model, args)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .api import AudioEmbeddings, BadAudio, load
 from .embed import add_embedding_options, embed_files
+from .export import ExportError
 
 __all__ = ["main"]
 
@@ -41,9 +43,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_intermixed_args(argv)  # the files may come after the options
     if bool(args.audio) == bool(args.embeddings):
         parser.error("give either FILES_OR_FOLDER or --embeddings")
-    from .api import AudioEmbeddings, BadAudio, load
-    from .export import ExportError
-
     try:
         model = load(args.model, args.device, args.embedding)
         clips = AudioEmbeddings.load(args.embeddings) if args.embeddings else embed_files(model, args)

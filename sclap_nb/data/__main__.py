@@ -6,6 +6,13 @@ import argparse
 import sys
 import time
 
+from .corpus import build_corpus, stale_builds, validate_corpus
+from .dcase import import_dcase
+from .errors import CorpusError
+from .scenes import ROLES
+from .sources import FolderSource
+from .spatial_clotho import import_spatial_clotho
+
 
 SEED_HELP = "seed of every random draw: the same seed gives byte-identical files (default 2025)"
 RATE_HELP = "sample rate of the written clips in Hz; sources at other rates are resampled (default 16000)"
@@ -63,15 +70,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-
-    from . import ROLES, CorpusError, build_corpus, stale_builds, validate_corpus
-
     try:
         if args.command == "build":
             source = None
             if args.folder:
-                from .sources import FolderSource
-
                 source = FolderSource(args.folder, args.captions, args.sample_rate, split=args.folder_split)
             t0 = time.perf_counter()
             out = build_corpus(
@@ -88,13 +90,9 @@ def main(argv: list[str] | None = None) -> int:
                           direction_words="compass" if args.compass else "relative", progress=not args.no_progress)  # fmt: skip
             t0 = time.perf_counter()
             if args.command == "import-dcase":
-                from .dcase import import_dcase
-
                 out = import_dcase(args.root, args.out, scenes_per_recording=args.scenes_per_recording, val_fraction=args.val_fraction,
                                    max_spread_deg=args.max_spread, min_sector_gap=args.min_sector_gap, **common)  # fmt: skip
             else:
-                from .spatial_clotho import import_spatial_clotho
-
                 out = import_spatial_clotho(args.root, args.out, **common)
             rows = validate_corpus(out)
             print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: "
