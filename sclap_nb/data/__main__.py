@@ -10,6 +10,7 @@ from .corpus import build_corpus, stale_builds, validate_corpus
 from .dcase import import_dcase
 from .errors import CorpusError
 from .scenes import ROLES
+from .timed import TIMED_ROLES
 from .sources import FolderSource
 from .spatial_clotho import import_spatial_clotho
 
@@ -34,8 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--clip-seconds", type=float, default=2.0, help=SECONDS_HELP)
     b.add_argument("--anechoic", action="store_true", help="plane waves instead of room impulse responses")
     b.add_argument("--compass", action="store_true", help=COMPASS_HELP)
-    b.add_argument("--layout", choices=("spill", "isolated"), default="spill",
-                   help="spill: reverberation runs on past each half (default); isolated: each event confined to its half")
+    b.add_argument("--layout", choices=("spill", "isolated", "timed"), default="spill",
+                   help="spill: reverberation runs on past each half (default); isolated: each event confined to its half; "
+                        "timed: 2-3 events at random onsets, one moving, five clips a scene (needs --clip-seconds >= 3)")
     b.add_argument("--min-sector-gap", type=int, default=2, help="fewest 45-degree azimuth sectors between the two positions of a scene (default 2)")
     b.add_argument("--folder", metavar="DIR", help="build the scenes from your recordings in DIR (WAV/FLAC files listed in a "
                    "Clotho-layout captions CSV) instead of the soundfont; a 4-channel file is read as FOA, its W channel "
@@ -84,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             dt = time.perf_counter() - t0
             n = args.train + args.val + args.test
-            print(f"built {out}: {n} scenes ({len(ROLES) * n} clips) in {dt:.1f} s, {n / dt:.1f} scenes/s")
+            clips = len(TIMED_ROLES if args.layout == "timed" else ROLES) * n
+            print(f"built {out}: {n} scenes ({clips} clips) in {dt:.1f} s, {n / dt:.1f} scenes/s")
         elif args.command in ("import-dcase", "import-spatial-clotho"):
             common = dict(sample_rate=args.sample_rate, clip_seconds=args.clip_seconds, seed=args.seed,
                           direction_words="compass" if args.compass else "relative", progress=not args.no_progress)  # fmt: skip
