@@ -16,6 +16,14 @@
 # %% [markdown]
 # # Spatial-temporal scenes
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_data.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/02_scenes.py`, which opens as a notebook with the outputs stored in
+# `02_scenes.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/02_scenes.ipynb runs/02_scenes.ipynb -p anechoic True`. In JupyterLab a citation shows as its key
+# (`hu2025salm`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * what one training example is: a *scene* of two captioned sound events at two places, rendered as
@@ -386,9 +394,64 @@ print(f"default run: LE {le_default:.1f} deg; ablation, {len(le_ablation)} runs:
 # closer than the trained DOA head of the default run gets. W alone cannot tell `pos` from `neg_s`, and a pooled summary cannot tell
 # `pos` from `neg_t`: the model needs both a spatial and a temporal path.
 #
+# ## Exercises
+#
+# 1. **A pair of cardioids.** For a source in the horizontal plane at azimuth $\varphi$, the corpus
+#    stores $(W, Y, Z, X) = s\,(1, \sin\varphi, 0, \cos\varphi)$. Derive the level difference in dB
+#    between the two virtual cardioids $L = \tfrac12(W + Y)$ and $R = \tfrac12(W - Y)$. What is it at
+#    $\varphi = 60°$? Why do a source at $+30°$ and one at $+150°$ sound alike on headphones?
+#
+#    :::{dropdown} Solution
+#    $L = \tfrac{s}{2}(1 + \sin\varphi)$ and $R = \tfrac{s}{2}(1 - \sin\varphi)$, so the difference is
+#    $20 \log_{10} \frac{1 + \sin\varphi}{1 - \sin\varphi}$ dB: 9.5 dB at 30° (the chapter's
+#    `cardioid_30_db`), 22.9 dB at 60°, and unbounded at 90°, where $R = 0$. Since
+#    $\sin 150° = \sin 30°$, the two sources give the same $L$ and $R$: the front-back component $X$ enters
+#    neither cardioid.
+#    :::
+#
+# 2. **Sector words.** The label table of the chapter names each azimuth with
+#    `SECTOR_WORDS[round(azimuth / 45) % 8]`, where `SECTOR_WORDS` runs `front, front-left, left,
+#    back-left, back, back-right, right, front-right` (0° is front, +90° left). Which word does a source
+#    at −100° get, and one at +160°?
+#
+#    :::{dropdown} Solution
+#    $-100 / 45 = -2.2$ rounds to $-2$, and $-2 \bmod 8 = 6$: *right*. $160 / 45 = 3.6$ rounds to 4:
+#    *back*.
+#    :::
+#
+# 3. **Rooms off.** Re-run the chapter with plane waves instead of rooms:
+#    `papermill notebooks/02_scenes.ipynb runs/02_scenes.ipynb -p anechoic True` (it builds its own
+#    corpus, `data/book-scenes-8-4-4-s2025-anechoic`). Before you look, predict: does the intensity
+#    average's mean azimuth error (`iv_az_mean`) rise or fall, and does `neg_s` still differ from `pos`
+#    in the log-mel of W?
+#
+#    :::{dropdown} Solution
+#    The error falls to a few thousandths of a degree: a plane wave's intensity vector points exactly at
+#    its source in every bin, and without a room nothing else arrives. And `neg_s` becomes identical to
+#    `pos` in W (a mean log-mel difference of 0.0 dB): a plane wave's W is the same from every direction,
+#    and the four clips of a scene play the same two renderings. Only the spatial branch can then tell
+#    the spatial negative from the positive.
+#    :::
+#
+# 4. **Another scene.** `-p scene_index 3` draws the figures of another training scene. Find its event
+#    with the largest azimuth error of the intensity average and look, in the directions figure, at what
+#    the frames of that event do.
+#
 # ## References
 #
 # The scenes follow SALM {cite:p}`hu2025salm` and T-SALM's spatial-temporal negatives {cite:p}`tsalm`;
 # FOA, SN3D and virtual microphones are explained by {cite:t}`zotter2019ambisonics`; the rooms come from
 # pyroomacoustics' image-source model {cite:p}`scheibler2018pyroomacoustics`; localising sound events in
 # FOA is the task of sound event localisation and detection {cite:p}`adavanne2019seld`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `zotter2019ambisonics`: Zotter and Frank (2019). Ambisonics: A Practical 3D Audio Theory for Recording, Studio Production, Sound Reinforcement, and Virtual Reality. Springer.
+#
+# % `scheibler2018pyroomacoustics`: Scheibler et al. (2018). Pyroomacoustics: A Python Package for Audio Room Simulation and Array Processing Algorithms. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `adavanne2019seld`: Adavanne et al. (2019). Sound Event Localization and Detection of Overlapping Sources Using Convolutional Recurrent Neural Networks. IEEE Journal of Selected Topics in Signal Processing.

@@ -16,6 +16,14 @@
 # %% [markdown]
 # # The text side
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_text.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/03_text_side.py`, which opens as a notebook with the outputs stored in
+# `03_text_side.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/03_text_side.ipynb runs/03_text_side.ipynb -p projection_seeds 20`. In JupyterLab a citation shows as its key
+# (`wang2020minilm`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * why a sentence encoder with mean pooling hears a caption as a bag of words, measured on the
@@ -438,9 +446,60 @@ plt.close(fig)
 # where the run at the specification's settings, which never sees it, leaves it at
 # {glue:text}`spec_cos_c:.2f`, the closest of the three.
 #
+# ## Exercises
+#
+# 1. **A loss the text side fixes.** Show that an audio side that embeds every clip exactly on its own
+#    caption scores the group loss $\ln\bigl(1 + \sum_k e^{-s(1 - \cos_k)}\bigr)$, where $\cos_k$ are the
+#    cosines between the pos caption and the captions of the three negatives and $s$ is the logit scale.
+#    Evaluate it for $\cos_k = 0.99$ (about what frozen mean pooling gives) at $s = 1/0.07$. Which $s$
+#    would bring it down to 0.1 nats?
+#
+#    :::{dropdown} Solution
+#    With audio equal to text, both directions of the loss are a softmax over
+#    $s\,(1, \cos_t, \cos_s, \cos_c)$ with the positive first, so each is
+#    $-\ln \frac{e^{s}}{e^{s} + \sum_k e^{s \cos_k}} = \ln\bigl(1 + \sum_k e^{-s(1-\cos_k)}\bigr)$.
+#    At $\cos_k = 0.99$ and $s = 14.3$: $\ln(1 + 3 e^{-0.143}) = 1.28$ nats, against $\ln 4 = 1.39$ for
+#    guessing. For 0.1 nats, $3 e^{-0.01 s} \le e^{0.1} - 1$, so $s \ge 335$: beyond the logit scale's
+#    own clamp (100) and the loss's clamp of the logits at 50. With captions that close, no audio side
+#    can train the group loss down; the text side has to move them apart.
+#    :::
+#
+# 2. **More random projections.** `papermill notebooks/03_text_side.ipynb runs/03_text_side.ipynb -p
+#    projection_seeds 20` averages part (b) over 20 random projections instead of 5. Can the spread of
+#    cos(pos, neg_s) over the projections (`segproj_cos_s_spread`) come out *smaller* than the stored one?
+#
+#    :::{dropdown} Solution
+#    No. The projections are drawn from the seeds `range(projection_seeds)`, so seeds 0 to 4 are among
+#    0 to 19, and the largest minus the smallest value of a set is at least that of any of its subsets.
+#    The mean over the projections (`segproj_cos_s`) can move either way.
+#    :::
+#
+# 3. **Two segments, or eight.** In the cell of part (b), build the encoder with `segments=2` and with
+#    `segments=8` instead of 4 and compare cos(pos, neg_t) and cos(pos, neg_s) with the stored values.
+#    Predict first: which of the two negatives should gain more from finer segments, given which tokens
+#    each one moves?
+#
 # ## References
 #
 # MiniLM {cite:p}`wang2020minilm`; Sentence-BERT and mean pooling {cite:p}`reimers2019sbert`; the
 # Transformer {cite:p}`vaswani2017attention`; bag-of-words behaviour of contrastive vision-language
 # models {cite:p}`yuksekgonul2023bow`; CLAP {cite:p}`elizalde2023clap,wu2023laionclap`; the 3-way loss
 # and stClotho {cite:p}`tsalm,hu2025salm`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `wang2020minilm`: Wang et al. (2020). MiniLM: Deep Self-Attention Distillation for Task-Agnostic Compression of Pre-Trained Transformers. Advances in Neural Information Processing Systems (NeurIPS).
+#
+# % `vaswani2017attention`: Vaswani et al. (2017). Attention Is All You Need. Advances in Neural Information Processing Systems (NeurIPS).
+#
+# % `reimers2019sbert`: Reimers and Gurevych (2019). Sentence-BERT: Sentence Embeddings using Siamese BERT-Networks. Conference on Empirical Methods in Natural Language Processing (EMNLP).
+#
+# % `elizalde2023clap`: Elizalde et al. (2023). CLAP: Learning Audio Concepts from Natural Language Supervision. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `wu2023laionclap`: Wu et al. (2023). Large-Scale Contrastive Language-Audio Pretraining with Feature Fusion and Keyword-to-Caption Augmentation. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `yuksekgonul2023bow`: Yuksekgonul et al. (2023). When and Why Vision-Language Models Behave like Bags-of-Words, and What to Do About It?. International Conference on Learning Representations (ICLR).
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.

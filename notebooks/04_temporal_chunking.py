@@ -16,6 +16,14 @@
 # %% [markdown]
 # # Temporal chunking
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_temporal.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/04_temporal_chunking.py`, which opens as a notebook with the outputs stored in
+# `04_temporal_chunking.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/04_temporal_chunking.ipynb runs/04_temporal_chunking.ipynb -p epochs 30`. In JupyterLab a citation shows as its key
+# (`vaswani2017attention`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * why an embedding pooled over time is almost blind to the order of two sounds, and what still
@@ -744,9 +752,50 @@ assert lows[("triplet - E_joint (token norm)", "order_acc")] < 0
 #   follows the clip and, on cue-free clips (five seeds), hears the order of the sounds and retrieves
 #   better than E_joint; its lead over E_joint on order is not yet separated from zero.
 #
+# ## Exercises
+#
+# 1. **The chunks of a longer clip.** A 2 s clip at 16 kHz gives 201 log-mel frames (one every 160
+#    samples, plus one), the branches reduce time 8 times to a 25-frame map, and `torch.tensor_split`
+#    cuts it into chunks of 7, 6, 6 and 6 frames. How many frames does the map of a 3 s clip have, and
+#    how are they split?
+#
+#    :::{dropdown} Solution
+#    $48000 / 160 + 1 = 301$ frames, reduced to $\lfloor 301 / 8 \rfloor = 37$; `tensor_split` gives the
+#    remainder to the first chunks: 10, 9, 9 and 9 frames. (Check: run the cell of the section *Shapes
+#    through the CNN branches* with `torch.randn(2, 4, 48000)`.)
+#    :::
+#
+# 2. **Pooling forgets the order.** Show that the latent of a branch (the mean over frequency, then the
+#    mean plus the maximum over time) does not change when the time frames of its feature map are
+#    permuted. Why do `e_joint` of `pos` and `neg_t` still differ a little?
+#
+#    :::{dropdown} Solution
+#    The mean and the maximum of a set of numbers do not depend on the order in which they are listed,
+#    and the mean over frequency acts on each frame alone. `neg_t`'s map, though, is not `pos`'s map with
+#    its frames reordered: the convolutions mix frames across the middle of the clip, the padding marks
+#    its edges, and the first sound's reverberation runs into the second half, over the other sound. Those differences survive pooling; the section *Why the pooled embedding is
+#    nearly order-blind* measures them.
+#    :::
+#
+# 3. **Train longer.** `papermill notebooks/04_temporal_chunking.ipynb runs/04_temporal_chunking.ipynb
+#    -p epochs 30` trains the tiny model twice as long. Predict, then check: does the distance between
+#    `pos` and `neg_t` in `e_temporal` grow further on the *validation* scenes, or only on the training
+#    scenes? What does that say about the 8 validation scenes as evidence (see the tolerance of
+#    `val_3way_temporal`)?
+#
 # ## References
 #
 # The base model is SALM {cite:p}`hu2025salm`; the temporal encoder and its chunking bug come from the
 # T-SALM code and design note {cite:p}`tsalm`; the feature maps of the original are HTS-AT's
 # {cite:p}`chen2022htsat`; the Transformer encoder and positional embeddings are those of
 # {cite:t}`vaswani2017attention`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `vaswani2017attention`: Vaswani et al. (2017). Attention Is All You Need. Advances in Neural Information Processing Systems (NeurIPS).
+#
+# % `chen2022htsat`: Chen et al. (2022). HTS-AT: A Hierarchical Token-Semantic Audio Transformer for Sound Classification and Detection. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).

@@ -16,6 +16,14 @@
 # %% [markdown]
 # # Gradient reversal and the modality classifier
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_grl.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/05_grl.py`, which opens as a notebook with the outputs stored in
+# `05_grl.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/05_grl.ipynb runs/05_grl.ipynb -p toy_steps 2000`. In JupyterLab a citation shows as its key
+# (`ganin2015grl`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * what a gradient reversal layer (GRL) does: nothing on the way forward, a gradient multiplied by
@@ -405,8 +413,45 @@ _ = record("val_probe_acc", probe, tol=0.1, label="validation: fresh probe accur
 # * Compute the classifier's loss on logits: Sigmoid + BCE reports a clamped loss with no gradient as
 #   soon as the sigmoid rounds to 1, and NaNs in half precision.
 #
+# ## Exercises
+#
+# 1. **The reversed gradient by hand.** Let $L = \tfrac12\,\mathrm{GRL}_\lambda(x)^2$ with $x = 2$ and
+#    $\lambda = 0.5$. What are $L$ and $dL/dx$? What does one step of gradient descent on $x$ do to $L$?
+#
+#    :::{dropdown} Solution
+#    The forward pass is the identity, so $L = \tfrac12 \cdot 2^2 = 2$. Backwards, $dL/d\,\mathrm{GRL} =
+#    x = 2$ is multiplied by $-\lambda$: $dL/dx = -1$. A descent step moves $x$ by $+\eta$, away from the
+#    minimum at 0, so $L$ grows: whatever sits in front of the GRL climbs the loss behind it, as the
+#    encoders climb the modality classifier's loss.
+#    :::
+#
+# 2. **Why ln 2.** A classifier outputs the same probability $p$ (of "text") for every embedding of a
+#    batch that is half audio and half text. Show that its binary cross-entropy is smallest at
+#    $p = \tfrac12$ and equals $\ln 2$ there. What does a classifier loss of $\ln 2$ therefore prove about
+#    the embeddings?
+#
+#    :::{dropdown} Solution
+#    The loss is $-\tfrac12 \ln p - \tfrac12 \ln(1-p)$; its derivative $-\frac{1}{2p} + \frac{1}{2(1-p)}$
+#    vanishes at $p = \tfrac12$, where the loss is $\ln 2 \approx 0.693$. A loss of $\ln 2$ shows that this
+#    classifier does no better than a constant; it proves nothing about the embeddings, which a fresh
+#    probe may still separate (the toy above, and {doc}`09_modality_gap`).
+#    :::
+#
+# 3. **A stronger reversal.** Re-run the sweep with a larger λ:
+#    `papermill notebooks/05_grl.ipynb runs/05_grl.ipynb -y "lambdas: [0.0, 1.0, 10.0]"`. Predict the
+#    fresh probe's and the task's accuracy at λ = 10 before you look, and compare the classifier's own
+#    accuracy with the probe's.
+#
 # ## References
 #
 # The gradient reversal layer and domain-adversarial training are from {cite:t}`ganin2015grl` and
 # {cite:t}`ganin2016dann`; the modality gap of contrastive models is described by
 # {cite:t}`liang2022gap`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `liang2022gap`: Liang et al. (2022). Mind the Gap: Understanding the Modality Gap in Multi-modal Contrastive Representation Learning. Advances in Neural Information Processing Systems (NeurIPS).
+#
+# % `ganin2015grl`: Ganin and Lempitsky (2015). Unsupervised Domain Adaptation by Backpropagation. International Conference on Machine Learning (ICML).
+#
+# % `ganin2016dann`: Ganin et al. (2016). Domain-Adversarial Training of Neural Networks. Journal of Machine Learning Research.

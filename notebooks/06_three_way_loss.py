@@ -16,6 +16,14 @@
 # %% [markdown]
 # # The 3-way loss
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_three_way.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/06_three_way_loss.py`, which opens as a notebook with the outputs stored in
+# `06_three_way_loss.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/06_three_way_loss.ipynb runs/06_three_way_loss.ipynb -p epochs 20`. In JupyterLab a citation shows as its key
+# (`tsalm`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * the 3-way loss $L_{ts}$ of the specification, written out and checked by hand against
@@ -370,9 +378,52 @@ plt.close(fig)
 # * On a handful of validation scenes a tiny model's 3-way accuracies stay near chance; the
 #   measurement that counts is the full run's, on the test split.
 #
+# ## Exercises
+#
+# 1. **Chance and margin.** (a) Why does a model that gives `pos`, `neg_t` and `neg_s` the same
+#    similarity to the caption score $L_{ts}^{t2a} = \ln 3$? (b) If the positive's cosine to the caption
+#    exceeds each negative's by $\Delta$, how large must $\Delta$ be for $L_{ts}^{t2a} \le 0.1$ nats at
+#    the initial logit scale $s = 1/0.07$?
+#
+#    :::{dropdown} Solution
+#    (a) Equal logits make the softmax $\tfrac13$ for each clip, and $-\ln \tfrac13 = \ln 3$ (with
+#    `neg_c` in the group, $\ln 4$). (b) $L_{ts}^{t2a} = \ln(1 + 2 e^{-s\Delta}) \le 0.1$ holds when
+#    $s\Delta \ge \ln\frac{2}{e^{0.1} - 1} = 2.95$, that is $\Delta \ge 0.21$ at $s = 14.3$.
+#    :::
+#
+# 2. **Counting false negatives.** A batch holds $B$ scenes as groups `[pos, neg_t, neg_s]`, and no two
+#    scenes play the same two sounds in the same order. How many entries off the diagonal of
+#    `same_caption_mask` over the plain captions are `True`? And with groups of four (`neg_c` added)?
+#
+#    :::{dropdown} Solution
+#    `pos` and `neg_s` share the plain caption "A, then B"; `neg_t`'s "B, then A" is its own. Each scene
+#    adds the pair in both orders: $2B$ entries. With `neg_c`, which shares "B, then A" with `neg_t`, each
+#    scene adds a second pair: $4B$.
+#    :::
+#
+# 3. **Train longer.** `papermill notebooks/06_three_way_loss.ipynb runs/06_three_way_loss.ipynb -p
+#    epochs 20`: predict whether the validation 3-way accuracies still say anything at the end of the run
+#    (how many scenes decide them?), and what happens to the margin of the hard negatives.
+#
 # ## References
 #
 # InfoNCE {cite:p}`oord2018cpc`; the symmetric image–text form of CLIP {cite:p}`radford2021clip` and
 # its audio–text versions {cite:p}`elizalde2023clap,wu2023laionclap`; order-blind, bag-of-words
 # behaviour of contrastive models {cite:p}`yuksekgonul2023bow`; hard negatives {cite:p}`schroff2015facenet`;
 # the 3-way loss and the false-negative problem of the original code {cite:p}`tsalm`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `elizalde2023clap`: Elizalde et al. (2023). CLAP: Learning Audio Concepts from Natural Language Supervision. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `wu2023laionclap`: Wu et al. (2023). Large-Scale Contrastive Language-Audio Pretraining with Feature Fusion and Keyword-to-Caption Augmentation. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `oord2018cpc`: van den Oord et al. (2018). Representation Learning with Contrastive Predictive Coding. arXiv preprint arXiv:1807.03748.
+#
+# % `radford2021clip`: Radford et al. (2021). Learning Transferable Visual Models From Natural Language Supervision. International Conference on Machine Learning (ICML).
+#
+# % `yuksekgonul2023bow`: Yuksekgonul et al. (2023). When and Why Vision-Language Models Behave like Bags-of-Words, and What to Do About It?. International Conference on Learning Representations (ICLR).
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `schroff2015facenet`: Schroff et al. (2015). FaceNet: A Unified Embedding for Face Recognition and Clustering. IEEE Conference on Computer Vision and Pattern Recognition (CVPR).

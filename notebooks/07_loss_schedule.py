@@ -16,6 +16,14 @@
 # %% [markdown]
 # # The loss schedule
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_losses.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/07_loss_schedule.py`, which opens as a notebook with the outputs stored in
+# `07_loss_schedule.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/07_loss_schedule.ipynb runs/07_loss_schedule.ipynb -p smooth 32`. In JupyterLab a citation shows as its key
+# (`tsalm`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * the total loss of the model, its five terms and their weights, and which weights change during
@@ -662,8 +670,57 @@ paired[["n", "diff", "ci_low", "ci_high", "ratio"]].round(3)
 # weight. Read a scheduled loss one term at a time, against its own value of guessing, and compare
 # totals only within a stretch of constant weights.
 #
+# ## Exercises
+#
+# 1. **The schedule by hand.** The specification's settings are the weights
+#    $[w_{doa}, w_{sem}, w_{ts}, w_{mod}] = [1, 0.5, 0.2, 0.2]$, the semantic term on from epoch 3 and the
+#    3-way term ramped over 4 epochs. Write the effective weight of each of the five terms for epochs 0
+#    to 4, then check with `sclap_nb.losses.loss_weights_at` and the settings in
+#    `results/experiments/spec_settings_s2025/run.json`.
+#
+#    :::{dropdown} Solution
+#    | epoch | $L_{sCL}$ | $L_{CL}$ | $L_{doa}$ | $L_{ts}$ | $L_{mod}$ |
+#    |---|---|---|---|---|---|
+#    | 0 | 1 | 0 | 1 | 0.05 | 0.2 |
+#    | 1 | 1 | 0 | 1 | 0.10 | 0.2 |
+#    | 2 | 1 | 0 | 1 | 0.15 | 0.2 |
+#    | 3 | 0.5 | 0.5 | 1 | 0.20 | 0.2 |
+#    | 4 | 0.5 | 0.5 | 1 | 0.20 | 0.2 |
+#
+#    $w_{ts}^{eff} = 0.2 \min(1, (e+1)/4)$, and $L_{sCL}$ takes $1 - w_{sem}^{eff}$.
+#    :::
+#
+# 2. **A jump without a step.** Between the last step of epoch 2 and the first of epoch 3 no parameter
+#    moves much, yet the logged total jumps. Write the jump in terms of the loss terms.
+#
+#    :::{dropdown} Solution
+#    With the weights of the table above, the total gains $0.5\,(L_{CL} - L_{sCL}) + 0.05\,L_{ts}$: the
+#    semantic term takes half of the spatial term's weight, and the 3-way term its last ramp step. The
+#    total jumps up exactly when $L_{CL} + 0.1\,L_{ts} > L_{sCL}$.
+#    :::
+#
+# 3. **Smoother curves.** `papermill notebooks/07_loss_schedule.ipynb runs/07_loss_schedule.ipynb -p
+#    smooth 32`. Find every cell that reads `smooth` and predict which printed numbers change and which
+#    cannot; then run it and check.
+#
 # ## References
 #
 # The total loss, its weights and ramps: the specification and its source {cite:p}`tsalm,hu2025salm`;
 # InfoNCE {cite:p}`oord2018cpc` as used by CLIP and CLAP {cite:p}`radford2021clip,elizalde2023clap`;
 # gradient reversal and the λ schedule {cite:p}`ganin2015grl,ganin2016dann`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `oord2018cpc`: van den Oord et al. (2018). Representation Learning with Contrastive Predictive Coding. arXiv preprint arXiv:1807.03748.
+#
+# % `radford2021clip`: Radford et al. (2021). Learning Transferable Visual Models From Natural Language Supervision. International Conference on Machine Learning (ICML).
+#
+# % `ganin2016dann`: Ganin et al. (2016). Domain-Adversarial Training of Neural Networks. Journal of Machine Learning Research.
+#
+# % `elizalde2023clap`: Elizalde et al. (2023). CLAP: Learning Audio Concepts from Natural Language Supervision. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `ganin2015grl`: Ganin and Lempitsky (2015). Unsupervised Domain Adaptation by Backpropagation. International Conference on Machine Learning (ICML).

@@ -16,6 +16,14 @@
 # %% [markdown]
 # # Direction of arrival
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_doa.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/08_doa.py`, which opens as a notebook with the outputs stored in
+# `08_doa.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/08_doa.ipynb runs/08_doa.ipynb -p n_test 64`. In JupyterLab a citation shows as its key
+# (`yu2017pit`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * what a direction-of-arrival (DOA) head is, in two versions: the specification's, a regressor on
@@ -707,9 +715,49 @@ _ = record("head_sector_clips", (head_sectors == true_sectors).all(1).double().m
 # ({glue:text}`spec_head_az:.2f`°). Through text, the audio embedding names a right sector for about
 # half the clips, twice chance.
 #
+# ## Exercises
+#
+# 1. **A head that always says "front".** Show that if the azimuths of the sources are spread
+#    symmetrically about ±90° (as the eight sectors are), a head that always answers "front" has a mean
+#    angular error of exactly 90°, whatever the elevations. The chapter measures
+#    {glue:text}`le_front:.1f`° for it: is the difference from 90° a sign of anything?
+#
+#    :::{dropdown} Solution
+#    The angle between the front $(1, 0, 0)$ and a source at azimuth $a$, elevation $e$ is
+#    $\arccos(\cos e \cos a)$. The sources at $a$ and $180° - a$ (same $e$) have $\cos a$ of opposite
+#    signs, and $\arccos(c) + \arccos(-c) = 180°$: each such pair averages 90°. The measured mean differs
+#    from 90° only by chance: the error of one event spreads over 0° to 180° (standard deviation about
+#    52°), so a mean over 1024 events moves by about $52 / \sqrt{1024} \approx 1.6°$.
+#    :::
+#
+# 2. **Matched in the other order.** A clip's events come from the left, $(0, 1, 0)$, then from the
+#    front, $(1, 0, 0)$; a head answers front, then left. What LE does the permutation-invariant match
+#    give this clip, and does it count as "matched in the other event order"?
+#
+#    :::{dropdown} Solution
+#    In time order each output is 90° off; swapped, both are exact. The match takes the better
+#    assignment: LE 0° for the clip, and it counts as swapped. The specification's head is swapped in
+#    about half the clips ({glue:text}`swap_share_spec:.0%`) because its loss never asks for an order; a
+#    head whose outputs are swapped that often cannot tell which sound came from where.
+#    :::
+#
+# 3. **A smaller test split.** `papermill notebooks/08_doa.ipynb runs/08_doa.ipynb -p n_test 64` builds
+#    and measures a 64-scene test split. Predict how far LE may move from the stored value, using the
+#    spread of the per-event errors, then check.
+#
 # ## References
 #
 # SALM's dual-branch spatial CLAP and its DOA head {cite:p}`hu2025salm`; first-order ambisonics and
 # the intensity vector {cite:p}`zotter2019ambisonics`; permutation-invariant training
 # {cite:p}`yu2017pit`; sound event localisation and detection and the DOA error
 # {cite:p}`adavanne2019seld`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `zotter2019ambisonics`: Zotter and Frank (2019). Ambisonics: A Practical 3D Audio Theory for Recording, Studio Production, Sound Reinforcement, and Virtual Reality. Springer.
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `yu2017pit`: Yu et al. (2017). Permutation Invariant Training of Deep Models for Speaker-Independent Multi-Talker Speech Separation. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `adavanne2019seld`: Adavanne et al. (2019). Sound Event Localization and Detection of Overlapping Sources Using Convolutional Recurrent Neural Networks. IEEE Journal of Selected Topics in Signal Processing.

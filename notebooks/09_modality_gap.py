@@ -16,6 +16,14 @@
 # %% [markdown]
 # # The modality gap
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_gap.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/09_modality_gap.py`, which opens as a notebook with the outputs stored in
+# `09_modality_gap.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/09_modality_gap.ipynb runs/09_modality_gap.ipynb -p umap_neighbors 50`. In JupyterLab a citation shows as its key
+# (`liang2022gap`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * what the *modality gap* is, and two ways to measure it: the distance between the centroids of the
@@ -477,9 +485,58 @@ job_table.round(3)
 #   {glue:text}`job_probe_default:.3f`, centroid distance {glue:text}`job_centroid_default:.3f` (its own
 #   test metrics).
 #
+# ## Exercises
+#
+# 1. **The map and the numbers.** `papermill notebooks/09_modality_gap.ipynb runs/09_modality_gap.ipynb
+#    -p umap_neighbors 50` redraws the 2-D map with a wider neighbourhood. Which of the chapter's numbers
+#    can change?
+#
+#    :::{dropdown} Solution
+#    None of them: the probe accuracies, centroid distances and cosines are computed on the 512-d
+#    embeddings; UMAP is used only to draw the map. Only the figure changes, which is a reminder not to
+#    read distances off such a map.
+#    :::
+#
+# 2. **How sure is a probe accuracy?** The probe's accuracy is the mean of 768 held-out verdicts (5-fold
+#    cross-validation over the test clips and captions). If each verdict were right with probability
+#    0.65 (the goal), what would the standard error of the accuracy be? How many standard errors above
+#    the goal does the stored value of the model with the GRL ({glue:text}`grl_probe_acc:.3f`) lie?
+#
+#    :::{dropdown} Solution
+#    $\sqrt{0.65 \cdot 0.35 / 768} = 0.017$. The stored accuracy lies
+#    $(\text{value} - 0.65) / 0.017$ standard errors above it: far more than 3, so the miss is not a
+#    matter of too few test cases (the verdicts of one fold are not fully independent, so this is a
+#    rough scale, not a test).
+#    :::
+#
+# 3. **Two points for two clouds.** If every audio embedding were the same unit vector $u$ and every
+#    text embedding the same unit vector $v$, what would the centroid distance be in terms of
+#    $\cos(u, v)$? Why can the measured distance be small while the probe is near 1?
+#
+#    :::{dropdown} Solution
+#    $\lVert u - v \rVert = \sqrt{2 - 2\cos(u, v)}$. Real clouds are spread: the centroid distance only
+#    measures how far apart their means are, while a probe needs just one direction along which every
+#    audio embedding lies on one side and every text embedding on the other. A thin, consistent offset
+#    gives a small centroid distance and a perfect probe.
+#    :::
+#
 # ## References
 #
 # The modality gap of contrastive models is described by {cite:t}`liang2022gap`; the contrastive
 # models are CLIP {cite:p}`radford2021clip` and CLAP {cite:p}`elizalde2023clap`; the gradient reversal
 # layer and domain-adversarial training are from {cite:t}`ganin2015grl` and {cite:t}`ganin2016dann`;
 # UMAP from {cite:t}`mcinnes2018umap`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `radford2021clip`: Radford et al. (2021). Learning Transferable Visual Models From Natural Language Supervision. International Conference on Machine Learning (ICML).
+#
+# % `elizalde2023clap`: Elizalde et al. (2023). CLAP: Learning Audio Concepts from Natural Language Supervision. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `liang2022gap`: Liang et al. (2022). Mind the Gap: Understanding the Modality Gap in Multi-modal Contrastive Representation Learning. Advances in Neural Information Processing Systems (NeurIPS).
+#
+# % `ganin2015grl`: Ganin and Lempitsky (2015). Unsupervised Domain Adaptation by Backpropagation. International Conference on Machine Learning (ICML).
+#
+# % `ganin2016dann`: Ganin et al. (2016). Domain-Adversarial Training of Neural Networks. Journal of Machine Learning Research.
+#
+# % `mcinnes2018umap`: McInnes et al. (2018). UMAP: Uniform Manifold Approximation and Projection for Dimension Reduction. arXiv preprint arXiv:1802.03426.

@@ -16,6 +16,14 @@
 # %% [markdown]
 # # Try it
 #
+# ![The model, with the part this chapter is about in colour](../figures/model_retrieval.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/12_try_it.py`, which opens as a notebook with the outputs stored in
+# `12_try_it.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/12_try_it.ipynb runs/12_try_it.ipynb -p k 10`. In JupyterLab a citation shows as its key
+# (`hu2025salm`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * how to search clips with a caption of your own, in three calls of `sclap_nb.api`: `load`,
@@ -365,7 +373,38 @@ plt.close(fig)
 # {glue:text}`n_fail_triplet:.0f` of the 128 test scenes. And below the first hit, the ranking follows
 # where the sounds are more than what they are.
 #
+# ## Exercises
+#
+# 1. **More hits.** `papermill notebooks/12_try_it.ipynb runs/12_try_it.ipynb -p k 10` lists ten clips per
+#    caption. Can the count of hits 2 to $k$ whose first sound is where scene 0's is
+#    (`scene0_same_first`) come out smaller than with $k = 5$?
+#
+#    :::{dropdown} Solution
+#    No. `search` ranks every clip by its cosine to the caption and returns the best $k$: the best ten
+#    begin with the same five, in the same order, so any count over hits 2 to $k$ can only grow or stay.
+#    :::
+#
+# 2. **Cosine or distance.** The search ranks clips by cosine similarity. Show that for unit vectors this
+#    is the same ranking as by Euclidean distance to the caption's embedding.
+#
+#    :::{dropdown} Solution
+#    $\lVert a - t \rVert^2 = \lVert a \rVert^2 + \lVert t \rVert^2 - 2\,a \cdot t = 2 - 2\cos(a, t)$
+#    for unit $a$ and $t$: the distance falls exactly as the cosine rises.
+#    :::
+#
+# 3. **Your own captions.** In JupyterLab, search for scene 0's sounds in the other order ("a hi-hat to
+#    the front right, then a harmonica on the left") and with the sides swapped. Predict where scene 0's
+#    `neg_t` and `neg_s` clips land in each list, then compare with the scene scores of the menu above.
+#
 # ## References
 #
 # CLAP {cite:p}`elizalde2023clap`; SALM's spatial CLAP {cite:p}`hu2025salm`; the 3-way test with the
 # temporal and spatial negatives {cite:p}`tsalm`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `elizalde2023clap`: Elizalde et al. (2023). CLAP: Learning Audio Concepts from Natural Language Supervision. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.

@@ -29,7 +29,7 @@ from .features import iv_direction
 
 __all__ = [
     # style and colours
-    "BOOK_DPI", "MIN_FONT_KEY", "PALETTE", "ROLE_PALETTE", "EMBEDDING_PALETTE", "book_style", "class_palette",
+    "BOOK_DPI", "MIN_FONT_KEY", "NAMED_SIZE_FLOOR", "PALETTE", "ROLE_PALETTE", "EMBEDDING_PALETTE", "book_style", "class_palette",
     "smallest_font_pt",
     # training logs and results
     "read_log", "step_frame", "epoch_frame", "plot_loss_components", "plot_epoch_metrics", "plot_ablation", "save",
@@ -57,14 +57,22 @@ EMBEDDING_PALETTE = {
 #: PNG text key under which :func:`save` stores the smallest font size (points) of the figure's text, so
 #: that the book's browser check (scripts/browser_check.py) can tell how small it is shown
 MIN_FONT_KEY = "Sclap-min-font-pt"
+#: the book's floor for matplotlib's named font sizes, as a fraction of the base size: "small", "x-small"
+#: and "xx-small" (0.83, 0.69 and 0.58 in matplotlib) all become 0.9 of it, 9.2 pt at the default scale
+NAMED_SIZE_FLOOR = 0.9
 
 
 def book_style(context: str = "notebook", font_scale: float = 0.85) -> None:
     """Apply the book's figure style: seaborn's whitegrid theme, the colour-blind palette as the colour
-    cycle, one font size for all text (titles, labels, ticks, legends: 10.2 pt at the default
-    ``font_scale``, so that a figure shown at half its size still has text of 9 px) and ``savefig`` at
+    cycle, one font size for titles, labels, ticks and legends (10.2 pt at the default ``font_scale``),
+    no named size below :data:`NAMED_SIZE_FLOOR` of it (an annotation at ``fontsize="x-small"`` is
+    9.2 pt, so that a figure shown at two thirds of its size still has text of 9 px) and ``savefig`` at
     :data:`BOOK_DPI`, tight. ``figure.dpi`` and ``figure.figsize`` keep matplotlib's defaults, so a
     figure's printed size does not change."""
+    from matplotlib import font_manager
+
+    for name in ("xx-small", "x-small", "small"):
+        font_manager.font_scalings[name] = max(font_manager.font_scalings[name], NAMED_SIZE_FLOOR)
     sns.set_theme(
         context=context, style="whitegrid", palette=PALETTE, font_scale=font_scale,
         rc={

@@ -197,6 +197,10 @@ def test_book_renders_in_chromium(chromium, book):
              if heights.get(rel, 0) <= browser_check.MAX_PAGE_HEIGHT_PX]
     assert not stale, (f"{stale} now fit within {browser_check.MAX_PAGE_HEIGHT_PX} px: "
                        "remove them from browser_check.PAGES_OVER_HEIGHT_LIMIT")
+    shown = {Path(src).name for r in reports for src, _ in r.figure_text}
+    still_small = {Path(src).name for r in reports for src, _ in r.small_figure_text(known=True)}
+    fixed = sorted((browser_check.FIGURES_WITH_SMALL_TEXT & shown) - still_small)
+    assert not fixed, f"{fixed} no longer show small text: remove them from browser_check.FIGURES_WITH_SMALL_TEXT"
 
 
 # --------------------------------------------------------------------------- the reading checks can fail
@@ -227,7 +231,7 @@ _GOOD = """
 <div class="cell"><div class="cell_input"><pre style="white-space: pre-wrap; width: 300px">{long}</pre></div>
 <div class="cell_output"><div class="output text_html" style="overflow-x: auto; width: 300px">
 <table><tr><td style="min-width: 500px">wide</td><td>last</td></tr></table></div></div></div>
-<img src="fig.png" style="width: 600px">
+<img src="fig.png" style="width: 800px">
 """.format(long=_LONG)
 
 _BAD = """
@@ -245,18 +249,21 @@ _BAD = """
 
 
 def test_figure_text_rule():
-    """10 pt at 110 dpi is 15.3 px in the file; shown at a quarter of its width, 3.8 px (pHYs stores
-    pixels a metre: the resolution comes back within 1e-3)."""
+    """A figure without its font size stored: FIGURE_MIN_FONT_PT (9 pt) at 110 dpi is 13.75 px in the file,
+    a quarter of that shown at a quarter of its width (pHYs stores pixels a metre: the resolution comes
+    back within 1e-3); a figure that stores 7 pt is measured at 7 pt."""
+    pt = browser_check.FIGURE_MIN_FONT_PT
     png = _png(1000, 100, 110)
-    assert browser_check.smallest_figure_text_px(png, 1000, 1000) == pytest.approx(10 * 110 / 72, rel=1e-3)
-    assert browser_check.smallest_figure_text_px(png, 1000, 250) == pytest.approx(10 * 110 / 72 / 4, rel=1e-3)
-    stored = _png(1000, 100, 110, min_font_pt=7.0)  # a figure that says its smallest font is 7 pt
+    assert browser_check.smallest_figure_text_px(png, 1000, 1000) == pytest.approx(pt * 110 / 72, rel=1e-3)
+    assert browser_check.smallest_figure_text_px(png, 1000, 250) == pytest.approx(pt * 110 / 72 / 4, rel=1e-3)
+    stored = _png(1000, 100, 110, min_font_pt=7.0)
     assert browser_check.smallest_figure_text_px(stored, 1000, 1000) == pytest.approx(7 * 110 / 72, rel=1e-3)
     assert browser_check.image_info(b"not an image") == (None, None)
 
 
 def test_figure_style_and_check_agree():
-    """The check assumes what the style sets: no text under FIGURE_MIN_FONT_PT, stored under one key."""
+    """The check assumes what the style sets: no text under FIGURE_MIN_FONT_PT, not even at a named small
+    size, and the figure's smallest size stored under one key."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -269,8 +276,13 @@ def test_figure_style_and_check_agree():
     keys = ["font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
             "legend.fontsize", "legend.title_fontsize"]
     sizes = {k: FontProperties(size=plt.rcParams[k]).get_size_in_points() for k in keys}
+    sizes |= {name: FontProperties(size=name).get_size_in_points() for name in ("xx-small", "x-small", "small")}
     assert min(sizes.values()) >= browser_check.FIGURE_MIN_FONT_PT, sizes
     assert viz.MIN_FONT_KEY == browser_check.MIN_FONT_KEY
+    fig, ax = plt.subplots()
+    ax.annotate("a note", (0.5, 0.5), fontsize="x-small")
+    assert viz.smallest_font_pt(fig) >= browser_check.FIGURE_MIN_FONT_PT
+    plt.close(fig)
 
 
 @pytest.mark.slow
@@ -287,6 +299,6 @@ def test_reading_checks_fail_on_a_bad_page(chromium, tmp_path):
                      f"over the limit of {browser_check.MAX_PAGE_HEIGHT_PX} px"):
         assert expected in problems, f"{expected!r} not found in:\n{problems}"
     small = dict(bad.small_figure_text())
-    assert small.get("fig.png", 99) < browser_check.MIN_FIGURE_TEXT_PX  # 15.3 px shown at 0.15: 2.3 px
+    assert small.get("fig.png", 99) < browser_check.MIN_FIGURE_TEXT_PX  # 13.75 px shown at 0.15: 2.1 px
     assert small.get("small_font.png", 99) < browser_check.MIN_FIGURE_TEXT_PX  # 4 pt at full width: 6.1 px
     assert good.height_px < bad.height_px and bad.height_px > browser_check.MAX_PAGE_HEIGHT_PX
