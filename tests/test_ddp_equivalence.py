@@ -207,14 +207,14 @@ def _batch(groups: list[int]) -> dict:
 
 
 def _gather(monkeypatch, parts: list[dict]) -> dict:
-    from sclap_nb import train
+    from sclap_nb import evaluation
 
     def all_gather_object(out, obj):
         out[:] = parts
 
-    monkeypatch.setattr(train.dist, "get_world_size", lambda: len(parts))
-    monkeypatch.setattr(train.dist, "all_gather_object", all_gather_object)
-    return train.gather_embeddings(parts[0])
+    monkeypatch.setattr(evaluation.dist, "get_world_size", lambda: len(parts))
+    monkeypatch.setattr(evaluation.dist, "all_gather_object", all_gather_object)
+    return evaluation.gather_embeddings(parts[0])
 
 
 # 3 groups on 2 ranks (DistributedSampler, no shuffle): rank 0 gets scenes 0, 2; rank 1 gets 1 and 0 again
