@@ -70,6 +70,7 @@ NOT_THE_SETTING = {
     ("sclap_nb/reference.py:half_azimuths", "batch_size"): "clips per feature computation (memory only)",
     ("sclap_nb/reference.py:segment_azimuths", "batch_size"): "clips per feature computation (memory only)",
     ("sclap_nb/metrics.py:modality_gap", "seed"): "the probe's cross-validation folds, not the run's seed",
+    ("sclap_nb/report.py:permutation_p", "seed"): "the permutation test's draws, not the run's seed",
     ("sclap_nb/data/library.py:assign_splits", "seed"): "the sound library's split of packages",
     ("sclap_nb/data/library.py:build_library", "seed"): "the sound library's split of packages",
     ("sclap_nb/data/library.py:Sound", "sample_rate"): "a recording's own rate, read from the file",
