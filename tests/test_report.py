@@ -1,0 +1,100 @@
+"""sclap_nb.report: the results chapter's tables, computed from runs read by name, on small made-up studies."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sclap_nb import report
+from sclap_nb.ablation import CONFIGS, slug
+
+
+def _run(folder, metrics: dict) -> None:
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+def _passing() -> dict:
+    """Metrics of a run that meets every goal of goal_rows."""
+    m = {f"{e}/{k}": 0.97 for e in ("joint", "triplet") for k in ("order_acc", "place_acc", "3way_temporal", "3way_spatial")}
+    m.update({"triplet/order_acc": 0.98, "joint/t2a/R@1": 0.5, "triplet/t2a/R@1": 0.5, "LE_deg": 4.0,
+              "modality/probe_acc": 0.6, "total_seconds": 200.0})
+    m.update({f"reference/{s}/{k}": 0.5 for s in ("direction_only", "order_blind", "sound_order") for k in ("order_acc", "place_acc")})
+    return m
+
+
+def test_goal_rows_judge_each_goal_on_its_number():
+    rows = report.goal_rows(_passing())
+    assert len(rows) == 13 and all(ok for *_, ok in rows), [r for r in rows if not r[3]]
+    failing = {**_passing(), "reference/direction_only/order_acc": 0.57, "LE_deg": 10.5, "total_seconds": 301.0}
+    missed = {g for g, _, _, ok in report.goal_rows(failing) if not ok}
+    assert missed == {"reference direction_only: order_acc", "localisation error (degrees)", "main job, total time (minutes)"}
+    assert report.goal_rows({}) == []
+
+
+def test_ablation_table_names_the_configurations_and_refuses_strangers(tmp_path):
+    runs = tmp_path / "results" / "ablation" / "runs"
+    for name, r1 in (("SALM baseline", 0.5), ("all", 0.6)):
+        for seed in (1, 2):
+            _run(runs / f"{slug(name)}_s{seed}", {"joint/t2a/R@1": r1 + seed / 100, "triplet/t2a/R@1": r1})
+    table = report.ablation_table(tmp_path)
+    assert list(table["config"]) == ["SALM baseline", "SALM baseline", "all", "all"]  # the ablation's order
+    assert table["best/t2a/R@1"].tolist() == pytest.approx([0.51, 0.52, 0.61, 0.62])
+    assert set(table["config"]) <= set(CONFIGS)
+    _run(runs / "mystery_s1", {"joint/t2a/R@1": 0.1})
+    with pytest.raises(ValueError, match="mystery"):
+        report.ablation_table(tmp_path)
+    with pytest.raises(FileNotFoundError, match="ablation"):
+        report.ablation_table(tmp_path / "nowhere")
+
+
+def test_paired_cells_write_difference_and_interval():
+    paired = pd.DataFrame([{"config": "b", "metric": "m", "diff": 0.1, "ci_low": -0.05, "ci_high": 0.25},
+                           {"config": "a", "metric": "m", "diff": -0.2, "ci_low": -0.3, "ci_high": -0.1}])
+    table = report.paired_cells(paired, {"m": "metric m"}, ["a", "b"])
+    assert table.loc["a", "metric m"] == "-0.200 [-0.300, -0.100]"
+    assert list(table.index) == ["a", "b"]
+
+
+def test_permutation_p_tells_separated_groups_from_mixed_ones():
+    won = np.array([1.0] * 20 + [0.0] * 20)
+    separated = [np.arange(20), np.arange(20, 40)]
+    mixed = [np.arange(0, 40, 2), np.arange(1, 40, 2)]
+    assert report.permutation_p(won, separated, n=500) < 0.01
+    assert report.permutation_p(won, mixed, n=500) > 0.5
+    assert report.group_spread(won, mixed) == 0.0
+
+
+def test_scene_outcomes_win_margin_and_sector():
+    scenes = pd.DataFrame({"scene": [0, 1], "azimuth_1": [0.0, 90.0], "class_1": ["a", "b"], "class_2": ["b", "a"]})
+    scores = {"E": np.array([[0.9, 0.1, 0.2, 0.95], [0.8, 0.1, 0.2, 0.3]])}
+    long = report.scene_outcomes(scores, scenes)
+    neg_c = long[long["test"] == "vs neg_c"].set_index("scene")
+    assert neg_c["won"].tolist() == [0.0, 1.0]
+    assert neg_c["margin"].tolist() == pytest.approx([-0.05, 0.5])
+    assert neg_c["sector"].tolist() == ["front", "left"]
+    with pytest.raises(ValueError, match="3 rows of scores for 2 scenes"):
+        report.scene_outcomes({"E": np.zeros((3, 4))}, scenes)
+
+
+def test_token_norm_comparison_pairs_by_seed():
+    def frame(config, seeds, order, joint_order):
+        return pd.DataFrame([{"config": config, "seed": s, "triplet/order_acc": o, "joint/order_acc": j,
+                              "triplet/place_acc": o, "joint/place_acc": j, "triplet/t2a/R@1": 0.5, "joint/t2a/R@1": 0.5,
+                              "LE_deg": 5.0, "modality/probe_acc": 0.8} for s, o, j in zip(seeds, order, joint_order)])
+
+    default = pd.concat([frame("none", [1, 2, 3], [0.9, 0.9, 0.9], [0.9] * 3),
+                         frame("token norm", [1, 2, 3], [0.91, 0.92, 0.93], [0.9] * 3)], ignore_index=True)
+    cuefree = pd.concat([frame("none", [1, 2, 3], [0.3, 0.4, 0.35], [0.3, 0.4, 0.35]),
+                         frame("token norm", [1, 2, 3], [0.6, 0.7, 0.65], [0.4, 0.45, 0.4])], ignore_index=True)
+    rows, facts = report.token_norm_comparison(default, cuefree)
+    assert facts["tn_dc_order_d"] == pytest.approx(0.02)
+    assert facts["tn_nn_order_d"] == pytest.approx(0.3) and facts["tn_nn_order_lo"] == pytest.approx(0.3)
+    assert facts["tj_nn_order_d"] == pytest.approx((0.2 + 0.25 + 0.25) / 3)
+    assert facts["tj0_nn_order_d"] == 0 and facts["tn_n_above"] == 3
+    assert set(rows["clips"]) == {"default corpus", "cue-free"}
+    shown = report.difference_table(rows, ["triplet/order_acc"])
+    assert shown.loc[("cue-free", "token norm - none"), "difference [95 % interval]"] == "+0.300 [+0.300, +0.300]"
