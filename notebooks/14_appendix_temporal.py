@@ -1,0 +1,283 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Appendix B: where the order comes from, and the temporal path
+#
+# **What you will learn here:**
+#
+# * which cue of a clip lets a time-pooled embedding tell which sound came first: the runs that remove
+#   the cues one at a time, every pairwise test of each;
+# * why the triplet embedding of the temporal path made E_joint's decisions: its output hardly moved
+#   between clips, although a probe can still read the first sound from it;
+# * what standardising the chunk tokens' content (`model.temporal_token_norm`) changes, paired by seed:
+#   nothing measurable on the default corpus, the order of the sounds on cue-free clips.
+#
+# The results chapter ({doc}`11_results`, findings 2 and 3) states the conclusions; this appendix has
+# the runs and the numbers behind them. Every run was trained with `python -m sclap_nb.train` and is
+# read by name from `results/experiments` (`sclap_nb.results`); the tables come from `sclap_nb.report`.
+
+# %% tags=["parameters"]
+fast = True  # nothing here trains: the page reads stored results either way
+results_root = None  # a folder holding results/ (None: this checkout's)
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from sclap_nb import report, viz
+from sclap_nb.notebook import figures_dir, glue, setup_chapter
+from sclap_nb.results import load_run
+
+ROOT = setup_chapter(threads=1)
+FIG = figures_dir(ROOT)
+default_run = load_run("train", results_root)
+rerun = {"s2025": default_run.metrics, "s2026": load_run("train_seed2026", results_root).metrics}
+
+
+def glue_all(facts: dict) -> None:
+    """Glue every number of ``facts`` for the prose (hidden outputs)."""
+    for k, v in facts.items():
+        glue(k, v, display=False)
+
+
+# %% [markdown]
+# ## Where the order comes from
+#
+# A time-pooled E_joint should not know which sound comes first, yet the SALM baseline passes the order
+# test. The experiments (seed 2025, one run each, default size, the specification's settings) remove the
+# candidate cues one at a time; chapter {doc}`04_temporal_chunking` explains each cue and draws the
+# result ({numref}`order-cues`):
+#
+# * an **anechoic** corpus (no room at all);
+# * the **isolated layout** (each reverberant event confined to its half, so no reverberation crosses
+#   the middle);
+# * the isolated layout with **circular time padding** in the CNNs (no clip edges).
+#
+# Each row gives both embeddings' T2A R@1, each pairwise test (the share of scenes whose pos clip the
+# pos caption scores above neg_t, neg_s and neg_c) and `order_acc` (above neg_t and neg_c).
+
+# %%
+cues = report.cue_table(results_root)
+glue_all(report.cue_facts(cues))
+glue("one_in_three", 1 / 3, display=False)
+cues.round(3)
+
+# %% [markdown]
+# * **Reverberation across the middle: not the cue.** With each event's reverberation kept in its own
+#   half, the baseline's E_joint still scores `order_acc` {glue:text}`iso_base_order:.3f`
+#   ({glue:text}`room_base_order:.3f` on the default corpus, same seed) and `vs_neg_s`
+#   {glue:text}`iso_base_s:.2f`.
+# * **The clip edges: the cue.** With circular padding as well, the baseline falls to `order_acc`
+#   {glue:text}`circ_base_order:.3f` (`vs_neg_t` {glue:text}`circ_base_t:.2f`) and loses place with
+#   it (`vs_neg_s` {glue:text}`circ_base_s:.2f`); its T2A R@1 drops to {glue:text}`circ_base_r1:.2f`,
+#   about what choosing among a scene's three clips at random gives ({glue:text}`one_in_three:.2f`).
+#   The pool knew which sound was where, and which came first, only through where each sound sat
+#   against the edges of the clip.
+# * **The temporal path does not take over.** The full model on the same cue-free clips: triplet
+#   `order_acc` {glue:text}`circ_all_order:.3f`, `vs_neg_t` {glue:text}`circ_all_t:.2f`, `vs_neg_s`
+#   {glue:text}`circ_all_s:.2f`. Its 3-way loss stayed near ln 3 for the whole run: the chunked,
+#   position-embedded temporal encoder, as specified and trained here, does not learn the order of the
+#   sounds once the edge shortcut is gone (the next section says why, and what changes it).
+# * **The anechoic corpus** had already shown the same collapse (`vs_neg_t` {glue:text}`an_base_t:.2f`,
+#   `vs_neg_s` {glue:text}`an_base_s:.2f`, T2A R@1 {glue:text}`an_base_r1:.2f` against
+#   {glue:text}`room_base_r1:.2f` in rooms), but it removes every room cue at once and could not say
+#   which one mattered; it could be read as "the order comes from the reverberation", which the
+#   isolated run refutes.
+#
+# (The rooms rows were trained on a GPU, the others on the CPU; one seed each. The sweep's
+# `concat4_iso_circ`, in the appendix {doc}`15_appendix_experiments`, is the same cue-free test with the
+# default run's 4-way term and ordered readout, over three seeds.)
+#
+# ## Why the temporal path agreed with E_joint
+#
+# Without the token norm, the triplet embedding made E_joint's decision in nearly every scene of the
+# default run (appendix {doc}`13_appendix_scenes`) and scored the same `order_acc` within one scene in
+# every run of the sweep. The reason is in the temporal path itself. `scripts/probe_first_sound.py`
+# embeds every test clip (four per scene) with a trained model and measures, for each audio embedding,
+# how much it differs between clips (`spread`: the RMS distance of the clips' unit embeddings from their
+# mean, 0 for one vector for every clip; `mean_cos`: the mean cosine between two clips), and how often a
+# linear probe (a logistic regression on standardised features, trained on the train clips) names the
+# class of the first sound (35 classes). In a scene the first sound is A in two clips (pos, neg_s) and B
+# in the other two, so an embedding that holds both sounds but not their order can name the first one
+# in about half the clips at best. `temporal` is the output of the TemporalAudioEncoder before it is
+# joined to E_joint.
+#
+# The table holds every run with such a probe (`first_sound_probe.json` beside its `metrics.json`): the
+# specification's settings (`spec_settings_s2025`), the default settings without and with
+# `temporal_token_norm` on the default corpus (`no_token_norm_s*`, `tokennorm_s*`: three seeds each;
+# `tokennorm_s2025` has the default run's settings and was trained before a refactoring that changed
+# float rounding, `results/train` after it), and with it on the cue-free clips of the previous section
+# (`tokennorm_isolated_circular_s2025`).
+
+# %%
+probes, values = report.probe_table(results_root)
+pf = report.probe_facts(values)
+glue_all(pf)
+off = [v for v in values.values() if not v["token norm"]]
+on = [v for v in values.values() if v["token norm"]]
+assert all(v["temporal/spread"] < 1e-3 for v in off)  # "hardly moves"
+assert 1e4 < pf["tn_spread_ratio"] < 1e5  # "tens of thousands of times smaller"
+assert min(v["temporal/first_acc"] for v in off) > 0.5  # "more than an order-blind embedding can"
+assert all(abs(v["triplet/first_acc"] - v["joint/first_acc"]) < 0.03 for v in values.values())  # "as often"
+assert all(v["temporal/first_acc"] < 2 * v["chance_majority"] for v in on)  # "about what ... gives"
+fig = report.plot_run_bars(probes, {"first sound: E_joint": "E_joint", "first sound: temporal": "temporal",
+                                    "first sound: triplet": "triplet", "chance": "commonest class"},
+                           embedding_of={"first sound: E_joint": "joint", "first sound: temporal": "temporal",
+                                         "first sound: triplet": "triplet", "chance": "0.45"},
+                           xlabel="share of test clips whose first sound the probe names")  # fmt: skip
+viz.save(fig, FIG / "14_first_sound.png")
+plt.close(fig)
+probes.drop(columns=["DOA head"]).round(4)
+
+# %% [markdown]
+# ```{figure} ../figures/14_first_sound.png
+# :name: fig-14-first-sound
+# Per probed run, how often a linear probe names the class of the first sound of a test clip from
+# E_joint (blue), from the temporal embedding before it is joined to E_joint (pink) and from the triplet
+# embedding (orange); grey: always naming the commonest class.
+# ```
+#
+# Without the option the temporal embedding hardly moves between clips: its spread is
+# {glue:text}`tn_off_spread:.1e` in the default settings of seed 2025 and at most
+# {glue:text}`tn_off_spread_max:.1e` in any probed run without it, against {glue:text}`tn_off_j_spread:.2f`
+# for E_joint (mean cosine between clips {glue:text}`tn_off_cos:.4f`). What moves is not noise: the
+# standardised probe names the first sound of {glue:text}`tn_off_temp_first:.3f` of the test clips from
+# it (E_joint: {glue:text}`tn_off_j_first:.3f`; chance {glue:text}`tn_off_chance:.3f`), and of at least
+# {glue:text}`tn_off_first_min:.3f` in every such run, more than an order-blind embedding can. The
+# encoder does compute which sound comes first, but at a scale tens of thousands of times smaller than
+# E_joint's, and the projection that joins it to E_joint makes nothing of it: the triplet embedding names
+# the first sound as often as E_joint ({glue:text}`tn_off_t_first:.3f`). The cause is in the chunk
+# tokens (`TemporalAudioEncoder`, `sclap_nb/model.py`): a token is the projected mean of a ReLU feature
+# map plus a learned position of unit scale, and the part of the content that differs between clips is
+# about 0.1 per unit. At initialisation the encoder's output already has a mean cosine of 0.99 between
+# clips; training took it to 1.0000.
+#
+# The option `temporal_token_norm=True` standardises each token's content over the batch (a BatchNorm)
+# before the position is added. The temporal embedding then spreads by {glue:text}`tn_on_spread_min:.2f`
+# to {glue:text}`tn_on_spread_max:.2f`, but what it follows is not the class of a sound: the probe names
+# the first sound from it in at most {glue:text}`tn_on_first_max:.3f` of the clips, about what always
+# naming the commonest class gives, and the triplet embedding names it about as often as E_joint.
+#
+# ## The token norm, paired by seed
+#
+# What the option changes is in the decisions between a scene's clips given its caption: three seeds on
+# the default corpus and five on the cue-free clips, each without and with the option, paired by seed
+# (the mean difference and its 95 % t-interval); and within each setting the triplet embedding against
+# E_joint.
+
+# %%
+default_corpus, cuefree = report.token_norm_runs(results_root)
+tn_rows, tn = report.token_norm_comparison(default_corpus, cuefree)
+dc_none = default_corpus[default_corpus["config"] == "none"].set_index("seed")
+dc_norm = default_corpus[default_corpus["config"] == "token norm"].set_index("seed")
+for k, m in rerun.items():  # the default runs, trained again with the option (other float rounding)
+    tn[f"tn_rerun_probe_{k}"] = m["modality/probe_acc"]
+    tn[f"tn_none_probe_{k}"] = dc_none.loc[int(k[1:]), "modality/probe_acc"]
+glue_all(tn)
+# the words of this section, checked against the files
+assert len(dc_norm) == 3 and (cuefree["config"] == "token norm").sum() == (cuefree["config"] == "none").sum() == 5
+assert all(tn[f"tn_dc_{k}_lo"] < 0 < tn[f"tn_dc_{k}_hi"] for k in ("order", "r1", "jr1", "le", "probe"))  # "no interval"
+assert tn["tj_dc_order_lo"] < 0 < tn["tj_dc_order_hi"]  # "not ahead of E_joint"
+assert (dc_none["triplet/order_acc"] == dc_none["joint/order_acc"]).all()  # "exactly E_joint's order_acc"
+assert (dc_norm["modality/probe_acc"] > dc_none["modality/probe_acc"]).all()  # "higher on each seed"
+assert tn["tn_rerun_probe_s2025"] < tn["tn_none_probe_s2025"]  # "below ... on seed 2025"
+assert tn["tn_nn_r1_lo"] > 0 and tn["tj_nn_r1_lo"] > 0  # cue-free retrieval: "the intervals exclude 0"
+assert tn["tn_nn_order_lo"] > 0 and tn["tj_nn_order_lo"] < 0 < tn["tj_nn_order_d"]  # "still reaches below 0"
+assert 0 < tn["tn_jn_order_d"] < tn["tn_nn_order_d"]  # "E_joint gains too, less"
+assert tn["tn_norm_order_min"] < 0.5 < tn["tn_norm_order_max"] and tn["tn_none_order_max"] < 0.5
+assert tn["tn_n_above"] == 4  # "four of the five seeds"
+assert all(abs(tn[f"tj0_nn_{k}_d"]) < 0.03 for k in ("order", "place", "r1"))  # "without it the two agree"
+report.difference_table(tn_rows)
+
+# %% [markdown]
+# * **On the default corpus it changes nothing that three seeds can measure.** Paired by seed
+#   (`no_token_norm_s*` against `tokennorm_s*`), the option moves the triplet embedding's `order_acc` by
+#   {glue:text}`tn_dc_order_d:+.3f` [{glue:text}`tn_dc_order_lo:+.3f`, {glue:text}`tn_dc_order_hi:+.3f`],
+#   its T2A R@1 by {glue:text}`tn_dc_r1_d:+.3f` [{glue:text}`tn_dc_r1_lo:+.3f`, {glue:text}`tn_dc_r1_hi:+.3f`],
+#   the localisation error by {glue:text}`tn_dc_le_d:+.2f`° [{glue:text}`tn_dc_le_lo:+.2f`,
+#   {glue:text}`tn_dc_le_hi:+.2f`] and the modality probe's accuracy by {glue:text}`tn_dc_probe_d:+.3f`
+#   [{glue:text}`tn_dc_probe_lo:+.3f`, {glue:text}`tn_dc_probe_hi:+.3f`]: no interval excludes 0. The probe
+#   is higher with the option on each seed, but the default runs trained again with it (other float
+#   rounding) score {glue:text}`tn_rerun_probe_s2025:.3f` and {glue:text}`tn_rerun_probe_s2026:.3f`,
+#   against {glue:text}`tn_none_probe_s2025:.3f` and {glue:text}`tn_none_probe_s2026:.3f` without: one
+#   run's probe moves with rounding as much as with the option. With it the triplet `order_acc` ranges from
+#   {glue:text}`tn_dc_order_min:.3f` to {glue:text}`tn_dc_order_max:.3f` over the seeds, but it is not
+#   ahead of E_joint's ({glue:text}`tj_dc_order_d:+.3f` [{glue:text}`tj_dc_order_lo:+.3f`,
+#   {glue:text}`tj_dc_order_hi:+.3f`]): the clip's edges give both embeddings the order here. Without it
+#   the triplet embedding scored exactly E_joint's `order_acc` on each of the three seeds.
+# * **On the cue-free clips the temporal path starts to earn its place.** Five seeds of the default
+#   settings on the CPU, without and with the option (`no_token_norm_isolated_circular_s*`,
+#   `tokennorm_isolated_circular_s*`). Paired by seed, the option raises the triplet embedding's
+#   `order_acc` by {glue:text}`tn_nn_order_d:+.3f` [{glue:text}`tn_nn_order_lo:+.3f`,
+#   {glue:text}`tn_nn_order_hi:+.3f`] and its T2A R@1 by {glue:text}`tn_nn_r1_d:+.3f`
+#   [{glue:text}`tn_nn_r1_lo:+.3f`, {glue:text}`tn_nn_r1_hi:+.3f`]: both intervals exclude 0. Over the
+#   five seeds its `order_acc` ranges from {glue:text}`tn_norm_order_min:.3f` to
+#   {glue:text}`tn_norm_order_max:.3f` (above 0.5 on {glue:text}`tn_n_above` of them), while no run
+#   without the option passes {glue:text}`tn_none_order_max:.3f`: with the norm the model hears which
+#   sound comes first where the clip's edges do not give it away. E_joint gains too (by
+#   {glue:text}`tn_jn_order_d:+.3f` on average), since the shared encoders train through the temporal
+#   path. Within the runs with the option the triplet embedding retrieves better than E_joint by
+#   {glue:text}`tj_nn_r1_d:+.3f` [{glue:text}`tj_nn_r1_lo:+.3f`, {glue:text}`tj_nn_r1_hi:+.3f`] and leads
+#   it on order by {glue:text}`tj_nn_order_d:+.3f` [{glue:text}`tj_nn_order_lo:+.3f`,
+#   {glue:text}`tj_nn_order_hi:+.3f`], an interval that still reaches below 0; without the option the two
+#   agree within 0.03 on every metric.
+#
+# Since the option costs nothing measurable on the default corpus and lets the temporal path act where
+# the edges do not give the order away, the default run uses it (`model.temporal_token_norm = true` in
+# the default preset, a departure from the specification; the `specification` preset keeps `false`).
+# The ablation and the sweep ran without it.
+#
+# ## In short
+#
+# * The time-pooled E_joint reads the order from where each sound sits against the clip's edges; with
+#   the edges and the reverberation across the middle removed, every model of the specification's design
+#   falls to chance.
+# * The temporal path as specified computes the order, but its output is tens of thousands of times
+#   smaller than E_joint's spread, so the triplet embedding repeated E_joint.
+# * Standardising the chunk tokens' content makes the temporal path act: on cue-free clips it hears the
+#   order of the sounds; on the default corpus it changes nothing three seeds can measure.
+#
+# ## Exercises
+#
+# 1. **A spread in numbers.** A set of unit vectors that all equal one vector has spread 0. What is the
+#    spread of two unit vectors at a cosine of c from each other, as a function of c? With the mean
+#    cosine between clips of the temporal embedding without the norm ({glue:text}`tn_off_cos:.4f`), is
+#    the spread the table gives plausible?
+# 2. **Chance on the first-sound probe.** The probe's chance is "always name the commonest class". With
+#    35 classes drawn evenly, what would it be, and why is the table's chance
+#    ({glue:text}`tn_off_chance:.3f`) a little higher?
+# 3. **Fewer seeds.** Re-run the page after removing two of the five cue-free seeds of each setting from
+#    a copy of `results/` (`-p results_root /tmp/r`). Predict first: does the token norm's gain in
+#    triplet `order_acc` on cue-free clips still exclude 0 with three seeds?
+#
+# ```{dropdown} Solutions
+# 1. The mean of two unit vectors u, v lies halfway; each is at distance |u − v| / 2 = √(2 − 2c) / 2
+#    from it, so the spread is √((1 − c) / 2). For N clips, spread² = 1 − |mean|², and |mean|² is the
+#    mean cosine over all N² pairs, self-pairs included: about the mean cosine c̄ between two clips when N
+#    is large, so spread ≈ √(1 − c̄). A spread of {glue:text}`tn_off_spread:.1e` means a mean cosine within
+#    about its square of 1, far closer than the four decimals the table shows: plausible.
+# 2. 1 / 35 ≈ 0.029. The test clips draw their classes at random, so the commonest class of a test split
+#    holds more than its share of first sounds.
+# ```
+#
+# (Exercise 3 depends on which seeds you keep: the interval widens from t(0.975, 4) / √5 to
+# t(0.975, 2) / √3 sample standard deviations, about twice as wide.)
+#
+# ## References
+#
+# The baseline's E_joint is SALM's {cite:p}`hu2025salm`; the temporal path, its chunk tokens and the
+# hard negatives follow T-SALM {cite:p}`tsalm`; the chunk tokens feed a Transformer encoder
+# {cite:p}`vaswani2017attention`.
