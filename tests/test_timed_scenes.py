@@ -30,8 +30,10 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
+from conftest import TINY_MODEL
 from sclap_nb.data import (
     CorpusError,
+    StClothoDataModule,
     StClothoDataset,
     build_corpus,
     collate_groups,
@@ -62,7 +64,7 @@ from sclap_nb.data.timed import (
     render_timed_pool,
     sample_timing,
 )
-from sclap_nb.evaluation import evaluation_metrics
+from sclap_nb.evaluation import embed_split, evaluation_metrics
 from sclap_nb.features import FeatureConfig, FOAFeatures
 from sclap_nb.metrics import (
     TIMED_GROUP_ROLES,
@@ -70,6 +72,7 @@ from sclap_nb.metrics import (
     order_place_accuracy,
     order_place_from_scores,
 )
+from sclap_nb.model import ModelConfig, SpatialTemporalCLAP
 from sclap_nb.reference import (
     MOTION_SCORERS,
     SCORERS,
@@ -551,3 +554,16 @@ def test_motion_acc_reaches_the_metrics_only_with_neg_m():
     no_roles = _emb(TIMED_ROLES)
     del no_roles["roles"]
     assert evaluation_metrics(no_roles, full=False)["joint/motion_acc"] == 1.0
+
+
+def test_a_model_embeds_timed_groups_and_reports_motion(timed):
+    """A (tiny, untrained) model embeds 4 s clips in groups of five; motion_acc reaches its metrics."""
+    model = SpatialTemporalCLAP(ModelConfig.from_dict(TINY_MODEL))
+    dm = StClothoDataModule(timed, batch_size=8, features=model.cfg.features, eval_roles="all")
+    dm.setup("test")
+    emb = embed_split(model, dm.test_dataloader())
+    assert emb["group_size"] == 5 and emb["roles"][:5] == list(TIMED_ROLES) and len(emb["roles"]) == 5 * 24
+    m = evaluation_metrics(emb, full=False)
+    for name in ("joint", "triplet"):
+        assert 0.0 <= m[f"{name}/motion_acc"] <= 1.0 and m[f"{name}/motion_acc"] == m[f"{name}/vs_neg_m"]
+        assert f"{name}/order_acc" in m and f"{name}/t2a/R@1" in m
