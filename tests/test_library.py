@@ -140,6 +140,11 @@ def test_dep5_licence_of_a_path():
     free = L._licensing("p", "Distributed under the GNU General Public License, version 2.\n")
     assert free.paragraphs is None and "GPL-2" in free.summary and "free-form" in free.summary
     assert "not in the package" in L._licensing("p", None).summary
+    gpl2plus = "under the terms of the GNU General Public License\n as published by the Free Software Foundation; either version 2\n of the License, or (at your option) any later version."
+    assert L.freeform_licences(gpl2plus) == ["GPL-2+"]
+    assert L.freeform_licences("the GNU General Public License") == ["GPL (version not stated)"]
+    assert L.short_licence("Creative Commons Attribution-ShareAlike 3.0 Unported") == "CC-BY-SA-3.0"
+    assert L.short_licence("Creative Commons Zero 1.0") == "CC0-1.0"
 
 
 # ---------------------------------------------------------------- archives and conditioning
@@ -245,6 +250,12 @@ def test_build_skips_a_broken_package_and_writes_manifest(tmp_path, rules, capsy
     classes = json.loads((out / "classes.json").read_text())
     assert classes["Dog"]["recordings"] == 1 and len(classes["Dog"]["captions"]) >= 3
     assert report["left_out"]["unlabelled"] == 1 and report["recordings"] == 3
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(CorpusError, match="not a sound library"):  # a folder of someone's files is left alone
+        L.build_library(other, packages=[], debs=[deb], espeak=False)
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]
     # resumable: the package is not read again
     again = L.build_library(out, packages=[], debs=[deb], espeak=False, heldout=[])
     assert "already built" in capsys.readouterr().out and again["recordings"] == 3

@@ -8,7 +8,7 @@ fields, its licence from ``usr/share/doc/<package>/copyright``: in a machine-rea
 ``License:`` of the last ``Files:`` paragraph whose pattern matches the end of the sound's path (``Files: *``
 otherwise); a free-form file is recorded as such, with the licence names it mentions.
 
-Sounds are the package's WAV / Ogg / FLAC / MP3 files that soundfile reads, and the sounds inside four kinds
+Sounds are the package's WAV / Ogg / FLAC / MP3 / AIFF files that soundfile reads, and the sounds inside four kinds
 of archive that some packages ship: Qt resource bundles (``.rcc``, GCompris), zip archives (``.pk3``, id Tech
 games), OpenTTD's ``.cat`` sound sets and Gravis patches (``.pat``, FreePats: every sample of a patch is one
 recording). Each is mixed to mono, resampled to 16 kHz, trimmed of leading and trailing silence (frames 40 dB
@@ -24,9 +24,10 @@ per package (a spread drawn by hash, not the first ones). espeak-ng, itself fetc
 a temporary directory, adds one class of synthetic speech (``--no-espeak`` leaves it out).
 
 Splits (``assign_splits``): whole packages are held out (``heldout``, never heard in training:
-``choose_heldout`` picks them so that at least ``MIN_HELDOUT_CLASSES`` classes occur there, each of them also
-heard in some other package); the other packages' recordings are shared out between train / val / test by
-group, so that the variants of one sound (``Kick-Soft``, ``Kick-Hard``; ``bark1``, ``bark2``) stay together.
+``choose_heldout`` adds first the packages that bring the most classes also heard in other packages, until at
+least ``MIN_HELDOUT_CLASSES`` classes and ``HELDOUT_MIN_SHARE`` of the recordings are held out); the other
+packages' recordings are shared out between train / val / test by group, so that the variants of one sound
+(``Kick-Soft``, ``Kick-Hard``; ``bark1``, ``bark2``) stay together.
 A recording whose converted audio is identical to an earlier one (the same file in two packages) is listed once.
 
 ``OUT/manifest.csv`` lists every recording (``MANIFEST_COLUMNS``), ``OUT/classes.json`` the classes, their
@@ -106,7 +107,7 @@ MANIFEST_COLUMNS = (
     "file", "class", "package", "version", "licence", "sha256", "source_path", "duration_s", "sample_rate",
     "split", "group",
 )  # fmt: skip
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 # --------------------------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ CLASSES: tuple[LibraryClass, ...] = (
     _k("Female speech, woman speaking", True, "a woman speaks", "a woman says a few words", "female speech", speech=True),
     _k("Speech synthesizer", True, "a synthetic voice speaks", "a computer voice talks", "speech from a speech synthesizer", speech=True),
     _k("Screaming", True, "someone screams", "a person screams loudly", "a scream"),
-    _k("Grunt", True, "someone grunts in pain", "a man grunts", "a pained grunt"),
+    _k("Grunt", True, "someone grunts in pain", "a pained grunt", "a short grunt of pain"),
     _k("Laughter", True, "someone laughs", "a person laughs", "laughter"),
     _k("Giggle", True, "someone giggles", "a child giggles", "giggling"),
     _k("Burping, eructation", True, "someone burps", "a loud burp", "burping"),
@@ -186,7 +187,7 @@ CLASSES: tuple[LibraryClass, ...] = (
     _k("Finger snapping", True, "fingers snap", "someone snaps their fingers", "a finger snap"),
     _k("Applause", True, "people applaud", "a crowd claps", "applause"),
     _k("Cheering", True, "a crowd cheers", "people cheer", "cheering"),
-    _k("Crowd", True, "a crowd murmurs", "the noise of a crowd", "many people talk at once"),
+    _k("Crowd", True, "a crowd reacts", "the noise of a crowd", "a crowd of people makes noise"),
     _k("Choir", True, "a choir sings", "voices sing together", "a choir holds a chord"),
     _k("Biting", True, "someone bites", "a bite", "teeth bite into something"),
     # footsteps on surfaces
@@ -822,7 +823,7 @@ RULES: tuple[tuple[str, str, str | None], ...] = (
         (r"!18 explosion", "Explosion"),
         (r"!20 cash till", "Cash register"),
         (r"!24 helicopter", "Helicopter"),
-        (r"!2[5-8] .*(truck|bus) start", "Bus"),
+        (r"!2[78] (modern|old) bus start", "Bus"),
         (r"!29 applause", "Applause"),
         (r"!33 jackhammer", "Jackhammer"),
         (r"!35 modern car horn", "Vehicle horn, car horn, honking"),
@@ -892,7 +893,6 @@ RULES: tuple[tuple[str, str, str | None], ...] = (
         (r"/sounds/skid\.", "Skidding"),
         (r"/sounds/heavytraffic\.", "Traffic noise, roadway noise"),
         (r"/sounds/whip\.", "Whip"),
-        (r"/sounds/bulldozer\.", "Truck"),
         (r"/sounds/rumble\.", "Earthquake"),
     ),
     # Word War vi: impacts and blasts
@@ -1150,10 +1150,14 @@ def _tar_members(deb: Path, want) -> Iterator[tuple[str, tarfile.TarInfo, bytes 
 # Licences
 # --------------------------------------------------------------------------------------------------
 
+_GPL = r"(?<!lesser )general public license,? (?:as published by the free software foundation[;,]? )?(?:either )?version {v}"
 _FREEFORM_LICENCES = (
     (r"lesser general public license|\blgpl", "LGPL"),
-    (r"(?<!lesser )general public license,? (?:as published by the free software foundation;? )?(?:either )?version 2|\bgpl-?v?2", "GPL-2"),
-    (r"(?<!lesser )general public license,? (?:as published by the free software foundation;? )?(?:either )?version 3|\bgpl-?v?3", "GPL-3"),
+    (_GPL.format(v="2") + r"(?: of the license)?,? (?:or \(at your option\) )?any later version|\bgpl-?v?2\+", "GPL-2+"),
+    (_GPL.format(v="2") + r"|\bgpl-?v?2\b", "GPL-2"),
+    (_GPL.format(v="3") + r"(?: of the license)?,? (?:or \(at your option\) )?any later version|\bgpl-?v?3\+", "GPL-3+"),
+    (_GPL.format(v="3") + r"|\bgpl-?v?3\b", "GPL-3"),
+    (r"(?<!lesser )general public license", "GPL (version not stated)"),
     (r"attribution[- ]share ?alike|cc-by-sa", "CC-BY-SA"),
     (r"creative commons attribution(?![- ]share)|cc-by(?!-sa)", "CC-BY"),
     (r"\bcc0\b|creative commons zero", "CC0"),
@@ -1162,6 +1166,33 @@ _FREEFORM_LICENCES = (
     (r"\bbsd\b", "BSD"),
     (r"\bexpat\b|\bmit license", "MIT"),
 )
+
+
+def freeform_licences(text: str) -> list[str]:
+    """The licences a free-form copyright text names (``GPL-2+`` rather than ``GPL-2`` when it says
+    "or any later version"; a bare "GNU General Public License" only when no version is named)."""
+    low = " ".join(text.lower().split())
+    names = [name for pattern, name in _FREEFORM_LICENCES if re.search(pattern, low)]
+    for v in ("2", "3"):
+        if f"GPL-{v}+" in names and f"GPL-{v}" in names:
+            names.remove(f"GPL-{v}")
+    if any(n.startswith("GPL-") for n in names) and "GPL (version not stated)" in names:
+        names.remove("GPL (version not stated)")
+    return names
+
+
+def short_licence(text: str) -> str:
+    """A licence written out in words ("Creative Commons Attribution 3.0 Unported") as its short name."""
+    t = " ".join(text.split())
+    for pattern, short in (
+        (r"creative commons attribution[- ]share-?alike (\d\.\d)", "CC-BY-SA-{}"),
+        (r"creative commons attribution (\d\.\d)", "CC-BY-{}"),
+        (r"creative commons zero (\d\.\d)", "CC0-{}"),
+    ):
+        m = re.fullmatch(pattern + r"(?: unported| international)?", t, re.IGNORECASE)
+        if m:
+            return short.format(m.group(1))
+    return t
 
 
 def read_licences(text: str) -> list[tuple[tuple[str, ...], str]] | None:
@@ -1225,8 +1256,7 @@ def _licensing(package: str, text: str | None, note: str = "") -> _Licensing:
     if paragraphs:
         default = licence_of([p for p in paragraphs if "*" in p[0]], "x") or paragraphs[0][1]
         return _Licensing(paragraphs, default)
-    low = text.lower()
-    names = [name for pattern, name in _FREEFORM_LICENCES if re.search(pattern, low)]
+    names = freeform_licences(text)
     return _Licensing(None, f"free-form copyright file naming: {', '.join(names) or 'no licence'} (see {where})")
 
 
@@ -1286,6 +1316,9 @@ def _rcc_files(blob: bytes) -> Iterator[tuple[str, bytes]]:
 def _cat_sounds(blob: bytes) -> Iterator[tuple[int, str, bytes]]:
     """``(index, description, wav bytes)`` of an OpenTTD sound set (``.cat``)."""
     n = (struct.unpack("<I", blob[:4])[0] & 0x7FFFFFFF) // 8
+    first = struct.unpack("<I", blob[:4])[0] & 0x7FFFFFFF
+    if not n or blob[first + 1 + blob[first] : first + 5 + blob[first]] != b"RIFF":
+        raise ValueError("not an OpenTTD sound set")
     for i in range(n):
         off, size = struct.unpack("<II", blob[8 * i : 8 * i + 8])
         off &= 0x7FFFFFFF
@@ -1335,7 +1368,7 @@ def iter_sounds(path: str, data: bytes) -> Iterator[Sound]:
             lic = re.search(r"License: ([^.]+(?:\.\d[^.]*)?)\.", desc)
             orig = re.search(r'Original "?([^"]+?)"? by', desc)
             yield Sound(
-                f"{path}!{i:02d} {title}", path, data=raw, licence=lic.group(1).strip() if lic else None,
+                f"{path}!{i:02d} {title}", path, data=raw, licence=short_licence(lic.group(1)) if lic else None,
                 group=f"{path}!{orig.group(1)}" if orig else None,
             )
     elif low.endswith(".pat"):
@@ -1786,6 +1819,8 @@ def build_library(
     (default: ``choose_heldout``)."""
     t0 = time.time()
     out = Path(out)
+    if out.is_dir() and not (out / "packages").is_dir() and any(p.name != "debs" for p in out.iterdir()):
+        raise CorpusError(f"{out}: exists and holds files that are not a sound library built here; choose another --out")
     cache = Path(cache) if cache else out / "debs"
     packages = list(DEFAULT_PACKAGES if packages is None else packages)
     jobs: list[tuple[str, Path | None]] = [(p, None) for p in packages] + [(str(d), Path(d)) for d in debs]
@@ -1803,9 +1838,9 @@ def build_library(
             else:
                 progress(f"{package} {version}: {len(result['rows'])} recordings (already built)")
             results.append(result)
-        except (PackageError, OSError, ValueError) as e:
-            skipped[name] = str(e)
-            progress(f"skipping {name}: {e}")
+        except Exception as e:  # any failure of one package (download, archive, decoder): skip it, say why
+            skipped[name] = str(e) if isinstance(e, PackageError) else f"{type(e).__name__}: {e}"
+            progress(f"skipping {name}: {skipped[name]}")
     if espeak:
         try:
             result = _cached(out, "espeak-ng", deb_field(fetch_deb("espeak-ng", cache), "Version"))
@@ -1813,9 +1848,9 @@ def build_library(
                 result = espeak_recordings(out, cache, progress)
                 write_json_atomic(result, out / "packages" / "espeak-ng.json")
             results.append(result)
-        except (PackageError, OSError, ValueError) as e:
-            skipped["espeak-ng"] = str(e)
-            progress(f"skipping espeak-ng (no synthetic speech): {e}")
+        except Exception as e:  # espeak-ng missing from the archive, or not runnable here
+            skipped["espeak-ng"] = str(e) if isinstance(e, PackageError) else f"{type(e).__name__}: {e}"
+            progress(f"skipping espeak-ng (no synthetic speech): {skipped['espeak-ng']}")
 
     rows, seen, duplicates = [], {}, Counter()
     for result in results:
@@ -1834,6 +1869,7 @@ def build_library(
     held_classes = {r["class"] for r in per_split["heldout"]}
     report = {
         "format_version": FORMAT_VERSION,
+        "distribution": _distribution(),
         "settings": _SETTINGS,
         "recordings": len(rows),
         "classes": len(classes),
@@ -1846,7 +1882,8 @@ def build_library(
         "heldout_classes_only_heldout": sorted(held_classes - train_classes),
         "packages": {
             res["package"]: {
-                "version": res["version"], "licence": res["licence"], "licences": res["licences"], "deb": res["deb"],
+                "version": res["version"], "licence": res["licence"], "deb": res["deb"],
+                "licences": Counter(r["licence"] for r in rows if r["package"] == res["package"]).most_common(),
                 "deb_bytes": res["deb_bytes"], "seconds": res["seconds"], "report": res["report"],
                 "kept": sum(1 for r in rows if r["package"] == res["package"]), "duplicates": duplicates[res["package"]],
                 "classes": len({r["class"] for r in rows if r["package"] == res["package"]}),
@@ -2004,29 +2041,37 @@ def readme_text(report: dict, classes: dict) -> str:
         "# A library of recorded sounds from Debian packages",
         "",
         f"{report['recordings']} recordings ({report['hours']:.2f} hours) in {report['classes']} classes "
-        f"({report['audioset_classes']} of them AudioSet ontology names), from {len(pk)} packages of Debian "
-        f"{_debian_release()}, every one with its package, version, licence and SHA-256 in `manifest.csv`. "
+        f"({report['audioset_classes']} of them AudioSet ontology names), from {len(pk)} packages of "
+        f"{report.get('distribution', 'Debian')}, every one with its package, version, licence and SHA-256 in `manifest.csv`. "
         f"Speech is {report['speech_recordings']} of them. The audio is not in the repository: "
         "`python -m sclap_nb.data.library build` makes it (below).",
         "",
         f"* Disk: {_mb(report['manifest_audio_bytes'])} of 16 kHz mono 16-bit FLAC (the audio folder holds "
         f"{_mb(report['audio_bytes'])}); the packages' .deb files {_mb(report['deb_bytes'])}.",
-        f"* Left out: {', '.join(f'{v} {k}' for k, v in sorted(report['left_out'].items()))}; "
-        f"{report['duplicates']} recordings identical to one of an earlier package.",
-        f"* Splits: " + ", ".join(f"{s} {v['recordings']} recordings in {v['classes']} classes" for s, v in report["splits"].items()) + ".",
+        "* Left out: " + ", ".join(f"{report['left_out'].get(k, 0)} {words}" for k, words in _LEFT_OUT_WORDS)
+        + f"; {report['duplicates']} recordings identical to one of an earlier package.",
+        "* Splits: " + ", ".join(f"{s} {report['splits'][s]['recordings']} recordings in {report['splits'][s]['classes']} classes" for s in LIBRARY_SPLITS) + ".",
         f"* Held out whole (never heard in training): {', '.join(report['heldout_packages'])}; "
         f"{report['heldout_classes_also_in_train']} of its {report['splits']['heldout']['classes']} classes are "
         "also in the training split (the same classes, recorded by others), "
         + (f"{len(report['heldout_classes_only_heldout'])} only there ({', '.join(report['heldout_classes_only_heldout'])})." if report["heldout_classes_only_heldout"] else "none only there."),
-        f"* Build time: {report['processing_seconds']:.0f} s of reading and converting packages (one CPU core, "
-        "`nice -n 10`), downloads excluded.",
+        f"* Build time: {report['processing_seconds']:.0f} s of reading and converting the packages, one CPU core "
+        f"(`nice -n 10`); the run that wrote this report took {report['build_seconds']:.0f} s from start to end "
+        "(downloads included, packages already read reused).",
         "",
-        "A sound is labelled from its file name and path by one table of rules (`RULES` in "
+        "What the labels are and are not: a sound is labelled from its file name and path by one table of rules (`RULES` in "
         "`sclap_nb/data/library.py`, package by package); a sound no rule names is left out and counted as "
         "unlabelled, never guessed. Sounds named by what they are in a game rather than by what is heard "
         "(`powerup`, `menu`), music, words and fantasy creatures are left out by rule. The licence is that of "
         "the copyright paragraph whose `Files:` pattern matches the end of the sound's path (machine-readable "
         "copyright files), else the package's `Files: *` licence, else what a free-form copyright file names.",
+        "",
+        "Nobody listened to the recordings: a label is what the file's name says. Most sounds are recordings made "
+        "for games, desktops and music software, some edited or layered; the drum machine, the two speech "
+        "synthesizers (espeak-ng, and the Festival voice that OpenArena ships) and some electronic drum kits are "
+        "synthetic. Only byte-identical copies are removed across packages; the same recording re-encoded by two "
+        "packages would be listed twice. Variants of one sound in one package (velocity layers, numbered takes) "
+        "share a group and so a split.",
         "",
         "## Packages",
         "",
@@ -2062,7 +2107,7 @@ def readme_text(report: dict, classes: dict) -> str:
         "## Rebuild",
         "",
         "```bash",
-        "nice -n 10 .venv/bin/python -m sclap_nb.data.library build --out data/library   # apt-get download, no root needed to read",
+        "nice -n 10 .venv/bin/python -m sclap_nb.data.library build --out data/library   # fetches the packages with apt-get download",
         ".venv/bin/python -m sclap_nb.data.library publish --out data/library --to results/library",
         "```",
         "",
@@ -2079,11 +2124,20 @@ def readme_text(report: dict, classes: dict) -> str:
     return "\n".join(lines)
 
 
-def _debian_release() -> str:
+_LEFT_OUT_WORDS = (
+    ("unlabelled", "named by no rule (unlabelled)"), ("excluded", "left out by a rule (music, words, interface sounds)"),
+    ("over_cap", "over the per-package cap of a class"), ("too_short", "shorter than 0.2 s once trimmed"),
+    ("silent", "silent"), ("unreadable", "unreadable"),
+)  # fmt: skip
+
+
+def _distribution() -> str:
+    """The system whose archive the packages come from, as /etc/os-release names it."""
     try:
-        return Path("/etc/debian_version").read_text().strip()
+        fields = dict(line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line)
+        return fields.get("PRETTY_NAME", "Debian").strip('"')
     except OSError:
-        return "(release unknown)"
+        return "Debian"
 
 
 def publish(out: str | os.PathLike, to: str | os.PathLike) -> Path:
