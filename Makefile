@@ -58,8 +58,10 @@ sync:
 book: setup
 	$(BIN)/jupyter-book build . -W --keep-going
 
-lab: setup                         ## JupyterLab; the .py chapters open as notebooks
-	$(BIN)/jupyter lab --LabApp.app_settings_dir=$(CURDIR)/scripts/lab-settings $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: setup                         ## JupyterLab on the introduction; the .py chapters open as notebooks (scripts/lab-settings)
+	JUPYTER_PATH=$(CURDIR)/scripts/lab-settings $(BIN)/jupyter lab --LabApp.app_settings_dir=$(CURDIR)/scripts/lab-settings \
+		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks/01_introduction.md \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build .pytest_cache        # build outputs only: runs/, data/ and results/ are yours to remove
