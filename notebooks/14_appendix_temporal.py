@@ -259,9 +259,10 @@ report.difference_table(tn_rows)
 # 2. **Chance on the first-sound probe.** The probe's chance is "always name the commonest class". With
 #    35 classes drawn evenly, what would it be, and why is the table's chance
 #    ({glue:text}`tn_off_chance:.3f`) a little higher?
-# 3. **Fewer seeds.** Re-run the page after removing two of the five cue-free seeds of each setting from
-#    a copy of `results/` (`-p results_root /tmp/r`). Predict first: does the token norm's gain in
-#    triplet `order_acc` on cue-free clips still exclude 0 with three seeds?
+# 3. **Fewer seeds.** In a new cell, keep three of the five cue-free seeds
+#    (`fewer = cuefree[cuefree["seed"] <= 2027]`) and call
+#    `report.token_norm_comparison(default_corpus, fewer)`. Predict first: does the token norm's gain in
+#    the triplet embedding's `order_acc` on cue-free clips still exclude 0?
 #
 # ```{dropdown} Solutions
 # 1. The mean of two unit vectors u, v lies halfway; each is at distance |u − v| / 2 = √(2 − 2c) / 2
@@ -273,8 +274,8 @@ report.difference_table(tn_rows)
 #    holds more than its share of first sounds.
 # ```
 #
-# (Exercise 3 depends on which seeds you keep: the interval widens from t(0.975, 4) / √5 to
-# t(0.975, 2) / √3 sample standard deviations, about twice as wide.)
+# (Exercise 3 depends on the seeds you keep: the half-width grows from t(0.975, 4) / √5 = 1.24 to
+# t(0.975, 2) / √3 = 2.48 sample standard deviations, twice as wide at the same spread.)
 #
 # ## References
 #
