@@ -556,6 +556,7 @@ def test_motion_acc_reaches_the_metrics_only_with_neg_m():
     assert evaluation_metrics(no_roles, full=False)["joint/motion_acc"] == 1.0
 
 
+@pytest.mark.slow  # a model over 120 clips of 4 s: about 15 s on 2 cores
 def test_a_model_embeds_timed_groups_and_reports_motion(timed):
     """A (tiny, untrained) model embeds 4 s clips in groups of five; motion_acc reaches its metrics."""
     model = SpatialTemporalCLAP(ModelConfig.from_dict(TINY_MODEL))
