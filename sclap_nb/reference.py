@@ -56,7 +56,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .data import CorpusError, load_clip, read_metadata
 from .data.spatial import SourcePath, sector_of
+from .features import FeatureConfig, FOAFeatures, iv_direction
 from .metrics import GROUP_ROLES, TIMED_GROUP_ROLES, order_place_from_scores
 
 __all__ = ["SCORERS", "MOTION_SCORERS", "direction_only", "order_blind", "sound_order", "motion_blind", "reference_scores",
@@ -76,8 +78,6 @@ def _scenes(rows: list[dict]) -> list[dict[str, dict]]:
 
 
 def _rows(root, split: str) -> list[dict[str, dict]]:
-    from .data import read_metadata
-
     return _scenes(read_metadata(root, split))
 
 
@@ -109,8 +109,6 @@ def halves_swapped_residual_db(root: str | os.PathLike, split: str = "train") ->
     -inf when neg_t is exactly pos with its halves swapped (the "isolated" layout); any finite value
     is a difference between the two halves' making that a time-pooled model can read as order (in
     the default "spill" layout, the first event's reverberation running into the second half)."""
-    from .data import load_clip, read_metadata
-
     clips: dict[int, dict[str, np.ndarray]] = {}
     for r in read_metadata(root, split):
         if r["role"] in ("pos", "neg_t"):
@@ -129,10 +127,7 @@ def halves_swapped_residual_db(root: str | os.PathLike, split: str = "train") ->
 def half_azimuths(root: str | os.PathLike, rows: list[dict], cfg=None, batch_size: int = 64) -> np.ndarray:
     """``(N, 2)`` azimuths (degrees) of the two halves of each row's clip: the mean intensity vector
     (logmelIV channels 4-6) of the half's frames, each frame weighted by the energy of W."""
-    from .data import load_clip
-    from .features import FeatureConfig, FOAFeatures, iv_direction
-
-    cfg = cfg or FeatureConfig(sample_rate=rows[0]["sample_rate"] if rows else 16000)
+    cfg = cfg or FeatureConfig(sample_rate=rows[0]["sample_rate"] if rows else FeatureConfig.sample_rate)
     fe = FOAFeatures(cfg).eval()
     out = np.zeros((len(rows), 2))
     for at in range(0, len(rows), batch_size):
@@ -173,10 +168,7 @@ def segment_azimuths(root: str | os.PathLike, rows: list[dict], spans: list[list
     """Per row, the ``(len(spans[i]),)`` azimuths (degrees) of its clip over each span (seconds): the mean
     intensity vector (logmelIV channels 4-6) of the frames whose centres lie in the span, each weighted
     by the energy of W (NaN for a span without a frame)."""
-    from .data import load_clip
-    from .features import FeatureConfig, FOAFeatures
-
-    cfg = cfg or FeatureConfig(sample_rate=rows[0]["sample_rate"] if rows else 16000)
+    cfg = cfg or FeatureConfig(sample_rate=rows[0]["sample_rate"] if rows else FeatureConfig.sample_rate)
     fe = FOAFeatures(cfg).eval()
     out = []
     for at in range(0, len(rows), batch_size):
@@ -296,7 +288,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ties", default="priority", choices=("priority", "share"),
                         help="priority: a tie is a coin flip (the models' rule); share: a tie counts its expectation")
     args = parser.parse_args(argv)
-    from .data import CorpusError
 
     try:
         metrics = reference_metrics(Path(args.root), args.split, ties=args.ties)
