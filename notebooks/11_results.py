@@ -16,11 +16,7 @@
 # %% [markdown]
 # # Results
 #
-# ```{figure} ../figures/model.png
-# :name: fig-11-model
-# :class: model-part
-# The whole model: every part of it is judged on this page.
-# ```
+# ![The model: every part of it is judged on this page](../figures/model.png)
 #
 # **What you will learn here:**
 #
@@ -444,3 +440,15 @@ grl.round(3)
 # negatives follow T-SALM {cite:p}`tsalm`; the GRL is from {cite:t}`ganin2015grl`; the modality gap is
 # described by {cite:t}`liang2022gap`; the reference scorers read the intensity vectors of first-order
 # ambisonics {cite:p}`zotter2019ambisonics`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this chapter:
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `ganin2015grl`: Ganin and Lempitsky (2015). Unsupervised Domain Adaptation by Backpropagation. International Conference on Machine Learning (ICML).
+#
+# % `liang2022gap`: Liang et al. (2022). Mind the Gap: Understanding the Modality Gap in Multi-modal Contrastive Representation Learning. Advances in Neural Information Processing Systems (NeurIPS).
+#
+# % `zotter2019ambisonics`: Zotter and Frank (2019). Ambisonics: A Practical 3D Audio Theory for Recording, Studio Production, Sound Reinforcement, and Virtual Reality. Springer.

@@ -16,6 +16,14 @@
 # %% [markdown]
 # # Appendix A: E_joint and the triplet embedding, scene by scene
 #
+# ![The model, with the part this appendix is about in colour](../figures/model_retrieval.png)
+#
+# *Run this appendix yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/13_appendix_scenes.py`, which opens as a notebook with the outputs
+# stored in `13_appendix_scenes.ipynb`. Headless, with other parameters: `mkdir -p runs &&
+# papermill notebooks/13_appendix_scenes.ipynb runs/13_appendix_scenes.ipynb -p n_permutations 200`. In
+# JupyterLab a citation shows as its key; the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * whether the two audio embeddings of the trained default run, E_joint and the triplet embedding of
@@ -233,3 +241,11 @@ _ = record("margin_triplet_larger", (margins["triplet"] > margins["E_joint"]).me
 # The baseline's E_joint is SALM's {cite:p}`hu2025salm`; the temporal path and the hard negatives
 # follow T-SALM {cite:p}`tsalm`; the scores are the cosines of the contrastive audio-text model
 # {cite:p}`elizalde2023clap`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this appendix:
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `elizalde2023clap`: Elizalde et al. (2023). CLAP: Learning Audio Concepts from Natural Language Supervision. IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP).

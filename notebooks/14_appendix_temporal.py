@@ -16,6 +16,15 @@
 # %% [markdown]
 # # Appendix B: where the order comes from, and the temporal path
 #
+# ![The model, with the part this appendix is about in colour](../figures/model_temporal.png)
+#
+# *Run this appendix yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/14_appendix_temporal.py`, which opens as a notebook with the outputs
+# stored in `14_appendix_temporal.ipynb`. Headless, with other parameters: `mkdir -p runs &&
+# papermill notebooks/14_appendix_temporal.ipynb runs/14_appendix_temporal.ipynb -p results_root OTHER`
+# (`OTHER`: a folder holding a `results/` of your own). In JupyterLab a citation shows as its key; the
+# works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * which cue of a clip lets a time-pooled embedding tell which sound came first: the runs that remove
@@ -282,3 +291,11 @@ report.difference_table(tn_rows)
 # The baseline's E_joint is SALM's {cite:p}`hu2025salm`; the temporal path, its chunk tokens and the
 # hard negatives follow T-SALM {cite:p}`tsalm`; the chunk tokens feed a Transformer encoder
 # {cite:p}`vaswani2017attention`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this appendix:
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `vaswani2017attention`: Vaswani et al. (2017). Attention Is All You Need. Advances in Neural Information Processing Systems (NeurIPS).

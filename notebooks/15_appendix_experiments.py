@@ -16,6 +16,15 @@
 # %% [markdown]
 # # Appendix C: the ablation, the departures and every experiment
 #
+# ![The model: the ablation takes its additions away one at a time](../figures/model.png)
+#
+# *Run this appendix yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/15_appendix_experiments.py`, which opens as a notebook with the outputs
+# stored in `15_appendix_experiments.ipynb`. Headless, with other parameters: `mkdir -p runs &&
+# papermill notebooks/15_appendix_experiments.ipynb runs/15_appendix_experiments.ipynb -p results_root OTHER`
+# (`OTHER`: a folder holding a `results/` of your own). In JupyterLab a citation shows as its key; the
+# works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * every metric of the ablation (7 configurations × 3 seeds at the specification's settings), and
@@ -309,3 +318,15 @@ experiments.set_index("experiment").round(3)
 # The baseline is SALM's spatial CLAP {cite:p}`hu2025salm`; the temporal path, the 3-way loss and its
 # negatives follow T-SALM {cite:p}`tsalm`; the GRL is from {cite:t}`ganin2015grl` and its schedule from
 # {cite:t}`ganin2016dann`; the modality gap is described by {cite:t}`liang2022gap`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this appendix:
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `ganin2015grl`: Ganin and Lempitsky (2015). Unsupervised Domain Adaptation by Backpropagation. International Conference on Machine Learning (ICML).
+#
+# % `ganin2016dann`: Ganin et al. (2016). Domain-Adversarial Training of Neural Networks. Journal of Machine Learning Research.
+#
+# % `liang2022gap`: Liang et al. (2022). Mind the Gap: Understanding the Modality Gap in Multi-modal Contrastive Representation Learning. Advances in Neural Information Processing Systems (NeurIPS).
