@@ -217,6 +217,44 @@ def t_interval(values, level: float = 0.95) -> tuple[float, float]:
     return float(v.mean()) - half, float(v.mean()) + half
 
 
+def planned_comparisons(table: pd.DataFrame, comparisons: list[dict], alpha: float = 0.05) -> pd.DataFrame:
+    """The comparisons a study's plan names, paired by seed, with Holm's correction over all of them.
+
+    ``table``: one row per run (``config``, ``seed`` and metric columns such as ``triplet/order_acc``).
+    Each comparison is a dict: ``name``, ``a`` and ``b`` (configurations), ``metric`` (a column, or
+    ``a_metric`` / ``b_metric`` when the two sides read different embeddings), ``alternative``
+    (``"greater"``, ``"less"`` or ``"two-sided"``) and ``margin`` (default 0: the null is a difference
+    of ``-margin``, e.g. 0.05 for non-inferiority by 0.05). Per comparison: the seeds paired, the mean
+    difference ``a - b``, its two-sided ``1 - alpha`` t-interval, the paired t-test's p-value
+    (``scipy.stats.ttest_1samp`` of the differences plus the margin), Holm's adjusted p-value over the
+    comparisons (``statsmodels``' ``multipletests``), whether it is a finding (adjusted p < ``alpha``) and
+    the Bonferroni-level interval (``1 - alpha / k``), a conservative simultaneous interval."""
+    from statsmodels.stats.multitest import multipletests
+
+    rows = []
+    for c in comparisons:
+        a = table[table["config"] == c["a"]].set_index("seed")[c.get("a_metric", c.get("metric"))]
+        b = table[table["config"] == c["b"]].set_index("seed")[c.get("b_metric", c.get("metric"))]
+        seeds = sorted(set(a.dropna().index) & set(b.dropna().index))
+        d = (a.loc[seeds] - b.loc[seeds]).astype(float).to_numpy()
+        margin = float(c.get("margin", 0.0))
+        alternative = c.get("alternative", "two-sided")
+        p = float(stats.ttest_1samp(d + margin, 0.0, alternative=alternative).pvalue) if len(d) > 1 else float("nan")
+        lo, hi = t_interval(d, 1 - alpha)
+        blo, bhi = t_interval(d, 1 - alpha / len(comparisons))
+        rows.append({"name": c["name"], "a": c["a"], "b": c["b"], "metric": c.get("a_metric", c.get("metric")),
+                     "alternative": alternative, "margin": margin, "n": len(d), "diff": float(d.mean()) if len(d) else float("nan"),
+                     "ci_low": lo, "ci_high": hi, "p": p, "bonferroni_low": blo, "bonferroni_high": bhi})  # fmt: skip
+    out = pd.DataFrame(rows)
+    ok = out["p"].notna()
+    out["p_holm"] = np.nan
+    if ok.any():
+        reject, adjusted, _, _ = multipletests(out.loc[ok, "p"], alpha=alpha, method="holm")
+        out.loc[ok, "p_holm"] = adjusted
+    out["finding"] = out["p_holm"] < alpha
+    return out
+
+
 def ratio_interval(table: pd.DataFrame, config: str, metric: str = "best/t2a/R@1", baseline: str = "SALM baseline",
                    level: float = 0.95) -> dict:
     """``config`` / ``baseline`` for ``metric``, paired by seed: the per-seed ratios, their mean and its

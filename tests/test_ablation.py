@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -113,3 +114,34 @@ def test_an_old_run_json_is_read_as_the_settings_it_ran_with():
     assert migrate_run_json(other.to_dict()) == other
     with pytest.raises(ValueError, match="unknown setting"):
         migrate_run_json({"epochz": 3})
+
+
+def test_planned_comparisons_pair_by_seed_and_correct_with_holm():
+    from sclap_nb.ablation import planned_comparisons
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(5):
+        base = 0.5 + 0.05 * seed  # the seeds' own spread cancels in the pairing
+        rows.append({"config": "A", "seed": seed, "joint/order_acc": base, "joint/t2a/R@1": base})
+        rows.append({"config": "B", "seed": seed, "triplet/order_acc": base + 0.3 + 0.01 * rng.standard_normal(),
+                     "triplet/t2a/R@1": base - 0.02 + 0.01 * rng.standard_normal(),
+                     "triplet/motion_acc": base + 0.01 * rng.standard_normal()})
+        rows[-2]["joint/motion_acc"] = base
+    table = pd.DataFrame(rows)
+    comparisons = [
+        {"name": "order", "a": "B", "b": "A", "a_metric": "triplet/order_acc", "b_metric": "joint/order_acc", "alternative": "greater"},
+        {"name": "motion", "a": "B", "b": "A", "a_metric": "triplet/motion_acc", "b_metric": "joint/motion_acc", "alternative": "greater"},
+        {"name": "R@1 not worse by 0.05", "a": "B", "b": "A", "a_metric": "triplet/t2a/R@1", "b_metric": "joint/t2a/R@1",
+         "alternative": "greater", "margin": 0.05},
+        {"name": "R@1 not worse by 0.01", "a": "B", "b": "A", "a_metric": "triplet/t2a/R@1", "b_metric": "joint/t2a/R@1",
+         "alternative": "greater", "margin": 0.01},
+    ]  # fmt: skip
+    out = planned_comparisons(table, comparisons).set_index("name")
+    assert (out["n"] == 5).all() and out.loc["order", "diff"] == pytest.approx(0.3, abs=0.02)
+    assert out.loc["order", "finding"] and not out.loc["motion", "finding"]
+    assert out.loc["R@1 not worse by 0.05", "finding"] and not out.loc["R@1 not worse by 0.01", "finding"]
+    assert (out["p_holm"] >= out["p"] - 1e-12).all()
+    # Holm: the smallest p-value times the number of comparisons
+    assert out["p_holm"].min() == pytest.approx(min(1.0, out["p"].min() * len(comparisons)))
+    assert (out["bonferroni_low"] <= out["ci_low"]).all() and (out["bonferroni_high"] >= out["ci_high"]).all()
