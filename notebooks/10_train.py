@@ -16,6 +16,13 @@
 # %% [markdown]
 # # Training the spatial-temporal CLAP
 #
+# ![The model: every part of it trains on this page](../figures/model.png)
+#
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/10_train.py`, which opens as a notebook with the outputs stored in
+# `10_train.ipynb`. Headless: `make train` (the default run), or papermill with other settings (below).
+# In JupyterLab a citation shows as its key (`hu2025salm`); the works are listed under *References*.
+#
 # **What you will learn here:**
 #
 # * how the main job of the book runs: settings, corpus, training, evaluation on the test split,

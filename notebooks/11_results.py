@@ -18,6 +18,11 @@
 #
 # ![The model: every part of it is judged on this page](../figures/model.png)
 #
+# *Run this chapter yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/11_results.py`, which opens as a notebook with the outputs stored in
+# `11_results.ipynb`. It trains nothing: it reads `results/`. In JupyterLab a citation shows as its key
+# (`tsalm`); the works are listed under *References* at the end.
+#
 # **What you will learn here:**
 #
 # * every goal of the book, with the number that decides it and a plain PASS or MISS;

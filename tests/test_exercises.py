@@ -95,7 +95,7 @@ def test_the_parameters_an_exercise_names_exist(name):
 
 #: chapters whose first cell does not say yet how to open them in JupyterLab (strict: remove a chapter from
 #: here when its note is written)
-NO_LAB_NOTE_YET = {"10_train", "11_results"}
+NO_LAB_NOTE_YET: set[str] = set()
 
 
 @pytest.mark.parametrize(
