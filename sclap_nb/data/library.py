@@ -1888,7 +1888,8 @@ def build_library(
                 "kept": sum(1 for r in rows if r["package"] == res["package"]), "duplicates": duplicates[res["package"]],
                 "classes": len({r["class"] for r in rows if r["package"] == res["package"]}),
                 "split": "heldout" if res["package"] in held else "train/val/test",
-                "unlabelled_examples": res["unlabelled_examples"], "problems": res["problems"],
+                "unlabelled_examples": res["unlabelled_examples"],
+                "problems": [re.sub(r"<_io\.BytesIO object at 0x[0-9a-f]+>", "it", p) for p in res["problems"]],
             }
             for res in results
         },
