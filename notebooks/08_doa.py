@@ -81,7 +81,7 @@ from sclap_nb.api import load
 from sclap_nb.data import SECTOR_WORDS, doa_vector, ensure_corpus, load_clip, read_metadata, sector_of
 from sclap_nb.losses import doa_loss
 from sclap_nb.metrics import localization_error
-from sclap_nb.notebook import figures_dir, record, setup_chapter
+from sclap_nb.notebook import figures_dir, record, setup_chapter, verdict
 from sclap_nb.reference import half_azimuths
 from sclap_nb.evaluation import direction_prompts
 
@@ -265,13 +265,17 @@ glue("le_spec_json", spec_metrics["LE_deg"], display=False)
 front = torch.tensor(doa_vector(0, 0), dtype=torch.float32).expand_as(target)
 _ = record("le_front", localization_error(front, target), tol=0.05, label="LE of a head that always points to the front",
            fmt=".2f", unit="°", why="no model; only float rounding differs")
-print(f"default head: LE <= 10 deg: {'met' if le <= 10 else 'MISSED'};  LE <= 5 deg: {'met' if le <= 5 else 'MISSED'}")
+# each goal's verdict in words that hold within the tolerance recorded for LE (0.05 deg)
+le_goal, le_aim = verdict(le, 10, tol=0.05), verdict(le, 5, tol=0.05)
+glue("le_goal_verdict", le_goal, display=False)
+glue("le_aim_verdict", le_aim, display=False)
+print(f"default head: LE <= 10 deg: {le_goal};  LE <= 5 deg: {le_aim}")
 
 # %% [markdown]
 # On the {glue:text}`n_clips` test clips the default head is off by {glue:text}`le:.2f`° on average
 # (`results/train/metrics.json`, computed when the run ended in bf16: {glue:text}`le_json:.2f`°).
-# **The goal of LE ≤ 10° is met, and the aim of 5° is nearly met: missed by
-# {glue:text}`le_above_aim:.1f`°.** The specification's head, trained with the same seed on the same
+# **The goal of LE ≤ 10° is {glue:text}`le_goal_verdict`, and the aim of 5° is
+# {glue:text}`le_aim_verdict`: LE minus 5° is {glue:text}`le_above_aim:+.2f`°.** The specification's head, trained with the same seed on the same
 # data, is off by {glue:text}`le_spec:.2f`° on the same clips (its `metrics.json`:
 # {glue:text}`le_spec_json:.2f`°), just over the goal; the default head's error is
 # {glue:text}`le_ratio:.2f` times that. For scale: a head that always answered "in front" would be off
@@ -321,8 +325,8 @@ _ = record("le_event_gap", abs(by_event["first sound"] - by_event["second sound"
            label="|LE of the first sound - LE of the second|", fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
 
 # %% [markdown]
-# The mean errors of the four roles lie within {glue:text}`le_role_spread:.1f`° of each other, and
-# those of the first and the second sound within {glue:text}`le_event_gap:.1f`°: the head locates the
+# The mean errors of the four roles lie within {glue:text}`le_role_spread:.2f`° of each other, and
+# those of the first and the second sound within {glue:text}`le_event_gap:.2f`°: the head locates the
 # sound of either half about equally well, whichever rendering of the scene it hears.
 #
 # {numref}`fig-doa-polar` shows every prediction of the 128 pos clips against its truth, seen from
@@ -703,8 +707,8 @@ _ = record("head_sector_clips", (head_sectors == true_sectors).all(1).double().m
 # half, instead of the specification's time-pooled $E_\text{joint}$: a deviation from the
 # specification that relies on the events following each other in time, and that
 # `ModelConfig(doa_pooling="joint")` undoes. It is off by {glue:text}`le:.2f`° on average over the
-# test split: the project's goal of 10° is met, and the aim of 5° is missed by
-# {glue:text}`le_above_aim:.1f`°. The specification's head, with the same seed, is off by
+# test split: the project's goal of 10° is {glue:text}`le_goal_verdict`, and the aim of 5° is
+# {glue:text}`le_aim_verdict` (LE minus 5°: {glue:text}`le_above_aim:+.2f`°). The specification's head, with the same seed, is off by
 # {glue:text}`le_spec:.2f`°; over three seeds the halves head lowers LE by
 # {glue:text}`sweep_d_halves:+.2f`° [{glue:text}`sweep_d_halves_lo:+.2f`,
 # {glue:text}`sweep_d_halves_hi:+.2f`]. The default head returns its two directions in time order,
