@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .viz import book_style
+
 __all__ = ["setup_chapter", "figures_dir", "record", "glue", "choose", "plain", "plain_table", "verdict",
            "RECORD_KEY", "GLUE_PREFIX"]
 
@@ -48,8 +50,6 @@ def setup_chapter(threads: int | None = 1, style: bool = True) -> Path:
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     hf_logging.disable_progress_bar()
     if style:
-        from .viz import book_style
-
         book_style()
     cwd = Path.cwd()
     return cwd if (cwd / "sclap_nb").is_dir() else cwd.parent

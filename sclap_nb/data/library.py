@@ -67,7 +67,7 @@ import numpy as np
 from ..config import FeatureConfig
 from ..files import atomic_write, write_json_atomic
 from .errors import CorpusError
-from .sources import Event, active_crop, frame_rms, normalise_event, read_span
+from .sources import SPLITS, Event, active_crop, frame_rms, normalise_event, read_span
 
 __all__ = [
     "CLASSES",
@@ -1940,8 +1940,6 @@ class LibrarySource:
     """
 
     def __init__(self, root: str | os.PathLike = "data/library", sample_rate: int = FeatureConfig.sample_rate, heldout_as: str | None = None):
-        from .corpus import SPLITS
-
         self.root = Path(root)
         self.sample_rate = int(sample_rate)
         if heldout_as not in (None, *SPLITS):
@@ -1992,8 +1990,6 @@ class LibrarySource:
     def partition(self, sizes: dict[str, int], seed: int) -> dict[str, list[int]]:
         """The classes of each split (``seed`` is not needed: the library fixes the splits).
         ``CorpusError`` when a split with scenes has fewer than 2 classes."""
-        from .corpus import SPLITS
-
         out = {s: [k for k, sp in enumerate(self.splits) if sp == s] for s in SPLITS}
         for s in SPLITS:
             if sizes.get(s, 0) > 0 and len(out[s]) < 2:
