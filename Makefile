@@ -50,7 +50,7 @@ test-notebooks: setup              ## re-run the chapters and compare their stor
 	$(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL)
 
 test-fast: setup                   ## unit tests only: nothing that trains, runs a notebook, or starts a process or server (marked slow)
-	$(BIN)/python -m pytest tests -m "not slow" -q
+	$(BIN)/python -m pytest tests -m "not slow" -q -n 2
 
 sync:
 	$(BIN)/jupytext --sync notebooks/*.py
