@@ -95,7 +95,7 @@ metrics = json.loads((ROOT / "results" / "train" / "metrics.json").read_text())
 root = ensure_corpus(ROOT / corpus_dir, n_train=0, n_val=0, n_test=n_test, seed=seed, progress=False)
 rows = read_metadata(root, "test")
 model = load(ROOT / model_dir, device="cpu")
-emb = model.embed_audio([str(root / r["file"]) for r in rows], batch_size=64)
+emb = model.embed_audio([str(root / r["file"]) for r in rows], batch_size=64, progress=False)  # no bar in the stored page
 row_of = dict(zip(emb.names, rows))
 print(f"{len(emb)} clips embedded; default embedding: {model.embedding}; sample rate {model.sample_rate} Hz")
 

@@ -10,7 +10,8 @@ another option must change what the widget shows, with no kernel behind the page
 It also checks that a page can be read at 1280 px (the viewport of every check):
 
 * no console error and no uncaught JavaScript error;
-* no Markdown pipe table left as raw text (a paragraph holding a ``|---|---|`` row);
+* no Markdown pipe table left as raw text (a paragraph holding a ``|---|---|`` row), and no progress bar
+  (``42%|████``) left in a stored output;
 * no horizontal overflow: no code cell, text output or output box wider than its box
   (``scrollWidth > clientWidth``), no page that scrolls sideways; a wide table scrolls inside its own
   box (``overflow-x: auto``) and its last column can be scrolled into view;
@@ -142,6 +143,7 @@ class PageReport:
     height_px: int = 0  # the document's scrollHeight at the check's viewport
     prose_words: int = 0  # words of the article outside code cells, code blocks, tables and formulas
     pipe_tables: list[str] = field(default_factory=list)
+    progress_bars: list[str] = field(default_factory=list)  # outputs that hold a progress bar (tqdm)
     overflows: list[str] = field(default_factory=list)
     table_problems: list[str] = field(default_factory=list)
     page_scrolls_sideways: bool = False
@@ -172,6 +174,7 @@ class PageReport:
         out += [f"console error: {r}" for r in self.console_errors]
         out += [f"JavaScript error: {r}" for r in self.page_errors]
         out += [f"pipe table left as raw text: {r}" for r in self.pipe_tables]
+        out += [f"progress bar left in an output: {r}" for r in self.progress_bars]
         out += [f"wider than its box (scrollWidth > clientWidth): {r}" for r in self.overflows]
         out += [f"table: {r}" for r in self.table_problems]
         if self.page_scrolls_sideways:
@@ -302,6 +305,9 @@ _LAYOUT_JS = r"""
   const pipes = Array.from(article.querySelectorAll('p, li'))
     .filter(p => !p.closest('pre, code, table') && sep.test(p.textContent))
     .map(p => JSON.stringify(p.textContent.trim().split('\n')[0].slice(0, 80)) + ' ' + where(p));
+  const bars = Array.from(article.querySelectorAll('div.cell_output'))
+    .filter(o => /\b\d{1,3}%\|/.test(o.innerText || ''))
+    .map(o => where(o));
   const clone = article.cloneNode(true);
   clone.querySelectorAll('.cell, pre, table, script, style, mjx-container, .math, .headerlink, details.sd-dropdown > :not(summary)').forEach(e => e.remove());
   const words = (clone.textContent.match(/[\p{L}\p{N}][\p{L}\p{N}'’.,:;%°-]*/gu) || []).length;
@@ -309,7 +315,7 @@ _LAYOUT_JS = r"""
     src: i.currentSrc || i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
   }));
   return {
-    overflows: overflows, tables: tables, pipes: pipes, words: words, images: images,
+    overflows: overflows, tables: tables, pipes: pipes, bars: bars, words: words, images: images,
     height: document.documentElement.scrollHeight,
     sideways: document.documentElement.scrollWidth > window.innerWidth + 1,
   };
@@ -371,6 +377,7 @@ def _check_layout(page, site: Path, base: str, report: PageReport) -> None:
     report.overflows = layout["overflows"]
     report.table_problems = layout["tables"]
     report.pipe_tables = layout["pipes"]
+    report.progress_bars = layout["bars"]
     report.prose_words = layout["words"]
     report.height_px = int(layout["height"])
     report.page_scrolls_sideways = bool(layout["sideways"])

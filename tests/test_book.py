@@ -243,6 +243,7 @@ _BAD = """
 <table><tr><td style="min-width: 500px">wide</td><td>last</td></tr></table></div></div></div>
 <img src="fig.png" style="width: 150px">
 <img src="small_font.png" style="width: 600px">
+<div class="cell"><div class="cell_output"><pre>embedding:  50%|█████     | 256/512 [00:19&lt;00:20, 12.78clip/s]</pre></div></div>
 <div style="height: {tall}px"></div>
 <script>console.error("something broke"); undefinedFunction();</script>
 """.format(long=_LONG, tall=browser_check.MAX_PAGE_HEIGHT_PX + 1000)
@@ -296,7 +297,7 @@ def test_reading_checks_fail_on_a_bad_page(chromium, tmp_path):
     problems = "\n".join(bad.problems())
     for expected in ("console error: something broke", "JavaScript error:", "pipe table left as raw text",
                      "wider than its box", "table: cut off by a box that does not scroll",
-                     f"over the limit of {browser_check.MAX_PAGE_HEIGHT_PX} px"):
+                     f"over the limit of {browser_check.MAX_PAGE_HEIGHT_PX} px", "progress bar left in an output"):
         assert expected in problems, f"{expected!r} not found in:\n{problems}"
     small = dict(bad.small_figure_text())
     assert small.get("fig.png", 99) < browser_check.MIN_FIGURE_TEXT_PX  # 13.75 px shown at 0.15: 2.1 px
