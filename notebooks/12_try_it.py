@@ -124,10 +124,10 @@ _ = record("scene0_same_class", sum(bool({row_of[h.name]["class_1"], row_of[h.na
 glue("k_rest", k - 1, display=False)
 
 # %% [markdown]
-# The caption's own clip comes first, well ahead of the rest. Below it come clips of other scenes,
-# ranked more by where their sounds are than by what they are: {glue:text}`scene0_same_first:.0f` of
-# the next {glue:text}`k_rest` play their first sound on the left, as scene 0 does, and
-# {glue:text}`scene0_same_class:.0f` of them holds either of its two sounds.
+# The caption's own clip comes first, well ahead of the rest. Below it come clips of other scenes:
+# {glue:text}`scene0_same_first:.0f` of the next {glue:text}`k_rest` plays its first sound on the left,
+# as scene 0 does, and {glue:text}`scene0_same_class:.0f` of them hold either of its two sounds. So
+# few runners-up say little about what ranks them; the first exercise below lists more.
 #
 # ## Search with your own caption
 #

@@ -303,3 +303,25 @@ def test_reading_checks_fail_on_a_bad_page(chromium, tmp_path):
     assert small.get("fig.png", 99) < browser_check.MIN_FIGURE_TEXT_PX  # 13.75 px shown at 0.15: 2.1 px
     assert small.get("small_font.png", 99) < browser_check.MIN_FIGURE_TEXT_PX  # 4 pt at full width: 6.1 px
     assert good.height_px < bad.height_px and bad.height_px > browser_check.MAX_PAGE_HEIGHT_PX
+
+
+def test_references_are_labelled_as_they_are_cited():
+    """The list of references labels each work "Author et al., year", as the author_year citations read."""
+    sys.path.insert(0, str(REPO / "book" / "_ext"))
+    import citations
+    from pybtex.database import parse_file
+
+    entries = parse_file(REPO / "references.bib").entries
+    assert citations.author_year_label(entries["hu2025salm"]) == "Hu et al., 2025"
+    assert citations.author_year_label(entries["ganin2015grl"]) == "Ganin and Lempitsky, 2015"
+    assert citations.author_year_label(entries["oord2018cpc"]) == "van den Oord et al., 2018"
+    assert citations.author_year_label(entries["tsalm"]) == "Cell778, 2025"
+    labels = list(citations.AuthorYearLabelStyle().format_labels([entries["ganin2015grl"], entries["ganin2015grl"]]))
+    assert labels == ["Ganin and Lempitsky, 2015a", "Ganin and Lempitsky, 2015b"]
+
+
+@pytest.mark.slow
+def test_references_page_uses_the_author_year_labels(book):
+    page = (book / "notebooks" / "references.html").read_text(encoding="utf-8")
+    assert re.search(r'class="label"><span class="fn-bracket">\[</span>Hu et al\., 2025<', page), "no author-year labels"
+    assert not re.search(r'class="label"><span class="fn-bracket">\[</span>\d+<', page), "numbered labels"
