@@ -18,12 +18,10 @@ otherwise features are computed from the audio and nothing is written into the c
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
-import torch
 from torch.utils.data import DataLoader
 
 from .data import CorpusError, StClothoDataset, collate_groups, read_metadata

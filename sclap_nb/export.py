@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from .config import ModelConfig, migrate_run_json
+from .files import replace_directory
 from .model import SpatialTemporalCLAP
 
 __all__ = [
@@ -183,13 +184,7 @@ def export_model(
     try:
         (tmp / WEIGHTS).write_bytes(save(tensors, metadata={"format": "pt", "sclap_format_version": str(FORMAT_VERSION)}))
         (tmp / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-        if out.exists():
-            old = _sibling(out, "old")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
+        replace_directory(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out

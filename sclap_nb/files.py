@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "write_json_atomic", "copy_atomic"]
+__all__ = ["atomic_write", "write_json_atomic", "copy_atomic", "replace_directory"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | bytes | str) -> Path:
@@ -48,3 +48,17 @@ def copy_atomic(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     """Copy a file with :func:`atomic_write`: ``dst`` is the whole of ``src`` or untouched."""
     with open(src, "rb") as f:
         return atomic_write(dst, lambda out: shutil.copyfileobj(f, out))
+
+
+def replace_directory(tmp: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Move the finished directory ``tmp`` to ``out``, replacing an ``out`` that exists: the old one is
+    renamed aside first and removed only once the new one is in place, so ``out`` is always whole."""
+    tmp, out = Path(tmp), Path(out)
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}-{tmp.name}"
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, out)
+    return out

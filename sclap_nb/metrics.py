@@ -15,6 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .data.scenes import ALL_ROLES, ROLES
+
 __all__ = [
     "retrieval_metrics",
     "localization_error",
@@ -139,10 +141,10 @@ def three_way_accuracy(audio: torch.Tensor, text: torch.Tensor) -> dict[str, flo
 
 #: the columns of ``group_scores`` (``sclap_nb.data.ROLES``): pos = A@p0, B@p2; neg_t = B@p2, A@p0;
 #: neg_s = A@p2, B@p0; neg_c = B@p0, A@p2
-GROUP_ROLES = ("pos", "neg_t", "neg_s", "neg_c")
+GROUP_ROLES = ROLES
 #: the columns of ``group_scores`` where the groups hold the motion negative of a timed scene (``neg_m``:
 #: pos with its moving source's path travelled the other way round; ``sclap_nb.data.timed``)
-TIMED_GROUP_ROLES = (*GROUP_ROLES, "neg_m")
+TIMED_GROUP_ROLES = ALL_ROLES
 
 
 def _columns(roles) -> tuple[str, ...]:

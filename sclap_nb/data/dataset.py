@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from torch.utils.data import Dataset, Sampler, get_worker_info
 
 from ..config import OptimConfig
 from ..features import FeatureConfig, FOAFeatures
+from ..files import atomic_write
 from .corpus import ROLES, SPEC_ROLES, SPLITS, check_audio_header, load_clip, read_metadata, scene_roles
 from .errors import CorpusError
 from .scenes import ALL_ROLES
@@ -95,16 +95,8 @@ def feature_cache(
             _, liv = extractor(torch.from_numpy(np.stack(waves)))
             chunks.append(liv.to(torch.float16).numpy())
     data = np.concatenate(chunks) if chunks else np.zeros((0, 7, 0, cfg.n_mels), np.float16)
-    npy.parent.mkdir(parents=True, exist_ok=True)
-    for path, write in ((npy, lambda f: np.save(f, data)), (meta, lambda f: f.write(json.dumps(want).encode()))):
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                write(f)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    atomic_write(npy, lambda f: np.save(f, data))
+    atomic_write(meta, json.dumps(want))
     return npy
 
 

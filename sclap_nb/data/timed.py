@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenes import Clip, Scene, allowed_gaps, mid_sentence
+from .scenes import ALL_ROLES, Clip, Scene, allowed_gaps, mid_sentence
 from .sources import Event, frame_rms, normalise_event
 from .spatial import (
     Position,
@@ -81,7 +81,7 @@ __all__ = [
 ]  # fmt: skip
 
 #: the clips of a timed scene, in the order of its metadata rows and of a dataset group
-TIMED_ROLES = ("pos", "neg_t", "neg_s", "neg_c", "neg_m")
+TIMED_ROLES = ALL_ROLES
 #: a timed clip is at least this long (three events of up to 2 s and a quarter of silence)
 MIN_CLIP_S = 3.0
 #: range of an event's duration, seconds
