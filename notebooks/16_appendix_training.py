@@ -1,0 +1,313 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Appendix D: the loss schedule and the DOA head in detail
+#
+# ![The model, with the losses in colour](../figures/model_losses.png)
+#
+# *Run this appendix yourself:* in a clone of the repository, `make setup` once, then `make lab`; in
+# JupyterLab open `notebooks/16_appendix_training.py`, which opens as a notebook with the outputs
+# stored in `16_appendix_training.ipynb`. Headless, with other parameters: `mkdir -p runs && papermill
+# notebooks/16_appendix_training.ipynb runs/16_appendix_training.ipynb -p smooth 32`. In JupyterLab a
+# citation shows as its key; the works are listed under *References* at the end.
+#
+# **What you will learn here:**
+#
+# * which weighted term of the loss makes the total that the optimiser descends, epoch by epoch, in the
+#   run with the specification's settings ({doc}`07_loss_schedule` reads its schedule);
+# * what today's default run does instead (the 4-way term at full weight from the first step, no
+#   ramp), how its loss leaves the value of guessing, and what three seeds of the sweep say about that
+#   change.
+#
+# Nothing is trained here. The page reads the committed log of the run with the specification's
+# settings (`results/experiments/spec_settings_s2025/metrics.csv` and its `run.json`), the log of
+# today's default run (`results/train/metrics.csv`) and the sweep (`results/sweep`). Every number in
+# the prose comes from those files.
+
+# %% tags=["parameters"]
+fast = True  # nothing here trains: the page reads the committed logs either way
+run_dir = "results/experiments/spec_settings_s2025"  # the specification's settings (the default run until the sweep)
+default_run_dir = "results/train"  # today's default run: the 4-way term at weight 1, no ramp
+sweep_dir = "results/sweep/runs"  # the sweep: six configurations x three seeds
+smooth = 8  # steps of the rolling mean drawn over the per-step losses
+
+# %% [markdown]
+# ## Setup
+#
+# The settings and the per-step log of the run with the specification's settings, as
+# {doc}`07_loss_schedule` reads them, and the steps where its loss weights change.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from sclap_nb import viz
+from sclap_nb.ablation import collect_named, paired_differences, with_best
+from sclap_nb.notebook import figures_dir, glue, plain_table, setup_chapter
+from sclap_nb.results import load_run
+
+ROOT = setup_chapter(threads=1)
+FIG = figures_dir(ROOT)
+LN2, LN3 = math.log(2), math.log(3)
+
+run = load_run(ROOT / run_dir).config
+loss, epochs = run.loss, run.optim.epochs
+weights, sem_start, ts_ramp = list(loss.weights), loss.sem_start, loss.ts_ramp
+log = viz.read_log(ROOT / run_dir / "metrics.csv")
+train_rows = log.dropna(subset=["train/loss_ts_step"])
+steps = viz.step_frame(log).assign(epoch=train_rows["epoch"].to_numpy().astype(int))
+steps_per_epoch = int(steps.groupby("epoch").size().iloc[0])
+sem_step = sem_start * steps_per_epoch
+ramp_steps = [e * steps_per_epoch for e in range(1, ts_ramp)]
+print(f"loss.weights (w_doa, w_sem, w_ts, w_mod) = {weights}, sem_start = {sem_start}, ts_ramp = {ts_ramp}; "
+      f"{len(steps)} training steps, {steps_per_epoch} per epoch")
+
+
+def mark_schedule(ax):
+    """Dotted lines where w_ts grows, a dashed one where w_sem switches on, an epoch axis on top."""
+    for s in ramp_steps:
+        ax.axvline(s, color="gray", ls=":", lw=1)
+    ax.axvline(sem_step, color="black", ls="--", lw=1)
+    top = ax.secondary_xaxis("top", functions=(lambda x: x / steps_per_epoch, lambda e: e * steps_per_epoch))
+    top.xaxis.set_major_locator(MaxNLocator(integer=True))
+    top.set_xlabel("epoch", fontsize="small")
+
+
+# %% [markdown]
+# ## Which term makes the total
+#
+# The total is what the optimiser descends; each term's share of it is its weight times its value.
+# Stacked, they make the logged total:
+
+# %%
+contrib = pd.DataFrame({
+    "sCL": (1 - steps["w_sem"]) * steps["loss_scl"],
+    "CL": steps["w_sem"] * steps["loss_cl"],
+    "DOA": steps["w_doa"] * steps["loss_doa"],
+    "ts": steps["w_ts"] * steps["loss_ts"],
+    "mod": steps["w_mod"] * steps["loss_mod"],
+})
+legend = ["$(1-w_{sem}) L_{sCL}$", "$w_{sem} L_{CL}$", "$w_{doa} L_{DOA}$", "$w_{ts} L_{ts}$", "$w_{mod} L_{mod}$"]
+smoothed = contrib.rolling(smooth, min_periods=1).mean()
+share = contrib.groupby(steps["epoch"]).sum()
+share = share.div(share.sum(axis=1), axis=0)
+contrastive_share = share.iloc[:, 0] + share.iloc[:, 1]
+for name, value in {"share_cl_first": contrastive_share.iloc[0], "share_cl_last": contrastive_share.iloc[-1],
+                    "share_mod_last": share.iloc[-1, 4], "share_ts_last": share.iloc[-1, 3],
+                    "share_ts_peak": share.iloc[:, 3].max(), "share_ts_peak_epoch": int(share.iloc[:, 3].idxmax())}.items():
+    glue(name, value if isinstance(value, int) else float(value), display=False)
+
+fig, ax = plt.subplots(figsize=(8, 3.8))
+ax.stackplot(steps["step"], smoothed.T.to_numpy(), labels=legend, colors=[f"C{i}" for i in range(5)], alpha=0.8)
+ax.plot(steps["step"], steps["total"].rolling(smooth, min_periods=1).mean(), color="black", lw=1, label="logged total")
+mark_schedule(ax)
+ax.set_xlabel("training step")
+ax.set_ylabel("weighted term (nats)")
+ax.legend(loc="upper right")
+fig.tight_layout()
+viz.save(fig, FIG / "16_contributions.png")
+plt.close(fig)
+glue("mod_floor", weights[3] * LN2, display=False)
+print("share of each weighted term in the epoch's total, in percent:")
+(100 * share.iloc[[0, 2, 3, 6, epochs - 1]]).round(1)
+
+# %% [markdown]
+# ```{figure} ../figures/16_contributions.png
+# :name: fig-loss-contributions
+# The weighted terms of the loss of the run with the specification's settings, stacked (rolling mean over 8 steps), against the
+# training step; the black line is the logged total. Dotted lines: the steps where $w_{ts}$ grows; dashed: where $w_{sem}$ switches on.
+# ```
+#
+# The contrastive terms make the total: {glue:text}`share_cl_first:.2f` of it in epoch 0 and still
+# {glue:text}`share_cl_last:.2f` in the last epoch (the table gives each term's share in percent). The
+# 3-way term never weighs much: its largest share of an epoch's total is
+# {glue:text}`share_ts_peak:.2f` (epoch {glue:text}`share_ts_peak_epoch`), and once it is learnt it
+# contributes {glue:text}`share_ts_last:.3f`. The modality term, pinned at ln 2 times $w_{mod}$
+# ({glue:text}`mod_floor:.3f` nats), is {glue:text}`share_mod_last:.2f` of the last epoch's total: a floor that the optimiser cannot
+# lower, because the reversed gradient keeps the classifier guessing.
+#
+# ## The default run's schedule
+#
+# The default run (`make train`, `results/train`) no longer follows this schedule. Since the sweep it
+# trains a 4-way term: each scene's group holds `pos` and three hard negatives, `neg_t`, `neg_s` and
+# `neg_c` (the class-order negative: B at $p_0$, then A at $p_2$, {doc}`02_scenes`), at the full weight
+# $w_{ts} = 1$ from the first step, with no ramp (`ts_ramp = 0`). With four candidates the value of
+# guessing is ln 4, not ln 3. The other weights and schedules ($w_{sem}$ from epoch 3, λ, the learning
+# rate) are those of {doc}`07_loss_schedule`. The default run also reads the chunk tokens in time order and has its DOA head
+# on the spatial branch's halves; neither enters the loss schedule.
+
+# %%
+default_loss = load_run(ROOT / default_run_dir).config.loss
+print(f"default run: negatives = {list(default_loss.negatives)}, loss.weights = {list(default_loss.weights)}, "
+      f"ts_ramp = {default_loss.ts_ramp}, sem_start = {default_loss.sem_start}")
+default_log = viz.read_log(ROOT / default_run_dir / "metrics.csv")
+default_steps = viz.step_frame(default_log).assign(
+    epoch=default_log.dropna(subset=["train/loss_ts_step"])["epoch"].to_numpy().astype(int))
+LN4 = math.log(4)
+margin, window = 0.1, 16
+
+
+def leaves_chance(frame, chance):
+    """The first step from which the window-step rolling mean of L_ts stays below chance - margin."""
+    roll = frame["loss_ts"].rolling(window).mean()
+    above = np.flatnonzero(~(roll < chance - margin).to_numpy())
+    return int(frame["step"].iloc[above[-1] + 1])
+
+
+runs_ts = {"specification: 3-way, $w_{ts}$ 0.2, ramp over 4 epochs": (steps, LN3, "ln 3", "C0"),
+           "default run: 4-way, $w_{ts}$ 1, no ramp": (default_steps, LN4, "ln 4", "C1")}
+facts = {}
+for key, (frame, chance, _, _) in zip(("spec", "default"), runs_ts.values()):
+    step = leaves_chance(frame, chance)
+    facts[key] = {"leave step": step, "leave epoch": int(frame.loc[frame["step"] == step, "epoch"].iloc[0]),
+                  "first epoch mean": float(frame.loc[frame["epoch"] == 0, "loss_ts"].mean()),
+                  "chance": chance, "last epoch mean": float(frame.loc[frame["epoch"] == frame["epoch"].max(), "loss_ts"].mean()),
+                  "w_ts at step 0": float(frame["w_ts"].iloc[0])}
+    for name, value in facts[key].items():
+        glue(f"{key}_ts_{name.replace(' ', '_')}", value, display=False)
+glue("default_ts_lead", facts["spec"]["leave step"] - facts["default"]["leave step"], display=False)
+glue("ts_margin", margin, display=False)
+glue("ts_window", window, display=False)
+plain_table(facts, digits=4)
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1, 2]})
+for label, (frame, chance, chance_label, color) in runs_ts.items():
+    axes[0].plot(frame["step"], frame["w_ts"], color=color, lw=1.6, label=label)
+    ax = axes[1]
+    ax.plot(frame["step"], frame["loss_ts"], lw=0.6, alpha=0.35, color=color)
+    ax.plot(frame["step"], frame["loss_ts"].rolling(window).mean(), lw=1.6, color=color, label=f"{label} ({window}-step mean)")
+    ax.axhline(chance, color=color, ls="--", lw=1)
+    ax.annotate(chance_label, (frame["step"].iloc[-1], chance), ha="right", va="bottom", fontsize="small", color=color)
+    step = leaves_chance(frame, chance)
+    ax.axvline(step, color=color, ls=":", lw=1.2)
+    ax.annotate(f"step {step}", (step, 0.3), rotation=90, ha="right", color=color)
+axes[0].set_ylabel("effective weight $w_{ts}$ (logged)")
+axes[0].set_ylim(0, 1.1)
+axes[0].legend(loc="center right")
+axes[1].set_ylabel("$L_{ts}$ (nats)")
+axes[1].legend(loc="center right")
+for ax in axes:
+    ax.set_xlabel("training step")
+    top = ax.secondary_xaxis("top", functions=(lambda x: x / steps_per_epoch, lambda e: e * steps_per_epoch))
+    top.xaxis.set_major_locator(MaxNLocator(integer=True))
+    top.set_xlabel("epoch", fontsize="small")
+fig.tight_layout()
+viz.save(fig, FIG / "16_default_schedule.png")
+plt.close(fig)
+
+# %% [markdown]
+# ```{figure} ../figures/16_default_schedule.png
+# :name: fig-loss-default-schedule
+# The hard-negative term of two runs of seed 2025 against the training step, with the epoch on the top
+# axis. Blue: the run with the specification's settings (3-way term, weight 0.2 reached after a ramp
+# over four epochs); orange: the default run (4-way term with `neg_c`, weight 1 from the first step).
+# Left: the effective weight $w_{ts}$, as logged. Right: $L_{ts}$ per step (thin) and its 16-step mean
+# (thick), with each run's value of guessing (dashed: ln 3 and ln 4) and the step from which the
+# 16-step mean stays more than 0.1 below it (dotted).
+# ```
+#
+# The default run's 4-way loss starts at its value of guessing (epoch 0 mean
+# {glue:text}`default_ts_first_epoch_mean:.3f` nats, ln 4 = 1.386) and its {glue:text}`ts_window`-step
+# mean stays more than {glue:text}`ts_margin:.1f` below ln 4 from step
+# {glue:text}`default_ts_leave_step` on (epoch {glue:text}`default_ts_leave_epoch`), while the ramped
+# 3-way loss of the specification's run leaves ln 3 by the same measure at step
+# {glue:text}`spec_ts_leave_step` (epoch {glue:text}`spec_ts_leave_epoch`):
+# {glue:text}`default_ts_lead` steps later. Both end near zero: a mean of
+# {glue:text}`default_ts_last_epoch_mean:.3f` nats over the last epoch for the 4-way loss and
+# {glue:text}`spec_ts_last_epoch_mean:.3f` for the 3-way loss. One seed each, and the two runs differ
+# in more than the schedule (the candidates, the readout, the DOA head), so the earlier departure is not
+# the ramp's alone. What the change does to the test metrics comes from the sweep: three seeds of each
+# configuration, paired by seed with `all` (the specification's settings). Its `mean4` configuration
+# is `all` with the 4-way term at weight 1 from the first epoch, and nothing else changed;
+# `concat4_halves` adds the default run's readout and DOA head.
+
+# %%
+sweep = collect_named(ROOT / sweep_dir)
+paired = paired_differences(sweep, "all", configs=["mean4", "concat4", "concat4_halves"])
+paired = paired[paired["metric"].isin(["triplet/order_acc", "best/t2a/R@1"])].set_index(["config", "metric"])
+for config in ("mean4", "concat4_halves"):
+    for metric, key in (("triplet/order_acc", "order"), ("best/t2a/R@1", "r1")):
+        r = paired.loc[(config, metric)]
+        for part in ("diff", "ci_low", "ci_high"):
+            glue(f"sweep_{config}_{key}_{part}", float(r[part]), display=False)
+        print(f"{config:15s} {metric:18s}: {r['diff']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}], "
+              f"{int(r['n'])} seeds; the interval {'contains' if r['ci_low'] <= 0 <= r['ci_high'] else 'excludes'} 0")
+glue("sweep_seeds", int(paired["n"].min()), display=False)
+by_seed = with_best(sweep).set_index(["config", "seed"])
+for metric, key in (("triplet/order_acc", "order"), ("best/t2a/R@1", "r1")):
+    gains = by_seed.loc["mean4", metric] - by_seed.loc["all", metric]  # paired by seed
+    glue(f"sweep_mean4_{key}_positive", int((gains > 0).sum()), display=False)
+    print(f"mean4 - all, {metric}, per seed: {gains.round(3).to_dict()}")
+paired[["n", "diff", "ci_low", "ci_high", "ratio"]].round(3)
+
+# %% [markdown]
+# Over {glue:text}`sweep_seeds` seeds, `mean4` raises the triplet embedding's `order_acc` (the share of
+# test scenes whose caption scores its own clip above both `neg_t` and `neg_c`) by
+# {glue:text}`sweep_mean4_order_diff:+.3f` (95 % interval {glue:text}`sweep_mean4_order_ci_low:+.3f` to
+# {glue:text}`sweep_mean4_order_ci_high:+.3f`) and the better embedding's T2A R@1 by
+# {glue:text}`sweep_mean4_r1_diff:+.3f` ({glue:text}`sweep_mean4_r1_ci_low:+.3f` to
+# {glue:text}`sweep_mean4_r1_ci_high:+.3f`). The gains are positive on
+# {glue:text}`sweep_mean4_order_positive` and {glue:text}`sweep_mean4_r1_positive` of the
+# {glue:text}`sweep_seeds` seeds, but both intervals reach just below 0: three seeds do not separate
+# them from no change. With the default run's
+# readout and DOA head (`concat4_halves`) the gain in `order_acc` is
+# {glue:text}`sweep_concat4_halves_order_diff:+.3f` ({glue:text}`sweep_concat4_halves_order_ci_low:+.3f`
+# to {glue:text}`sweep_concat4_halves_order_ci_high:+.3f`), an interval above 0, and in T2A R@1
+# {glue:text}`sweep_concat4_halves_r1_diff:+.3f` ({glue:text}`sweep_concat4_halves_r1_ci_low:+.3f` to
+# {glue:text}`sweep_concat4_halves_r1_ci_high:+.3f`), an interval that reaches below 0. **The ramp itself was not tested on its own**:
+# `mean4` changes three things at once (the fourth candidate `neg_c`, $w_{ts}$ from 0.2 to 1, and no
+# ramp), so no run of the sweep says what removing the ramp alone does.
+#
+# ## Exercises
+#
+# 1. **The floor of the modality term.** The modality classifier's loss sits at ln 2 once the gradient
+#    reversal keeps it guessing. With $w_{mod} = 0.2$, what does it add to the total, in nats, and what
+#    share of a total of 2.5 nats is that?
+#
+#    :::{dropdown} Solution
+#    $0.2 \ln 2 \approx 0.139$ nats, the floor printed above; of a total of 2.5 nats that is about
+#    5.5 %. No step of training can lower it while the classifier guesses.
+#    :::
+#
+# 2. **The value of guessing.** A group of four candidates (pos and three hard negatives) is scored
+#    with a softmax cross-entropy. What is the loss of a model that scores all four alike, and by how
+#    much does it exceed the 3-way loss's value of guessing?
+#
+#    :::{dropdown} Solution
+#    Each candidate gets probability 1/4, so the loss is $\ln 4 \approx 1.386$ nats; the 3-way loss
+#    guesses at $\ln 3 \approx 1.099$, so the difference is $\ln(4/3) \approx 0.288$ nats.
+#    :::
+#
+# 3. **Smoother curves.** `papermill notebooks/16_appendix_training.ipynb runs/16_appendix_training.ipynb
+#    -p smooth 32`. Which printed numbers change and which cannot? Then run it and check.
+#
+# ## References
+#
+# The total loss, its weights and ramps: the specification and its source {cite:p}`tsalm,hu2025salm`;
+# gradient reversal {cite:p}`ganin2015grl`.
+#
+# % In JupyterLab a citation shows as its key; the works cited in this appendix:
+#
+# % `tsalm`: Cell778 (2025). T-SALM: temporal extension of the spatial audio language model (code and stClotho data layout). https://github.com/Cell778/T-SALM.
+#
+# % `hu2025salm`: Hu et al. (2025). SALM: Spatial Audio Language Model with Structured Embeddings for Understanding and Editing. arXiv preprint arXiv:2507.16724.
+#
+# % `ganin2015grl`: Ganin and Lempitsky (2015). Unsupervised Domain Adaptation by Backpropagation. International Conference on Machine Learning (ICML).
