@@ -91,7 +91,7 @@ from sclap_nb.notebook import glue
 
 from sclap_nb import viz
 from sclap_nb.data import ROLES, SECTOR_WORDS, StClothoDataset, doa_vector, ensure_corpus, load_clip, read_metadata
-from sclap_nb.features import FeatureConfig, iv_direction
+from sclap_nb.features import FeatureConfig, FOAFeatures, iv_direction
 from sclap_nb.notebook import figures_dir, record, setup_chapter
 from sclap_nb.widgets import audio_bytes, cardioid_level_difference_db, foa_to_stereo, plot_directions_by_class, scene_picker
 
@@ -374,6 +374,91 @@ print(f"default run: LE {le_default:.1f} deg; ablation, {len(le_ablation)} runs:
 # in these rooms the direction is plainly in the features; what the model does with it is the subject
 # of the later chapters.
 #
+# ## Scenes where *when* matters: a moving source
+#
+# In every scene above each event fills one half of a 2 s clip, so a model that pools over time can
+# read which sound came first from where it sits against the clip's edges (the chapter
+# {doc}`04_temporal_chunking` and appendix B show that it does). The **timed** layout
+# (`layout="timed"`, `sclap_nb.data.timed`) takes that cue away: 4 s clips, 2 or 3 events at random
+# onsets with random durations (0.3-2 s) and silences of varying length between them, some
+# overlapping, and one source in every scene that **moves** along an arc of 60-165°. It is rendered with
+# its direction changing sample by sample (early reflections from room responses at points along the
+# path), and its caption says so ("..., moving from the front right to the front left"). Each scene has
+# a fifth clip, `neg_m`: the same sounds, with the moving source travelling its path the other way round.
+#
+# The figure measures the direction of one timed scene from its rendered audio, as the spatial branch
+# sees it: the azimuth of the intensity vector of every frame (`sclap_nb.viz.frame_azimuth`) while the
+# moving source plays alone, against the path its metadata gives.
+
+# %%
+timed_root = ensure_corpus(ROOT / f"data/book-timed-0-0-4-s{seed}", n_train=0, n_val=0, n_test=4, seed=seed,
+                           clip_seconds=4.0, layout="timed", progress=False)
+timed = {r["role"]: r for r in read_metadata(timed_root, "test") if r["scene"] == 0}
+extract = FOAFeatures(features).eval()
+
+
+def wrap(deg):
+    return (np.asarray(deg) + 180.0) % 360.0 - 180.0
+
+
+def direction_track(row):
+    """Frame times, measured azimuths, the path's azimuths and which frames the mover has to itself."""
+    with torch.no_grad():
+        _, liv = extract(torch.from_numpy(load_clip(timed_root, row))[None])
+    t = np.arange(liv.shape[2]) * hop_s
+    measured = wrap(viz.frame_azimuth(liv[0]).numpy())
+    mover = next(e for e in row["events"] if e["moving"])
+    u = np.clip((t - mover["onset"]) / mover["duration"], 0.0, 1.0)
+    path = wrap(mover["azimuth"] + wrap(mover["azimuth_end"] - mover["azimuth"]) * u)
+    level = (10 ** (liv[0, 0].numpy() / 10)).mean(1)  # energy of W per frame
+    others = [(e["onset"], e["onset"] + e["duration"]) for e in row["events"] if not e["moving"]]
+    alone = (u > 0) & (u < 1) & ~np.any([(t >= a) & (t <= b) for a, b in others] or [np.zeros_like(t, bool)], 0)
+    alone &= level > level[alone].max() / 100 if alone.any() else alone  # within 20 dB of its loudest frame
+    return t, measured, path, alone, mover
+
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+errors = {}
+for ax, role in zip(axes, ("pos", "neg_m")):
+    t, measured, path, alone, mover = direction_track(timed[role])
+    errors[role] = float(np.median(np.abs(wrap(measured[alone] - path[alone]))))
+    for e in timed[role]["events"]:
+        ax.axvspan(e["onset"], e["onset"] + e["duration"], color="0.9" if not e["moving"] else "C0", alpha=0.25, lw=0)
+    ax.plot(t[alone], measured[alone], ".", color="C0", label="measured (intensity vector per frame)")
+    ax.plot(t[(t >= mover["onset"]) & (t <= mover["onset"] + mover["duration"])],
+            path[(t >= mover["onset"]) & (t <= mover["onset"] + mover["duration"])], "-", color="C3", label="path (metadata)")
+    ax.set_title(f"{role}: {mover['class']}, {mover['azimuth']:.0f}° to {mover['azimuth_end']:.0f}°")
+    ax.set_xlabel("time (s)")
+axes[0].set_ylabel("azimuth (degrees, +90 = left)")
+axes[0].legend(loc="best")
+fig.tight_layout()
+viz.save(fig, FIG / "02_moving_source.png")
+plt.close(fig)
+for role, err in errors.items():
+    record(f"moving_{role}_median_err", err, tol=2.0, label=f"{role}: median |measured - path| (degrees)",
+           why="frames near the room's reflections move by a degree or two between CPUs")
+glue("moving_class", timed["pos"]["events"][[e["moving"] for e in timed["pos"]["events"]].index(True)]["class"], display=False)
+print(timed["pos"]["caption"])
+
+# %% [markdown]
+# ```{figure} ../figures/02_moving_source.png
+# :name: fig-02-moving-source
+# The azimuth of one timed scene's moving source ({glue:text}`moving_class`), measured frame by frame from
+# the rendered FOA (dots: frames where it plays alone, within 20 dB of its loudest) against the path of
+# its metadata (red line), in `pos` (left) and in `neg_m` (right), where it travels the other way. Shaded:
+# the events' spans (blue: the moving one).
+# ```
+#
+# The measured direction follows the path: the median distance between the two is
+# {glue:text}`moving_pos_median_err:.1f`° in `pos` and {glue:text}`moving_neg_m_median_err:.1f`° in
+# `neg_m`, in a reverberant room (the reflections pull single frames off the path). Listen to the five
+# clips of the scene; only the moving source's direction of travel tells `pos` from `neg_m`:
+
+# %%
+scene_picker({"timed scene 0": [(role, audio_bytes(foa_to_stereo(load_clip(timed_root, r)), sr), r["caption"])
+                                for role, r in timed.items()]})
+
+# %% [markdown]
 # ## What the model must learn
 #
 # * From W alone, `pos` and `neg_s` differ only in loudness and room sound, not in any direction:
@@ -436,6 +521,18 @@ print(f"default run: LE {le_default:.1f} deg; ablation, {len(le_ablation)} runs:
 # 4. **Another scene.** `-p scene_index 3` draws the figures of another training scene. Find its event
 #    with the largest azimuth error of the intensity average and look, in the directions figure, at what
 #    the frames of that event do.
+#
+# 5. **The path the other way.** A model that pools the direction over a whole clip sees the same set
+#    of directions in `pos` and `neg_m` of a timed scene. Which of the four other clips could such a
+#    model still tell from `pos`, and what must it hear to tell `neg_m` apart?
+#
+#    :::{dropdown} Solution
+#    `neg_s` (the sounds in each other's places: each sound's direction changes) and, if it knows which
+#    sound is which, `neg_c` (sounds exchanged, places kept) and `neg_t` (whole events in the other order,
+#    each with its own direction, so which sound is heard at which time and place changes). `neg_m` holds
+#    the same sounds at the same times over the same directions; only the order of the directions within
+#    the moving event differs, so the model must follow the direction over time, within one event.
+#    :::
 #
 # ## References
 #
