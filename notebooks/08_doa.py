@@ -30,11 +30,10 @@
 #   the joint audio embedding that outputs both directions of a clip at once, and the default run's,
 #   one small regressor applied to each time half of the spatial branch's feature map;
 # * why the loss is *permutation-invariant*, and how the localisation error (LE) is defined;
-# * how far off the default head is on the 128 test scenes: overall, per clip role, per azimuth
-#   sector and against the elevation of the source, next to the specification's head on the same
-#   clips and, over three seeds, in the sweep of `results/sweep`;
-# * how it compares with a baseline that needs no training at all (the mean intensity vector of
-#   each half of the clip);
+# * how far off the default head is on the 128 test scenes: overall, per clip role and per azimuth
+#   sector, next to the specification's head on the same clips and, over three seeds, in the sweep of
+#   `results/sweep` (the comparison with an untrained baseline and the elevation are in
+#   {doc}`16_appendix_training`);
 # * what the *zero-shot direction test* measures: whether the audio embedding lands near the text
 #   prompt that names its direction.
 #
@@ -69,10 +68,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 import torch.nn.functional as F
-from scipy import stats
 from sclap_nb.notebook import glue
 
 from sclap_nb import viz
@@ -82,7 +79,6 @@ from sclap_nb.data import SECTOR_WORDS, doa_vector, ensure_corpus, load_clip, re
 from sclap_nb.losses import doa_loss
 from sclap_nb.metrics import localization_error
 from sclap_nb.notebook import figures_dir, record, setup_chapter, verdict
-from sclap_nb.reference import half_azimuths
 from sclap_nb.evaluation import direction_prompts
 
 ROOT = setup_chapter(threads=1)
@@ -323,6 +319,15 @@ _ = record("le_role_spread", by_role.max() - by_role.min(), tol=0.05, label="lar
            fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
 _ = record("le_event_gap", abs(by_event["first sound"] - by_event["second sound"]), tol=0.05,
            label="|LE of the first sound - LE of the second|", fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
+by_sector = events.groupby("sector")["LE"].mean()
+_ = record("le_sector_min", by_sector.min(), tol=0.05, label="default head: LE of the best sector", fmt=".2f", unit="°",
+           why="fixed weights; only float rounding differs")
+_ = record("le_sector_max", by_sector.max(), tol=0.05, label="default head: LE of the worst sector", fmt=".2f", unit="°",
+           why="fixed weights; only float rounding differs")
+_ = record("sectors_below_goal", int((by_sector <= 10).sum()), tol=0, fmt=".0f",
+           label="sectors (of 8) whose LE is at most 10°", why="the worst sector is 4° below 10°")
+_ = record("sectors_below_aim", int((by_sector <= 5).sum()), tol=0, fmt=".0f",
+           label="sectors (of 8) whose LE is at most 5°", why="the sector closest to 5° is 0.06° away, far above float rounding")
 
 # %% [markdown]
 # The mean errors of the four roles lie within {glue:text}`le_role_spread:.2f`° of each other, and
@@ -349,7 +354,7 @@ for ax, (title, table) in zip(axes, [("specification's head (on E_joint)", spec_
         ax.scatter(th_pred, r_pred, s=18, marker="x", color=colors[event], label=f"{event}: predicted", zorder=3)
     ax.set_rlim(0, 140)
     ax.set_rticks([45, 90, 135])
-    ax.set_yticklabels(["elev. +45°", "0°", "−45°"], fontsize="x-small")
+    ax.set_yticklabels(["elev. +45°", "0°", "−45°"])
     ax.set_xticks(np.deg2rad(np.arange(0, 360, 45)))
     ax.set_xticklabels(["front", "front-left", "left", "back-left", "back", "back-right", "right", "front-right"],
                        fontsize="small")
@@ -370,8 +375,8 @@ plt.close(fig)
 # ```
 #
 # The lines of the default head are shorter, and the long ones of either head are not gathered in one
-# part of the circle. By sector of the true azimuth ({numref}`fig-doa-sectors`, together with the
-# baseline of a later section), the default head's mean error ranges from
+# part of the circle. By sector of the true azimuth (drawn in {numref}`fig-doa-sectors` of
+# {doc}`16_appendix_training`, beside an untrained baseline), the default head's mean error ranges from
 # {glue:text}`le_sector_min:.1f`° to {glue:text}`le_sector_max:.1f`°, about 128 events a sector; the
 # 10° goal is met in {glue:text}`sectors_below_goal:.0f` of the 8 sectors and the 5° aim in
 # {glue:text}`sectors_below_aim:.0f`.
@@ -430,219 +435,11 @@ glue("sweep_all_min", float(sweep.loc[sweep["config"] == "all", "LE_deg"].min())
 # [{glue:text}`sweep_d_halves_r1_lo:+.3f`, {glue:text}`sweep_d_halves_r1_hi:+.3f`], an interval
 # that holds no change.
 #
-# ## A baseline without training: the intensity vector
+# ## The intensity vector and the elevation
 #
-# The intensity vector of a time-frequency bin points to where its sound comes from; averaged over
-# a stretch of time, weighted by the energy of each frame, it gives that stretch's direction
-# (`sclap_nb.features.iv_direction`). In this corpus each event fills its own half of the clip, so
-# the mean intensity vector of each half is a direction estimate for each event that needs no training
-# (`sclap_nb.reference.half_azimuths`, the same estimate the `direction_only` reference scorer uses).
-# It makes the same assumption as the default head: that each half holds one event. It is used here
-# for the azimuth only, so it is compared with the heads on the azimuth error (the heads' predictions,
-# matched as for LE, projected onto the horizontal plane).
-
-# %%
-iv_az = half_azimuths(root, rows)  # (N, 2) degrees, half 1 and half 2
-events["iv_az_error"] = np.abs((iv_az.ravel() - events["azimuth"] + 180) % 360 - 180)
-iv_mean, head_az_mean = events["iv_az_error"].mean(), events["head_az_error"].mean()
-_ = record("iv_az", iv_mean, tol=0.05, label="intensity vector of each half: mean azimuth error", fmt=".2f", unit="°",
-           why="no training; only float rounding differs")
-_ = record("head_az", head_az_mean, tol=0.05, label="default head: mean azimuth error", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("spec_head_az", spec_events["head_az_error"].mean(), tol=0.05, label="specification's head: mean azimuth error",
-           fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
-_ = record("iv_az_median", events["iv_az_error"].median(), tol=0.05, label="intensity vector: median azimuth error",
-           fmt=".2f", unit="°", why="no training; only float rounding differs")
-_ = record("head_az_median", events["head_az_error"].median(), tol=0.05, label="default head: median azimuth error",
-           fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
-_ = record("head_wins", (events["head_az_error"] < events["iv_az_error"]).mean(), tol=0.01,
-           label="share of events on which the default head's azimuth is closer", why="an event flips only on a near tie")
-_ = record("iv_az_p90", events["iv_az_error"].quantile(0.9), tol=0.1, label="intensity vector: 90th percentile of the azimuth error",
-           fmt=".1f", unit="°", why="no training; only float rounding differs")
-_ = record("head_az_p90", events["head_az_error"].quantile(0.9), tol=0.1, label="default head: 90th percentile of the azimuth error",
-           fmt=".1f", unit="°", why="fixed weights; only float rounding differs")
-
-# %% [markdown]
-# The test scenes are independent draws, the events of one scene are not (they share a room and two
-# sources), so the two estimates are compared scene by scene: the mean azimuth error of a scene's eight
-# events, head minus intensity vector, with a 95 % t-interval over the 128 scenes.
-
-# %%
-spec_events["iv_az_error"] = events["iv_az_error"]
-
-
-def scene_difference(table):
-    """Mean over scenes of (head - intensity vector) azimuth error, its 95 % t-interval, and the share
-    of scenes where the intensity vector is closer."""
-    s = table.groupby("scene")[["head_az_error", "iv_az_error"]].mean()
-    d = s["head_az_error"] - s["iv_az_error"]
-    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / len(d) ** 0.5
-    return d.mean(), d.mean() - half, d.mean() + half, (s["iv_az_error"] < s["head_az_error"]).mean()
-
-
-for key, table in (("", events), ("_spec", spec_events)):
-    who = "default" if not key else "specification's"
-    diff, lo, hi, iv_share = scene_difference(table)
-    for name, v, what in (("", diff, "mean"), ("_lo", lo, "95 % CI, low end"), ("_hi", hi, "95 % CI, high end")):
-        _ = record(f"scene_diff{key}{name}", v, tol=0.05, fmt="+.2f", unit="°",
-                   label=f"{who} head minus intensity vector, azimuth error per scene: {what}",
-                   why="fixed weights; only float rounding differs")
-    _ = record(f"scenes_iv_better{key}", iv_share, tol=0.01,
-               label=f"share of scenes where the intensity vector is closer than the {who} head",
-               why="a scene flips only on a near tie")
-
-# %%
-long = pd.concat([
-    pd.DataFrame({"sector": spec_events["sector"], "error": spec_events["LE"], "estimate": "specification's head, LE"}),
-    pd.DataFrame({"sector": events["sector"], "error": events["LE"], "estimate": "default head, LE"}),
-    pd.DataFrame({"sector": events["sector"], "error": events["head_az_error"], "estimate": "default head, azimuth"}),
-    pd.DataFrame({"sector": events["sector"], "error": events["iv_az_error"], "estimate": "intensity vector, azimuth"}),
-])
-by_sector = events.groupby("sector")["LE"].mean()
-_ = record("le_sector_min", by_sector.min(), tol=0.05, label="default head: LE of the best sector", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("le_sector_max", by_sector.max(), tol=0.05, label="default head: LE of the worst sector", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("sectors_below_goal", int((by_sector <= 10).sum()), tol=0, fmt=".0f",
-           label="sectors (of 8) whose LE is at most 10°", why="the worst sector is 4° below 10°")
-_ = record("sectors_below_aim", int((by_sector <= 5).sum()), tol=0, fmt=".0f",
-           label="sectors (of 8) whose LE is at most 5°", why="the sector closest to 5° is 0.06° away, far above float rounding")
-az_by_sector = events.groupby("sector")[["iv_az_error", "head_az_error"]].mean()
-_ = record("sectors_iv_better", int((az_by_sector["iv_az_error"] < az_by_sector["head_az_error"]).sum()), tol=0,
-           label="sectors (of 8) where the intensity vector's mean azimuth error is the smaller", fmt=".0f",
-           why="the closest sector's two means are 0.04° apart, far above float rounding")
-estimates = {"specification's head, LE": viz.PALETTE[7], "default head, LE": viz.PALETTE[0],
-             "default head, azimuth": viz.PALETTE[9], "intensity vector, azimuth": viz.PALETTE[2]}
-fig, ax = plt.subplots(figsize=(9.5, 3.8))
-sns.barplot(data=long, x="sector", y="error", hue="estimate", order=list(SECTOR_WORDS), hue_order=list(estimates),
-            palette=estimates, errorbar=("ci", 95), seed=0, capsize=0.1, err_kws={"linewidth": 1}, ax=ax)
-ax.axhline(10, color="0.3", ls="--", lw=1)
-ax.axhline(5, color="0.3", ls=":", lw=1)
-ax.text(7.45, 10.3, "goal 10°", ha="right", va="bottom", fontsize="small", color="0.3")
-ax.text(7.45, 5.3, "aim 5°", ha="right", va="bottom", fontsize="small", color="0.3")
-ax.set_xlabel("sector of the true azimuth")
-ax.set_ylabel("mean error (°)")
-ax.legend(title="", loc="upper left", ncol=2, frameon=False)
-ax.set_ylim(0, 20)
-fig.tight_layout()
-_ = viz.save(fig, FIG / "08_sectors.png")
-plt.close(fig)
-
-# %% [markdown]
-# ```{figure} ../figures/08_sectors.png
-# :name: fig-doa-sectors
-# Mean error per sector of the true azimuth, over the 1024 events of the 512 test clips (about 128
-# a sector), with 95 % bootstrap confidence intervals. Grey: the specification's head's localisation
-# error (the 3-D angle); blue: the default head's; light blue: the default head's azimuth error;
-# green: the azimuth error of the mean intensity vector of each half of the clip, no training. Dashed:
-# the project's goal for LE; dotted: its aim.
-# ```
-
-# %%
-fig, ax = plt.subplots(figsize=(6, 3.4))
-curves = {"specification's head, azimuth": (spec_events["head_az_error"], viz.PALETTE[7]),
-          "default head, azimuth": (events["head_az_error"], viz.PALETTE[9]),
-          "intensity vector, azimuth": (events["iv_az_error"], viz.PALETTE[2])}
-ecdf = pd.concat([pd.DataFrame({"error": v, "estimate": k}) for k, (v, _) in curves.items()], ignore_index=True)
-sns.ecdfplot(data=ecdf, x="error", hue="estimate", palette={k: c for k, (_, c) in curves.items()}, ax=ax)
-ax.set_xlim(0, 40)
-ax.set_xlabel("azimuth error (°)")
-ax.set_ylabel("share of events with a smaller error")
-sns.move_legend(ax, "lower right", title="")
-fig.tight_layout()
-_ = viz.save(fig, FIG / "08_iv_vs_head.png")
-plt.close(fig)
-
-# %% [markdown]
-# ```{figure} ../figures/08_iv_vs_head.png
-# :name: fig-doa-iv-vs-head
-# Cumulative distribution of the azimuth error over the 1024 events of the test split: the
-# specification's head (grey), the default head (light blue) and the mean intensity vector of each
-# half (green). A curve further up and to the left is better; the axis stops at 40°.
-# ```
-#
-# The specification's head was clearly worse than the intensity vector: by
-# {glue:text}`scene_diff_spec:+.2f`° per scene [{glue:text}`scene_diff_spec_lo:+.2f`,
-# {glue:text}`scene_diff_spec_hi:+.2f`] (mean azimuth error {glue:text}`spec_head_az:.2f`°), and the
-# intensity vector was closer in {glue:text}`scenes_iv_better_spec:.0%` of the scenes. **The default
-# head and the intensity vector are not separated** ({numref}`fig-doa-iv-vs-head`): the head's mean
-# azimuth error is {glue:text}`head_az:.2f`° (median {glue:text}`head_az_median:.2f`°), the intensity
-# vector's {glue:text}`iv_az:.2f`° (median {glue:text}`iv_az_median:.2f`°), a difference of
-# {glue:text}`scene_diff:+.2f`° per scene [{glue:text}`scene_diff_lo:+.2f`,
-# {glue:text}`scene_diff_hi:+.2f`], an interval that holds zero. They split the events and the scenes
-# about evenly (the head is closer on {glue:text}`head_wins:.0%` of the events; the intensity vector is
-# closer in {glue:text}`scenes_iv_better:.0%` of the scenes and has the smaller mean in
-# {glue:text}`sectors_iv_better:.0f` of the 8 sectors). They differ in shape: the intensity vector has
-# the smaller median, the head the shorter tail (nine events in ten within
-# {glue:text}`head_az_p90:.1f`° for the head, {glue:text}`iv_az_p90:.1f`° for the intensity vector).
-# Both read the same intensity vectors of the same halves; a trained head that reads them half by half
-# recovers about as much direction from them as their plain average, which the head on a clip-pooled
-# embedding did not.
-#
-# ## Elevation
-#
-# The sources lie within ±45° of the horizon. {numref}`fig-doa-elevation` plots the default head's
-# error for each event against the elevation of its source, and the predicted elevation against the
-# true one.
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-ax = axes[0]
-sns.scatterplot(data=events, x="elevation", y="LE", s=8, alpha=0.35, color=viz.PALETTE[0], linewidth=0, ax=ax)
-sns.regplot(data=events, x="elevation", y="LE", x_bins=np.arange(-40, 41, 10), fit_reg=False, seed=0,
-            color=viz.PALETTE[3], ax=ax, label="mean per 10° bin (95 % CI)")
-ax.set_ylim(0, 40)
-ax.set_xlabel("true elevation of the source (°)")
-ax.set_ylabel("localisation error (°)")
-ax.legend(loc="upper center", frameon=False)
-ax = axes[1]
-sns.scatterplot(data=events, x="elevation", y="pred_elevation", s=8, alpha=0.35, color=viz.PALETTE[0], linewidth=0, ax=ax)
-ax.plot([-50, 50], [-50, 50], color="0.3", ls="--", lw=1, label="prediction = truth")
-slope, intercept = np.polyfit(events["elevation"], events["pred_elevation"], 1)
-spec_slope, _ = np.polyfit(spec_events["elevation"], spec_events["pred_elevation"], 1)
-ax.plot([-50, 50], [intercept - 50 * slope, intercept + 50 * slope], color=viz.PALETTE[3], lw=1.5,
-        label="least-squares line")
-ax.set_xlabel("true elevation (°)")
-ax.set_ylabel("predicted elevation (°)")
-ax.set_aspect("equal")
-ax.legend(loc="upper left", frameon=False)
-fig.tight_layout()
-_ = viz.save(fig, FIG / "08_elevation.png")
-plt.close(fig)
-events["el_bin"] = pd.cut(events["elevation"].abs(), [0, 30, 46], right=False, labels=["|el| < 30°", "|el| >= 30°"])
-by_el = events.groupby("el_bin", observed=True)["LE"].mean()
-_ = record("le_el_low", by_el.iloc[0], tol=0.05, label="LE, sources within 30° of the horizon", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("le_el_high", by_el.iloc[1], tol=0.05, label="LE, sources 30° or more above or below it", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("el_slope", slope, tol=0.01, label="default head: slope of predicted against true elevation", why="fixed weights")
-_ = record("el_slope_spec", spec_slope, tol=0.01, label="specification's head: the same slope", why="fixed weights")
-_ = record("el_bias", (events["pred_elevation"] - events["elevation"]).mean(), tol=0.05,
-           label="default head: mean of (predicted - true elevation)", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("el_error", (events["pred_elevation"] - events["elevation"]).abs().mean(), tol=0.05,
-           label="default head: mean absolute elevation error", fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
-_ = record("el_error_spec", (spec_events["pred_elevation"] - spec_events["elevation"]).abs().mean(), tol=0.05,
-           label="specification's head: mean absolute elevation error", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-
-# %% [markdown]
-# ```{figure} ../figures/08_elevation.png
-# :name: fig-doa-elevation
-# The default head. Left: the localisation error of each of the 1024 test events against the true
-# elevation of its source (dots; the axis stops at 40°), and its mean per 10° bin with a 95 %
-# bootstrap interval. Right: predicted against true elevation; dashed: a perfect prediction,
-# vermilion: the least-squares line.
-# ```
-#
-# The error does not grow away from the horizon: LE is {glue:text}`le_el_low:.1f`° for sources within
-# 30° of it and {glue:text}`le_el_high:.1f`° for those 30° or more above or below it. The default head's mean
-# absolute elevation error is {glue:text}`el_error:.1f`° (the specification's head:
-# {glue:text}`el_error_spec:.1f`°). The least-squares slope of its predicted against true elevation is
-# {glue:text}`el_slope:.2f`, close to 1, and its predictions sit {glue:text}`el_bias:+.1f`° off the
-# truth on average. The specification's head pulled elevations toward the horizon (slope
-# {glue:text}`el_slope_spec:.2f`), as a regressor unsure of its target hedges toward the middle of
-# its range; the default head hedges much less.
+# {doc}`16_appendix_training` compares the heads with a baseline that needs no training (the mean
+# intensity vector of each half of the clip, on the azimuth) and reads their errors against the
+# elevation of the source.
 #
 # ## The zero-shot direction test
 #
@@ -712,11 +509,8 @@ _ = record("head_sector_clips", (head_sectors == true_sectors).all(1).double().m
 # {glue:text}`le_spec:.2f`°; over three seeds the halves head lowers LE by
 # {glue:text}`sweep_d_halves:+.2f`° [{glue:text}`sweep_d_halves_lo:+.2f`,
 # {glue:text}`sweep_d_halves_hi:+.2f`]. The default head returns its two directions in time order,
-# locates both sounds and all four renderings about equally well, and hardly pulls elevations toward
-# the horizon. On azimuth it is now level with the untrained baseline, the mean intensity vector of
-# each half ({glue:text}`head_az:.2f`° against {glue:text}`iv_az:.2f`°, a difference whose interval
-# holds zero), where the specification's head was worse by about a factor of two
-# ({glue:text}`spec_head_az:.2f`°). Through text, the audio embedding names a right sector for about
+# and locates both sounds and all four renderings about equally well; {doc}`16_appendix_training`
+# sets it beside an untrained baseline and against the elevation of the source. Through text, the audio embedding names a right sector for about
 # half the clips, twice chance.
 #
 # ## Exercises
