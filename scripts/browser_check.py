@@ -67,21 +67,16 @@ MAX_PAGE_HEIGHT_PX = 15_000
 #: pages known to be taller than MAX_PAGE_HEIGHT_PX (page -> what would shorten it); each is to be split
 #: or shortened, and then removed from here (tests/test_book.py fails on an entry that already fits)
 PAGES_OVER_HEIGHT_LIMIT: dict[str, str] = {
-    "notebooks/04_temporal_chunking.html": "its section 'Where else can the order come from?' (7,000 px) moves to an appendix",
-    "notebooks/07_loss_schedule.html": "its sections 'Which term makes the total' and 'The default run's schedule' (5,200 px) move to an appendix",
-    "notebooks/08_doa.html": "its sections 'A baseline without training' and 'Elevation' (6,100 px) move to an appendix",
+    "notebooks/14_appendix_temporal.html": "15,851 px since chapter 4's section 'Where else can the order come from?' moved in; to be split",
+    "notebooks/16_appendix_training.html": "15,867 px with the sections moved out of chapters 7 and 8; to be split (the DOA part apart)",
 }
 #: the smallest text a figure may show, in CSS pixels
 MIN_FIGURE_TEXT_PX = 9.0
-#: figures (file names) known to show text under MIN_FIGURE_TEXT_PX: drawn before the style's floor for
-#: named font sizes (sclap_nb.viz.NAMED_SIZE_FLOOR), with annotations at fontsize="x-small" (7.1 pt);
-#: re-executing their chapter redraws them, and then they are removed from here (tests/test_book.py fails
-#: on an entry that no longer shows small text)
-FIGURES_WITH_SMALL_TEXT: frozenset[str] = frozenset({
-    "07_schedules.png", "07_loss_terms.png", "07_three_way.png", "07_modality.png", "07_default_schedule.png",
-    "10_default_losses.png", "10_default_validation.png",
-    "11_ablation.png", "11_sweep.png",
-})
+#: figures (file names) known to show text under MIN_FIGURE_TEXT_PX (none at present: every figure is
+#: drawn at or above the style's floor for named font sizes, sclap_nb.viz.NAMED_SIZE_FLOOR); a figure
+#: listed here is allowed small text until its chapter redraws it, and tests/test_book.py fails on an
+#: entry that no longer shows small text
+FIGURES_WITH_SMALL_TEXT: frozenset[str] = frozenset()
 #: the smallest font size of the book's figure style (sclap_nb.viz.book_style: 9.2 pt for the named small
 #: sizes), rounded down, in points: assumed for a figure that does not store its own under MIN_FONT_KEY
 FIGURE_MIN_FONT_PT = 9.0
