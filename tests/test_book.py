@@ -43,6 +43,9 @@ WIDGET_PAGES = {
     "notebooks/05_grl.html": (0, 1, 0),
 }
 
+# the book's Sphinx extensions (book/_ext)
+BOOK_EXTENSIONS = REPO / "book" / "_ext"
+
 def toc_files() -> list[str]:
     toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
     return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
@@ -307,7 +310,7 @@ def test_reading_checks_fail_on_a_bad_page(chromium, tmp_path):
 
 def test_references_are_labelled_as_they_are_cited():
     """The list of references labels each work "Author et al., year", as the author_year citations read."""
-    sys.path.insert(0, str(REPO / "book" / "_ext"))
+    sys.path.insert(0, str(BOOK_EXTENSIONS))
     import citations
     from pybtex.database import parse_file
 
