@@ -107,9 +107,12 @@ def test_two_processes_reach_the_one_process_parameters_with_global_batches_and_
     assert [r["global_step"] for r in ddp_ranks] == [ref_ranks[0]["global_step"]] * 2 == [4, 4]
     assert step_batches(ddp_ranks) == step_batches(ref_ranks)
     # the global loss: the mean over ranks of (global contrastive terms + local means)
+    # (float32: two ranks sum in another order, and after three optimiser steps the loss has moved by up to
+    # 5e-5 of itself on an Intel Xeon host, with this code as with the code before it; float64 stays at 1e-5)
+    rel = 1e-4 if precision == "32-true" else 1e-5
     for s, step in enumerate(ref_ranks[0]["steps"]):
         mean = sum(r["steps"][s]["total"] for r in ddp_ranks) / 2
-        assert mean == pytest.approx(step["total"], rel=1e-5), s
+        assert mean == pytest.approx(step["total"], rel=rel), s
     diff, worst = max_param_difference(ddp, ref)
     moved = ref_ranks[0]["moved"]
     if precision == "64-true":
