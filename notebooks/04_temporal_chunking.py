@@ -441,8 +441,8 @@ for split in ("train", "val"):
 
 # %% [markdown]
 # Whether a trained model reads the little order that crosses the pool, and which cue of a clip carries
-# it (the reverberation across the middle, the clip's edges), is measured in {doc}`14_appendix_temporal`,
-# section *Where else can the order come from?*: the baseline reads the edges, and with them removed
+# it (the reverberation across the middle, the clip's edges), is measured in {doc}`18_appendix_order_cues`:
+# the baseline reads the edges, and with them removed
 # both embeddings of the specification's design fall to chance.
 
 # %% [markdown]

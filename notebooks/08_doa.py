@@ -33,7 +33,7 @@
 # * how far off the default head is on the 128 test scenes: overall, per clip role and per azimuth
 #   sector, next to the specification's head on the same clips and, over three seeds, in the sweep of
 #   `results/sweep` (the comparison with an untrained baseline and the elevation are in
-#   {doc}`16_appendix_training`);
+#   {doc}`17_appendix_doa`);
 # * what the *zero-shot direction test* measures: whether the audio embedding lands near the text
 #   prompt that names its direction.
 #
@@ -376,7 +376,7 @@ plt.close(fig)
 #
 # The lines of the default head are shorter, and the long ones of either head are not gathered in one
 # part of the circle. By sector of the true azimuth (drawn in {numref}`fig-doa-sectors` of
-# {doc}`16_appendix_training`, beside an untrained baseline), the default head's mean error ranges from
+# {doc}`17_appendix_doa`, beside an untrained baseline), the default head's mean error ranges from
 # {glue:text}`le_sector_min:.1f`° to {glue:text}`le_sector_max:.1f`°, about 128 events a sector; the
 # 10° goal is met in {glue:text}`sectors_below_goal:.0f` of the 8 sectors and the 5° aim in
 # {glue:text}`sectors_below_aim:.0f`.
@@ -437,7 +437,7 @@ glue("sweep_all_min", float(sweep.loc[sweep["config"] == "all", "LE_deg"].min())
 #
 # ## The intensity vector and the elevation
 #
-# {doc}`16_appendix_training` compares the heads with a baseline that needs no training (the mean
+# {doc}`17_appendix_doa` compares the heads with a baseline that needs no training (the mean
 # intensity vector of each half of the clip, on the azimuth) and reads their errors against the
 # elevation of the source.
 #
@@ -509,7 +509,7 @@ _ = record("head_sector_clips", (head_sectors == true_sectors).all(1).double().m
 # {glue:text}`le_spec:.2f`°; over three seeds the halves head lowers LE by
 # {glue:text}`sweep_d_halves:+.2f`° [{glue:text}`sweep_d_halves_lo:+.2f`,
 # {glue:text}`sweep_d_halves_hi:+.2f`]. The default head returns its two directions in time order,
-# and locates both sounds and all four renderings about equally well; {doc}`16_appendix_training`
+# and locates both sounds and all four renderings about equally well; {doc}`17_appendix_doa`
 # sets it beside an untrained baseline and against the elevation of the source. Through text, the audio embedding names a right sector for about
 # half the clips, twice chance.
 #

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Appendix D: the loss schedule and the DOA head in detail
+# # Appendix D: the loss schedule in detail
 #
 # ![The model, with the losses in colour](../figures/model_losses.png)
 #
@@ -31,16 +31,12 @@
 # * what today's default run does instead (the 4-way term at full weight from the first step, no
 #   ramp), how its loss leaves the value of guessing, and what three seeds of the sweep say about that
 #   change;
-# * how the DOA heads of {doc}`08_doa` compare, on the azimuth, with a baseline that needs no training
-#   (the mean intensity vector of each half of the clip), and how their errors depend on the elevation
-#   of the source.
+#
 #
 # Nothing is trained here. The page reads the committed log of the run with the specification's
 # settings (`results/experiments/spec_settings_s2025/metrics.csv` and its `run.json`), the log of
-# today's default run (`results/train/metrics.csv`) and the sweep (`results/sweep`); the DOA sections
-# measure the two exported models (`results/train/model` and the one with the specification's settings)
-# on the test split of the default run's corpus, rebuilt from its seed in seconds. Every number in the
-# prose comes from those files and that measurement.
+# today's default run (`results/train/metrics.csv`) and the sweep (`results/sweep`). Every number in the
+# prose comes from those files. The DOA head in detail is {doc}`17_appendix_doa`.
 
 # %% tags=["parameters"]
 fast = True  # nothing here trains: the page reads the committed logs either way
@@ -48,11 +44,6 @@ run_dir = "results/experiments/spec_settings_s2025"  # the specification's setti
 default_run_dir = "results/train"  # today's default run: the 4-way term at weight 1, no ramp
 sweep_dir = "results/sweep/runs"  # the sweep: six configurations x three seeds
 smooth = 8  # steps of the rolling mean drawn over the per-step losses
-n_test = 128  # scenes: the test split of the default run's corpus (same seed, same clips)
-seed = 2025
-corpus_dir = None  # default: data/book-text-<n_test>-s<seed> (test split only; built in seconds)
-model_dir = "results/train/model"  # the trained default run, exported (config.json + model.safetensors)
-spec_model_dir = "results/experiments/spec_settings_s2025/model"  # the same seed at the specification's settings
 
 # %% [markdown]
 # ## Setup
@@ -66,19 +57,11 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
-import torch
-import torch.nn.functional as F
 from matplotlib.ticker import MaxNLocator
-from scipy import stats
 
 from sclap_nb import viz
 from sclap_nb.ablation import collect_named, paired_differences, with_best
-from sclap_nb.api import load
-from sclap_nb.data import SECTOR_WORDS, doa_vector, ensure_corpus, read_metadata, sector_of
-from sclap_nb.metrics import localization_error
-from sclap_nb.notebook import figures_dir, glue, plain_table, record, setup_chapter
-from sclap_nb.reference import half_azimuths
+from sclap_nb.notebook import figures_dir, glue, plain_table, setup_chapter
 from sclap_nb.results import load_run
 
 ROOT = setup_chapter(threads=1)
@@ -294,271 +277,6 @@ paired[["n", "diff", "ci_low", "ci_high", "ratio"]].round(3)
 # `mean4` changes three things at once (the fourth candidate `neg_c`, $w_{ts}$ from 0.2 to 1, and no
 # ramp), so no run of the sweep says what removing the ramp alone does.
 #
-
-# %% [markdown]
-# ## The DOA heads on the test split
-#
-# The two heads of {doc}`08_doa` (the specification's, on $E_\text{joint}$, and the default run's, one
-# per time half of the spatial feature map), measured as there: on the 512 test clips of the 128
-# scenes, each prediction matched to the two events in the order with the larger mean cosine, one row
-# per event.
-
-# %%
-corpus_dir = corpus_dir or f"data/book-text-{n_test}-s{seed}"
-model = load(ROOT / model_dir, device="cpu")
-spec = load(ROOT / spec_model_dir, device="cpu")
-root = ensure_corpus(ROOT / corpus_dir, n_train=0, n_val=0, n_test=n_test, seed=seed, progress=False)
-rows = read_metadata(root, "test")
-files = [str(root / r["file"]) for r in rows]
-pred = model.embed_audio(files, batch_size=64, progress=False).doa  # (N, 2, 3), normalised by the API
-spec_pred = spec.embed_audio(files, batch_size=64, progress=False).doa
-target = torch.tensor(
-    np.array([[doa_vector(r[f"azimuth_{e}"], r[f"elevation_{e}"]) for e in (1, 2)] for r in rows]), dtype=torch.float32
-)
-t64 = F.normalize(target.double(), dim=-1)  # in float64, as the metric
-
-
-def matched_errors(pred):
-    """(matched unit predictions, angle of each event in degrees): the event order with the larger mean cosine."""
-    p64 = F.normalize(pred.double(), dim=-1)
-
-    def mean_cos(p):
-        return (p * t64).sum(-1).mean(-1)
-
-    swap = mean_cos(p64.flip(1)) > mean_cos(p64)
-    matched = torch.where(swap[:, None, None], p64.flip(1), p64)
-    angle = torch.rad2deg(torch.acos((matched * t64).sum(-1).clamp(-1, 1)))
-    assert torch.allclose(angle, localization_error(pred, target, reduce=False), atol=1e-6)
-    return matched, angle
-
-
-def event_table(matched, le_events):
-    """One row per event: its scene, role, place, true and predicted direction and errors."""
-    t = pd.DataFrame({
-        "scene": np.repeat([r["scene"] for r in rows], 2),
-        "role": np.repeat([r["role"] for r in rows], 2),
-        "event": np.tile(["first sound", "second sound"], len(rows)),
-        "azimuth": [r[f"azimuth_{e}"] for r in rows for e in (1, 2)],
-        "elevation": [r[f"elevation_{e}"] for r in rows for e in (1, 2)],
-        "LE": le_events.numpy().ravel(),
-        "pred_azimuth": torch.rad2deg(torch.atan2(matched[..., 1], matched[..., 0])).numpy().ravel(),
-        "pred_elevation": torch.rad2deg(torch.asin(matched[..., 2].clamp(-1, 1))).numpy().ravel(),
-    })
-    t["sector"] = [SECTOR_WORDS[sector_of(a)] for a in t["azimuth"]]
-    t["head_az_error"] = np.abs((t["pred_azimuth"] - t["azimuth"] + 180) % 360 - 180)
-    return t
-
-
-events, spec_events = event_table(*matched_errors(pred)), event_table(*matched_errors(spec_pred))
-print(f"{len(rows)} clips of {len({r['scene'] for r in rows})} scenes; LE: default head "
-      f"{events['LE'].mean():.2f}°, specification's head {spec_events['LE'].mean():.2f}°")
-
-# %% [markdown]
-# ## A baseline without training: the intensity vector
-#
-# The intensity vector of a time-frequency bin points to where its sound comes from; averaged over
-# a stretch of time, weighted by the energy of each frame, it gives that stretch's direction
-# (`sclap_nb.features.iv_direction`). In this corpus each event fills its own half of the clip, so
-# the mean intensity vector of each half is a direction estimate for each event that needs no training
-# (`sclap_nb.reference.half_azimuths`, the same estimate the `direction_only` reference scorer uses).
-# It makes the same assumption as the default head: that each half holds one event. It is used here
-# for the azimuth only, so it is compared with the heads on the azimuth error (the heads' predictions,
-# matched as for LE, projected onto the horizontal plane).
-
-# %%
-iv_az = half_azimuths(root, rows)  # (N, 2) degrees, half 1 and half 2
-events["iv_az_error"] = np.abs((iv_az.ravel() - events["azimuth"] + 180) % 360 - 180)
-iv_mean, head_az_mean = events["iv_az_error"].mean(), events["head_az_error"].mean()
-_ = record("iv_az", iv_mean, tol=0.05, label="intensity vector of each half: mean azimuth error", fmt=".2f", unit="°",
-           why="no training; only float rounding differs")
-_ = record("head_az", head_az_mean, tol=0.05, label="default head: mean azimuth error", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("spec_head_az", spec_events["head_az_error"].mean(), tol=0.05, label="specification's head: mean azimuth error",
-           fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
-_ = record("iv_az_median", events["iv_az_error"].median(), tol=0.05, label="intensity vector: median azimuth error",
-           fmt=".2f", unit="°", why="no training; only float rounding differs")
-_ = record("head_az_median", events["head_az_error"].median(), tol=0.05, label="default head: median azimuth error",
-           fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
-_ = record("head_wins", (events["head_az_error"] < events["iv_az_error"]).mean(), tol=0.01,
-           label="share of events on which the default head's azimuth is closer", why="an event flips only on a near tie")
-_ = record("iv_az_p90", events["iv_az_error"].quantile(0.9), tol=0.1, label="intensity vector: 90th percentile of the azimuth error",
-           fmt=".1f", unit="°", why="no training; only float rounding differs")
-_ = record("head_az_p90", events["head_az_error"].quantile(0.9), tol=0.1, label="default head: 90th percentile of the azimuth error",
-           fmt=".1f", unit="°", why="fixed weights; only float rounding differs")
-
-# %% [markdown]
-# The test scenes are independent draws, the events of one scene are not (they share a room and two
-# sources), so the two estimates are compared scene by scene: the mean azimuth error of a scene's eight
-# events, head minus intensity vector, with a 95 % t-interval over the 128 scenes.
-
-# %%
-spec_events["iv_az_error"] = events["iv_az_error"]
-
-
-def scene_difference(table):
-    """Mean over scenes of (head - intensity vector) azimuth error, its 95 % t-interval, and the share
-    of scenes where the intensity vector is closer."""
-    s = table.groupby("scene")[["head_az_error", "iv_az_error"]].mean()
-    d = s["head_az_error"] - s["iv_az_error"]
-    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / len(d) ** 0.5
-    return d.mean(), d.mean() - half, d.mean() + half, (s["iv_az_error"] < s["head_az_error"]).mean()
-
-
-for key, table in (("", events), ("_spec", spec_events)):
-    who = "default" if not key else "specification's"
-    diff, lo, hi, iv_share = scene_difference(table)
-    for name, v, what in (("", diff, "mean"), ("_lo", lo, "95 % CI, low end"), ("_hi", hi, "95 % CI, high end")):
-        _ = record(f"scene_diff{key}{name}", v, tol=0.05, fmt="+.2f", unit="°",
-                   label=f"{who} head minus intensity vector, azimuth error per scene: {what}",
-                   why="fixed weights; only float rounding differs")
-    _ = record(f"scenes_iv_better{key}", iv_share, tol=0.01,
-               label=f"share of scenes where the intensity vector is closer than the {who} head",
-               why="a scene flips only on a near tie")
-
-# %%
-long = pd.concat([
-    pd.DataFrame({"sector": spec_events["sector"], "error": spec_events["LE"], "estimate": "specification's head, LE"}),
-    pd.DataFrame({"sector": events["sector"], "error": events["LE"], "estimate": "default head, LE"}),
-    pd.DataFrame({"sector": events["sector"], "error": events["head_az_error"], "estimate": "default head, azimuth"}),
-    pd.DataFrame({"sector": events["sector"], "error": events["iv_az_error"], "estimate": "intensity vector, azimuth"}),
-])
-az_by_sector = events.groupby("sector")[["iv_az_error", "head_az_error"]].mean()
-_ = record("sectors_iv_better", int((az_by_sector["iv_az_error"] < az_by_sector["head_az_error"]).sum()), tol=0,
-           label="sectors (of 8) where the intensity vector's mean azimuth error is the smaller", fmt=".0f",
-           why="the closest sector's two means are 0.04° apart, far above float rounding")
-estimates = {"specification's head, LE": viz.PALETTE[7], "default head, LE": viz.PALETTE[0],
-             "default head, azimuth": viz.PALETTE[9], "intensity vector, azimuth": viz.PALETTE[2]}
-fig, ax = plt.subplots(figsize=(9.5, 3.8))
-sns.barplot(data=long, x="sector", y="error", hue="estimate", order=list(SECTOR_WORDS), hue_order=list(estimates),
-            palette=estimates, errorbar=("ci", 95), seed=0, capsize=0.1, err_kws={"linewidth": 1}, ax=ax)
-ax.axhline(10, color="0.3", ls="--", lw=1)
-ax.axhline(5, color="0.3", ls=":", lw=1)
-ax.text(7.45, 10.3, "goal 10°", ha="right", va="bottom", fontsize="small", color="0.3")
-ax.text(7.45, 5.3, "aim 5°", ha="right", va="bottom", fontsize="small", color="0.3")
-ax.set_xlabel("sector of the true azimuth")
-ax.set_ylabel("mean error (°)")
-ax.legend(title="", loc="upper left", ncol=2, frameon=False)
-ax.set_ylim(0, 20)
-fig.tight_layout()
-_ = viz.save(fig, FIG / "16_sectors.png")
-plt.close(fig)
-
-# %% [markdown]
-# ```{figure} ../figures/16_sectors.png
-# :name: fig-doa-sectors
-# Mean error per sector of the true azimuth, over the 1024 events of the 512 test clips (about 128
-# a sector), with 95 % bootstrap confidence intervals. Grey: the specification's head's localisation
-# error (the 3-D angle); blue: the default head's; light blue: the default head's azimuth error;
-# green: the azimuth error of the mean intensity vector of each half of the clip, no training. Dashed:
-# the project's goal for LE; dotted: its aim.
-# ```
-
-# %%
-fig, ax = plt.subplots(figsize=(6, 3.4))
-curves = {"specification's head, azimuth": (spec_events["head_az_error"], viz.PALETTE[7]),
-          "default head, azimuth": (events["head_az_error"], viz.PALETTE[9]),
-          "intensity vector, azimuth": (events["iv_az_error"], viz.PALETTE[2])}
-ecdf = pd.concat([pd.DataFrame({"error": v, "estimate": k}) for k, (v, _) in curves.items()], ignore_index=True)
-sns.ecdfplot(data=ecdf, x="error", hue="estimate", palette={k: c for k, (_, c) in curves.items()}, ax=ax)
-ax.set_xlim(0, 40)
-ax.set_xlabel("azimuth error (°)")
-ax.set_ylabel("share of events with a smaller error")
-sns.move_legend(ax, "lower right", title="")
-fig.tight_layout()
-_ = viz.save(fig, FIG / "16_iv_vs_head.png")
-plt.close(fig)
-
-# %% [markdown]
-# ```{figure} ../figures/16_iv_vs_head.png
-# :name: fig-doa-iv-vs-head
-# Cumulative distribution of the azimuth error over the 1024 events of the test split: the
-# specification's head (grey), the default head (light blue) and the mean intensity vector of each
-# half (green). A curve further up and to the left is better; the axis stops at 40°.
-# ```
-#
-# The specification's head was clearly worse than the intensity vector: by
-# {glue:text}`scene_diff_spec:+.2f`° per scene [{glue:text}`scene_diff_spec_lo:+.2f`,
-# {glue:text}`scene_diff_spec_hi:+.2f`] (mean azimuth error {glue:text}`spec_head_az:.2f`°), and the
-# intensity vector was closer in {glue:text}`scenes_iv_better_spec:.0%` of the scenes. **The default
-# head and the intensity vector are not separated** ({numref}`fig-doa-iv-vs-head`): the head's mean
-# azimuth error is {glue:text}`head_az:.2f`° (median {glue:text}`head_az_median:.2f`°), the intensity
-# vector's {glue:text}`iv_az:.2f`° (median {glue:text}`iv_az_median:.2f`°), a difference of
-# {glue:text}`scene_diff:+.2f`° per scene [{glue:text}`scene_diff_lo:+.2f`,
-# {glue:text}`scene_diff_hi:+.2f`], an interval that holds zero. They split the events and the scenes
-# about evenly (the head is closer on {glue:text}`head_wins:.0%` of the events; the intensity vector is
-# closer in {glue:text}`scenes_iv_better:.0%` of the scenes and has the smaller mean in
-# {glue:text}`sectors_iv_better:.0f` of the 8 sectors). They differ in shape: the intensity vector has
-# the smaller median, the head the shorter tail (nine events in ten within
-# {glue:text}`head_az_p90:.1f`° for the head, {glue:text}`iv_az_p90:.1f`° for the intensity vector).
-# Both read the same intensity vectors of the same halves; a trained head that reads them half by half
-# recovers about as much direction from them as their plain average, which the head on a clip-pooled
-# embedding did not.
-#
-# ## Elevation
-#
-# The sources lie within ±45° of the horizon. {numref}`fig-doa-elevation` plots the default head's
-# error for each event against the elevation of its source, and the predicted elevation against the
-# true one.
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-ax = axes[0]
-sns.scatterplot(data=events, x="elevation", y="LE", s=8, alpha=0.35, color=viz.PALETTE[0], linewidth=0, ax=ax)
-sns.regplot(data=events, x="elevation", y="LE", x_bins=np.arange(-40, 41, 10), fit_reg=False, seed=0,
-            color=viz.PALETTE[3], ax=ax, label="mean per 10° bin (95 % CI)")
-ax.set_ylim(0, 40)
-ax.set_xlabel("true elevation of the source (°)")
-ax.set_ylabel("localisation error (°)")
-ax.legend(loc="upper center", frameon=False)
-ax = axes[1]
-sns.scatterplot(data=events, x="elevation", y="pred_elevation", s=8, alpha=0.35, color=viz.PALETTE[0], linewidth=0, ax=ax)
-ax.plot([-50, 50], [-50, 50], color="0.3", ls="--", lw=1, label="prediction = truth")
-slope, intercept = np.polyfit(events["elevation"], events["pred_elevation"], 1)
-spec_slope, _ = np.polyfit(spec_events["elevation"], spec_events["pred_elevation"], 1)
-ax.plot([-50, 50], [intercept - 50 * slope, intercept + 50 * slope], color=viz.PALETTE[3], lw=1.5,
-        label="least-squares line")
-ax.set_xlabel("true elevation (°)")
-ax.set_ylabel("predicted elevation (°)")
-ax.set_aspect("equal")
-ax.legend(loc="upper left", frameon=False)
-fig.tight_layout()
-_ = viz.save(fig, FIG / "16_elevation.png")
-plt.close(fig)
-events["el_bin"] = pd.cut(events["elevation"].abs(), [0, 30, 46], right=False, labels=["|el| < 30°", "|el| >= 30°"])
-by_el = events.groupby("el_bin", observed=True)["LE"].mean()
-_ = record("le_el_low", by_el.iloc[0], tol=0.05, label="LE, sources within 30° of the horizon", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("le_el_high", by_el.iloc[1], tol=0.05, label="LE, sources 30° or more above or below it", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("el_slope", slope, tol=0.01, label="default head: slope of predicted against true elevation", why="fixed weights")
-_ = record("el_slope_spec", spec_slope, tol=0.01, label="specification's head: the same slope", why="fixed weights")
-_ = record("el_bias", (events["pred_elevation"] - events["elevation"]).mean(), tol=0.05,
-           label="default head: mean of (predicted - true elevation)", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-_ = record("el_error", (events["pred_elevation"] - events["elevation"]).abs().mean(), tol=0.05,
-           label="default head: mean absolute elevation error", fmt=".2f", unit="°", why="fixed weights; only float rounding differs")
-_ = record("el_error_spec", (spec_events["pred_elevation"] - spec_events["elevation"]).abs().mean(), tol=0.05,
-           label="specification's head: mean absolute elevation error", fmt=".2f", unit="°",
-           why="fixed weights; only float rounding differs")
-
-# %% [markdown]
-# ```{figure} ../figures/16_elevation.png
-# :name: fig-doa-elevation
-# The default head. Left: the localisation error of each of the 1024 test events against the true
-# elevation of its source (dots; the axis stops at 40°), and its mean per 10° bin with a 95 %
-# bootstrap interval. Right: predicted against true elevation; dashed: a perfect prediction,
-# vermilion: the least-squares line.
-# ```
-#
-# The error does not grow away from the horizon: LE is {glue:text}`le_el_low:.1f`° for sources within
-# 30° of it and {glue:text}`le_el_high:.1f`° for those 30° or more above or below it. The default head's mean
-# absolute elevation error is {glue:text}`el_error:.1f`° (the specification's head:
-# {glue:text}`el_error_spec:.1f`°). The least-squares slope of its predicted against true elevation is
-# {glue:text}`el_slope:.2f`, close to 1, and its predictions sit {glue:text}`el_bias:+.1f`° off the
-# truth on average. The specification's head pulled elevations toward the horizon (slope
-# {glue:text}`el_slope_spec:.2f`), as a regressor unsure of its target hedges toward the middle of
-# its range; the default head hedges much less.
-#
 # ## Exercises
 #
 # 1. **The floor of the modality term.** The modality classifier's loss sits at ln 2 once the gradient
@@ -577,15 +295,6 @@ _ = record("el_error_spec", (spec_events["pred_elevation"] - spec_events["elevat
 #    :::{dropdown} Solution
 #    Each candidate gets probability 1/4, so the loss is $\ln 4 \approx 1.386$ nats; the 3-way loss
 #    guesses at $\ln 3 \approx 1.099$, so the difference is $\ln(4/3) \approx 0.288$ nats.
-#    :::
-#
-# 3. **An azimuth error across the back.** A head answers azimuth 170° for a source at −170°. What
-#    azimuth error does this appendix's formula, $|((\hat a - a + 180) \bmod 360) - 180|$, give, and
-#    what would a plain $|\hat a - a|$ give?
-#
-#    :::{dropdown} Solution
-#    $(170 + 170 + 180) \bmod 360 = 160$, so the error is $|160 - 180| = 20°$: the two directions lie
-#    20° apart, either side of the back. The plain difference gives 340°.
 #    :::
 #
 # ## References

@@ -66,10 +66,7 @@ VIEWPORT = {"width": 1280, "height": 900}
 MAX_PAGE_HEIGHT_PX = 15_000
 #: pages known to be taller than MAX_PAGE_HEIGHT_PX (page -> what would shorten it); each is to be split
 #: or shortened, and then removed from here (tests/test_book.py fails on an entry that already fits)
-PAGES_OVER_HEIGHT_LIMIT: dict[str, str] = {
-    "notebooks/14_appendix_temporal.html": "15,851 px since chapter 4's section 'Where else can the order come from?' moved in; to be split",
-    "notebooks/16_appendix_training.html": "15,867 px with the sections moved out of chapters 7 and 8; to be split (the DOA part apart)",
-}
+PAGES_OVER_HEIGHT_LIMIT: dict[str, str] = {}
 #: the smallest text a figure may show, in CSS pixels
 MIN_FIGURE_TEXT_PX = 9.0
 #: figures (file names) known to show text under MIN_FIGURE_TEXT_PX (none at present: every figure is
