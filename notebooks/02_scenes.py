@@ -78,6 +78,8 @@ corpus_dir = corpus_dir or f"data/book-scenes-{n_train}-{n_val}-{n_test}-s{seed}
 # ## Setup
 
 # %%
+import base64
+import html
 import json
 import os
 
@@ -87,6 +89,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import HTML
 from sclap_nb.notebook import glue
 
 from sclap_nb import viz
@@ -455,8 +458,10 @@ print(timed["pos"]["caption"])
 # clips of the scene; only the moving source's direction of travel tells `pos` from `neg_m`:
 
 # %%
-scene_picker({"timed scene 0": [(role, audio_bytes(foa_to_stereo(load_clip(timed_root, r)), sr), r["caption"])
-                                for role, r in timed.items()]})
+players = [f"<p><b>{role}</b> <audio controls preload='none' src='data:audio/flac;base64,"
+           f"{base64.b64encode(audio_bytes(foa_to_stereo(load_clip(timed_root, r)), sr)).decode()}'></audio> "
+           f"{html.escape(r['caption'])}</p>" for role, r in timed.items()]
+HTML("".join(players))
 
 # %% [markdown]
 # ## What the model must learn
