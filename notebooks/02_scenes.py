@@ -379,19 +379,14 @@ print(f"default run: LE {le_default:.1f} deg; ablation, {len(le_ablation)} runs:
 #
 # ## Scenes where *when* matters: a moving source
 #
-# In every scene above each event fills one half of a 2 s clip, so a model that pools over time can
-# read which sound came first from where it sits against the clip's edges (the chapter
-# {doc}`04_temporal_chunking` and appendix B show that it does). The **timed** layout
-# (`layout="timed"`, `sclap_nb.data.timed`) takes that cue away: 4 s clips, 2 or 3 events at random
-# onsets with random durations (0.3-2 s) and silences of varying length between them, some
-# overlapping, and one source in every scene that **moves** along an arc of 60-165°. It is rendered with
-# its direction changing sample by sample (early reflections from room responses at points along the
-# path), and its caption says so ("..., moving from the front right to the front left"). Each scene has
-# a fifth clip, `neg_m`: the same sounds, with the moving source travelling its path the other way round.
-#
-# The figure measures the direction of one timed scene from its rendered audio, as the spatial branch
-# sees it: the azimuth of the intensity vector of every frame (`sclap_nb.viz.frame_azimuth`) while the
-# moving source plays alone, against the path its metadata gives.
+# Above, each event fills one half of a 2 s clip, so a model that pools over time can read the order
+# from the clip's edges ({doc}`18_appendix_order_cues`). The **timed** layout (`layout="timed"`) takes
+# that cue away: 4 s clips, 2 or 3 events at random onsets with random durations (0.3-2 s) and silences
+# between them, some overlapping, and one source that **moves** along an arc of 60-165°, rendered with
+# its direction changing sample by sample and captioned so ("..., moving from the front right to the
+# front left"). A fifth clip, `neg_m`, has the moving source travel its path the other way round. The
+# figure measures the direction of one timed scene from its rendered audio: the intensity vector's
+# azimuth in every frame (`sclap_nb.viz.frame_azimuth`) while the mover plays alone, against its path.
 
 # %%
 timed_root = ensure_corpus(ROOT / f"data/book-timed-0-0-4-s{seed}", n_train=0, n_val=0, n_test=4, seed=seed,
@@ -420,7 +415,7 @@ def direction_track(row):
     return t, measured, path, alone, mover
 
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.0), sharey=True)
 errors = {}
 for ax, role in zip(axes, ("pos", "neg_m")):
     t, measured, path, alone, mover = direction_track(timed[role])
@@ -441,7 +436,6 @@ for role, err in errors.items():
     record(f"moving_{role}_median_err", err, tol=2.0, label=f"{role}: median |measured - path| (degrees)",
            why="frames near the room's reflections move by a degree or two between CPUs")
 glue("moving_class", timed["pos"]["events"][[e["moving"] for e in timed["pos"]["events"]].index(True)]["class"], display=False)
-print(timed["pos"]["caption"])
 
 # %% [markdown]
 # ```{figure} ../figures/02_moving_source.png
