@@ -222,15 +222,6 @@ terms = {"total": ("total L", None), "loss_scl": ("$L_{sCL}$", ("ln 48", math.lo
          "loss_ts": ("$L_{ts}$", ("ln 3", LN3)), "loss_mod": ("$L_{mod}$", ("ln 2", LN2))}
 
 
-def mark_schedule(ax):
-    """Dotted lines where w_ts grows, a dashed one where w_sem switches on, an epoch axis on top."""
-    for s in ramp_steps:
-        ax.axvline(s, color="gray", ls=":", lw=1)
-    ax.axvline(sem_step, color="black", ls="--", lw=1)
-    top = ax.secondary_xaxis("top", functions=(lambda x: x / steps_per_epoch, lambda e: e * steps_per_epoch))
-    top.xaxis.set_major_locator(MaxNLocator(integer=True))
-    top.set_xlabel("epoch", fontsize="small")
-
 
 fig, axes = plt.subplots(2, 3, figsize=(13, 6.6))
 for ax, (key, (title, ref)) in zip(axes.flat, terms.items()):
@@ -239,7 +230,7 @@ for ax, (key, (title, ref)) in zip(axes.flat, terms.items()):
     if ref:
         ax.axhline(ref[1], color="C3", ls="--", lw=1)
         ax.annotate(ref[0], (steps["step"].iloc[-1], ref[1]), ha="right", va="bottom", fontsize="small", color="C3")
-    mark_schedule(ax)
+    viz.mark_loss_schedule(ax, ramp_steps, sem_step, steps_per_epoch)
     ax.set_title(title)
     ax.set_xlabel("training step")
     ax.set_ylabel("1 - cos (mean)" if key == "loss_doa" else "loss (nats)")
@@ -317,7 +308,7 @@ ax.axhline(LN3, color="C3", ls="--", lw=1)
 ax.annotate("ln 3", (steps["step"].iloc[-1], LN3), ha="right", va="bottom", fontsize="small", color="C3")
 ax.axvline(leave_step, color="C2", lw=1.2)
 ax.annotate(f"leaves ln 3: step {leave_step}", (leave_step, 0.25), rotation=90, ha="right", color="C2")
-mark_schedule(ax)
+viz.mark_loss_schedule(ax, ramp_steps, sem_step, steps_per_epoch)
 ax.set_xlabel("training step")
 ax.set_ylabel("$L_{ts}$ (nats)")
 ax.legend(loc="center right")
@@ -406,7 +397,7 @@ ax.set_ylim(-0.05, 1.05)
 ax.set_ylabel("accuracy (audio vs text)")
 ax.legend(loc="upper right")
 for ax in axes:
-    mark_schedule(ax)
+    viz.mark_loss_schedule(ax, ramp_steps, sem_step, steps_per_epoch)
     ax.set_xlabel("training step")
 fig.tight_layout()
 viz.save(fig, FIG / "07_modality.png")

@@ -63,7 +63,6 @@ corpus_dir = corpus_dir or f"data/book-text-{n_test}-s{seed}"
 
 # %%
 import json
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -72,10 +71,10 @@ import torch
 import torch.nn.functional as F
 from sclap_nb.notebook import glue
 
-from sclap_nb import viz
+from sclap_nb import report, viz
 from sclap_nb.ablation import collect_named, paired_differences
 from sclap_nb.api import load
-from sclap_nb.data import SECTOR_WORDS, doa_vector, ensure_corpus, load_clip, read_metadata, sector_of
+from sclap_nb.data import doa_vector, ensure_corpus, load_clip, read_metadata, sector_of
 from sclap_nb.losses import doa_loss
 from sclap_nb.metrics import localization_error
 from sclap_nb.notebook import figures_dir, record, setup_chapter, verdict
@@ -290,24 +289,9 @@ print(f"default head: LE <= 10 deg: {le_goal};  LE <= 5 deg: {le_aim}")
 glue("n_clips", len(rows), display=False)
 
 
-def event_table(matched, le_events):
-    """One row per event: its scene, role, place, true and predicted direction and errors."""
-    t = pd.DataFrame({
-        "scene": np.repeat([r["scene"] for r in rows], 2),
-        "role": np.repeat([r["role"] for r in rows], 2),
-        "event": np.tile(["first sound", "second sound"], len(rows)),
-        "azimuth": [r[f"azimuth_{e}"] for r in rows for e in (1, 2)],
-        "elevation": [r[f"elevation_{e}"] for r in rows for e in (1, 2)],
-        "LE": le_events.numpy().ravel(),
-        "pred_azimuth": torch.rad2deg(torch.atan2(matched[..., 1], matched[..., 0])).numpy().ravel(),
-        "pred_elevation": torch.rad2deg(torch.asin(matched[..., 2].clamp(-1, 1))).numpy().ravel(),
-    })
-    t["sector"] = [SECTOR_WORDS[sector_of(a)] for a in t["azimuth"]]
-    t["head_az_error"] = np.abs((t["pred_azimuth"] - t["azimuth"] + 180) % 360 - 180)
-    return t
 
-
-events, spec_events = event_table(matched, le_events), event_table(spec_matched, spec_le_events)
+events = report.doa_event_table(rows, matched, le_events)
+spec_events = report.doa_event_table(rows, spec_matched, spec_le_events)
 roles = ["pos", "neg_t", "neg_s", "neg_c"]
 by_role = events.groupby("role")["LE"].mean()
 _ = record("le_roles", [by_role[r] for r in roles], tol=0.05, label="LE per role (pos, neg_t, neg_s, neg_c), degrees",

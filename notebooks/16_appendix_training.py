@@ -81,15 +81,6 @@ print(f"loss.weights (w_doa, w_sem, w_ts, w_mod) = {weights}, sem_start = {sem_s
       f"{len(steps)} training steps, {steps_per_epoch} per epoch")
 
 
-def mark_schedule(ax):
-    """Dotted lines where w_ts grows, a dashed one where w_sem switches on, an epoch axis on top."""
-    for s in ramp_steps:
-        ax.axvline(s, color="gray", ls=":", lw=1)
-    ax.axvline(sem_step, color="black", ls="--", lw=1)
-    top = ax.secondary_xaxis("top", functions=(lambda x: x / steps_per_epoch, lambda e: e * steps_per_epoch))
-    top.xaxis.set_major_locator(MaxNLocator(integer=True))
-    top.set_xlabel("epoch", fontsize="small")
-
 
 # %% [markdown]
 # ## Which term makes the total
@@ -118,7 +109,7 @@ for name, value in {"share_cl_first": contrastive_share.iloc[0], "share_cl_last"
 fig, ax = plt.subplots(figsize=(8, 3.8))
 ax.stackplot(steps["step"], smoothed.T.to_numpy(), labels=legend, colors=[f"C{i}" for i in range(5)], alpha=0.8)
 ax.plot(steps["step"], steps["total"].rolling(smooth, min_periods=1).mean(), color="black", lw=1, label="logged total")
-mark_schedule(ax)
+viz.mark_loss_schedule(ax, ramp_steps, sem_step, steps_per_epoch)
 ax.set_xlabel("training step")
 ax.set_ylabel("weighted term (nats)")
 ax.legend(loc="upper right")

@@ -53,9 +53,9 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from sclap_nb import viz
+from sclap_nb import report, viz
 from sclap_nb.api import load
-from sclap_nb.data import SECTOR_WORDS, doa_vector, ensure_corpus, read_metadata, sector_of
+from sclap_nb.data import SECTOR_WORDS, doa_vector, ensure_corpus, read_metadata
 from sclap_nb.metrics import localization_error
 from sclap_nb.notebook import figures_dir, record, setup_chapter
 from sclap_nb.reference import half_azimuths
@@ -100,24 +100,9 @@ def matched_errors(pred):
     return matched, angle
 
 
-def event_table(matched, le_events):
-    """One row per event: its scene, role, place, true and predicted direction and errors."""
-    t = pd.DataFrame({
-        "scene": np.repeat([r["scene"] for r in rows], 2),
-        "role": np.repeat([r["role"] for r in rows], 2),
-        "event": np.tile(["first sound", "second sound"], len(rows)),
-        "azimuth": [r[f"azimuth_{e}"] for r in rows for e in (1, 2)],
-        "elevation": [r[f"elevation_{e}"] for r in rows for e in (1, 2)],
-        "LE": le_events.numpy().ravel(),
-        "pred_azimuth": torch.rad2deg(torch.atan2(matched[..., 1], matched[..., 0])).numpy().ravel(),
-        "pred_elevation": torch.rad2deg(torch.asin(matched[..., 2].clamp(-1, 1))).numpy().ravel(),
-    })
-    t["sector"] = [SECTOR_WORDS[sector_of(a)] for a in t["azimuth"]]
-    t["head_az_error"] = np.abs((t["pred_azimuth"] - t["azimuth"] + 180) % 360 - 180)
-    return t
 
-
-events, spec_events = event_table(*matched_errors(pred)), event_table(*matched_errors(spec_pred))
+events = report.doa_event_table(rows, *matched_errors(pred))
+spec_events = report.doa_event_table(rows, *matched_errors(spec_pred))
 print(f"{len(rows)} clips of {len({r['scene'] for r in rows})} scenes; LE: default head "
       f"{events['LE'].mean():.2f}°, specification's head {spec_events['LE'].mean():.2f}°")
 

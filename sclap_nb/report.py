@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+import torch
 
 from .ablation import (
     CONFIGS,
@@ -609,3 +610,22 @@ def plot_run_bars(table: pd.DataFrame, metrics: dict[str, str], chance: float | 
         ax.legend(fontsize="x-small", loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
     fig.tight_layout()
     return fig
+
+
+def doa_event_table(rows: list[dict], matched: torch.Tensor, le_events: torch.Tensor) -> pd.DataFrame:
+    """One row per event of the test clips ``rows`` (two each, in time order): its scene, role, place, true
+    and predicted direction (``matched``: ``(N, 2, 3)`` unit vectors) and errors (``le_events``: ``(N, 2)``
+    degrees, and the azimuth error across the back, ``|((pred - true + 180) mod 360) - 180|``)."""
+    t = pd.DataFrame({
+        "scene": np.repeat([r["scene"] for r in rows], 2),
+        "role": np.repeat([r["role"] for r in rows], 2),
+        "event": np.tile(["first sound", "second sound"], len(rows)),
+        "azimuth": [r[f"azimuth_{e}"] for r in rows for e in (1, 2)],
+        "elevation": [r[f"elevation_{e}"] for r in rows for e in (1, 2)],
+        "LE": le_events.numpy().ravel(),
+        "pred_azimuth": torch.rad2deg(torch.atan2(matched[..., 1], matched[..., 0])).numpy().ravel(),
+        "pred_elevation": torch.rad2deg(torch.asin(matched[..., 2].clamp(-1, 1))).numpy().ravel(),
+    })  # fmt: skip
+    t["sector"] = [SECTOR_WORDS[sector_of(a)] for a in t["azimuth"]]
+    t["head_az_error"] = np.abs((t["pred_azimuth"] - t["azimuth"] + 180) % 360 - 180)
+    return t

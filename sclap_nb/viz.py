@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -395,3 +394,14 @@ def plot_embedding_2d(ax, xy: np.ndarray, modality: np.ndarray, roles: Sequence[
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
+
+
+def mark_loss_schedule(ax, ramp_steps, sem_step: int, steps_per_epoch: int) -> None:
+    """On a plot against the training step: dotted lines where w_ts grows (``ramp_steps``), a dashed one
+    where w_sem switches on (``sem_step``), and an epoch axis on top."""
+    for s in ramp_steps:
+        ax.axvline(s, color="gray", ls=":", lw=1)
+    ax.axvline(sem_step, color="black", ls="--", lw=1)
+    top = ax.secondary_xaxis("top", functions=(lambda x: x / steps_per_epoch, lambda e: e * steps_per_epoch))
+    top.xaxis.set_major_locator(MaxNLocator(integer=True))
+    top.set_xlabel("epoch", fontsize="small")
