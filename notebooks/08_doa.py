@@ -76,7 +76,7 @@ from sclap_nb.ablation import collect_named, paired_differences
 from sclap_nb.api import load
 from sclap_nb.data import doa_vector, ensure_corpus, load_clip, read_metadata, sector_of
 from sclap_nb.losses import doa_loss
-from sclap_nb.metrics import localization_error
+from sclap_nb.metrics import localization_error, match_events
 from sclap_nb.notebook import figures_dir, record, setup_chapter, verdict
 from sclap_nb.evaluation import direction_prompts
 
@@ -218,7 +218,7 @@ _ = record("raw_norms", [norms.min(), norms.mean(), norms.max()], tol=0.02,
 # %% [markdown]
 # ## How far off the heads are
 #
-# The matching, written out: the prediction in the event order with the larger mean cosine to the
+# The matching (`sclap_nb.metrics.match_events`): the prediction in the event order with the larger mean cosine to the
 # target, then the angle of each event. It reproduces `localization_error` clip by clip:
 
 # %%
@@ -227,13 +227,7 @@ t64 = F.normalize(target.double(), dim=-1)  # in float64, as the metric
 
 def matched_errors(pred):
     """(matched unit predictions, angle of each event in degrees, whether the clip's outputs were swapped)."""
-    p64 = F.normalize(pred.double(), dim=-1)
-
-    def mean_cos(p):
-        return (p * t64).sum(-1).mean(-1)
-
-    swap = mean_cos(p64.flip(1)) > mean_cos(p64)
-    matched = torch.where(swap[:, None, None], p64.flip(1), p64)
+    matched, swap = match_events(pred.double(), target.double())  # the event order with the larger mean cosine
     angle = torch.rad2deg(torch.acos((matched * t64).sum(-1).clamp(-1, 1)))
     assert torch.allclose(angle, localization_error(pred, target, reduce=False), atol=1e-6)
     return matched, angle, swap

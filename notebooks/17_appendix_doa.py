@@ -56,7 +56,7 @@ from scipy import stats
 from sclap_nb import report, viz
 from sclap_nb.api import load
 from sclap_nb.data import SECTOR_WORDS, doa_vector, ensure_corpus, read_metadata
-from sclap_nb.metrics import localization_error
+from sclap_nb.metrics import localization_error, match_events
 from sclap_nb.notebook import figures_dir, record, setup_chapter
 from sclap_nb.reference import half_azimuths
 
@@ -87,14 +87,8 @@ t64 = F.normalize(target.double(), dim=-1)  # in float64, as the metric
 
 
 def matched_errors(pred):
-    """(matched unit predictions, angle of each event in degrees): the event order with the larger mean cosine."""
-    p64 = F.normalize(pred.double(), dim=-1)
-
-    def mean_cos(p):
-        return (p * t64).sum(-1).mean(-1)
-
-    swap = mean_cos(p64.flip(1)) > mean_cos(p64)
-    matched = torch.where(swap[:, None, None], p64.flip(1), p64)
+    """(matched unit predictions, angle of each event in degrees): sclap_nb.metrics.match_events' event order."""
+    matched, _ = match_events(pred.double(), target.double())
     angle = torch.rad2deg(torch.acos((matched * t64).sum(-1).clamp(-1, 1)))
     assert torch.allclose(angle, localization_error(pred, target, reduce=False), atol=1e-6)
     return matched, angle

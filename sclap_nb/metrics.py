@@ -20,6 +20,7 @@ from .data.scenes import ALL_ROLES, ROLES
 __all__ = [
     "retrieval_metrics",
     "localization_error",
+    "match_events",
     "three_way_accuracy",
     "GROUP_ROLES",
     "TIMED_GROUP_ROLES",
@@ -95,13 +96,14 @@ def retrieval_metrics(audio: torch.Tensor, text: torch.Tensor, text_to_audio: to
     return out
 
 
-def _match_events(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``pred`` reordered per sample to the event order (of 2) that best matches ``target``."""
+def match_events(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(matched, swapped)``: ``pred`` as unit vectors, reordered per sample to the event order (of 2)
+    with the larger mean cosine to ``target``, and whether each sample's two outputs were swapped."""
     p = F.normalize(pred, dim=-1)
     t = F.normalize(target, dim=-1)
     direct = (p * t).sum(-1).mean(-1)
-    swapped = (p.flip(1) * t).sum(-1).mean(-1)
-    return torch.where((swapped > direct)[:, None, None], p.flip(1), p)
+    swapped = (p.flip(1) * t).sum(-1).mean(-1) > direct
+    return torch.where(swapped[:, None, None], p.flip(1), p), swapped
 
 
 @torch.no_grad()
@@ -111,7 +113,7 @@ def localization_error(pred: torch.Tensor, target: torch.Tensor, reduce: bool = 
     ``reduce=False`` returns the ``(B, 2)`` angles."""
     if pred.shape != target.shape or pred.shape[-2:] != (2, 3):
         raise ValueError(f"localization_error needs (B, 2, 3) inputs, got {tuple(pred.shape)} and {tuple(target.shape)}")
-    p = _match_events(pred.double(), target.double())
+    p, _ = match_events(pred.double(), target.double())
     cos = (p * F.normalize(target.double(), dim=-1)).sum(-1).clamp(-1, 1)
     angles = torch.rad2deg(torch.acos(cos))
     return angles.mean().item() if reduce else angles
