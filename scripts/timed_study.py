@@ -1,6 +1,7 @@
 """The timed-scenes study of ``results/timed_study/PLAN.md``: its runs, its held-out evaluation, its analysis.
 
-    python scripts/timed_study.py run [--configs A A0 S B] [--seeds 2025 ...] [--threads 2] [--out runs/timed_study]
+    python scripts/timed_study.py run [--out runs/timed_study]            # every run, in the plan's order
+    python scripts/timed_study.py run --configs A B --seeds 2025 [--threads 2]   # some of them
     python scripts/timed_study.py rerun [--out runs/timed_study]          # seed 2025 of each, 1 thread
     python scripts/timed_study.py evaluate [--out runs/timed_study]       # each export on the held-out split
     python scripts/timed_study.py analyse [--out runs/timed_study] [--results results/timed_study]
@@ -8,21 +9,29 @@
 Everything the plan fixes is fixed here, as constants: the configurations (``CONFIGS``), the seeds,
 the thread counts, the held-out split's seed (9103) and the comparisons C1-C7 with their metrics,
 directions and margin (``COMPARISONS``). ``run`` trains each configuration and seed into
-``OUT/{config}_s{seed}_t{threads}`` (a finished run is skipped, an interrupted one resumes);
-``evaluate`` builds the held-out split once and writes ``heldout.json`` beside each run's
-``metrics.json`` (:func:`sclap_nb.evaluate.evaluate_corpus`, groups of all five clips); ``analyse``
-writes the table of runs, the planned comparisons with Holm's correction
-(:func:`sclap_nb.ablation.planned_comparisons`), the seed spread and the rerun noise.
+``OUT/{config}_s{seed}_t{threads}`` (a finished run is skipped, an interrupted one resumes), in the
+order of the plan's amendment 1 (``ORDER``); as soon as a run ends it scores the run's export on the
+held-out split (:func:`sclap_nb.evaluate.evaluate_corpus`, groups of all five clips) into
+``heldout.json``, without printing it, writes ``host.json`` and copies the run's small files into
+``results/timed_study/runs/<name>/`` (what a later session resumes from; the exports stay in ``OUT``).
+``evaluate`` scores any run of ``OUT`` that has no ``heldout.json`` yet. ``analyse`` refuses until
+every planned run has its ``heldout.json``, then writes the table of runs, the planned comparisons
+with Holm's correction (:func:`sclap_nb.ablation.planned_comparisons`), the seed spread and the
+rerun noise.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import shutil
 import sys
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,6 +70,17 @@ COMPARISONS = [
 ]  # fmt: skip
 
 
+# amendment 1: seed 2025 of A and B and their reruns first, then A and B's other seeds, then A0 and S
+# (each rerun pair back to back, on one host)
+ORDER = (
+    [("A", RERUN_SEED, THREADS), ("B", RERUN_SEED, THREADS), ("A", RERUN_SEED, RERUN_THREADS), ("B", RERUN_SEED, RERUN_THREADS)]
+    + [(c, s, THREADS) for s in SEEDS[1:] for c in ("A", "B")]
+    + [(c, RERUN_SEED, t) for c in ("A0", "S") for t in (THREADS, RERUN_THREADS)]
+    + [(c, s, THREADS) for s in SEEDS[1:] for c in ("A0", "S")]
+)  # fmt: skip
+KEPT = ("metrics.json", "metrics.csv", "run.json", "heldout.json", "host.json")  # copied into results/.../runs/
+
+
 def run_dir(out: Path, config: str, seed: int, threads: int) -> Path:
     return out / f"{config}_s{seed}_t{threads}"
 
@@ -70,14 +90,39 @@ def config_of(config: str, seed: int, threads: int, out: Path):
                               "runtime.out_dir": str(run_dir(out, config, seed, threads))})  # fmt: skip
 
 
-def cmd_run(args, pairs) -> None:
-    for config, seed, threads in pairs:
+def host() -> dict:
+    """The machine a run ran on (amendment 1): CPU model, cores, torch and its CPU kernel path."""
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+             if line.startswith("model name")] if cpuinfo.is_file() else []  # fmt: skip
+    return {"cpu": names[0] if names else platform.processor(), "cores": os.cpu_count(), "torch": torch.__version__,
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "python": platform.python_version()}  # fmt: skip
+
+
+def finish(where: Path, results: Path, threads: int) -> None:
+    """Score a finished run on the held-out split (not printed), record the host, keep the small files."""
+    if not (where / "heldout.json").is_file():
+        write_json_atomic(evaluate_corpus(where / "model", heldout_corpus(), "test"), where / "heldout.json")
+    if not (where / "host.json").is_file():
+        write_json_atomic({**host(), "num_threads": threads}, where / "host.json")
+    kept = results / "runs" / where.name
+    kept.mkdir(parents=True, exist_ok=True)
+    for name in KEPT:
+        if (where / name).is_file():
+            shutil.copyfile(where / name, kept / name)
+
+
+def cmd_run(args, runs) -> None:
+    for config, seed, threads in runs:
         where = run_dir(args.out, config, seed, threads)
-        if (where / "metrics.json").is_file():
-            print(f"[skip] {where}", flush=True)
+        if (args.results / "runs" / where.name / "heldout.json").is_file():
+            print(f"[done] {where.name}", flush=True)
             continue
-        print(f"[run ] {where}", flush=True)
-        run(config_of(config, seed, threads, args.out), ROOT)
+        if not (where / "metrics.json").is_file():
+            print(f"[run ] {where}", flush=True)
+            run(config_of(config, seed, threads, args.out), ROOT)
+        finish(where, args.results, threads)
+        print(f"[kept] {args.results / 'runs' / where.name}", flush=True)
 
 
 def heldout_corpus() -> Path:
@@ -85,28 +130,20 @@ def heldout_corpus() -> Path:
                          clip_seconds=TIMED["data.clip_seconds"], layout="timed", progress=False)  # fmt: skip
 
 
-def cmd_evaluate(args) -> None:
-    corpus = heldout_corpus()
-    for where in sorted(args.out.glob("*_s*_t*/model")):
-        target = where.parent / "heldout.json"
-        if target.is_file():
-            continue
-        print(f"[eval] {where.parent}", flush=True)
-        write_json_atomic(evaluate_corpus(where, corpus, "test"), target)
-
-
-def collect(out: Path) -> pd.DataFrame:
+def collect(kept: Path) -> pd.DataFrame:
     rows = []
-    for path in sorted(out.glob("*_s*_t*/heldout.json")):
+    for path in sorted(kept.glob("*_s*_t*/heldout.json")):
         config, seed, threads = path.parent.name.rsplit("_", 2)
         rows.append({"config": config, "seed": int(seed[1:]), "threads": int(threads[1:]), **json.loads(path.read_text())})
     return pd.DataFrame(rows)
 
 
 def cmd_analyse(args) -> None:
-    table = collect(args.out)
-    if table.empty:
-        raise SystemExit(f"{args.out}: no heldout.json yet (run, then evaluate)")
+    missing = [f"{c}_s{s}_t{t}" for c, s, t in ORDER if not (args.results / "runs" / f"{c}_s{s}_t{t}" / "heldout.json").is_file()]
+    if missing:  # the plan's rule: nothing of the held-out split is read before the last run has ended
+        raise SystemExit(f"{args.results / 'runs'}: {len(missing)} of {len(ORDER)} planned runs have no heldout.json yet "
+                         f"({', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''}); analyse waits for all")  # fmt: skip
+    table = collect(args.results / "runs")
     main = table[table["threads"] == THREADS]
     comparisons = planned_comparisons(main, COMPARISONS)
     metrics = sorted({c["a_metric"] for c in COMPARISONS} | {c["b_metric"] for c in COMPARISONS})
@@ -131,13 +168,17 @@ def main(argv=None) -> int:
     ap.add_argument("--results", type=Path, default=ROOT / "results" / "timed_study", help="where analyse writes")
     ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     ap.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    ap.add_argument("--threads", type=int, choices=(THREADS, RERUN_THREADS), help="only the runs with this thread count")
     args = ap.parse_args(argv)
     if args.command == "run":
-        cmd_run(args, [(c, s, THREADS) for s in args.seeds for c in args.configs])
+        chosen = [(c, s, t) for c, s, t in ORDER if c in args.configs and s in args.seeds]
+        cmd_run(args, chosen if args.threads is None else [(c, s, t) for c, s, t in chosen if t == args.threads])
     elif args.command == "rerun":
         cmd_run(args, [(c, RERUN_SEED, RERUN_THREADS) for c in args.configs])
     elif args.command == "evaluate":
-        cmd_evaluate(args)
+        for where in sorted(args.out.glob("*_s*_t*")):
+            if (where / "metrics.json").is_file():
+                finish(where, args.results, int(where.name.rsplit("_t", 1)[1]))
     else:
         cmd_analyse(args)
     return 0
