@@ -254,6 +254,11 @@ class DataConfig(_Checked):
         "spill", "scene layout: spill (each event fills a half, reverb tails cross the middle), isolated (each "
         "event's reverb confined to its half) or timed (2-3 events at random onsets, one moving; clips >= 3 s)")
     clip_seconds: float = setting(2.0, "clip length in seconds", low=0.0, low_open=True)
+    sounds: Literal["soundfont", "library", "mixed"] = setting(
+        "soundfont", "the sounds of the embedded corpus: soundfont (35 General MIDI classes), library (recorded "
+        "sounds of data.library_dir) or mixed (both); with a library, the run is also tested on its held-out packages")
+    library_dir: str = setting("data/library", "the built library of recorded sounds (python -m sclap_nb.data.library "
+                               "build)", identity=False)  # fmt: skip
 
 
 @dataclass

@@ -30,28 +30,39 @@ from .export import ExportError, load_model, resolve_device
 from .files import write_json_atomic
 from .reference import reference_metrics
 
-__all__ = ["evaluate_corpus", "main"]
+__all__ = ["evaluate_corpus", "evaluate_model", "main"]
 
 
 def evaluate_corpus(model_path: str | Path, corpus: str | Path, split: str = "test", batch_size: int = 16,
                     device: str | None = None, references: bool = True) -> dict:  # fmt: skip
     """Every metric of ``metrics.json`` for the model at ``model_path`` on ``split`` of ``corpus``."""
-    corpus = Path(corpus)
+    t0 = time.time()
+    _check_split(Path(corpus), split)
+    model, _ = load_model(model_path, resolve_device(device))
+    metrics = evaluate_model(model, corpus, split, batch_size, references)
+    metrics.update(model=str(model_path), seconds=time.time() - t0)
+    return metrics
+
+
+def _check_split(corpus: Path, split: str) -> None:
     if not (corpus / "metadata" / f"{split}.csv").is_file():
         raise CorpusError(f"{corpus}: no metadata/{split}.csv (not a corpus in the package's layout, or no {split} split)")
     if not read_metadata(corpus, split):
         raise CorpusError(f"{corpus}/metadata/{split}.csv: the {split} split has no scenes")
-    t0 = time.time()
-    model, info = load_model(model_path, resolve_device(device))
-    features = model.cfg.features
+
+
+def evaluate_model(model, corpus: str | Path, split: str = "test", batch_size: int = 16, references: bool = True) -> dict:
+    """Every metric of ``metrics.json`` for a loaded model (``SpatialTemporalCLAP``, on its device) on
+    ``split`` of ``corpus``, with groups of all the clips each scene has."""
+    corpus = Path(corpus)
+    _check_split(corpus, split)
     cache = corpus / "cache"
-    dataset = StClothoDataset(corpus, split, "triplet", features, cache if cache.is_dir() else None, roles="all")
+    dataset = StClothoDataset(corpus, split, "triplet", model.cfg.features, cache if cache.is_dir() else None, roles="all")
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_groups)
     metrics = evaluate(model, loader)
     if references:
         metrics.update(reference_metrics(corpus, split))
-    metrics.update(model=str(model_path), corpus=str(corpus), split=split, scenes=len(dataset),
-                   roles=list(dataset.roles), seconds=time.time() - t0)  # fmt: skip
+    metrics.update(corpus=str(corpus), split=split, scenes=len(dataset), roles=list(dataset.roles))
     return metrics
 
 

@@ -31,10 +31,12 @@ import yaml
 
 from .config import PRESETS, QUICK, ConfigError, RunConfig, RuntimeConfig, flatten, leaves, migrate_run_json, preset
 from .data import ensure_corpus
+from .data.sounds import sound_source
 from .data.datamodule import StClothoDataModule
 from .evaluation import evaluate
 from .export import export_model
 from .files import write_json_atomic
+from .heldout import heldout_metrics
 from .reference import reference_metrics
 from .training import SCLAPModule, fit
 
@@ -53,8 +55,9 @@ def corpus_dir_for(cfg: RunConfig) -> str:
         return d.corpus_dir
     room = "anechoic" if d.anechoic else "rooms"
     layout = "" if d.layout == "spill" else f"-{d.layout}"
+    sounds = "" if d.sounds == "soundfont" else f"-{d.sounds}"
     sr = cfg.model.features.sample_rate
-    return f"data/stclotho-{d.n_train}-{d.n_val}-{d.n_test}-s{cfg.runtime.seed}-{sr}hz-{d.clip_seconds:g}s-{room}{layout}"
+    return f"data/stclotho-{d.n_train}-{d.n_val}-{d.n_test}-s{cfg.runtime.seed}-{sr}hz-{d.clip_seconds:g}s-{room}{layout}{sounds}"
 
 
 def prepare_out_dir(cfg: RunConfig, root: Path, temporary: bool = False) -> Path:
@@ -89,16 +92,21 @@ def prepare_out_dir(cfg: RunConfig, root: Path, temporary: bool = False) -> Path
     return out
 
 
+def _under(root: Path, path: str) -> Path:
+    """``path`` as given when absolute, else under the project's ``root``."""
+    return Path(path) if Path(path).is_absolute() else root / path
+
+
 def build_data(cfg: RunConfig, root: Path, progress: bool = False):
     """The corpus (built once, or yours) and its data module with cached features."""
     d = cfg.data
     if d.data_dir:
-        corpus = Path(d.data_dir) if Path(d.data_dir).is_absolute() else root / d.data_dir
+        corpus = _under(root, d.data_dir)
     else:
         corpus = ensure_corpus(
             root / corpus_dir_for(cfg), n_train=d.n_train, n_val=d.n_val, n_test=d.n_test, seed=cfg.runtime.seed,
             sample_rate=cfg.model.features.sample_rate, clip_seconds=d.clip_seconds, anechoic=d.anechoic,
-            layout=d.layout, progress=progress,
+            layout=d.layout, progress=progress, source=sound_source(d.sounds, _under(root, d.library_dir), cfg.model.features.sample_rate),
         )  # fmt: skip
     dm = StClothoDataModule(corpus, batch_size=cfg.optim.batch_size, mode=cfg.optim.mode, features=cfg.model.features,
                             cache_dir=corpus / "cache", seed=cfg.runtime.seed, num_workers=cfg.runtime.num_workers,
@@ -119,8 +127,11 @@ def evaluate_best(out: Path, module, datamodule, accelerator: str = RuntimeConfi
     return module, evaluate(module.model, datamodule.test_dataloader())
 
 
-def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, phases: dict, t_start: float, steps: int):
-    """Evaluate the best checkpoint on the test split, add the reference scorers and the run's facts
+def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, phases: dict, t_start: float, steps: int,
+                 root: Path | None = None):  # fmt: skip
+    """Evaluate the best checkpoint on the test split, add the reference scorers, the held-out
+    packages' figures of a corpus with library sounds (``sclap_nb.heldout``, built under ``root``,
+    default: the current directory) and the run's facts
     (``phase_seconds/*``, seeds, steps), write ``out/metrics.json`` and the best model's export
     ``out/model/`` (``sclap_nb.export``); return ``(module, metrics)``.
 
@@ -128,6 +139,7 @@ def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, ph
     t0 = time.time()
     module, metrics = evaluate_best(out, module, datamodule, cfg.runtime.accelerator)
     metrics.update(reference_metrics(corpus, "test"))  # scorers that need no training
+    metrics.update(heldout_metrics(module.model, cfg, Path(root or Path.cwd())))  # {} for soundfont-only corpora
     phases = {**phases, "evaluate": time.time() - t0}
     metrics.update({f"phase_seconds/{k}": v for k, v in phases.items()})
     metrics.update(train_seconds=phases["train"], total_seconds=time.time() - t_start, epochs=cfg.optim.epochs,
@@ -166,7 +178,7 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     phases["train"] = time.time() - t0
     if not trainer.is_global_zero:
         return {}
-    metrics = test_metrics(cfg, out, module, dm, corpus, phases, t_start, trainer.global_step)[1]
+    metrics = test_metrics(cfg, out, module, dm, corpus, phases, t_start, trainer.global_step, root)[1]
     return {**metrics, "out_dir": str(out)}
 
 

@@ -66,6 +66,8 @@ def _literal_defaults(tree: ast.AST, path: Path):
 NOT_THE_SETTING = {
     ("sclap_nb/api.py:embed_audio", "batch_size"): "clips per forward pass of inference (memory only)",
     ("sclap_nb/evaluate.py:evaluate_corpus", "batch_size"): "scenes per forward pass of evaluation (memory only)",
+    ("sclap_nb/evaluate.py:evaluate_model", "batch_size"): "scenes per forward pass of evaluation (memory only)",
+    ("sclap_nb/heldout.py:classification_metrics", "batch_size"): "clips per forward pass of evaluation (memory only)",
     ("sclap_nb/data/dataset.py:feature_cache", "batch_size"): "clips per feature computation (memory only)",
     ("sclap_nb/reference.py:half_azimuths", "batch_size"): "clips per feature computation (memory only)",
     ("sclap_nb/reference.py:segment_azimuths", "batch_size"): "clips per feature computation (memory only)",

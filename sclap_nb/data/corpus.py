@@ -238,7 +238,8 @@ def write_corpus(
 
 def _build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source,
                   layout=DataConfig.layout) -> dict:
-    """The build parameters as ``corpus.json`` records them (``source`` by type name, None: the soundfont)."""
+    """The build parameters as ``corpus.json`` records them (``source`` by its ``identity`` where it has one,
+    e.g. a library's manifest hash, else by type name; None: the soundfont)."""
     return {
         "sizes": {"train": int(n_train), "val": int(n_val), "test": int(n_test)},
         "seed": int(seed),
@@ -247,7 +248,7 @@ def _build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anech
         "anechoic": bool(anechoic),
         "direction_words": direction_words,
         "min_sector_gap": int(min_sector_gap),
-        "source": type(source).__name__ if source is not None else SoundfontSource.__name__,
+        "source": getattr(source, "identity", type(source).__name__) if source is not None else SoundfontSource.__name__,
         "layout": layout,
     }
 

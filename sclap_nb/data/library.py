@@ -1590,7 +1590,11 @@ def process_package(deb: str | os.PathLike, out: str | os.PathLike, progress=pri
 # Synthetic speech (espeak-ng, itself fetched as .debs and run from a temporary directory)
 # --------------------------------------------------------------------------------------------------
 
-ESPEAK_PACKAGES = ("espeak-ng", "libespeak-ng1", "espeak-ng-data", "libpcaudio0", "libsonic0")
+# espeak-ng and the shared libraries it loads that a minimal machine lacks (libpcaudio0 links PulseAudio,
+# which links libsndfile and its codecs): all unpacked into one temporary directory, nothing installed
+ESPEAK_PACKAGES = ("espeak-ng", "libespeak-ng1", "espeak-ng-data", "libpcaudio0", "libsonic0", "libpulse0", "libasyncns0",
+                   "libsndfile1", "libflac12", "libvorbis0a", "libvorbisenc2", "libopus0", "libogg0", "libmpg123-0",
+                   "libmp3lame0")  # fmt: skip
 ESPEAK_LINES = (
     "The train to the city leaves in ten minutes.", "Please close the door when you leave.",
     "It will rain tomorrow in the afternoon.", "Turn the music down, I am trying to sleep.",
@@ -1620,6 +1624,7 @@ def espeak_recordings(out: str | os.PathLike, cache: str | os.PathLike, progress
                 raise PackageError(f"{deb}: dpkg-deb -x failed ({_last_line(r.stderr)})")
         exe = Path(tmp) / "usr/bin/espeak-ng"
         libs = sorted({str(p.parent) for p in Path(tmp).glob("usr/lib/*/libespeak-ng.so*")})
+        libs += sorted({str(p.parent) for p in Path(tmp).glob("usr/lib/*/*/lib*.so*")} - set(libs))  # pulseaudio/
         data = sorted(Path(tmp).glob("usr/lib/*/espeak-ng-data"))
         if not exe.is_file() or not libs or not data:
             raise PackageError("espeak-ng: the unpacked packages lack the program, its library or its data")
@@ -2005,10 +2010,14 @@ class LibrarySource:
             self._scans[path] = (len(x) / sr, frame_rms(x.mean(1), hop), hop / sr)
         return self._scans[path]
 
-    def render(self, k: int, rng: np.random.Generator, duration_s: float, rendering_id: str = "") -> Event:
-        """A ``duration_s`` crop of one recording of class ``k`` (drawn from ``rng``)."""
+    def seconds(self, k: int, member: int) -> float:
+        """The length in seconds of recording ``member`` of class ``k`` (``files(k)[member]``)."""
+        return self._scan(self._members[k][member])[0]
+
+    def render(self, k: int, rng: np.random.Generator, duration_s: float, rendering_id: str = "", member: int | None = None) -> Event:
+        """A ``duration_s`` crop of one recording of class ``k``: ``files(k)[member]``, or one drawn from ``rng``."""
         members = self._members[k]
-        path = members[int(rng.integers(len(members)))]
+        path = members[int(rng.integers(len(members))) if member is None else member]
         sr = self.sample_rate
         n = int(round(duration_s * sr))
         seconds, rms, frame_s = self._scan(path)
