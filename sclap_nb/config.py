@@ -44,7 +44,7 @@ __all__ = [
 ]  # fmt: skip
 
 NEGATIVES = ("neg_t", "neg_s", "neg_c")
-Negative = Literal["neg_t", "neg_s", "neg_c"]
+Negative = Literal["neg_t", "neg_s", "neg_c", "neg_m"]
 Precision = Literal["auto", "32-true", "32", "bf16-mixed", "bf16-true", "16-mixed", "64-true"]
 
 
@@ -270,7 +270,8 @@ class LossConfig(_Checked):
     sem_start: int = setting(3, "epoch from which L_sCL counts (before it, w_sem = 0)", low=0)
     ts_ramp: int = setting(0, "epochs over which w_ts ramps up linearly (0: full weight from the start)", low=0)
     negatives: tuple[Negative, ...] = setting(
-        NEGATIVES, "hard negatives of the group term after pos: neg_t (order), neg_s (places), neg_c (class order)")
+        NEGATIVES, "hard negatives of the group term after pos: neg_t (order), neg_s (places), neg_c (class order); "
+        "neg_m (the moving source's path reversed) on timed corpora only")
     triplet_contrastive: bool = setting(True, "L_sCL on the triplet embedding too (the specification: on E_joint only)")
     use_ts_loss: bool = setting(True, "the group (3- or 4-way) term L_ts (addition 2)")
     mask_false_negatives: bool = setting(True, "mask clips with the same caption out of InfoNCE's negatives")
@@ -283,8 +284,8 @@ class LossConfig(_Checked):
     def check(self) -> None:
         if not 0.0 <= self.weights[1] <= 1.0:
             self._bad("weights", "w_sem (the second) must be in [0, 1]: it mixes L_sCL and L_CL")
-        if self.negatives not in (("neg_t", "neg_s"), ("neg_t", "neg_c"), NEGATIVES):
-            self._bad("negatives", "one of (neg_t, neg_s), (neg_t, neg_c), (neg_t, neg_s, neg_c)")
+        if self.negatives not in (("neg_t", "neg_s"), ("neg_t", "neg_c"), NEGATIVES, (*NEGATIVES, "neg_m")):
+            self._bad("negatives", "one of (neg_t, neg_s), (neg_t, neg_c), (neg_t, neg_s, neg_c), (neg_t, neg_s, neg_c, neg_m)")
 
 
 @dataclass

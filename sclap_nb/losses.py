@@ -189,7 +189,7 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None) 
       retrieve (and trains in a configuration without L_ts). With ``cfg.mask_false_negatives`` identical captions (pos and neg_s share their plain
       caption) are removed from the denominators. In a distributed run both use the global batch.
     * L_ts: the 3-way loss on ``outputs.e_audio`` (triplet embedding, or joint without the temporal
-      encoder), 4-way on groups of 4; skipped (0, ``ts_active`` = 0) for plain batches
+      encoder), 4-way on groups of 4, 5-way on groups of 5 (neg_m); skipped (0, ``ts_active`` = 0) for plain batches
       (``group_size`` 1) or ``cfg.use_ts_loss=False``.
     * L_mod: BCE of the modality classifier (0 when the model has none).
     """
@@ -214,8 +214,8 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None) 
 
     group_size = int(batch.get("group_size", 1))
     ts_active = cfg.use_ts_loss and group_size >= 3
-    if group_size not in (1, 3, 4):
-        raise ValueError(f"batch group_size must be 1 (plain), 3 (triplets) or 4 (with neg_c), got {group_size}")
+    if group_size not in (1, 3, 4, 5):
+        raise ValueError(f"batch group_size must be 1 (plain), 3 (triplets), 4 (with neg_c) or 5 (with neg_m), got {group_size}")
     loss_ts = three_way_loss(outputs.e_audio, outputs.text_comb, scale, group_size) if ts_active else zero
     w_ts = w["ts"] if ts_active else 0.0
 

@@ -568,3 +568,27 @@ def test_a_model_embeds_timed_groups_and_reports_motion(timed):
     for name in ("joint", "triplet"):
         assert 0.0 <= m[f"{name}/motion_acc"] <= 1.0 and m[f"{name}/motion_acc"] == m[f"{name}/vs_neg_m"]
         assert f"{name}/order_acc" in m and f"{name}/t2a/R@1" in m
+
+
+def test_neg_m_joins_the_training_groups_as_a_fifth_clip(timed, tiny_corpus):
+    """negatives (neg_t, neg_s, neg_c, neg_m): groups of five, a 5-way group term whose fifth column counts."""
+    from sclap_nb.config import NEGATIVES, LossConfig
+    from sclap_nb.losses import three_way_loss, total_loss
+
+    five = LossConfig(negatives=(*NEGATIVES, "neg_m"))
+    model = SpatialTemporalCLAP(ModelConfig.from_dict(TINY_MODEL))
+    dm = StClothoDataModule(timed, batch_size=4, features=model.cfg.features, roles=("pos", *five.negatives))
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["group_size"] == 5 and batch["roles"][:5] == list(TIMED_ROLES)
+    out = model(batch)
+    parts = total_loss(out, batch, epoch=5, cfg=five)
+    assert torch.isfinite(parts["total"]) and parts["loss_ts"].item() == pytest.approx(
+        three_way_loss(out.e_audio, out.text_comb, out.logit_scale, 5).item())
+    four = three_way_loss(out.e_audio.view(4, 5, -1)[:, :4].reshape(16, -1), out.text_comb.view(4, 5, -1)[:, :4].reshape(16, -1),
+                          out.logit_scale, 4)  # fmt: skip
+    assert parts["loss_ts"].item() != pytest.approx(four.item())  # neg_m is in the term
+    with pytest.raises(ValueError, match="neg_m"):  # a corpus of two halves has no neg_m
+        StClothoDataModule(tiny_corpus, batch_size=4, features=model.cfg.features, roles=("pos", *five.negatives)).setup("fit")
+    with pytest.raises(Exception, match="negatives"):
+        LossConfig(negatives=("neg_m",)).check()
