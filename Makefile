@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup train publish ablation bench test test-other-kernels test-fast test-notebooks sync book lab clean
+.PHONY: setup library train publish ablation bench test test-other-kernels test-fast test-notebooks sync book lab clean
 
 setup: $(BIN)/.installed
 $(BIN)/.installed: pyproject.toml
@@ -17,6 +17,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q --no-deps tinysoundfont  # its pyaudio dependency is for live playback only
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
+
+library: setup                     ## the library of recorded sounds -> data/library/ (Debian packages: 1.1 GB of downloads, ~3 min)
+	$(BIN)/python -m sclap_nb.data.library build
 
 train: setup                       ## the main job: training notebook, headless, default data -> runs/train/
 	mkdir -p runs

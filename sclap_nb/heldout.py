@@ -10,7 +10,8 @@ A run whose corpus draws from the library of recorded sounds (``data.sounds`` ``
 * **classification** (``heldout/<embedding>/zero_shot_acc``): every held-out recording once, as the
   only event of its own FOA clip (``data.event_clips``), labelled with the most similar of the
   held-out classes' prompts; a class's prompt is the mean of its caption paraphrases' normalised
-  text embeddings. ``heldout/zero_shot_classes`` and ``heldout/zero_shot_chance`` (1 / classes)
+  text embeddings. Besides E_joint and the triplet embedding, the semantic branch's ``sed``
+  embedding (trained against the plain captions, no directions) is scored too. ``heldout/zero_shot_classes`` and ``heldout/zero_shot_chance`` (1 / classes)
   say what the accuracy is out of.
 * **in domain** (``library/<embedding>/zero_shot_acc``): the same classification on the library's
   own test recordings (packages the run trained on, recordings it did not), over the test split's
@@ -59,7 +60,7 @@ def classification_metrics(model: SpatialTemporalCLAP, clips: Path, prefix: str,
         wave = torch.stack([torch.from_numpy(sf.read(r["file"], dtype="float32", always_2d=True)[0].T.copy())
                             for r in rows[i : i + batch_size]]).to(device)  # fmt: skip
         out = model.encode_audio(*model.features(wave))
-        for name in ("joint", "triplet"):
+        for name in ("sed", "joint", "triplet"):
             if out[f"e_{name}"] is not None:
                 embedded.setdefault(name, []).append(out[f"e_{name}"].float())
     metrics = {f"{prefix}/{name}/zero_shot_acc": zero_shot_accuracy(torch.cat(parts), prompts, labels.to(device))

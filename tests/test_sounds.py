@@ -148,7 +148,7 @@ class ToneModel(nn.Module):
         peak = torch.fft.rfft(w).abs().argmax(1).float() * SR / w.shape[1]
         k = torch.stack([(peak - f).abs() for f in TONES.values()], 1).argmin(1)
         e = torch.nn.functional.one_hot(k, len(TONES)).float()
-        return {"e_joint": e, "e_triplet": None}
+        return {"e_sed": e, "e_joint": e, "e_triplet": None}
 
     def encode_text(self, captions):
         return torch.stack([torch.nn.functional.one_hot(torch.tensor(self.names.index(self.of_caption[c])), len(TONES)).float()
@@ -193,3 +193,18 @@ def test_a_run_on_mixed_sounds_reports_the_heldout_packages(library, tmp_path):
     rows = read_metadata(scenes, "test")
     assert rows and {r["class_1"] for r in rows} | {r["class_2"] for r in rows} <= set(SPLIT_CLASSES["heldout"])
     assert all("heldout-" in r["source_1"] and "heldout-" in r["source_2"] for r in rows)
+
+
+def test_the_build_command_takes_the_library(library, tmp_path, capsys):
+    from sclap_nb.data.__main__ import main
+
+    out = tmp_path / "c"
+    assert main(["build", "--out", str(out), "--train", "4", "--val", "0", "--test", "3", "--sounds", "library",
+                 "--library", str(library), "--heldout-test", "--no-progress"]) == 0  # fmt: skip
+    test = read_metadata(out, "test")
+    assert {r["class_1"] for r in test} | {r["class_2"] for r in test} <= set(SPLIT_CLASSES["heldout"])
+    train = read_metadata(out, "train")
+    assert {r["class_1"] for r in train} | {r["class_2"] for r in train} <= set(SPLIT_CLASSES["train"])
+    assert main(["build", "--out", str(tmp_path / "d"), "--sounds", "mixed", "--heldout-test", "--library", str(library)]) == 1
+    assert "--heldout-test needs --sounds library" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

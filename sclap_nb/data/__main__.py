@@ -11,6 +11,7 @@ from .dcase import import_dcase
 from .errors import CorpusError
 from .scenes import ROLES
 from .timed import TIMED_ROLES
+from .sounds import SOUNDS, heldout_source, sound_source
 from .sources import FolderSource
 from .spatial_clotho import import_spatial_clotho
 
@@ -46,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
                    "optionally split and label; a caption with a comma in double quotes (default FOLDER/captions.csv)")
     b.add_argument("--folder-split", choices=("train", "val", "test"),
                    help="every file of --folder belongs to this split (else its CSV's split column, else shared out by seed)")
+    b.add_argument("--sounds", choices=SOUNDS, default="soundfont",
+                   help="soundfont: the 35 General MIDI classes (default); library: the recorded sounds of --library "
+                   "(python -m sclap_nb.data.library build); mixed: both; --heldout-test: the library's held-out "
+                   "packages as the test split")  # fmt: skip
+    b.add_argument("--library", metavar="DIR", default="data/library", help="the built library of --sounds (default data/library)")
+    b.add_argument("--heldout-test", action="store_true",
+                   help="with --sounds library: the test split from the library's held-out packages (never heard in training)")
     b.add_argument("--no-progress", action="store_true", help=PROGRESS_HELP)
     d = sub.add_parser("import-dcase", help="cut two-event scenes out of DCASE / STARSS FOA recordings (atomically)")
     d.add_argument("root", help="dataset folder holding foa_dev/ and metadata_dev/")
@@ -74,7 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "build":
-            source = None
+            if args.folder and args.sounds != "soundfont":
+                raise ValueError("--folder and --sounds are two sources: give one of them")
+            if args.heldout_test and args.sounds != "library":
+                raise ValueError("--heldout-test needs --sounds library (the held-out packages are library recordings)")
+            source = heldout_source(args.library, args.sample_rate) if args.heldout_test else sound_source(args.sounds, args.library, args.sample_rate)
             if args.folder:
                 source = FolderSource(args.folder, args.captions, args.sample_rate, split=args.folder_split)
             t0 = time.perf_counter()
