@@ -210,6 +210,11 @@ class ModelConfig(_Checked):
         "halves", "DOA head on each time half of the spatial branch (the specification: on E_joint)")
     temporal_token_norm: bool = setting(
         True, "each chunk token's content standardised over the batch before its position (the specification: no)")
+    temporal_span: Literal["clip", "active"] = setting(
+        "clip", "what the time chunks split: the whole clip, or the span from its first to its last sounding frame "
+        "(within temporal_active_db of its loudest), so the first chunk starts where the first sound does")
+    temporal_active_db: float = setting(30.0, "with temporal_span active: how far below the clip's loudest frame a "
+                                        "frame still sounds (dB)", low=0.0, low_open=True)  # fmt: skip
     logit_scale_init: float = setting(math.log(1 / 0.07), "initial log inverse temperature of the contrastive logits")
     features: FeatureConfig = setting(factory=FeatureConfig, help="the feature extractor")
 

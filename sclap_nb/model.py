@@ -311,6 +311,26 @@ class TextEncoder(nn.Module):
 # --------------------------------------------------------------------------- temporal
 
 
+SPAN_SAMPLES = 4  # interpolated points per chunk when the chunks split a clip's sounding span
+
+
+def active_span(logmel: torch.Tensor, time_reduction: int, range_db: float = ModelConfig.temporal_active_db) -> torch.Tensor:
+    """Per clip, the first and last frame that sounds, in the coordinates of a feature map pooled
+    ``time_reduction`` times over time: ``(B, 2)``. A frame sounds when its level (the power mean over
+    the mel bands of ``logmel (B, 1, T, M)``, in dB) is within ``range_db`` of the clip's loudest frame;
+    a silent clip's span is the whole clip. Computed without gradient (it only says where to look)."""
+    with torch.no_grad():
+        level = 10.0 * torch.log10((10.0 ** (logmel[:, 0].float() / 10.0)).mean(2).clamp_min(1e-12))  # (B, T)
+        active = level >= level.max(1, keepdim=True).values - range_db
+        t = level.shape[1]
+        idx = torch.arange(t, device=logmel.device)[None].expand_as(active)
+        first = torch.where(active, idx, t).min(1).values.float()
+        last = torch.where(active, idx, -1).max(1).values.float()
+        first, last = torch.where(last < 0, 0.0, first), torch.where(last < 0, t - 1.0, last)
+        to_map = lambda x: (x + 0.5) / time_reduction - 0.5  # noqa: E731  an input frame's place on the map
+        return torch.stack([to_map(first - 0.5), to_map(last + 0.5)], 1)
+
+
 class TemporalAudioEncoder(nn.Module):
     """Temporal embedding from ``n_chunks`` time chunks of the two branches' feature maps.
 
@@ -360,8 +380,12 @@ class TemporalAudioEncoder(nn.Module):
         d_in = dim * n_chunks if readout == "concat" else dim
         self.head = nn.Sequential(nn.Linear(d_in, dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim, dim))
 
-    def chunk(self, fmap: torch.Tensor) -> torch.Tensor:
-        """Mean of each time chunk: ``(B, C, T, F) -> (B, n_chunks, C)``."""
+    def chunk(self, fmap: torch.Tensor, span: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean of each time chunk: ``(B, C, T, F) -> (B, n_chunks, C)``.
+
+        ``span`` (optional, ``(B, 2)``): per clip, the first and last frame (in the map's frame
+        coordinates, fractional) that the chunks split instead of the whole map; each chunk is then
+        the mean of ``SPAN_SAMPLES`` points spread over it, linearly interpolated between frames."""
         if fmap.ndim != 4:
             raise ValueError(f"expected a (B, C, T, F) feature map, got shape {tuple(fmap.shape)}")
         t = fmap.shape[2]
@@ -370,17 +394,33 @@ class TemporalAudioEncoder(nn.Module):
                 f"feature map has {t} time frames (axis 2 of (B, C, T, F)), fewer than n_chunks={self.n_chunks}: "
                 "use longer clips, less time pooling, or fewer chunks"
             )
-        return torch.stack([c.mean((2, 3)) for c in torch.tensor_split(fmap, self.n_chunks, dim=2)], 1)
+        if span is None:
+            return torch.stack([c.mean((2, 3)) for c in torch.tensor_split(fmap, self.n_chunks, dim=2)], 1)
+        over_freq = fmap.mean(3)  # (B, C, T)
+        m = self.n_chunks * SPAN_SAMPLES
+        frac = (torch.arange(m, device=fmap.device, dtype=torch.float32) + 0.5) / m  # sample points in (0, 1)
+        start, end = span[:, :1].float(), span[:, 1:].float()
+        at = (start + frac[None] * (end - start)).clamp(0, t - 1)  # (B, m) frame positions
+        i0 = at.floor().long().clamp(max=t - 1)
+        i1 = (i0 + 1).clamp(max=t - 1)
+        wt = (at - i0.float()).to(over_freq.dtype)[:, None]  # (B, 1, m)
+        c = over_freq.shape[1]
+        v0 = over_freq.gather(2, i0[:, None].expand(-1, c, -1))
+        v1 = over_freq.gather(2, i1[:, None].expand(-1, c, -1))
+        samples = v0 + wt * (v1 - v0)  # (B, C, m)
+        return samples.view(samples.shape[0], c, self.n_chunks, SPAN_SAMPLES).mean(3).transpose(1, 2)
 
-    def tokens(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0) -> torch.Tensor:
+    def tokens(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0,
+               span: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
         """Chunk tokens ``(B, n_chunks, dim)`` before the Transformer."""
-        content = self.chunk_projection(self.chunk(sed_map)) + w * self.chunk_projection(self.chunk(doa_map))
+        content = self.chunk_projection(self.chunk(sed_map, span)) + w * self.chunk_projection(self.chunk(doa_map, span))
         if self.content_norm is not None:  # each unit standardised over the batch's clips and chunks
             content = self.content_norm(content.transpose(1, 2).unsqueeze(-1)).squeeze(-1).transpose(1, 2)
         return content + self.positional
 
-    def forward(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0) -> torch.Tensor:
-        z = self.norm(self.transformer(self.tokens(sed_map, doa_map, w)))
+    def forward(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0,
+                span: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        z = self.norm(self.transformer(self.tokens(sed_map, doa_map, w, span)))
         return self.head(z.flatten(1) if self.readout == "concat" else z.mean(1))
 
 
@@ -505,7 +545,10 @@ class SpatialTemporalCLAP(nn.Module):
             doa_pred = torch.tanh(self.doa_head(joint)).view(-1, self.cfg.n_events, 3)
         temporal = triplet = None
         if self.temporal_encoder is not None:
-            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight)
+            span = None
+            if self.cfg.temporal_span == "active":
+                span = active_span(logmel, self.sed_encoder.time_reduction, self.cfg.temporal_active_db)
+            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight, span)
             # both parts on the unit sphere, so the order-carrying temporal part is not drowned by E_joint
             fused = torch.cat([F.normalize(joint, dim=-1), F.normalize(temporal, dim=-1)], 1)
             triplet = self.final_audio_projection(fused)

@@ -308,3 +308,55 @@ def test_token_norm_keeps_the_clip_in_the_temporal_embedding():
             cos[token_norm] = _mean_offdiag_cos(enc(fmap, fmap))
     assert cos[False] > 0.999  # the shared part and the positions drown the clip: nearly one embedding for all
     assert cos[True] < 0.9  # standardised content: the clips differ
+
+
+# --------------------------------------------------------------------------- chunks over the sounding span
+
+
+def test_active_span_finds_where_the_clip_sounds():
+    from sclap_nb.model import active_span
+
+    logmel = torch.full((2, 1, 400, 64), -100.0)
+    logmel[0, 0, 120:200] = 0.0  # sounds in frames 120..199
+    logmel[0, 0, 300:310] = -45.0  # too quiet to count (45 dB below the loudest)
+    span = active_span(logmel, time_reduction=8, range_db=30.0)
+    assert span[0].tolist() == pytest.approx([(119.5 + 0.5) / 8 - 0.5, (199.5 + 0.5) / 8 - 0.5])
+    assert span[1].tolist() == pytest.approx([-0.5 / 8 - 0.5 + 0.5 / 8, 399.5 / 8 - 0.5 + 0.5 / 8])  # silent: whole clip
+    loud = active_span(logmel, time_reduction=8, range_db=60.0)  # a wider range takes the quiet frames in
+    assert loud[0, 1] == pytest.approx((309.5 + 0.5) / 8 - 0.5)
+
+
+def test_chunks_over_the_sounding_span_follow_the_sound_not_the_clip():
+    """The same two sounds, early or late in a silent clip: the span's chunks are the same; the clip's are not."""
+    from sclap_nb.model import active_span
+
+    enc = TemporalAudioEncoder(dim=16, in_channels=3, n_chunks=4, heads=2, ff=16)
+    a, b = torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 1.0, 0.0])
+    maps, logmels = [], []
+    for start in (4, 30):  # feature-map frames (time reduction 8), 64 frames in all
+        fmap = torch.zeros(1, 3, 64, 2)
+        fmap[0, :, start : start + 12] = a[:, None, None]
+        fmap[0, :, start + 12 : start + 24] = b[:, None, None]
+        logmel = torch.full((1, 1, 512, 8), -100.0)
+        logmel[0, 0, 8 * start : 8 * (start + 24)] = 0.0
+        maps.append(fmap)
+        logmels.append(logmel)
+    spans = [active_span(lm, 8) for lm in logmels]
+    by_span = [enc.chunk(m, s) for m, s in zip(maps, spans)]
+    assert torch.allclose(by_span[0], by_span[1], atol=1e-5)
+    assert by_span[0][0, 0, 0] == pytest.approx(1.0) and by_span[0][0, 3, 1] == pytest.approx(1.0)  # A first, B last
+    by_clip = [enc.chunk(m) for m in maps]
+    assert not torch.allclose(by_clip[0], by_clip[1], atol=1e-2)
+
+
+def test_a_model_with_span_chunks_trains_and_the_default_is_unchanged(text_encoder):
+    batch = random_triplet_batch(seconds=2.0)
+    torch.manual_seed(0)
+    clip = SpatialTemporalCLAP(tiny_config(), text_encoder=text_encoder)
+    torch.manual_seed(0)
+    span = SpatialTemporalCLAP(tiny_config(temporal_span="active"), text_encoder=text_encoder)
+    out_clip, out_span = clip(batch), span(batch)
+    assert not torch.allclose(out_clip.e_temporal, out_span.e_temporal)
+    total_loss(out_span, batch, epoch=5)["total"].backward()
+    assert all(torch.isfinite(p.grad).all() for p in span.temporal_encoder.parameters() if p.grad is not None)
+    assert ModelConfig().temporal_span == "clip"
