@@ -108,8 +108,9 @@ def finish(where: Path, results: Path, threads: int) -> None:
     kept = results / "runs" / where.name
     kept.mkdir(parents=True, exist_ok=True)
     for name in KEPT:
-        if (where / name).is_file():
-            shutil.copyfile(where / name, kept / name)
+        found = sorted(where.glob(name)) or sorted(where.glob(f"logs/version_*/{name}"))  # the CSV log is under logs/
+        if found:
+            shutil.copyfile(found[-1], kept / name)
 
 
 def cmd_run(args, runs) -> None:
