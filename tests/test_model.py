@@ -360,3 +360,53 @@ def test_a_model_with_span_chunks_trains_and_the_default_is_unchanged(text_encod
     total_loss(out_span, batch, epoch=5)["total"].backward()
     assert all(torch.isfinite(p.grad).all() for p in span.temporal_encoder.parameters() if p.grad is not None)
     assert ModelConfig().temporal_span == "clip"
+
+
+# --------------------------------------------------------------------------- clause pooling of captions
+
+
+def test_clause_spans_cut_a_caption_into_its_events():
+    from sclap_nb.model import clause_spans
+
+    def parts(c):
+        return [c[a:b] for a, b in clause_spans(c)]
+
+    assert parts(POS) == ["a violin plays on the left", "then a snare drum rolls behind"]
+    timed = ("first bagpipes play behind, then harp strings ring out, moving from the front left to the back, "
+             "and while it goes on, a saxophone plays on the right")  # fmt: skip
+    assert parts(timed) == ["first bagpipes play behind", "then harp strings ring out, moving from the front left to the back",
+                            "and while it goes on, a saxophone plays on the right"]  # fmt: skip
+    assert len(parts("first a dog barks, then a bell rings, and finally a car passes")) == 3
+    assert len(parts("a dog barks, after which a bell rings")) == 2
+    assert parts("a dog barks") == ["a dog barks"]
+
+
+def test_clause_pooling_gives_each_event_its_own_slot(text_encoder):
+    from sclap_nb.model import TextEncoder
+
+    enc = TextEncoder(dim=16, trainable_layers=0, pooling="clauses", segments=3)
+    ids = enc.token_clauses(POS)
+    tokens = enc.tokenizer.convert_ids_to_tokens(enc.tokenizer(POS)["input_ids"])
+    assert ids[0] == -1 and ids[-1] == -1  # [CLS], [SEP]
+    assert ids[tokens.index("violin")] == 0 and ids[tokens.index("drum")] == 1 and ids[tokens.index("then")] == 1
+    n = len(tokens)
+    h = torch.eye(n)[None]  # token i's state is the unit vector e_i: a slot is then its tokens' weights
+    slots = enc.pool(h, torch.ones(1, n, dtype=torch.long), [POS]).view(3, n)
+    for k in range(2):
+        want = (ids == k).float() / (ids == k).sum()
+        assert torch.allclose(slots[k], want)
+    assert slots[2].abs().sum() == 0  # two clauses, three slots: the last is empty
+    with pytest.raises(ValueError, match="pooling must be"):
+        TextEncoder(dim=16, pooling="words")
+
+
+def test_a_model_with_clause_pooling_trains():
+    torch.manual_seed(0)
+    model = SpatialTemporalCLAP(tiny_config(text_pooling="clauses"))
+    batch = random_triplet_batch(seconds=1.0)
+    out = model(batch)
+    parts = total_loss(out, batch, epoch=5)
+    parts["total"].backward()
+    assert torch.isfinite(parts["total"]) and model.text_encoder.projection[0].weight.grad.abs().sum() > 0
+    # pos and neg_t put the same clauses in the other slots: their embeddings differ
+    assert F.cosine_similarity(out.text_comb[0], out.text_comb[1], dim=0) < 0.999
