@@ -37,7 +37,7 @@ def evaluate_corpus(model_path: str | Path, corpus: str | Path, split: str = "te
                     device: str | None = None, references: bool = True) -> dict:  # fmt: skip
     """Every metric of ``metrics.json`` for the model at ``model_path`` on ``split`` of ``corpus``."""
     t0 = time.time()
-    _check_split(Path(corpus), split)
+    _check_split(Path(corpus), split)  # before loading the model: a wrong corpus fails at once
     model, _ = load_model(model_path, resolve_device(device))
     metrics = evaluate_model(model, corpus, split, batch_size, references)
     metrics.update(model=str(model_path), seconds=time.time() - t0)

@@ -62,3 +62,8 @@ def replace_directory(tmp: str | os.PathLike, out: str | os.PathLike) -> Path:
     else:
         os.replace(tmp, out)
     return out
+
+
+def under(root: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """``path`` as given when it is absolute, else under ``root`` (a setting's path relative to the project)."""
+    return Path(path) if Path(path).is_absolute() else Path(root) / path

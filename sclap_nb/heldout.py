@@ -31,6 +31,7 @@ from .data import ensure_corpus
 from .data.event_clips import ensure_event_clips, read_event_clips
 from .data.sounds import heldout_source, sound_source
 from .evaluate import evaluate_model
+from .files import under
 from .metrics import zero_shot_accuracy
 from .model import SpatialTemporalCLAP
 
@@ -76,7 +77,7 @@ def heldout_metrics(model: SpatialTemporalCLAP, cfg: RunConfig, root: Path) -> d
     d = cfg.data
     if d.sounds == "soundfont":
         return {}
-    lib = Path(d.library_dir) if Path(d.library_dir).is_absolute() else root / d.library_dir
+    lib = under(root, d.library_dir)
     sr, seed = cfg.model.features.sample_rate, cfg.runtime.seed
     where = heldout_dirs(cfg, root)
     held = heldout_source(lib, sr)

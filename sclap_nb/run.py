@@ -31,11 +31,11 @@ import yaml
 
 from .config import PRESETS, QUICK, ConfigError, RunConfig, RuntimeConfig, flatten, leaves, migrate_run_json, preset
 from .data import ensure_corpus
-from .data.sounds import sound_source
 from .data.datamodule import StClothoDataModule
+from .data.sounds import sound_source
 from .evaluation import evaluate
 from .export import export_model
-from .files import write_json_atomic
+from .files import under, write_json_atomic
 from .heldout import heldout_metrics
 from .reference import reference_metrics
 from .training import SCLAPModule, fit
@@ -92,21 +92,16 @@ def prepare_out_dir(cfg: RunConfig, root: Path, temporary: bool = False) -> Path
     return out
 
 
-def _under(root: Path, path: str) -> Path:
-    """``path`` as given when absolute, else under the project's ``root``."""
-    return Path(path) if Path(path).is_absolute() else root / path
-
-
 def build_data(cfg: RunConfig, root: Path, progress: bool = False):
     """The corpus (built once, or yours) and its data module with cached features."""
     d = cfg.data
     if d.data_dir:
-        corpus = _under(root, d.data_dir)
+        corpus = under(root, d.data_dir)
     else:
         corpus = ensure_corpus(
             root / corpus_dir_for(cfg), n_train=d.n_train, n_val=d.n_val, n_test=d.n_test, seed=cfg.runtime.seed,
             sample_rate=cfg.model.features.sample_rate, clip_seconds=d.clip_seconds, anechoic=d.anechoic,
-            layout=d.layout, progress=progress, source=sound_source(d.sounds, _under(root, d.library_dir), cfg.model.features.sample_rate),
+            layout=d.layout, progress=progress, source=sound_source(d.sounds, under(root, d.library_dir), cfg.model.features.sample_rate),
         )  # fmt: skip
     dm = StClothoDataModule(corpus, batch_size=cfg.optim.batch_size, mode=cfg.optim.mode, features=cfg.model.features,
                             cache_dir=corpus / "cache", seed=cfg.runtime.seed, num_workers=cfg.runtime.num_workers,
