@@ -1951,6 +1951,8 @@ class LibrarySource:
             raise ValueError(f"heldout_as must be None or one of {SPLITS}, got {heldout_as!r}")
         manifest = self.root / "manifest.csv"
         rows = read_manifest(manifest)
+        # what a corpus's corpus.json records as its source: a corpus of one library is not reused for another
+        self.identity = f"LibrarySource:{hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]}" + (":heldout" if heldout_as else "")
         split_of = {s: s for s in SPLITS}
         if heldout_as is not None:
             split_of = {s: s for s in SPLITS if s != heldout_as}

@@ -33,8 +33,8 @@ __all__ = ["SOUNDS", "MixedSource", "sound_source", "heldout_source", "library_i
 
 
 def library_identity(root: str | os.PathLike) -> str:
-    """The first 12 hex digits of the SHA-256 of a library's ``manifest.csv``: a corpus built from
-    one library is not reused for another (``corpus.json``'s ``source``)."""
+    """The first 12 hex digits of the SHA-256 of a library's ``manifest.csv`` (``LibrarySource.identity``
+    holds it): a corpus built from one library is not reused for another (``corpus.json``'s ``source``)."""
     manifest = Path(root) / "manifest.csv"
     if not manifest.is_file():
         raise CorpusError(f"{manifest}: library manifest not found (build it with python -m sclap_nb.data.library build)")
@@ -76,12 +76,6 @@ class MixedSource:
         return self.sources[i].render(j, rng, duration_s, rendering_id)
 
 
-def _library(library_dir: str | os.PathLike, sample_rate: int, heldout_as: str | None = None) -> LibrarySource:
-    source = LibrarySource(library_dir, sample_rate, heldout_as=heldout_as)
-    source.identity = f"LibrarySource:{library_identity(library_dir)}" + (":heldout" if heldout_as else "")
-    return source
-
-
 def sound_source(kind: str, library_dir: str | os.PathLike = DataConfig.library_dir, sample_rate: int = FeatureConfig.sample_rate):
     """The source of ``build_corpus`` for the ``data.sounds`` setting ``kind`` (``SOUNDS``);
     ``None`` for ``"soundfont"`` (``build_corpus``'s own default)."""
@@ -89,10 +83,10 @@ def sound_source(kind: str, library_dir: str | os.PathLike = DataConfig.library_
         raise ValueError(f"sounds must be one of {SOUNDS}, got {kind!r}")
     if kind == "soundfont":
         return None
-    library = _library(library_dir, sample_rate)
+    library = LibrarySource(library_dir, sample_rate)
     return library if kind == "library" else MixedSource(SoundfontSource(sample_rate), library)
 
 
 def heldout_source(library_dir: str | os.PathLike = DataConfig.library_dir, sample_rate: int = FeatureConfig.sample_rate) -> LibrarySource:
     """The library's held-out packages as the test split of a source (train / val: the library's own)."""
-    return _library(library_dir, sample_rate, heldout_as="test")
+    return LibrarySource(library_dir, sample_rate, heldout_as="test")
