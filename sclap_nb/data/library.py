@@ -1933,6 +1933,15 @@ def build_library(
 # --------------------------------------------------------------------------------------------------
 
 
+def library_identity(root: str | os.PathLike) -> str:
+    """The first 12 hex digits of the SHA-256 of a library's ``manifest.csv``: what names the library in a
+    corpus's ``corpus.json`` (``LibrarySource.identity``), so a corpus of one library is not reused for another."""
+    manifest = Path(root) / "manifest.csv"
+    if not manifest.is_file():
+        raise CorpusError(f"{manifest}: library manifest not found (build it with python -m sclap_nb.data.library build)")
+    return hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
+
+
 class LibrarySource:
     """The recordings of a built library as sound classes for ``build_corpus``.
 
@@ -1952,7 +1961,7 @@ class LibrarySource:
         manifest = self.root / "manifest.csv"
         rows = read_manifest(manifest)
         # what a corpus's corpus.json records as its source: a corpus of one library is not reused for another
-        self.identity = f"LibrarySource:{hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]}" + (":heldout" if heldout_as else "")
+        self.identity = f"LibrarySource:{library_identity(self.root)}" + (":heldout" if heldout_as else "")
         split_of = {s: s for s in SPLITS}
         if heldout_as is not None:
             split_of = {s: s for s in SPLITS if s != heldout_as}

@@ -16,29 +16,17 @@ setting into a source for ``build_corpus``:
 
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
 
 import numpy as np
 
 from ..config import DataConfig, FeatureConfig
-from .errors import CorpusError
-from .library import LibrarySource
+from .library import LibrarySource, library_identity
 from .sources import SPLITS, Event, SoundfontSource
 
 SOUNDS = ("soundfont", "library", "mixed")
 
 __all__ = ["SOUNDS", "MixedSource", "sound_source", "heldout_source", "library_identity"]
-
-
-def library_identity(root: str | os.PathLike) -> str:
-    """The first 12 hex digits of the SHA-256 of a library's ``manifest.csv`` (``LibrarySource.identity``
-    holds it): a corpus built from one library is not reused for another (``corpus.json``'s ``source``)."""
-    manifest = Path(root) / "manifest.csv"
-    if not manifest.is_file():
-        raise CorpusError(f"{manifest}: library manifest not found (build it with python -m sclap_nb.data.library build)")
-    return hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
 
 
 class MixedSource:
