@@ -206,8 +206,9 @@ class ModelConfig(_Checked):
     temporal_heads: int = setting(8, "attention heads of the temporal encoder (must divide dim)", low=1)
     temporal_ff: int = setting(2048, "feed-forward width of the temporal encoder", low=1)
     temporal_dropout: float = setting(0.1, "dropout in the temporal encoder", low=0.0, high=1.0, high_open=True)
-    temporal_readout: Literal["mean", "concat"] = setting(
-        "concat", "chunk tokens read out concatenated in time order (the specification: their mean)")
+    temporal_readout: Literal["mean", "concat", "ordered"] = setting(
+        "concat", "chunk tokens read out concatenated in time order (the specification: their mean); ordered: no "
+        "chunks, a before-minus-after score over every pair of sounding frames (where a sound is, not when)")
     doa_pooling: Literal["joint", "halves"] = setting(
         "halves", "DOA head on each time half of the spatial branch (the specification: on E_joint)")
     temporal_token_norm: bool = setting(
@@ -215,8 +216,8 @@ class ModelConfig(_Checked):
     temporal_span: Literal["clip", "active"] = setting(
         "clip", "what the time chunks split: the whole clip, or the span from its first to its last sounding frame "
         "(within temporal_active_db of its loudest), so the first chunk starts where the first sound does")
-    temporal_active_db: float = setting(30.0, "with temporal_span active: how far below the clip's loudest frame a "
-                                        "frame still sounds (dB)", low=0.0, low_open=True)  # fmt: skip
+    temporal_active_db: float = setting(30.0, "with temporal_span active (readout ordered): how far below the clip's "
+                                        "loudest frame a frame still sounds (counts less and less)", low=0.0, low_open=True)  # fmt: skip
     logit_scale_init: float = setting(math.log(1 / 0.07), "initial log inverse temperature of the contrastive logits")
     features: FeatureConfig = setting(factory=FeatureConfig, help="the feature extractor")
 

@@ -34,6 +34,8 @@ __all__ = [
     "ConvEncoder",
     "TextEncoder",
     "TemporalAudioEncoder",
+    "frame_activity",
+    "ordered_pairs",
     "GradReverse",
     "grad_reverse",
     "ModalityClassifier",
@@ -378,6 +380,32 @@ def active_span(logmel: torch.Tensor, time_reduction: int, range_db: float = Mod
         return torch.stack([to_map(first - 0.5), to_map(last + 0.5)], 1)
 
 
+def frame_activity(logmel: torch.Tensor, frames: int, range_db: float = ModelConfig.temporal_active_db) -> torch.Tensor:
+    """How much each of ``frames`` map frames sounds, in ``[0, 1]``: ``(B, frames)``. The level of each input
+    frame of ``logmel (B, 1, T, M)`` (power mean over the mel bands, dB) mapped linearly from ``range_db``
+    below the clip's loudest frame (0) to the loudest (1), then averaged onto the map's frames. Computed
+    without gradient, like :func:`active_span`: it says where to look, not what is there."""
+    with torch.no_grad():
+        level = 10.0 * torch.log10((10.0 ** (logmel[:, 0].float() / 10.0)).mean(2).clamp_min(1e-12))  # (B, T)
+        rel = ((level - level.max(1, keepdim=True).values + range_db) / range_db).clamp(0.0, 1.0)
+        return F.adaptive_avg_pool1d(rel[:, None], frames)[:, 0]
+
+
+def ordered_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """For each channel ``d``, how much of ``a``'s mass comes before ``b``'s, minus how much comes after,
+    over all pairs of frames, as a share of all pairs: ``(B, T, D), (B, T, D) -> (B, D)`` in ``[-1, 1]``.
+
+    ``r_d = sum_{s<t} a_sd b_td - sum_{s>t} a_sd b_td`` over ``sum_s a_sd sum_t b_td`` (a frame paired
+    with itself counts as neither). +1: everything that ``a`` detects comes before everything that ``b``
+    detects; -1: after; 0: at the same time, interleaved, or one of the two absent. It depends on the
+    order of what is detected, not on where in the clip it sits; a detector that fires on two sounds
+    weighs their pairs by how long and how strongly it fires on each."""
+    before = torch.cumsum(a, 1) - a  # (B, T, D): a's mass strictly before each frame
+    after = a.sum(1, keepdim=True) - before - a
+    pairs = (b * (before - after)).sum(1)
+    return pairs / (a.sum(1) * b.sum(1) + 1e-6)  # 0 where either detector never fires
+
+
 class TemporalAudioEncoder(nn.Module):
     """Temporal embedding from ``n_chunks`` time chunks of the two branches' feature maps.
 
@@ -390,6 +418,13 @@ class TemporalAudioEncoder(nn.Module):
       mixed into each token from the positional embeddings.
     * ``readout="concat"``: the tokens concatenated in time order, then the MLP (``n_chunks * dim
       -> dim -> dim``). Which sound is in which chunk is then a linear function of the input.
+    * ``readout="ordered"``: no chunks and no Transformer. Every frame of the maps is a token (the same
+      projection, ``P(sed_t) + w * P(doa_t)``, normalised as above, no position); two MLPs with a softplus
+      turn each into ``dim`` non-negative detectors ``a_t``, ``b_t``, weighted by how much the frame sounds
+      (:func:`frame_activity`), and :func:`ordered_pairs` scores, per detector pair, whether what ``a``
+      detects comes before or after what ``b`` detects; the MLP reads those scores. "The bagpipe before the
+      harp" or "the left before the front" (a source moving) is then one number wherever the two are in
+      the clip.
     """
 
     def __init__(
@@ -407,8 +442,8 @@ class TemporalAudioEncoder(nn.Module):
         super().__init__()
         if n_chunks < 1:
             raise ValueError(f"n_chunks must be >= 1, got {n_chunks}")
-        if readout not in ("mean", "concat"):
-            raise ValueError(f"readout must be 'mean' or 'concat', got {readout!r}")
+        if readout not in ("mean", "concat", "ordered"):
+            raise ValueError(f"readout must be 'mean', 'concat' or 'ordered', got {readout!r}")
         self.n_chunks, self.readout = n_chunks, readout
         self.chunk_projection = nn.Linear(in_channels, dim)
         # token_norm: BatchNorm of each token's content (over the clips and chunks of the batch) before
@@ -417,6 +452,10 @@ class TemporalAudioEncoder(nn.Module):
         # against unit-scale positions, and the encoder's output hardly depends on the clip (cosine
         # 0.99 between clips at initialisation, 1.00 after training)
         self.content_norm = GlobalBatchNorm2d(dim) if token_norm else None
+        if readout == "ordered":  # frame tokens, two detector MLPs, the pair scores, the head
+            self.first, self.second = mlp(dim, dim, dim), mlp(dim, dim, dim)
+            self.head = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim, dim))
+            return
         self.positional = nn.Parameter(torch.zeros(1, n_chunks, dim))
         # unit-scale positions: the tokens are mean-pooled after the Transformer, so order reaches
         # the output only through these; a small init (0.02) leaves the encoder order-blind for long
@@ -465,8 +504,21 @@ class TemporalAudioEncoder(nn.Module):
             content = self.content_norm(content.transpose(1, 2).unsqueeze(-1)).squeeze(-1).transpose(1, 2)
         return content + self.positional
 
+    def frame_tokens(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0) -> torch.Tensor:
+        """One token per frame of the maps, ``(B, T', dim)``, normalised as the chunk tokens are (no position)."""
+        content = self.chunk_projection(sed_map.mean(3).transpose(1, 2)) + w * self.chunk_projection(doa_map.mean(3).transpose(1, 2))
+        if self.content_norm is not None:
+            content = self.content_norm(content.transpose(1, 2).unsqueeze(-1)).squeeze(-1).transpose(1, 2)
+        return content
+
     def forward(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0,
-                span: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+                span: torch.Tensor | None = None, activity: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """``activity`` (``(B, T')``, readout ``ordered`` only): how much each frame sounds (all 1 if None)."""
+        if self.readout == "ordered":
+            x = self.frame_tokens(sed_map, doa_map, w)
+            g = torch.ones(x.shape[:2], device=x.device, dtype=x.dtype) if activity is None else activity.to(x.dtype)
+            a, b = F.softplus(self.first(x)) * g[..., None], F.softplus(self.second(x)) * g[..., None]
+            return self.head(ordered_pairs(a.float(), b.float()).to(x.dtype))
         z = self.norm(self.transformer(self.tokens(sed_map, doa_map, w, span)))
         return self.head(z.flatten(1) if self.readout == "concat" else z.mean(1))
 
@@ -595,7 +647,10 @@ class SpatialTemporalCLAP(nn.Module):
             span = None
             if self.cfg.temporal_span == "active":
                 span = active_span(logmel, self.sed_encoder.time_reduction, self.cfg.temporal_active_db)
-            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight, span)
+            activity = None
+            if self.cfg.temporal_readout == "ordered":
+                activity = frame_activity(logmel, sed_map.shape[2], self.cfg.temporal_active_db)
+            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight, span, activity)
             # both parts on the unit sphere, so the order-carrying temporal part is not drowned by E_joint
             fused = torch.cat([F.normalize(joint, dim=-1), F.normalize(temporal, dim=-1)], 1)
             triplet = self.final_audio_projection(fused)

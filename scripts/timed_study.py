@@ -14,7 +14,8 @@ order of the plan's amendment 1 (``ORDER``); as soon as a run ends it scores the
 held-out split (:func:`sclap_nb.evaluate.evaluate_corpus`, groups of all five clips) into
 ``heldout.json``, without printing it, writes ``host.json`` and copies the run's small files into
 ``results/timed_study/runs/<name>/`` (what a later session resumes from; the exports stay in ``OUT``).
-``evaluate`` scores any run of ``OUT`` that has no ``heldout.json`` yet. ``analyse`` refuses until
+``evaluate`` scores any run of ``OUT`` that has no ``heldout.json`` yet (and, amendment 2, no
+``heldout_9311.json``: the reserved split, written for a later plan and read by nothing here). ``analyse`` refuses until
 every planned run has its ``heldout.json``, then writes the table of runs, the planned comparisons
 with Holm's correction (:func:`sclap_nb.ablation.planned_comparisons`), the seed spread and the
 rerun noise.
@@ -55,6 +56,7 @@ EMBEDDING = {"A": "joint", "A0": "joint", "S": "triplet", "B": "triplet"}  # fix
 SEEDS = (2025, 2026, 2027, 2028, 2029)
 THREADS, RERUN_THREADS, RERUN_SEED = 2, 1, 2025
 HELDOUT_SEED = 9103
+RESERVED_SEED = 9311  # amendment 2: a second held-out split, scored for every run, read by no analysis of this plan
 
 
 def _cmp(name, a, b, metric, alternative, margin=0.0):
@@ -78,7 +80,7 @@ ORDER = (
     + [(c, RERUN_SEED, t) for c in ("A0", "S") for t in (THREADS, RERUN_THREADS)]
     + [(c, s, THREADS) for s in SEEDS[1:] for c in ("A0", "S")]
 )  # fmt: skip
-KEPT = ("metrics.json", "metrics.csv", "run.json", "heldout.json", "host.json")  # copied into results/.../runs/
+KEPT = ("metrics.json", "metrics.csv", "run.json", "heldout.json", f"heldout_{RESERVED_SEED}.json", "host.json")  # into results/.../runs/
 
 
 def run_dir(out: Path, config: str, seed: int, threads: int) -> Path:
@@ -103,6 +105,9 @@ def finish(where: Path, results: Path, threads: int) -> None:
     """Score a finished run on the held-out split (not printed), record the host, keep the small files."""
     if not (where / "heldout.json").is_file():
         write_json_atomic(evaluate_corpus(where / "model", heldout_corpus(), "test"), where / "heldout.json")
+    reserved = where / f"heldout_{RESERVED_SEED}.json"
+    if not reserved.is_file() and (where / "model").is_dir():  # amendment 2 (not read here)
+        write_json_atomic(evaluate_corpus(where / "model", heldout_corpus(RESERVED_SEED), "test"), reserved)
     if not (where / "host.json").is_file():
         write_json_atomic({**host(), "num_threads": threads}, where / "host.json")
     kept = results / "runs" / where.name
@@ -126,8 +131,8 @@ def cmd_run(args, runs) -> None:
         print(f"[kept] {args.results / 'runs' / where.name}", flush=True)
 
 
-def heldout_corpus() -> Path:
-    return ensure_corpus(ROOT / f"data/timed-heldout-s{HELDOUT_SEED}", n_train=0, n_val=0, n_test=128, seed=HELDOUT_SEED,
+def heldout_corpus(seed: int = HELDOUT_SEED) -> Path:
+    return ensure_corpus(ROOT / f"data/timed-heldout-s{seed}", n_train=0, n_val=0, n_test=128, seed=seed,
                          clip_seconds=TIMED["data.clip_seconds"], layout="timed", progress=False)  # fmt: skip
 
 

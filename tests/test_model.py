@@ -410,3 +410,81 @@ def test_a_model_with_clause_pooling_trains():
     assert torch.isfinite(parts["total"]) and model.text_encoder.projection[0].weight.grad.abs().sum() > 0
     # pos and neg_t put the same clauses in the other slots: their embeddings differ
     assert F.cosine_similarity(out.text_comb[0], out.text_comb[1], dim=0) < 0.999
+
+
+# --------------------------------------------------------------------------- ordered pair readout
+
+
+def test_ordered_pairs_score_before_against_after():
+    from sclap_nb.model import ordered_pairs
+
+    a, b = torch.zeros(1, 20, 4), torch.zeros(1, 20, 4)
+    a[0, 2:5, 0], b[0, 10:14, 0] = 1.0, 1.0  # detector 0: a's sound wholly before b's
+    a[0, 10:14, 1], b[0, 2:5, 1] = 1.0, 1.0  # detector 1: after
+    a[0, 5:9, 2], b[0, 5:9, 2] = 1.0, 1.0  # detector 2: at the same time
+    a[0, 3, 3] = 1.0  # detector 3: b never fires
+    a[0, 15:19, 0] = 1.0  # and again after b: a mixed order
+    r = ordered_pairs(a, b)[0]
+    assert r[0] == pytest.approx((3 * 4 - 4 * 4) / (7 * 4))  # 12 pairs before, 16 after, of 28
+    assert r[1] == pytest.approx(-1.0) and r[3] == 0.0
+    assert r[2] == pytest.approx(0.0, abs=1e-6)  # same frames: as many pairs before as after
+    # where and how long do not matter: the same two sounds, later and stretched, score the same
+    a2, b2 = torch.zeros(1, 60, 1), torch.zeros(1, 60, 1)
+    a2[0, 30:33, 0], b2[0, 50:58, 0] = 2.0, 0.5
+    a1, b1 = torch.zeros(1, 20, 1), torch.zeros(1, 20, 1)
+    a1[0, 1:2, 0], b1[0, 5:6, 0] = 1.0, 1.0
+    assert ordered_pairs(a2, b2)[0, 0] == pytest.approx(1.0) == ordered_pairs(a1, b1)[0, 0]
+
+
+def test_frame_activity_follows_the_level():
+    from sclap_nb.model import frame_activity
+
+    logmel = torch.full((1, 1, 400, 64), -100.0)
+    logmel[0, 0, 80:160] = 0.0  # loud
+    logmel[0, 0, 240:320] = -15.0  # 15 dB down: half of a 30 dB range
+    act = frame_activity(logmel, 50, range_db=30.0)[0]  # 8 input frames a map frame
+    assert act.shape == (50,)
+    assert act[10:20].tolist() == pytest.approx([1.0] * 10)
+    assert act[30:40].tolist() == pytest.approx([0.5] * 10, abs=1e-4)
+    assert act[:10].abs().max() == 0 and act[45:].abs().max() == 0
+
+
+def test_the_ordered_readout_hears_the_order_wherever_the_sounds_are():
+    """Two sounds A then B, early or late in a silent clip: the ordered readout gives the same embedding;
+    B then A gives another."""
+    torch.manual_seed(0)
+    enc = TemporalAudioEncoder(dim=16, in_channels=3, n_chunks=4, heads=2, ff=16, dropout=0.0, readout="ordered").eval()
+    a, b = torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 1.0, 0.0])
+
+    def clip(first, second, start, lengths):
+        fmap, act = torch.zeros(1, 3, 64, 2), torch.zeros(1, 64)
+        s1, s2 = start, start + lengths[0] + 6  # a silent gap between them
+        fmap[0, :, s1 : s1 + lengths[0]], fmap[0, :, s2 : s2 + lengths[1]] = first[:, None, None], second[:, None, None]
+        act[0, s1 : s1 + lengths[0]], act[0, s2 : s2 + lengths[1]] = 1.0, 1.0
+        return fmap, act
+
+    with torch.no_grad():
+        out = {}
+        for name, (first, second, start, lengths) in {
+            "ab_early": (a, b, 2, (5, 9)), "ab_late": (a, b, 30, (5, 9)), "ba_early": (b, a, 2, (5, 9))}.items():
+            fmap, act = clip(first, second, start, lengths)
+            out[name] = enc(fmap, torch.zeros_like(fmap), 1.0, None, act)
+    assert torch.allclose(out["ab_early"], out["ab_late"], atol=1e-5)
+    assert not torch.allclose(out["ab_early"], out["ba_early"], atol=1e-3)
+
+
+def test_a_model_with_the_ordered_readout_trains(text_encoder):
+    batch = random_triplet_batch(seconds=2.0)
+    torch.manual_seed(0)
+    model = SpatialTemporalCLAP(tiny_config(temporal_readout="ordered"), text_encoder=text_encoder)
+    assert not hasattr(model.temporal_encoder, "transformer")  # no chunks, no Transformer
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):  # the triplet projection's last layer starts at 0: the encoder's gradient flows from step 2
+        opt.zero_grad()
+        total_loss(model(batch), batch, epoch=5)["total"].backward()
+        opt.step()
+    grads = [p.grad for p in model.temporal_encoder.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+    with pytest.raises(ValueError, match="readout must be"):
+        TemporalAudioEncoder(dim=16, in_channels=3, readout="last")
