@@ -13,6 +13,13 @@ about half the clips at best; an embedding that holds the order can name both. `
 mean cosine between the embeddings of two different test clips and ``<emb>/spread`` the RMS distance of
 the test clips' unit embeddings from their mean: 1.0 and 0.0 mean the embedding is the same for every
 clip (it has collapsed).
+
+On a timed corpus (``layout="timed"``: every scene has a moving source and a neg_m clip, where it moves the
+other way round) the probes read all five clips, and a third probe learns the **direction of motion**:
+whether the moving source turns counter-clockwise (azimuth growing, left of the listener's front) or
+clockwise, from the ``events`` column. Pos and neg_m clips differ only in that, so a time-pooled
+embedding that hears where the source is but not where it goes sits near 0.5. ``chance_*`` is the share
+of the test clips' most common answer.
 """
 
 from __future__ import annotations
@@ -36,11 +43,13 @@ def embeddings(model, corpus: Path, split: str, seed: int):
     from sclap_nb.data import StClothoDataModule, collate_groups, read_metadata
     from sclap_nb.features import FeatureConfig
 
-    dm = StClothoDataModule(corpus, batch_size=16, mode="triplet", features=FeatureConfig(), cache_dir=corpus / "cache",
-                            seed=seed, roles=("pos", "neg_t", "neg_s", "neg_c"))
     rows = {r["id"]: r for r in read_metadata(corpus, split)}
+    timed = all(r.get("events") for r in rows.values())
+    roles = ("pos", "neg_t", "neg_s", "neg_c") + (("neg_m",) if timed else ())
+    dm = StClothoDataModule(corpus, batch_size=16, mode="triplet", features=FeatureConfig(), cache_dir=corpus / "cache",
+                            seed=seed, roles=roles)
     out = {"joint": [], "temporal": [], "triplet": []}
-    first, second = [], []
+    first, second, motion = [], [], []
     model.eval()
     with torch.no_grad():
         for batch in DataLoader(dm.dataset(split), batch_size=16, collate_fn=collate_groups):
@@ -50,7 +59,21 @@ def embeddings(model, corpus: Path, split: str, seed: int):
             for i in batch["ids"]:
                 first.append(rows[i]["class_1"])
                 second.append(rows[i]["class_2"])
-    return {k: torch.cat(v).numpy() for k, v in out.items()}, np.array(first), np.array(second)
+                motion.append(turn(rows[i]["events"]) if timed else "")
+    targets = {"first": np.array(first), "second": np.array(second)}
+    if timed:
+        targets["motion"] = np.array(motion)
+    return {k: torch.cat(v).numpy() for k, v in out.items()}, targets
+
+
+def turn(events: str | list) -> str:
+    """Which way a timed scene's moving source turns: "ccw" (azimuth growing) or "cw", along the shorter arc.
+    ``events``: the metadata's ``events`` column, as JSON text or as read by ``read_metadata``."""
+    moving = [e for e in (json.loads(events) if isinstance(events, str) else events) if e.get("moving")]
+    if len(moving) != 1:
+        raise ValueError(f"expected one moving event, got {len(moving)}: {str(events)[:120]}")
+    delta = (moving[0]["azimuth_end"] - moving[0]["azimuth"] + 180.0) % 360.0 - 180.0
+    return "ccw" if delta > 0 else "cw"
 
 
 def main(argv=None) -> int:
@@ -70,11 +93,14 @@ def main(argv=None) -> int:
     source = ckpt if ckpt.is_file() else Path(args.run_dir) / "model"
     model, _ = load_model(source)
     corpus = Path(args.corpus)
-    train, f_tr, s_tr = embeddings(model, corpus, "train", run["seed"])
-    test, f_te, s_te = embeddings(model, corpus, "test", run["seed"])
+    seed = run["runtime"]["seed"] if "runtime" in run else run["seed"]  # run.json of the settings tree, or of old runs
+    train, y_train = embeddings(model, corpus, "train", seed)
+    test, y_test = embeddings(model, corpus, "test", seed)
     result = {"run": str(args.run_dir), "weights": source.name, "corpus": str(corpus), "probe": "standardised logistic regression, C=1",
-              "n_train": len(f_tr), "n_test": len(f_te),
-              "chance_majority": float(max(np.mean(f_te == c) for c in set(f_te)))}
+              "n_train": len(y_train["first"]), "n_test": len(y_test["first"]),
+              "chance_majority": float(max(np.mean(y_test["first"] == c) for c in set(y_test["first"])))}
+    for target, y in y_test.items():
+        result[f"chance_{target}"] = float(max(np.mean(y == c) for c in set(y)))
     for name in ("joint", "temporal", "triplet"):
         e = test[name].astype(np.float64)
         e /= np.linalg.norm(e, axis=1, keepdims=True)
@@ -82,9 +108,9 @@ def main(argv=None) -> int:
         result[f"{name}/mean_cos"] = float((c.sum() - np.trace(c)) / (len(c) ** 2 - len(c)))
         # how far the clips lie from their mean on the unit sphere (RMS distance): 0 = one vector for all
         result[f"{name}/spread"] = float(np.sqrt(((e - e.mean(0)) ** 2).sum(1).mean()))
-        for target, y_tr, y_te in (("first", f_tr, f_te), ("second", s_tr, s_te)):
-            clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0)).fit(train[name], y_tr)
-            result[f"{name}/{target}_acc"] = float(clf.score(test[name], y_te))
+        for target in y_test:
+            clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=1.0)).fit(train[name], y_train[target])
+            result[f"{name}/{target}_acc"] = float(clf.score(test[name], y_test[target]))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, indent=1) + "\n")

@@ -87,8 +87,8 @@ def run_dir(out: Path, config: str, seed: int, threads: int) -> Path:
     return out / f"{config}_s{seed}_t{threads}"
 
 
-def config_of(config: str, seed: int, threads: int, out: Path):
-    return preset("default", {**TIMED, **CONFIGS[config], "runtime.seed": seed, "runtime.num_threads": threads,
+def config_of(config: str, seed: int, threads: int, out: Path, configs: dict = CONFIGS):
+    return preset("default", {**TIMED, **configs[config], "runtime.seed": seed, "runtime.num_threads": threads,
                               "runtime.out_dir": str(run_dir(out, config, seed, threads))})  # fmt: skip
 
 
@@ -101,33 +101,36 @@ def host() -> dict:
             "cpu_capability": torch.backends.cpu.get_cpu_capability(), "python": platform.python_version()}  # fmt: skip
 
 
-def finish(where: Path, results: Path, threads: int) -> None:
-    """Score a finished run on the held-out split (not printed), record the host, keep the small files."""
-    if not (where / "heldout.json").is_file():
-        write_json_atomic(evaluate_corpus(where / "model", heldout_corpus(), "test"), where / "heldout.json")
-    reserved = where / f"heldout_{RESERVED_SEED}.json"
-    if not reserved.is_file() and (where / "model").is_dir():  # amendment 2 (not read here)
-        write_json_atomic(evaluate_corpus(where / "model", heldout_corpus(RESERVED_SEED), "test"), reserved)
+#: the held-out splits a run of this plan is scored on, by file name: the plan's, and amendment 2's reserved one
+SPLITS = {"heldout.json": HELDOUT_SEED, f"heldout_{RESERVED_SEED}.json": RESERVED_SEED}
+
+
+def finish(where: Path, results: Path, threads: int, splits: dict = SPLITS, kept_files: tuple = KEPT) -> None:
+    """Score a finished run on each held-out split (not printed), record the host, keep the small files."""
+    for name, seed in splits.items():
+        if not (where / name).is_file() and (where / "model").is_dir():
+            write_json_atomic(evaluate_corpus(where / "model", heldout_corpus(seed), "test"), where / name)
     if not (where / "host.json").is_file():
         write_json_atomic({**host(), "num_threads": threads}, where / "host.json")
     kept = results / "runs" / where.name
     kept.mkdir(parents=True, exist_ok=True)
-    for name in KEPT:
+    for name in kept_files:
         found = sorted(where.glob(name)) or sorted(where.glob(f"logs/version_*/{name}"))  # the CSV log is under logs/
         if found:
             shutil.copyfile(found[-1], kept / name)
 
 
-def cmd_run(args, runs) -> None:
+def cmd_run(args, runs, configs: dict = CONFIGS, splits: dict = SPLITS, kept_files: tuple = KEPT) -> None:
+    """Train each run not yet kept (its first split's file in ``results/runs/<name>/``), then ``finish`` it."""
     for config, seed, threads in runs:
         where = run_dir(args.out, config, seed, threads)
-        if (args.results / "runs" / where.name / "heldout.json").is_file():
+        if (args.results / "runs" / where.name / next(iter(splits))).is_file():
             print(f"[done] {where.name}", flush=True)
             continue
         if not (where / "metrics.json").is_file():
             print(f"[run ] {where}", flush=True)
-            run(config_of(config, seed, threads, args.out), ROOT)
-        finish(where, args.results, threads)
+            run(config_of(config, seed, threads, args.out, configs), ROOT)
+        finish(where, args.results, threads, splits, kept_files)
         print(f"[kept] {args.results / 'runs' / where.name}", flush=True)
 
 

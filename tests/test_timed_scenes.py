@@ -592,3 +592,19 @@ def test_neg_m_joins_the_training_groups_as_a_fifth_clip(timed, tiny_corpus):
         StClothoDataModule(tiny_corpus, batch_size=4, features=model.cfg.features, roles=("pos", *five.negatives)).setup("fit")
     with pytest.raises(Exception, match="negatives"):
         LossConfig(negatives=("neg_m",)).check()
+
+
+def test_the_motion_probe_reads_which_way_the_source_turns(timed):
+    """``scripts/probe_first_sound.turn``: pos and neg_m of a scene turn opposite ways, every other clip as pos."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from probe_first_sound import turn
+
+    rows = read_metadata(timed, "test")
+    for k in range(0, len(rows), 5):
+        group = {r["role"]: turn(r["events"]) for r in rows[k : k + 5]}
+        assert group["neg_m"] != group["pos"] and {group[r] for r in ("neg_t", "neg_s", "neg_c")} == {group["pos"]}
+    assert turn('[{"moving": true, "azimuth": 170.0, "azimuth_end": -150.0}]') == "ccw"  # across +-180: 40 deg ccw
+    with pytest.raises(ValueError, match="one moving event"):
+        turn('[{"moving": false, "azimuth": 0.0, "azimuth_end": 0.0}]')
