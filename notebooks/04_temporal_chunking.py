@@ -446,6 +446,16 @@ for split in ("train", "val"):
 # both embeddings of the specification's design fall to chance.
 
 # %% [markdown]
+# ## When the sounds can be anywhere
+#
+# The chunks are moments of the clip: chunk 0 is its first quarter, whatever sounds there. In the
+# stClotho layout each event fills one half, so "the first event" and "the first chunks" coincide; in
+# the **timed** layout of {doc}`02_scenes` (sounds at random onsets in 4 s clips) they do not, and the
+# chunked encoder does not hear the order there. {doc}`14_appendix_temporal` (section *A readout without
+# positions*) shows the `ordered` readout built for it: a before-minus-after score over every pair of
+# sounding frames, for pairs of learned detectors.
+
+# %% [markdown]
 # ## Takeaway
 #
 # * The pooled latent of a CNN branch is a mean (and maximum) over time: it changes little when the
@@ -468,6 +478,8 @@ for split in ("train", "val"):
 #   clips. With its tokens' content standardised (`temporal_token_norm`, the default run's setting) it
 #   follows the clip and, on cue-free clips (five seeds), hears the order of the sounds and retrieves
 #   better than E_joint; its lead over E_joint on order is not yet separated from zero.
+# * Chunks are moments of the clip: where the sounds can start anywhere, they do not say which came
+#   first ({doc}`14_appendix_temporal` has a readout that does).
 #
 # ## Exercises
 #

@@ -32,7 +32,9 @@
 # * why the triplet embedding of the temporal path made E_joint's decisions: its output hardly moved
 #   between clips, although a probe can still read the first sound from it;
 # * what standardising the chunk tokens' content (`model.temporal_token_norm`) changes, paired by seed:
-#   nothing measurable on the default corpus, the order of the sounds on cue-free clips.
+#   nothing measurable on the default corpus, the order of the sounds on cue-free clips;
+# * why chunks cannot say which sound came first when the sounds can start anywhere, and the `ordered`
+#   readout that can: a before-minus-after score over every pair of sounding frames.
 #
 # How each cue of the audio carries the order past a time-pooled CNN, measured on small corpora built
 # for it, is in {doc}`18_appendix_order_cues`.
@@ -252,6 +254,108 @@ report.difference_table(tn_rows)
 # The ablation and the sweep ran without it.
 
 # %% [markdown]
+# ## A readout without positions
+#
+# The chunks above are moments of the clip: chunk 0 is its first quarter, whatever sounds there. In
+# the stClotho layout each event fills one half, so "the first event" and "the first chunks" coincide
+# ({doc}`04_temporal_chunking`).
+# In the **timed** layout of {doc}`02_scenes` (4 s clips, two or three events at random onsets, silences
+# longer than the CNNs' receptive field, one source moving) they do not: "a bell, then a dog" puts the
+# bell in chunk 0 of one clip and in chunk 2 of another, and a readout that learns "bell in an early
+# chunk" learns a position, not an order. On such scenes the chunked encoder of the default run does not
+# hear the order ({doc}`15_appendix_experiments`, section *Timed scenes*).
+#
+# The `ordered` readout (`--model.temporal_readout ordered`) asks the question without positions. Every
+# frame $t$ of the two feature maps is a token $x_t$ (the chunk tokens' projection, no position); two small
+# MLPs with a softplus turn it into non-negative detectors $a_t, b_t \in \mathbb{R}^D$, each weighted by how
+# loud the frame is ($g_t \in [0, 1]$, `frame_activity`); and for every detector pair $d$,
+#
+# $$
+# r_d = \frac{\sum_{s < t} a_{sd}\, b_{td} - \sum_{s > t} a_{sd}\, b_{td}}{\sum_s a_{sd} \sum_t b_{td}} \in [-1, 1]
+# $$
+#
+# (`ordered_pairs`): +1 when everything $a_d$ detects comes before everything $b_d$ detects, −1 after, 0
+# at the same time or when either is absent. If $a_d$ learns to fire on a bell and $b_d$ on a dog, $r_d$
+# *is* "the bell before the dog", wherever the two sit in the clip; if $a_d$ fires on "left" and $b_d$ on
+# "front", $r_d$ is a source moving from the left to the front. An MLP reads $r$. The cell builds three
+# toy maps of two sounds in a silent clip (A then B early, A then B late, B then A) with one detector
+# for each sound, and compares $r$ with the four chunk means of the concatenating readout.
+
+# %%
+import numpy as np
+import torch
+
+from sclap_nb.model import ordered_pairs
+
+frames = 50  # the map of a 4 s clip: 401 log-mel frames reduced 8 times
+toy = {"A, then B (early)": (3, 16), "A, then B (late)": (24, 38), "B, then A": (30, 6)}  # onsets of A and B
+short = dict(zip(toy, ("early", "late", "swapped")))
+length = 8  # frames each sound lasts
+detectors, scores, chunk_a = {}, {}, {}
+for name, (on_a, on_b) in toy.items():
+    det = torch.zeros(1, frames, 2)  # detector 0 fires on A, detector 1 on B
+    det[0, on_a : on_a + length, 0] = 1.0
+    det[0, on_b : on_b + length, 1] = 1.0
+    detectors[name] = det[0]
+    scores[name] = ordered_pairs(det[..., :1], det[..., 1:]).item()  # a = "A", b = "B"
+    chunk_a[name] = [c.mean().item() for c in torch.tensor_split(det[0, :, 0], 4)]  # A's share of each chunk
+    glue(f"toy_order_{short[name]}", scores[name], display=False)
+    print(f"{name:18s} r(A before B) {scores[name]:+.2f}   A's share of the four chunks {np.round(chunk_a[name], 2)}")
+
+fig, axes = plt.subplots(1, 2, figsize=(9.6, 2.9), gridspec_kw={"width_ratios": [1.6, 1]})
+for row, (name, det) in enumerate(detectors.items()):
+    for k, color in ((0, "C0"), (1, "C3")):
+        on = det[:, k].nonzero().flatten()
+        axes[0].broken_barh([(on.min().item(), len(on))], (row - 0.35 + 0.35 * k, 0.3), color=color)
+sizes = [len(c) for c in torch.tensor_split(torch.arange(frames), 4)]  # 13, 13, 12, 12: the chunked readout's cuts
+for edge in np.cumsum(sizes)[:-1]:
+    axes[0].axvline(edge - 0.5, color="0.6", lw=0.8, ls="--")
+axes[0].set_yticks(range(len(toy)), list(toy))
+axes[0].invert_yaxis()
+axes[0].set_xlabel("map frame (80 ms each); dashed: the four chunks")
+axes[0].set_title("A (blue) and B (orange) in three toy clips")
+x = np.arange(len(toy))
+axes[1].bar(x - 0.2, [scores[n] for n in toy], 0.4, color="C2", label="ordered: $r$(A before B)")
+axes[1].bar(x + 0.2, [chunk_a[n][0] for n in toy], 0.4, color="0.6", label="chunk 0: share of A")
+axes[1].set_xticks(x, [short[n] for n in toy])
+axes[1].axhline(0, color="0.3", lw=0.8)
+axes[1].legend(fontsize=8, loc="lower left")
+axes[1].set_title("what each readout sees")
+viz.save(fig, FIG / "14_ordered_pairs.png")
+plt.close(fig)
+
+# %% [markdown]
+# ```{figure} ../figures/14_ordered_pairs.png
+# :name: fig-14-ordered-pairs
+# Left: three toy clips of 50 map frames, sound A (blue) and sound B (orange), eight frames each; dashed
+# lines cut the map into the four chunks of the chunked readout. Right: the ordered score of the
+# detector pair (A, B) and what chunk 0 holds of A.
+# ```
+#
+# In {numref}`fig-14-ordered-pairs` the two clips where A comes first score
+# {glue:text}`toy_order_early:+.2f` and {glue:text}`toy_order_late:+.2f`, the clip where B comes
+# first {glue:text}`toy_order_swapped:+.2f`; chunk 0 holds A in the early clip only, so a chunk readout
+# must learn the order once for every placement of the two sounds, the ordered score once for all.
+#
+# Trained on timed scenes (one seed each, exploratory, on each run's own test split), the triplet
+# embedding of the default run's chunked encoder scores `order_acc`
+# {glue:text}`timed_default_order:.3f`; the ordered readout with the captions' clause slots
+# {glue:text}`timed_ordered_order:.3f`, and {glue:text}`timed_ordered_m_order:.3f` (`motion_acc`
+# {glue:text}`timed_ordered_m_motion:.3f`) with the motion negative in its training groups. Chance is 0.5
+# for `motion_acc` and about 1/3 for `order_acc`; the goal of this book is 0.9. Whether the gain holds over
+# seeds, on a test split that nobody has read, is the question of the study planned in
+# `results/ordered_study/PLAN.md`; until it has run, these are single runs.
+
+# %%
+timed_runs = {"timed_default": "timed_study/runs/B_s2025_t2", "timed_ordered": "experiments/timed_ordered_s2025",
+              "timed_ordered_m": "experiments/timed_ordered_m_s2025"}  # fmt: skip
+for key, path in timed_runs.items():
+    m = load_run(path, results_root).metrics
+    glue(f"{key}_order", m["triplet/order_acc"], display=False)
+    glue(f"{key}_motion", m["triplet/motion_acc"], display=False)
+    print(f"{path:36s} triplet order_acc {m['triplet/order_acc']:.3f}  motion_acc {m['triplet/motion_acc']:.3f}")
+
+# %% [markdown]
 # ## In short
 #
 # * The time-pooled E_joint reads the order from where each sound sits against the clip's edges; with
@@ -261,6 +365,11 @@ report.difference_table(tn_rows)
 #   smaller than E_joint's spread, so the triplet embedding repeated E_joint.
 # * Standardising the chunk tokens' content makes the temporal path act: on cue-free clips it hears the
 #   order of the sounds; on the default corpus it changes nothing three seeds can measure.
+# * Where the sounds can start anywhere (the timed layout), chunks are the wrong question. The `ordered`
+#   readout scores, for pairs of learned detectors, whether what one detects comes before what the other
+#   detects, over every pair of sounding frames: an order without positions. It is the first encoder of
+#   this book that hears the order on timed scenes, in single exploratory runs, still short of the goal
+#   of 0.9; `results/ordered_study` tests it over seeds.
 #
 # ## Exercises
 #
@@ -275,6 +384,15 @@ report.difference_table(tn_rows)
 #    (`fewer = cuefree[cuefree["seed"] <= 2027]`) and call
 #    `report.token_norm_comparison(default_corpus, fewer)`. Predict first: does the token norm's gain in
 #    the triplet embedding's `order_acc` on cue-free clips still exclude 0?
+#
+# 4. **The ordered score by hand.** Detector $a$ fires with strength 1 on frames 2-4 and 15-18, detector
+#    $b$ on frames 10-13. Compute $r$ and say in words what it means. Check with `ordered_pairs`.
+#
+#    :::{dropdown} Solution
+#    $a$ has 3 frames before $b$'s 4 (12 pairs before) and 4 frames after them (16 pairs after), of
+#    $7 \times 4 = 28$ pairs: $r = (12 - 16) / 28 \approx -0.14$. What $a$ detects comes, on balance, slightly
+#    after what $b$ detects: a sound heard on both sides of another has no clear order with it.
+#    :::
 #
 # ```{dropdown} Solutions
 # 1. The mean of two unit vectors u, v lies halfway; each is at distance |u − v| / 2 = √(2 − 2c) / 2

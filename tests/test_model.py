@@ -473,6 +473,7 @@ def test_the_ordered_readout_hears_the_order_wherever_the_sounds_are():
     assert not torch.allclose(out["ab_early"], out["ba_early"], atol=1e-3)
 
 
+@pytest.mark.slow
 def test_a_model_with_the_ordered_readout_trains(text_encoder):
     batch = random_triplet_batch(seconds=2.0)
     torch.manual_seed(0)
