@@ -208,7 +208,7 @@ class ModelConfig(_Checked):
     temporal_dropout: float = setting(0.1, "dropout in the temporal encoder", low=0.0, high=1.0, high_open=True)
     temporal_readout: Literal["mean", "concat", "ordered"] = setting(
         "concat", "chunk tokens read out concatenated in time order (the specification: their mean); ordered: no "
-        "chunks, a before-minus-after score over every pair of sounding frames (where a sound is, not when)")
+        "chunks, a before-minus-after score over every pair of sounding frames (an order without positions)")
     doa_pooling: Literal["joint", "halves"] = setting(
         "halves", "DOA head on each time half of the spatial branch (the specification: on E_joint)")
     temporal_token_norm: bool = setting(
@@ -216,8 +216,9 @@ class ModelConfig(_Checked):
     temporal_span: Literal["clip", "active"] = setting(
         "clip", "what the time chunks split: the whole clip, or the span from its first to its last sounding frame "
         "(within temporal_active_db of its loudest), so the first chunk starts where the first sound does")
-    temporal_active_db: float = setting(30.0, "with temporal_span active (readout ordered): how far below the clip's "
-                                        "loudest frame a frame still sounds (counts less and less)", low=0.0, low_open=True)  # fmt: skip
+    temporal_active_db: float = setting(30.0, "how far below the clip's loudest frame a frame still sounds (dB): "
+                                        "with temporal_span active the span's ends; with readout ordered the range "
+                                        "over which a frame's weight falls from 1 to 0", low=0.0, low_open=True)  # fmt: skip
     logit_scale_init: float = setting(math.log(1 / 0.07), "initial log inverse temperature of the contrastive logits")
     features: FeatureConfig = setting(factory=FeatureConfig, help="the feature extractor")
 
@@ -226,6 +227,8 @@ class ModelConfig(_Checked):
             self._bad("temporal_heads", f"must divide dim = {self.dim} (the temporal Transformer splits dim among its heads)")
         if len(self.cnn_pools) != len(self.cnn_channels) or not self.cnn_channels:
             self._bad("cnn_pools", f"needs one (time, freq) pool per CNN stage ({len(self.cnn_channels)} stages)")
+        if self.temporal_readout == "ordered" and self.temporal_span != "clip":
+            self._bad("temporal_span", "has no chunks to place with temporal_readout ordered (it reads every frame): use clip")
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":

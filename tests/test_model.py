@@ -489,3 +489,5 @@ def test_a_model_with_the_ordered_readout_trains(text_encoder):
     assert any(g.abs().sum() > 0 for g in grads)
     with pytest.raises(ValueError, match="readout must be"):
         TemporalAudioEncoder(dim=16, in_channels=3, readout="last")
+    with pytest.raises(ValueError, match="temporal_span"):
+        ModelConfig(temporal_readout="ordered", temporal_span="active")
