@@ -1,0 +1,67 @@
+"""The planned studies' analysis scripts (``scripts/timed_study.py``, ``scripts/ordered_study.py``) on made-up
+held-out scores: they refuse until every planned run is scored, then compare as their plans say."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+import ordered_study  # noqa: E402
+import timed_study  # noqa: E402
+
+METRICS = ("order_acc", "motion_acc", "place_acc", "t2a/R@1")
+
+
+def _score(folder: Path, name: str, file: str, level: dict, rng) -> None:
+    """A run's held-out file: every metric of both embeddings at ``level[metric]`` plus a little noise."""
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    scores = {f"{emb}/{m}": float(level.get(m, 0.5) + rng.normal(0, 0.01)) for emb in ("joint", "triplet") for m in METRICS}
+    (folder / name / file).write_text(json.dumps(scores))
+
+
+def test_the_timed_study_waits_for_every_run_then_compares(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    args = ["analyse", "--results", str(tmp_path)]
+    levels = {"A": {"order_acc": 0.45}, "A0": {"order_acc": 0.45}, "S": {"order_acc": 0.45}, "B": {"order_acc": 0.8}}
+    for config, seed, threads in timed_study.ORDER[:-1]:
+        _score(tmp_path / "runs", f"{config}_s{seed}_t{threads}", "heldout.json", levels[config], rng)
+    with pytest.raises(SystemExit, match="1 of 24 planned runs have no heldout.json"):
+        timed_study.main(args)
+    config, seed, threads = timed_study.ORDER[-1]
+    _score(tmp_path / "runs", f"{config}_s{seed}_t{threads}", "heldout.json", levels[config], rng)
+    timed_study.main(args)
+    table = pd.read_csv(tmp_path / "comparisons.csv").set_index("name")
+    assert list(table.index) == [c["name"] for c in timed_study.COMPARISONS]
+    assert table.loc["C1", "finding"] and table.loc["C1", "diff"] == pytest.approx(0.35, abs=0.03)
+    assert not table.loc["C2", "finding"]  # motion_acc: no difference was made up
+    assert (table["p_holm"] >= table["p"] - 1e-12).all() and (table["n"] == 5).all()
+    assert set(pd.read_csv(tmp_path / "rerun_noise.csv")["config"]) == {"A", "A0", "S", "B"}
+
+
+def test_the_ordered_study_reads_the_reserved_split_of_both_studies(tmp_path):
+    rng = np.random.default_rng(1)
+    own, first = tmp_path / "ordered", tmp_path / "timed"
+    args = ["analyse", "--results", str(own), "--timed-results", str(first)]
+    for config, seed, threads in ordered_study.REUSED:
+        _score(first / "runs", f"{config}_s{seed}_t{threads}", "heldout_9311.json", {"order_acc": 0.45}, rng)
+        _score(first / "runs", f"{config}_s{seed}_t{threads}", "heldout.json", {"order_acc": 0.99}, rng)  # the other split
+    with pytest.raises(SystemExit, match="6 of 22 runs have no heldout_9311.json"):
+        ordered_study.main(args)
+    for config, seed, threads in ordered_study.ORDER:
+        _score(own / "runs", f"{config}_s{seed}_t{threads}", "heldout_9311.json", {"order_acc": 0.75}, rng)
+    ordered_study.main(args)
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert list(table.index) == ["D1", "D2", "D3", "D4", "D5", "D6", "D7"]
+    # N's triplet against A's E_joint, both on seed 9311's split (the 0.99 of the other split is not read)
+    assert table.loc["D1", "diff"] == pytest.approx(0.30, abs=0.03) and table.loc["D1", "finding"]
+    assert table.loc["D3", "finding"]  # R@1 equal: non-inferior by the 0.05 margin
+    assert not table.loc["D5", "finding"]
+    rerun = pd.read_csv(own / "rerun_noise.csv").set_index("config")
+    assert set(rerun.index) == {"N", "A"} and (rerun["order_acc"] < 0.1).all()
