@@ -80,11 +80,7 @@ def cmd_analyse(args) -> None:
         pair = table[(table["config"] == config) & (table["seed"] == RERUN_SEED)].set_index("threads")
         rerun.append({"config": config, **{m: abs(pair.loc[THREADS, f"{EMBEDDING[config]}/{m}"]
                                                   - pair.loc[RERUN_THREADS, f"{EMBEDDING[config]}/{m}"]) for m in METRICS}})  # fmt: skip
-    table.to_csv(args.results / "runs.csv", index=False)
-    comparisons.to_csv(args.results / "comparisons.csv", index=False)
-    spread.to_csv(args.results / "seed_spread.csv")
-    pd.DataFrame(rerun).to_csv(args.results / "rerun_noise.csv", index=False)
-    print(comparisons.round(4).to_string(index=False))
+    ts.write_analysis(args.results, table, comparisons, spread, rerun)
 
 
 def main(argv=None) -> int:
@@ -98,9 +94,7 @@ def main(argv=None) -> int:
     if args.command == "run":
         ts.cmd_run(args, ORDER, CONFIGS, SPLITS, KEPT)
     elif args.command == "evaluate":
-        for where in sorted(args.out.glob("*_s*_t*")):
-            if (where / "metrics.json").is_file():
-                ts.finish(where, args.results, int(where.name.rsplit("_t", 1)[1]), SPLITS, KEPT)
+        ts.cmd_evaluate(args, SPLITS, KEPT)
     else:
         cmd_analyse(args)
     return 0

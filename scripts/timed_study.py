@@ -162,12 +162,24 @@ def cmd_analyse(args) -> None:
         pair = table[(table["config"] == config) & (table["seed"] == RERUN_SEED)].set_index("threads")
         if {THREADS, RERUN_THREADS} <= set(pair.index):
             rerun.append({"config": config, **{m: abs(pair.loc[THREADS, m] - pair.loc[RERUN_THREADS, m]) for m in metrics}})
-    args.results.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.results / "runs.csv", index=False)
-    comparisons.to_csv(args.results / "comparisons.csv", index=False)
-    spread.to_csv(args.results / "seed_spread.csv")
-    pd.DataFrame(rerun).to_csv(args.results / "rerun_noise.csv", index=False)
+    write_analysis(args.results, table, comparisons, spread, rerun)
+
+
+def write_analysis(results: Path, table: pd.DataFrame, comparisons: pd.DataFrame, spread: pd.DataFrame, rerun: list) -> None:
+    """A study's analysis files: the runs, the planned comparisons, the seed spread and the rerun noise."""
+    results.mkdir(parents=True, exist_ok=True)
+    table.to_csv(results / "runs.csv", index=False)
+    comparisons.to_csv(results / "comparisons.csv", index=False)
+    spread.to_csv(results / "seed_spread.csv")
+    pd.DataFrame(rerun).to_csv(results / "rerun_noise.csv", index=False)
     print(comparisons.round(4).to_string(index=False))
+
+
+def cmd_evaluate(args, splits: dict = SPLITS, kept_files: tuple = KEPT) -> None:
+    """``finish`` every run of ``args.out`` that has ended (scores what is missing, keeps the small files)."""
+    for where in sorted(args.out.glob("*_s*_t*")):
+        if (where / "metrics.json").is_file():
+            finish(where, args.results, int(where.name.rsplit("_t", 1)[1]), splits, kept_files)
 
 
 def main(argv=None) -> int:
@@ -185,9 +197,7 @@ def main(argv=None) -> int:
     elif args.command == "rerun":
         cmd_run(args, [(c, RERUN_SEED, RERUN_THREADS) for c in args.configs])
     elif args.command == "evaluate":
-        for where in sorted(args.out.glob("*_s*_t*")):
-            if (where / "metrics.json").is_file():
-                finish(where, args.results, int(where.name.rsplit("_t", 1)[1]))
+        cmd_evaluate(args)
     else:
         cmd_analyse(args)
     return 0
