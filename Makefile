@@ -15,6 +15,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0            # first: the CPU wheel, before anything pulls CUDA builds
 	$(BIN)/pip install -q -e ".[dev]"
 	$(BIN)/pip install -q --no-deps tinysoundfont  # its pyaudio dependency is for live playback only
+	$(BIN)/pip install -q --no-deps aisfx==0.1.2    # a pretrained sound-effects CNN, weights in the wheel (CC BY 4.0); its pins are for its own scripts
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
