@@ -11,13 +11,16 @@ encoder would change that, before anything is built on it. Each library recordin
 * ``aisfx_random``: the same network with its initial (untrained) weights, the control;
 * ``logmel``: the mean and standard deviation of each of 64 log-mel bands (no network).
 
-Then one linear map per front end is trained from the audio embedding to the all-MiniLM-L6-v2 text
-space with a CLIP-style softmax over the class prompts of the library's **train** split (a class's
-prompt: the normalised mean of its caption paraphrases); its weight decay is chosen on the **val**
-split. Reported: zero-shot accuracy on the held-out packages over their classes, and on the test
-split over its classes (in domain), with chance beside each; and, as the model meets them, on the
-W channel of the held-out recordings rendered as single-event FOA clips in rooms (``heldout_clips``:
-the clips of ``heldout/<embedding>/zero_shot_acc``, seed 2025, 2 s). One seed; exploratory.
+Each recording is also rendered as the only event of its own 2 s FOA clip in a room (seed 2025; the
+clips that ``heldout/<embedding>/zero_shot_acc`` and ``library/...`` score, built the same way for
+the train and val splits), and its W channel embedded the same way: that is how the model meets it.
+
+Then linear maps from each front end's embedding to the all-MiniLM-L6-v2 text space are trained with
+a CLIP-style softmax over the class prompts of the library's **train** split (a class's prompt: the
+normalised mean of its caption paraphrases): one on the dry train recordings, one on their clips;
+the weight decay of each is chosen on the matching **val** set. Each is scored zero-shot on the test
+split (in domain) and on the held-out packages (never heard), dry and as clips, each over its own
+classes (chance: one over their number). One seed; exploratory.
 
     python scripts/probe_pretrained_audio.py [--library data/library] [--out results/experiments/pretrained_audio_probe]
 """
@@ -40,9 +43,12 @@ sys.path.insert(0, str(ROOT))
 
 from sclap_nb.data.event_clips import ensure_event_clips, read_event_clips  # noqa: E402
 from sclap_nb.data.library import read_manifest  # noqa: E402
-from sclap_nb.data.sounds import heldout_source  # noqa: E402
+from sclap_nb.data.sounds import heldout_source, sound_source  # noqa: E402
 from sclap_nb.files import write_json_atomic  # noqa: E402
 from sclap_nb.pretrained import aisfx_input, aisfx_network  # noqa: E402
+
+
+CLIP_TAG = "s2025-16000hz-2s-rooms"  # seed, rate, length, rooms: as sclap_nb.heldout.heldout_dirs names its clips
 
 
 def logmel_stats(y: np.ndarray, rate: int) -> np.ndarray:
@@ -97,6 +103,20 @@ def accuracy(lin, x, labels, prompts) -> float:
         return float(((F.normalize(lin(x), dim=-1) @ prompts.T).argmax(1) == labels).float().mean())
 
 
+def cached_embeddings(name: str, files: list[Path], channel: int | None = None) -> dict[str, np.ndarray]:
+    """``embed_all``, kept in ``data/probe-pretrained/<name>.npz`` beside the list of files it embedded."""
+    path = ROOT / "data" / "probe-pretrained" / f"{name}.npz"
+    listed = np.array([str(f) for f in files])
+    if path.is_file():
+        with np.load(path) as z:
+            if np.array_equal(z["files"], listed):
+                return {k: z[k] for k in z.files if k != "files"}
+    feats = embed_all(files, channel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, files=listed, **feats)
+    return feats
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--library", type=Path, default=ROOT / "data" / "library")
@@ -105,44 +125,49 @@ def main() -> None:
     torch.set_num_threads(int(os.environ.get("PROBE_THREADS", "1")))
     rows = read_manifest(args.library / "manifest.csv")
     classes = json.loads((args.library / "classes.json").read_text())
-    feats = embed_all([args.library / r["file"] for r in rows])
-    split = np.array([r["split"] for r in rows])
-    label = np.array([r["class"] for r in rows])
-    where = ROOT / "data" / "heldout-clips-s2025-16000hz-2s-rooms"  # as sclap_nb.heldout.heldout_dirs names it
-    clips, _ = read_event_clips(ensure_event_clips(where, heldout_source(args.library), "test", 2025, 16000, 2.0, False))
-    clip_feats = embed_all([Path(c["file"]) for c in clips], channel=0)
-    subsets = {s: np.flatnonzero(split == s) for s in ("train", "val", "test", "heldout")}
-    names = {s: sorted(set(label[idx])) for s, idx in subsets.items()}
-    prompts = {s: class_prompts(classes, names[s]) for s in subsets}
-    lab = {s: torch.tensor([names[s].index(c) for c in label[idx]]) for s, idx in subsets.items()}
-    train_classes = set(names["train"])
-    summary: dict = {"recordings": {s: int(len(i)) for s, i in subsets.items()},
-                     "classes": {s: len(n) for s, n in names.items()},
-                     "chance": {s: 1 / len(n) for s, n in names.items()},
-                     "heldout_classes_seen_in_train": sum(c in train_classes for c in names["heldout"]),
+    # the sets: each recording as it is (dry), and as the only event of its own FOA clip (W channel)
+    sets: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}
+    dry = cached_embeddings("dry", [args.library / r["file"] for r in rows])
+    for split in ("train", "val", "test", "heldout"):
+        idx = [i for i, r in enumerate(rows) if r["split"] == split]
+        sets[f"dry_{split}"] = ({k: v[idx] for k, v in dry.items()}, np.array([rows[i]["class"] for i in idx]))
+    library = sound_source("library", args.library, 16000)
+    for split in ("train", "val", "test", "heldout"):
+        source, asked = (heldout_source(args.library), "test") if split == "heldout" else (library, split)
+        where = ROOT / "data" / (f"heldout-clips-{CLIP_TAG}" if split == "heldout" else f"library-{split}-clips-{CLIP_TAG}")
+        clips, _ = read_event_clips(ensure_event_clips(where, source, asked, 2025, 16000, 2.0, False))
+        feats = cached_embeddings(f"clips_{split}", [Path(c["file"]) for c in clips], channel=0)
+        sets[f"clips_{split}"] = (feats, np.array([c["class"] for c in clips]))
+    names = {k: sorted(set(lab)) for k, (_, lab) in sets.items()}
+    prompts = {k: class_prompts(classes, n) for k, n in names.items()}
+    labels = {k: torch.tensor([names[k].index(c) for c in lab]) for k, (_, lab) in sets.items()}
+    train_classes = set(names["dry_train"])
+    summary: dict = {"recordings": {k: len(lab) for k, (_, lab) in sets.items()},
+                     "classes": {k: len(n) for k, n in names.items()},
+                     "chance": {k: 1 / len(n) for k, n in names.items()},
+                     "heldout_classes_seen_in_train": sum(c in train_classes for c in names["dry_heldout"]),
                      "front_ends": {}}  # fmt: skip
-    for name, f in feats.items():
-        mu, sd = f[subsets["train"]].mean(0), f[subsets["train"]].std(0) + 1e-6
-        x = {s: torch.tensor((f[idx] - mu) / sd, dtype=torch.float32) for s, idx in subsets.items()}
-        val = {wd: accuracy(fit_map(x["train"], lab["train"], prompts["train"], wd), x["val"], lab["val"], prompts["val"])
-               for wd in (1e-4, 1e-2, 1e-1, 1.0)}  # fmt: skip
-        wd = max(val, key=val.get)
-        lin = fit_map(x["train"], lab["train"], prompts["train"], wd)
-        seen = torch.tensor([c in train_classes for c in label[subsets["heldout"]]])
-        pred_ok = (F.normalize(lin(x["heldout"]), dim=-1) @ prompts["heldout"].T).argmax(1) == lab["heldout"]
-        x_clips = torch.tensor((clip_feats[name] - mu) / sd, dtype=torch.float32)
-        lab_clips = torch.tensor([names["heldout"].index(c["class"]) for c in clips])
-        summary["front_ends"][name] = {
-            "val_acc_by_weight_decay": {str(k): v for k, v in val.items()}, "weight_decay": wd,
-            "train_acc": accuracy(lin, x["train"], lab["train"], prompts["train"]),
-            "val_acc": val[wd],
-            "test_acc": accuracy(lin, x["test"], lab["test"], prompts["test"]),
-            "heldout_acc": accuracy(lin, x["heldout"], lab["heldout"], prompts["heldout"]),
-            "heldout_acc_seen_classes": float(pred_ok[seen].float().mean()),
-            "heldout_acc_unseen_classes": float(pred_ok[~seen].float().mean()) if (~seen).any() else None,
-            "heldout_clips_acc": accuracy(lin, x_clips, lab_clips, prompts["heldout"]),
-        }  # fmt: skip
-        print(name, json.dumps(summary["front_ends"][name]), flush=True)
+    for front in dry:
+        summary["front_ends"][front] = {}
+        for fit_on in ("dry", "clips"):  # a map trained on the dry train recordings, or on their clips
+            f_train = sets[f"{fit_on}_train"][0][front]
+            mu, sd = f_train.mean(0), f_train.std(0) + 1e-6
+            x = {k: torch.tensor((feats[front] - mu) / sd, dtype=torch.float32) for k, (feats, _) in sets.items()}
+            tr, va = f"{fit_on}_train", f"{fit_on}_val"
+            val = {wd: accuracy(fit_map(x[tr], labels[tr], prompts[tr], wd), x[va], labels[va], prompts[va])
+                   for wd in (1e-4, 1e-2, 1e-1, 1.0)}  # fmt: skip
+            wd = max(val, key=val.get)
+            lin = fit_map(x[tr], labels[tr], prompts[tr], wd)
+            seen = torch.tensor([c in train_classes for c in sets["dry_heldout"][1]])
+            with torch.no_grad():
+                ok = (F.normalize(lin(x["dry_heldout"]), dim=-1) @ prompts["dry_heldout"].T).argmax(1) == labels["dry_heldout"]
+            summary["front_ends"][front][f"map_on_{fit_on}"] = {
+                "val_acc_by_weight_decay": {str(k): v for k, v in val.items()}, "weight_decay": wd,
+                **{f"{k}_acc": accuracy(lin, x[k], labels[k], prompts[k]) for k in sets if not k.endswith("val")},
+                "dry_heldout_acc_seen_classes": float(ok[seen].float().mean()),
+                "dry_heldout_acc_unseen_classes": float(ok[~seen].float().mean()) if (~seen).any() else None,
+            }  # fmt: skip
+            print(front, fit_on, json.dumps(summary["front_ends"][front][f"map_on_{fit_on}"]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(summary, args.out / "summary.json")
     print(f"wrote {args.out / 'summary.json'}")
