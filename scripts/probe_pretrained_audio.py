@@ -45,6 +45,7 @@ from sclap_nb.data.event_clips import ensure_event_clips, read_event_clips  # no
 from sclap_nb.data.library import read_manifest  # noqa: E402
 from sclap_nb.data.sounds import heldout_source, sound_source  # noqa: E402
 from sclap_nb.files import write_json_atomic  # noqa: E402
+from sclap_nb.metrics import zero_shot_accuracy  # noqa: E402
 from sclap_nb.pretrained import aisfx_input, aisfx_network  # noqa: E402
 
 
@@ -100,7 +101,7 @@ def fit_map(x: torch.Tensor, labels: torch.Tensor, prompts: torch.Tensor, weight
 
 def accuracy(lin, x, labels, prompts) -> float:
     with torch.no_grad():
-        return float(((F.normalize(lin(x), dim=-1) @ prompts.T).argmax(1) == labels).float().mean())
+        return zero_shot_accuracy(F.normalize(lin(x), dim=-1), prompts, labels)
 
 
 def cached_embeddings(name: str, files: list[Path], channel: int | None = None) -> dict[str, np.ndarray]:
