@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from sclap_nb.data.event_clips import ensure_event_clips, read_event_clips  # noqa: E402
 from sclap_nb.data.library import read_manifest  # noqa: E402
 from sclap_nb.data.sounds import heldout_source, sound_source  # noqa: E402
-from sclap_nb.files import write_json_atomic  # noqa: E402
+from sclap_nb.files import atomic_write, write_json_atomic  # noqa: E402
 from sclap_nb.metrics import zero_shot_accuracy  # noqa: E402
 from sclap_nb.pretrained import aisfx_input, aisfx_network  # noqa: E402
 
@@ -147,16 +147,16 @@ def train_cnn_scratch(sets: dict, labels: dict, prompts: dict, epochs: int = 30,
 
 
 def cached_embeddings(name: str, files: list[Path], channel: int | None = None) -> dict[str, np.ndarray]:
-    """``embed_all``, kept in ``data/probe-pretrained/<name>.npz`` beside the list of files it embedded."""
+    """``embed_all``, kept in ``data/probe-pretrained/<name>.npz`` beside the files it embedded (path, size,
+    modification time): reused only while every one of them is unchanged."""
     path = ROOT / "data" / "probe-pretrained" / f"{name}.npz"
-    listed = np.array([str(f) for f in files])
+    listed = np.array([f"{f}|{f.stat().st_size}|{f.stat().st_mtime_ns}|{channel}" for f in files])
     if path.is_file():
         with np.load(path) as z:
             if np.array_equal(z["files"], listed):
                 return {k: z[k] for k in z.files if k != "files"}
     feats = embed_all(files, channel)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, files=listed, **feats)
+    atomic_write(path, lambda f: np.savez(f, files=listed, **feats))
     return feats
 
 
