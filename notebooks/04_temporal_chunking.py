@@ -266,7 +266,7 @@ _ = record("val_3way_temporal", ep["triplet/3way_temporal"].iloc[-1], tol=0.25, 
 after = {s: pair_cosines(trained, s) for s in ("train", "val")}
 # tolerances: at initialisation every distance is below 0.01; after training the conclusion is the gap
 # between e_temporal (0.5-1.2) and e_joint (< 0.1), which survives 0.1 on e_joint and 0.25 on e_temporal
-# (e_temporal's val pos~neg_t moved by 0.10 between the AVX-512 and the default kernels of one CPU)
+# (e_temporal's val pos~neg_t moved by 0.10 between two hosts' runs, one on the default kernel)
 for split in ("train", "val"):
     print(f"{split}: mean cosine distance over {len(before[split]['e_joint pos~neg_t'])} scenes")
     for key in before[split]:

@@ -1,10 +1,11 @@
 """A pretrained audio front end that installs from the package registries: aiSFX's sound-effects CNN.
 
 The project's CNNs are trained from scratch, and on the library's held-out packages they name a
-recording no better than chance (``results/experiments/library_mixed_*``). Every pretrained audio
-model on PyPI that this project could find downloads its weights at run time, which it may not
-do, except ``aisfx`` (Ma & Lerch, *Representation learning for the automatic indexing of sound
-effects libraries*, ISMIR 2022): its wheel carries the weights (25 MB; code MIT, weights CC BY 4.0)
+recording no better than chance (``results/experiments/library_mixed_*``). The pretrained audio
+models on PyPI checked here (torchopenl3, panns-inference, hear21passt) download their weights at
+run time, which this project may not do. ``aisfx`` (Ma & Lerch, *Representation learning for the
+automatic indexing of sound effects libraries*, ISMIR 2022) does not: its wheel carries the weights
+(25 MB; code MIT, weights CC BY 4.0)
 of a 9-layer CNN trained with class labels on professional sound-effects libraries (Universal
 Category System). ``make setup`` installs it with ``--no-deps``: its pinned ``numpy``/``librosa``
 are for its own scripts, and only its network class and weights are used here.
