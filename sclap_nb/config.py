@@ -270,6 +270,8 @@ class DataConfig(_Checked):
         "sounds of data.library_dir) or mixed (both); with a library, the run is also tested on its held-out packages")
     library_dir: str = setting("data/library", "the built library of recorded sounds (python -m sclap_nb.data.library "
                                "build)", identity=False)  # fmt: skip
+    class_batch: int = setting(32, "single-event clips of the library's train recordings per step for the class term "
+                               "(loss.w_class)", low=2)  # fmt: skip
 
 
 @dataclass
@@ -291,6 +293,9 @@ class LossConfig(_Checked):
         "constant", "GRL strength over training: constant, or DANN's 2/(1+exp(-10p))-1 ramp to grl_lambda")
     grl_warmup_epochs: int = setting(0, "first epochs with no reversal (the classifier learns, the encoders feel nothing)",
                                      low=0)  # fmt: skip
+    w_class: float = setting(0.0, "weight of the class term L_class: InfoNCE of the semantic embedding of single-event "
+                             "clips of the library's train recordings against their class captions (data.class_batch "
+                             "a step; needs data.sounds library or mixed; 0: off, the specification)", low=0.0)  # fmt: skip
 
     def check(self) -> None:
         if not 0.0 <= self.weights[1] <= 1.0:

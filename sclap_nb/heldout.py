@@ -39,12 +39,14 @@ __all__ = ["heldout_dirs", "classification_metrics", "heldout_metrics"]
 
 
 def heldout_dirs(cfg: RunConfig, root: Path) -> dict[str, Path]:
-    """Where the held-out scenes and the two sets of event clips of a run's settings are built."""
+    """Where the held-out scenes and the sets of event clips of a run's settings are built (``train_clips``:
+    the class term's, ``loss.w_class``)."""
     d, sr = cfg.data, cfg.model.features.sample_rate
     tag = f"s{cfg.runtime.seed}-{sr}hz-{d.clip_seconds:g}s-{'anechoic' if d.anechoic else 'rooms'}"
     layout = "" if d.layout == "spill" else f"-{d.layout}"
     return {"scenes": root / f"data/heldout-scenes-{d.n_test}-{tag}{layout}",
-            "heldout_clips": root / f"data/heldout-clips-{tag}", "library_clips": root / f"data/library-test-clips-{tag}"}  # fmt: skip
+            "heldout_clips": root / f"data/heldout-clips-{tag}", "library_clips": root / f"data/library-test-clips-{tag}",
+            "train_clips": root / f"data/library-train-clips-{tag}"}  # fmt: skip
 
 
 @torch.no_grad()

@@ -23,6 +23,7 @@ from .config import LossConfig
 __all__ = [
     "info_nce",
     "three_way_loss",
+    "class_loss",
     "doa_loss",
     "modality_loss",
     "loss_weights_at",
@@ -76,6 +77,19 @@ def three_way_loss(
     a2t = (logit_scale * torch.einsum("bd,bkd->bk", a[:, 0], t)).clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
     label = torch.zeros(len(a), dtype=torch.long, device=audio.device)
     return (F.cross_entropy(t2a, label) + F.cross_entropy(a2t, label)) / 2
+
+
+def class_loss(
+    audio: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor | float, labels: torch.Tensor
+) -> torch.Tensor:
+    """L_class: :func:`info_nce` of single-event clips against their class captions, ``(B, D)`` each.
+
+    ``labels[i]`` is clip i's class: clips of one class are each other's true matches (masked out of
+    the negatives, as identical captions are). Over the local batch also in a distributed run.
+    """
+    if labels.shape != (len(audio),):
+        raise ValueError(f"class_loss needs one label per clip, got {tuple(labels.shape)} for {len(audio)} clips")
+    return info_nce(audio, text, logit_scale, labels[:, None] == labels[None, :])
 
 
 def doa_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -178,10 +192,11 @@ def gather_strings(items: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------- total
 
 
-def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None) -> dict[str, torch.Tensor]:
+def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
+               classes: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:  # fmt: skip
     """Every component and the total of spec section 4, with the weights and switches of ``cfg``.
 
-    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod``
+    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod [+ w_class L_class]``
 
     * L_sCL: InfoNCE of ``e_joint`` against the spatial captions; L_CL: ``e_sed`` against the plain
       captions. ``cfg.triplet_contrastive`` (a deviation from the specification): L_sCL is the mean of
@@ -192,6 +207,9 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None) 
       encoder), 4-way on groups of 4, 5-way on groups of 5 (neg_m); skipped (0, ``ts_active`` = 0) for plain batches
       (``group_size`` 1) or ``cfg.use_ts_loss=False``.
     * L_mod: BCE of the modality classifier (0 when the model has none).
+    * L_class (a deviation, off by default): :func:`class_loss` of ``classes`` = (semantic embeddings
+      of single-event clips, their class captions' embeddings, class labels), weighted by
+      ``cfg.w_class``; 0 without ``classes``.
     """
     cfg = cfg or LossConfig()
     w = loss_weights_at(epoch, cfg)
@@ -226,7 +244,13 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None) 
     else:
         loss_mod, mod_acc, w_mod = zero, zero, 0.0
 
+    if classes is not None and cfg.w_class > 0:
+        loss_class, w_class = class_loss(classes[0], classes[1], scale, classes[2]), cfg.w_class
+    else:
+        loss_class, w_class = zero, 0.0
+
     total = (1 - w["sem"]) * loss_scl + w["sem"] * loss_cl + w["doa"] * loss_doa + w_ts * loss_ts + w_mod * loss_mod
+    total = total + w_class * loss_class
     return {
         "total": total,
         "loss_scl": loss_scl,
@@ -234,10 +258,12 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None) 
         "loss_doa": loss_doa,
         "loss_ts": loss_ts,
         "loss_mod": loss_mod,
+        "loss_class": loss_class,
         "mod_acc": mod_acc.detach(),
         "ts_active": scale.new_tensor(float(ts_active)),
         "w_doa": scale.new_tensor(w["doa"]),
         "w_sem": scale.new_tensor(w["sem"]),
         "w_ts": scale.new_tensor(w_ts),
         "w_mod": scale.new_tensor(w_mod),
+        "w_class": scale.new_tensor(w_class),
     }

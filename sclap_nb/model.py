@@ -668,6 +668,10 @@ class SpatialTemporalCLAP(nn.Module):
             "doa_map": doa_map,
         }
 
+    def encode_semantic(self, logmel: torch.Tensor) -> torch.Tensor:
+        """The semantic branch alone: ``e_sed`` of :meth:`encode_audio` (normalised), for the class term."""
+        return F.normalize(self.sed_projection(self.sed_encoder(logmel)[0]), dim=-1)
+
     def encode_text(self, captions: list[str]) -> torch.Tensor:
         """Normalised caption embeddings; each distinct caption is encoded once."""
         unique = list(dict.fromkeys(captions))

@@ -32,15 +32,16 @@ import yaml
 from .config import PRESETS, QUICK, ConfigError, RunConfig, RuntimeConfig, flatten, leaves, migrate_run_json, preset
 from .data import ensure_corpus
 from .data.datamodule import StClothoDataModule
+from .data.event_clips import EventClipBatches, ensure_event_clips
 from .data.sounds import sound_source
 from .evaluation import evaluate
 from .export import export_model
 from .files import under, write_json_atomic
-from .heldout import heldout_metrics
+from .heldout import heldout_dirs, heldout_metrics
 from .reference import reference_metrics
 from .training import SCLAPModule, fit
 
-__all__ = ["RunDirError", "prepare_out_dir", "corpus_dir_for", "build_data", "evaluate_best", "test_metrics", "run",
+__all__ = ["RunDirError", "prepare_out_dir", "corpus_dir_for", "build_data", "class_batches", "evaluate_best", "test_metrics", "run",
            "small_config", "small_data", "small_run", "resolve", "load_config", "parser", "main"]  # fmt: skip
 
 
@@ -110,6 +111,21 @@ def build_data(cfg: RunConfig, root: Path, progress: bool = False):
     return corpus, dm
 
 
+def class_batches(cfg: RunConfig, root: Path) -> EventClipBatches | None:
+    """The class term's clips (``loss.w_class > 0``): each train recording of the library once, as the
+    only event of its own clip (``data.event_clips``, built once under ``root/data``); None when off."""
+    if cfg.loss.w_class <= 0:
+        return None
+    d, sr = cfg.data, cfg.model.features.sample_rate
+    if d.sounds == "soundfont" or d.data_dir:
+        raise ConfigError(f"loss.w_class = {cfg.loss.w_class} needs the embedded corpus with data.sounds library or mixed "
+                          f"(its clips are the library's train recordings), got data.sounds = {d.sounds!r}"
+                          f"{' and data.data_dir = ' + repr(d.data_dir) if d.data_dir else ''}")  # fmt: skip
+    clips = ensure_event_clips(heldout_dirs(cfg, root)["train_clips"], sound_source("library", under(root, d.library_dir), sr),
+                               "train", cfg.runtime.seed, sr, d.clip_seconds, d.anechoic)  # fmt: skip
+    return EventClipBatches(clips, d.class_batch, cfg.runtime.seed)
+
+
 def evaluate_best(out: Path, module, datamodule, accelerator: str = RuntimeConfig.accelerator):
     """Load ``best.ckpt`` (else keep ``module``) onto the run's device and evaluate the test split."""
     use_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
@@ -167,9 +183,10 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     phases = {}
     t0 = time.time()
     corpus, dm = build_data(cfg, root)
+    classes = class_batches(cfg, root)
     phases["data"] = time.time() - t0
     t0 = time.time()
-    module, trainer = fit(cfg, dm, out)
+    module, trainer = fit(cfg, dm, out, class_batches=classes)
     phases["train"] = time.time() - t0
     if not trainer.is_global_zero:
         return {}

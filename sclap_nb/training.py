@@ -60,6 +60,7 @@ class SCLAPModule(pl.LightningModule):
         self.bad_steps = 0
         self.val_metrics: dict = {}  # the last validation's metrics
         self._val: list = []
+        self.class_batches = None  # an EventClipBatches for the class term (loss.w_class), set by fit()
 
     @property
     def steps_per_epoch(self) -> int:
@@ -116,7 +117,7 @@ class SCLAPModule(pl.LightningModule):
         sched = self.lr_schedulers()
         lambd = self.grl_lambda_now()
         out = self.model(batch, lambd=lambd)
-        losses = total_loss(out, batch, self.current_epoch, self.cfg.loss)
+        losses = total_loss(out, batch, self.current_epoch, self.cfg.loss, self.class_term_inputs())
         if not self._all_finite(losses["total"].detach()):
             self._skip("loss")
             return None
@@ -142,6 +143,18 @@ class SCLAPModule(pl.LightningModule):
         self.log_dict(logs, on_step=True, on_epoch=True, batch_size=n, prog_bar=False, sync_dist=distributed)
         self.log("loss", losses["total"].detach(), prog_bar=True, on_step=True, batch_size=n)
         return losses["total"].detach()
+
+    def class_term_inputs(self):
+        """``(semantic embeddings, caption embeddings, labels)`` of this step's single-event clips for
+        L_class (``loss.w_class``); None when the term is off."""
+        if self.cfg.loss.w_class <= 0:
+            return None
+        if self.class_batches is None:
+            raise RuntimeError("loss.w_class > 0 but the module has no class_batches (train through sclap_nb.run or fit)")
+        rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+        b = self.class_batches(self.global_step, rank)
+        logmel, _ = self.model.features(b["wave"].to(self.device))
+        return self.model.encode_semantic(logmel), self.model.encode_text(b["text"]), b["label"].to(self.device)
 
     def on_train_epoch_start(self):
         # Lightning restores each submodule's mode as it found it; a module built in eval mode (a
@@ -309,7 +322,8 @@ class EpochProgress(pl.Callback):
             return
         m = trainer.callback_metrics
         parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
-        parts += [f"{k} {float(m[f'train/{k}_epoch']):.3f}" for k in self.KEYS if f"train/{k}_epoch" in m]
+        keys = (*self.KEYS, "loss_class") if module.cfg.loss.w_class > 0 else self.KEYS
+        parts += [f"{k} {float(m[f'train/{k}_epoch']):.3f}" for k in keys if f"train/{k}_epoch" in m]
         parts += [f"val {k} {float(m[f'val/{k}']):.3f}" for k in self.VAL if f"val/{k}" in m and self.validated]
         now = time.perf_counter()
         parts.append(f"{now - self.t_epoch:.0f} s (total {now - self.t0:.0f} s)")
@@ -358,16 +372,18 @@ def build_trainer(cfg: RunConfig, out_dir: str | os.PathLike, callbacks=(), max_
 
 
 def fit(cfg: RunConfig, datamodule, out_dir: str | os.PathLike, resume: bool = True, max_epochs: int | None = None,
-        callbacks=()) -> tuple[SCLAPModule, pl.Trainer]:  # fmt: skip
+        callbacks=(), class_batches=None) -> tuple[SCLAPModule, pl.Trainer]:  # fmt: skip
     """Train into ``out_dir`` (resuming from ``out_dir/checkpoints/last.ckpt`` when present); return ``(module, trainer)``.
 
     ``max_epochs`` stops early (e.g. to simulate an interrupted run) without changing the schedule,
-    which always spans ``optim.epochs``.
+    which always spans ``optim.epochs``. ``class_batches`` (an ``EventClipBatches``) feeds the class
+    term when ``loss.w_class > 0``.
     """
     if cfg.runtime.num_threads > 0:
         torch.set_num_threads(cfg.runtime.num_threads)
     seed_everything(cfg.runtime.seed)
     module = SCLAPModule(cfg)
+    module.class_batches = class_batches
     trainer = build_trainer(cfg, out_dir, callbacks=callbacks, max_epochs=max_epochs)
     last = Path(out_dir) / "checkpoints" / "last.ckpt"
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume and last.exists() else None)

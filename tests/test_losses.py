@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from sclap_nb.losses import (
+    class_loss,
     doa_loss,
     info_nce,
     loss_weights_at,
@@ -160,3 +161,29 @@ def test_plain_batch_trains_with_three_way_term_skipped():
 def test_total_loss_without_modality_classifier():
     L = total_loss(_Out(6, modality=False), _batch(6, 3), 2)
     assert L["loss_mod"].item() == 0.0 and L["w_mod"].item() == 0.0
+
+
+def test_class_loss_masks_clips_of_one_class():
+    a, t, s = unit(6, 8, seed=11), unit(6, 8, seed=12), 10.0
+    labels = torch.tensor([0, 1, 0, 2, 1, 3])
+    sim = (s * a @ t.T).double()
+    for i, j in [(0, 2), (1, 4)]:  # the same class: true matches, out of each other's negatives
+        sim[i, j] = sim[j, i] = float("-inf")
+    ref = (F.cross_entropy(sim, torch.arange(6)) + F.cross_entropy(sim.T, torch.arange(6))) / 2
+    assert class_loss(a, t, s, labels).item() == pytest.approx(ref.item(), rel=1e-5)
+    # all classes distinct: plain InfoNCE
+    assert class_loss(a, t, s, torch.arange(6)).item() == pytest.approx(info_nce(a, t, s).item(), rel=1e-6)
+    with pytest.raises(ValueError, match="one label per clip"):
+        class_loss(a, t, s, labels[:5])
+
+
+def test_total_loss_adds_the_weighted_class_term_only_when_on():
+    out, batch = _Out(6), _batch(6, 3)
+    classes = (unit(4, 8, seed=21), unit(4, 8, seed=22), torch.tensor([0, 1, 1, 2]))
+    off = total_loss(out, batch, 3)
+    assert off["loss_class"].item() == 0.0 and off["w_class"].item() == 0.0
+    assert total_loss(out, batch, 3, LossConfig(), classes)["total"].item() == off["total"].item()  # w_class 0: ignored
+    on = total_loss(out, batch, 3, LossConfig(w_class=0.5), classes)
+    expect = class_loss(classes[0], classes[1], 10.0, classes[2])
+    assert on["loss_class"].item() == pytest.approx(expect.item(), rel=1e-6) and on["w_class"].item() == 0.5
+    assert on["total"].item() == pytest.approx(off["total"].item() + 0.5 * expect.item(), rel=1e-6)

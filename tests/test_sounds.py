@@ -15,7 +15,7 @@ import torch.nn as nn
 from sclap_nb.data import ensure_corpus, read_metadata
 from sclap_nb.data import library as L
 from sclap_nb.data.errors import CorpusError
-from sclap_nb.data.event_clips import build_event_clips, ensure_event_clips, read_event_clips
+from sclap_nb.data.event_clips import EventClipBatches, build_event_clips, ensure_event_clips, read_event_clips
 from sclap_nb.data.sounds import MixedSource, heldout_source, library_identity, sound_source
 from sclap_nb.data.spatial import azimuth_of
 from sclap_nb.heldout import classification_metrics
@@ -125,6 +125,38 @@ def test_event_clips_hold_each_recording_once_where_and_when_the_csv_says(librar
         ensure_event_clips(out, heldout_source(library), "test", 6, SR, 2.0, True)
 
 
+def test_class_term_batches_are_a_function_of_the_step_and_rank(library, tmp_path):
+    out = build_event_clips(tmp_path / "ev", sound_source("library", library), "train", seed=2, clip_seconds=1.0, anechoic=True)
+    rows, captions = read_event_clips(out)
+    assert {r["class"] for r in rows} == set(SPLIT_CLASSES["train"]) and len(rows) == 6  # the train recordings only
+    batches = EventClipBatches(out, 4, seed=9)
+    b = batches(3)
+    assert b["wave"].shape == (4, 4, SR) and b["wave"].dtype == torch.float32 and len(b["text"]) == 4
+    for text, label in zip(b["text"], b["label"].tolist()):
+        assert text in captions[batches.classes[label]]  # each caption is a paraphrase of its clip's class
+    # the label is the clip's class: its tone is the class's
+    for wave, label in zip(b["wave"], b["label"].tolist()):
+        spectrum = np.abs(np.fft.rfft(wave[0].numpy()))
+        assert abs(np.argmax(spectrum) * SR / wave.shape[1] - TONES[batches.classes[label]]) < 5
+    again = EventClipBatches(out, 4, seed=9)(3)
+    assert torch.equal(again["wave"], b["wave"]) and again["text"] == b["text"]  # a resumed run draws the same
+    drawn = {tuple(sorted(batches(s, r)["wave"][:, 0].abs().sum(1).tolist())) for s in range(6) for r in range(2)}
+    assert len(drawn) > 3  # steps and ranks draw different clips
+    with pytest.raises(ValueError, match=r"batch_size must be in \[2, 6\]"):
+        EventClipBatches(out, 7)
+
+
+def test_the_class_term_needs_library_sounds(tmp_path):
+    from conftest import tiny_config
+
+    from sclap_nb.config import ConfigError
+    from sclap_nb.run import class_batches
+
+    assert class_batches(tiny_config("default", {}), tmp_path) is None  # off: nothing built
+    with pytest.raises(ConfigError, match="needs the embedded corpus with data.sounds library or mixed"):
+        class_batches(tiny_config("default", {"loss.w_class": 1.0}), tmp_path)
+
+
 # ---------------------------------------------------------------- zero-shot classification
 
 
@@ -193,6 +225,29 @@ def test_a_run_on_mixed_sounds_reports_the_heldout_packages(library, tmp_path):
     rows = read_metadata(scenes, "test")
     assert rows and {r["class_1"] for r in rows} | {r["class_2"] for r in rows} <= set(SPLIT_CLASSES["heldout"])
     assert all("heldout-" in r["source_1"] and "heldout-" in r["source_2"] for r in rows)
+
+
+@pytest.mark.slow
+def test_a_run_with_the_class_term_trains_on_the_library_train_clips(library, tmp_path):
+    from conftest import tiny_config
+
+    from sclap_nb.run import run
+    from sclap_nb.viz import read_log
+
+    settings = {"data.sounds": "mixed", "data.library_dir": str(library), "data.n_train": 6, "data.n_val": 2,
+                "data.n_test": 3, "optim.epochs": 1, "optim.batch_size": 3, "data.class_batch": 4}  # fmt: skip
+    on = run(tiny_config("default", {**settings, "loss.w_class": 1.0, "runtime.out_dir": str(tmp_path / "on")}), tmp_path)
+    steps = read_log(tmp_path / "on")
+    logged = steps["train/loss_class_step"].dropna()
+    assert len(logged) == 2 and (logged > 0).all()  # 6 scenes / 3 a step, each with its class batch
+    assert (steps["train/w_class_step"].dropna() == 1.0).all()
+    clips = tmp_path / "data" / next(p.name for p in (tmp_path / "data").iterdir() if p.name.startswith("library-train-clips"))
+    rows, _ = read_event_clips(clips)
+    assert {r["class"] for r in rows} == set(SPLIT_CLASSES["train"]) and all("train-" in r["recording"] for r in rows)
+    off = run(tiny_config("default", {**settings, "runtime.out_dir": str(tmp_path / "off")}), tmp_path)
+    logged_off = read_log(tmp_path / "off")["train/loss_class_step"].dropna()
+    assert (logged_off == 0).all()
+    assert on["triplet/t2a/R@1"] != off["triplet/t2a/R@1"] or on["LE_deg"] != off["LE_deg"]  # the term changed the training
 
 
 def test_the_build_command_takes_the_library(library, tmp_path, capsys):

@@ -7,7 +7,8 @@
 ``MIN_EVENT_S``), at a random onset, from a random direction, in a room of its own pool (or
 anechoic). ``out`` gets ``audio/NNNNNN.wav`` (4 channels, 16-bit) and ``clips.csv`` (``CLIP_COLUMNS``:
 the class, the recording, where and when it sounds) and ``clips.json`` (the build parameters).
-Written into a temporary directory and renamed, so it is complete or absent; an existing ``out``
+:class:`EventClipBatches` draws batches of such a set for the class term of training
+(``loss.w_class``). Written into a temporary directory and renamed, so it is complete or absent; an existing ``out``
 built with the same parameters is reused (``ensure_event_clips``), one built otherwise is refused.
 """
 
@@ -32,7 +33,7 @@ MAX_EVENT_SHARE = 0.7  # the longest event, as a share of the clip
 MIN_EVENT_S = 0.5
 CLIP_COLUMNS = ("file", "class", "recording", "azimuth", "elevation", "onset", "duration")
 
-__all__ = ["build_event_clips", "ensure_event_clips", "read_event_clips", "CLIP_COLUMNS"]
+__all__ = ["build_event_clips", "ensure_event_clips", "read_event_clips", "EventClipBatches", "CLIP_COLUMNS"]
 
 
 def _params(source, split: str, seed: int, sample_rate: int, clip_seconds: float, anechoic: bool) -> dict:
@@ -142,3 +143,49 @@ def read_event_clips(root: str | os.PathLike) -> tuple[list[dict], dict[str, lis
             raise CorpusError(f"{path}, line {line}: class {r['class']!r} has no captions in clips.json")
         r["file"] = str(root / r["file"])
     return rows, captions
+
+
+class EventClipBatches:
+    """Batches of a set of event clips for the class term (``loss.w_class``), a function of the step.
+
+    ``batches(step, rank)`` draws ``batch_size`` different clips and, for each, one of its class's
+    caption paraphrases, from a generator seeded by ``(seed, step, rank)``: the same step of a run
+    gets the same batch, also when resumed, and the ranks of a distributed run get different ones.
+    Returns ``{"wave": (B, 4, S) float32, "text": [B captions], "label": (B,) class indices}``;
+    clips of one class share a label, so the term can keep them out of each other's negatives.
+    """
+
+    def __init__(self, root: str | os.PathLike, batch_size: int, seed: int = RuntimeConfig.seed):
+        self.rows, self.captions = read_event_clips(root)
+        if batch_size < 2 or batch_size > len(self.rows):
+            raise ValueError(f"{root}: batch_size must be in [2, {len(self.rows)}] (the set's clips), got {batch_size}")
+        self.root, self.batch_size, self.seed = Path(root), int(batch_size), int(seed)
+        self.classes = sorted(self.captions)
+        self.labels = np.array([self.classes.index(r["class"]) for r in self.rows])
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __call__(self, step: int, rank: int = 0) -> dict:
+        import soundfile as sf
+        import torch
+
+        rng = np.random.default_rng([self.seed, 11, int(step), int(rank)])
+        pick = rng.choice(len(self.rows), self.batch_size, replace=False)
+        waves, texts = [], []
+        for i in pick:
+            r = self.rows[int(i)]
+            try:
+                x, _ = sf.read(r["file"], dtype="float32", always_2d=True)
+            except (OSError, RuntimeError) as e:
+                raise CorpusError(f"{r['file']}: cannot be read ({e})") from None
+            if x.shape[1] != 4:
+                raise CorpusError(f"{r['file']}: {x.shape[1]} channels, an event clip has 4 (W, Y, Z, X)")
+            waves.append(x.T)
+            options = self.captions[r["class"]]
+            texts.append(options[int(rng.integers(len(options)))])
+        lengths = {w.shape[1] for w in waves}
+        if len(lengths) != 1:
+            raise CorpusError(f"{self.root}: event clips of different lengths {sorted(lengths)}")
+        return {"wave": torch.from_numpy(np.stack(waves)), "text": texts,
+                "label": torch.from_numpy(self.labels[pick].astype(np.int64))}  # fmt: skip
