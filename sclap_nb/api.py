@@ -34,7 +34,10 @@ order), an array or tensor ``(4, samples)`` or ``(N, 4, samples)``, or a list of
 
 Audio embeddings: ``"joint"`` (E_joint) or ``"triplet"`` (the temporal path's, models with
 ``use_temporal``); their retrieval scores are in ``results/train/metrics.json``. The default is
-``"triplet"`` where the model has it, else ``"joint"``. The embedding a method scores with: its
+``"triplet"`` where the model has it, else ``"joint"``. ``"sed"`` is the semantic branch alone (the
+omni log-mel, trained against the captions without directions, and by the class term
+``loss.w_class`` where a run has it): what a sound is, not where or when, for :meth:`SCLAP.classify`
+with ``embedding="sed"``. The embedding a method scores with: its
 ``embedding=`` argument, else the one given to :func:`load`, else the one the embeddings record
 (``AudioEmbeddings.default``, what ``python -m sclap_nb.embed --embedding`` chose), which for clips
 embedded in the call is the model's default. Scores are cosine similarities. The DOA head predicts
@@ -67,10 +70,12 @@ from .features import check_foa
 from .files import atomic_write
 from .model import SpatialTemporalCLAP
 
-__all__ = ["AUDIO_SUFFIXES", "PROGRESS_MIN_CLIPS", "Match", "Direction", "AudioEmbeddings", "SkippedAudio", "BadAudio",
+__all__ = ["AUDIO_SUFFIXES", "AUDIO_EMBEDDINGS", "PROGRESS_MIN_CLIPS", "Match", "Direction", "AudioEmbeddings", "SkippedAudio", "BadAudio",
            "SCLAP", "load", "read_foa", "default_cache_dir"]  # fmt: skip
 
 AUDIO_SUFFIXES = (".wav", ".flac")
+#: the audio embeddings a clip gets (``"triplet"`` only from a model with the temporal path)
+AUDIO_EMBEDDINGS = ("joint", "triplet", "sed")
 #: embedding this many clips or more shows a progress bar (unless ``progress=False``)
 PROGRESS_MIN_CLIPS = 64
 
@@ -127,18 +132,21 @@ class AudioEmbeddings:
     default: str  # the embedding ``get()`` returns
     model_id: str  # ``sclap_nb.export.weights_id`` of the model that embedded them
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why) of clips ``skip_bad`` left out; not saved
+    sed: torch.Tensor | None = None  # (N, D), L2-normalised: the semantic branch; None in files of older versions
 
     def __len__(self) -> int:
         return len(self.names)
 
     def get(self, embedding: str | None = None) -> torch.Tensor:
-        """The ``"joint"`` or ``"triplet"`` embeddings (default: ``self.default``)."""
+        """The ``"joint"``, ``"triplet"`` or ``"sed"`` embeddings (default: ``self.default``)."""
         embedding = embedding or self.default
-        if embedding not in ("joint", "triplet"):
-            raise ValueError(f"embedding must be 'joint' or 'triplet', got {embedding!r}")
+        if embedding not in AUDIO_EMBEDDINGS:
+            raise ValueError(f"embedding must be one of {', '.join(AUDIO_EMBEDDINGS)}, got {embedding!r}")
         value = getattr(self, embedding)
-        if value is None:
+        if value is None and embedding == "triplet":
             raise ValueError("these embeddings have no 'triplet' embedding (the model has no temporal path): use 'joint'")
+        if value is None:
+            raise ValueError("these embeddings have no 'sed' embedding (written by an older version): embed the audio again")
         return value
 
     @property
@@ -158,7 +166,7 @@ class AudioEmbeddings:
         ]  # fmt: skip
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        """Write an ``.npz``: ``names``, ``joint``, ``triplet`` (if any), ``doa``, ``sectors``,
+        """Write an ``.npz``: ``names``, ``joint``, ``triplet`` and ``sed`` (if any), ``doa``, ``sectors``,
         ``azimuth``, ``elevation`` (degrees), ``sector_words``, ``default``, ``model_id``.
         An existing file is refused unless ``overwrite``."""
         path = Path(path)
@@ -173,8 +181,9 @@ class AudioEmbeddings:
             elevation=np.array([x.elevation for x in d], dtype=np.float32).reshape(len(d), -1),
             sector_words=np.array(SECTOR_WORDS), default=np.array(self.default), model_id=np.array(self.model_id),
         )  # fmt: skip
-        if self.triplet is not None:
-            arrays["triplet"] = self.triplet.numpy()
+        for name in ("triplet", "sed"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name).numpy()
         return atomic_write(path, lambda f: np.savez(f, **arrays))
 
     @classmethod
@@ -186,6 +195,7 @@ class AudioEmbeddings:
                     names=[str(n) for n in d["names"]], joint=torch.from_numpy(d["joint"]),
                     triplet=torch.from_numpy(d["triplet"]) if "triplet" in d else None, doa=torch.from_numpy(d["doa"]),
                     default=str(d["default"]), model_id=str(d["model_id"]),
+                    sed=torch.from_numpy(d["sed"]) if "sed" in d else None,
                 )  # fmt: skip
         except (OSError, KeyError, ValueError) as e:
             raise ValueError(f"{path}: not an embeddings file of sclap_nb.embed ({e})") from e
@@ -223,8 +233,9 @@ class SCLAP:
         self.info = info
         self._chosen = embedding  # None: embeddings given ready-made are scored with the one they record
         self.embedding = embedding or info["embeddings"]["default"]
-        if self.embedding not in info["embeddings"]["audio"]:
-            raise ValueError(f"embedding {self.embedding!r}: this model has {info['embeddings']['audio']}")
+        have = list(dict.fromkeys(["sed", *info["embeddings"]["audio"]]))  # every model has its semantic branch
+        if self.embedding not in have:
+            raise ValueError(f"embedding {self.embedding!r}: this model has {have}")
 
     @property
     def device(self) -> torch.device:
@@ -325,10 +336,11 @@ class SCLAP:
         kept = [i for i, d in enumerate(done) if d is not None]
         if not kept:
             raise ValueError(f"no clip left to embed: all {len(sources)} were skipped (the first: {skipped[0][1]})")
-        parts = {k: [done[i][k] for i in kept] for k in ("joint", "triplet", "doa")}
+        parts = {k: [done[i][k] for i in kept] for k in ("joint", "triplet", "doa", "sed")}
         triplet = torch.stack(parts["triplet"]) if parts["triplet"][0] is not None else None
         return AudioEmbeddings([sources[i][0] for i in kept], torch.stack(parts["joint"]), triplet,
-                               torch.stack(parts["doa"]), self.embedding, self.model_id, skipped)  # fmt: skip
+                               torch.stack(parts["doa"]), self.embedding, self.model_id, skipped,
+                               torch.stack(parts["sed"]))  # fmt: skip
 
     def embed_text(self, captions: str | Sequence[str]) -> torch.Tensor:
         """L2-normalised caption embeddings ``(N, D)`` (on the CPU)."""
@@ -436,7 +448,7 @@ class SCLAP:
             out = self.model.encode_audio(*self.model.features(torch.from_numpy(waves).to(self.device)))
         triplet = out["e_triplet"]
         return {"joint": out["e_joint"].float().cpu(), "triplet": None if triplet is None else triplet.float().cpu(),
-                "doa": F.normalize(out["doa"], dim=-1).float().cpu()}
+                "doa": F.normalize(out["doa"], dim=-1).float().cpu(), "sed": out["e_sed"].float().cpu()}
 
 
 def _top(scores: torch.Tensor, names: Sequence[str], k: int) -> list[Match]:
@@ -473,13 +485,14 @@ class _Cache:
         return h.hexdigest()
 
     def get(self, key: str) -> dict | None:
-        """The entry of ``key``; ``None`` if there is none or it cannot be read (it is then written anew)."""
+        """The entry of ``key``; ``None`` if there is none, it cannot be read or it was written before the
+        ``sed`` embedding was kept (it is then written anew)."""
         path = self.dir / f"{key}.npz"
         if not path.is_file():
             return None
         try:
             with np.load(path, allow_pickle=False) as d:
-                return {"joint": torch.from_numpy(d["joint"]), "doa": torch.from_numpy(d["doa"]),
+                return {"joint": torch.from_numpy(d["joint"]), "doa": torch.from_numpy(d["doa"]), "sed": torch.from_numpy(d["sed"]),
                         "triplet": torch.from_numpy(d["triplet"]) if "triplet" in d else None}  # fmt: skip
         except (OSError, KeyError, ValueError):
             return None

@@ -3,8 +3,8 @@
     python -m sclap_nb.embed results/train/model my_clips/ --out emb.npz
 
 ``MODEL`` is an export directory, a Lightning checkpoint (``best.ckpt``) or a run directory. The
-``.npz`` holds ``names``, ``joint`` and ``triplet`` (the two audio embeddings, L2-normalised; no
-``triplet`` without a temporal path), ``doa`` (unit vectors ``(N, 2, 3)``), ``sectors``,
+``.npz`` holds ``names``, ``joint``, ``triplet`` and ``sed`` (the audio embeddings, L2-normalised; no
+``triplet`` without a temporal path; ``sed``: the semantic branch, what a sound is without where), ``doa`` (unit vectors ``(N, 2, 3)``), ``sectors``,
 ``azimuth`` and ``elevation`` (degrees), ``sector_words``, ``default`` (the embedding to search
 with: ``--embedding``, which ``python -m sclap_nb.search --embeddings`` honours) and ``model_id``.
 An existing ``--out`` is refused unless ``--overwrite``.
@@ -68,8 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                    "files, or folders of them (their .wav and .flac files)")  # fmt: skip
     p.add_argument("--out", required=True, help="the .npz file to write the embeddings, DOA and file names into")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (else an existing file is refused)")
-    p.add_argument("--embedding", choices=("joint", "triplet"), help="the audio embedding the file records as the one to "
-                   "search with (default: triplet where the model has a temporal path, else joint)")  # fmt: skip
+    p.add_argument("--embedding", choices=("joint", "triplet", "sed"), help="the audio embedding the file records as the one to "
+                   "search with (default: triplet where the model has a temporal path, else joint; sed: the semantic branch alone, "
+                   "what a sound is, not where or when)")  # fmt: skip
     add_embedding_options(p)
     return p
 
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ExportError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    kinds = ", ".join(k for k in ("joint", "triplet") if getattr(emb, k) is not None)
+    kinds = ", ".join(k for k in ("joint", "triplet", "sed") if getattr(emb, k) is not None)
     left = f", {len(emb.skipped)} skipped" if emb.skipped else ""
     print(f"wrote {out}: {len(emb)} clips{left}, embeddings {kinds} ({emb.joint.shape[1]} dims, default {emb.default}), "
           "DOA and sectors", file=sys.stderr)  # fmt: skip

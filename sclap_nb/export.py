@@ -202,8 +202,8 @@ def _audio(cfg: ModelConfig, clip_seconds: float | None) -> dict:
 
 
 def describe_embeddings(model: SpatialTemporalCLAP) -> dict:
-    """The audio embeddings a model has, the one to use by default, their size and the DOA head's."""
-    audio = ["joint", "triplet"] if model.cfg.use_temporal else ["joint"]
+    """The audio embeddings a model has, the one to use by default (the last), their size and the DOA head's."""
+    audio = ["sed", "joint", "triplet"] if model.cfg.use_temporal else ["sed", "joint"]
     return {"audio": audio, "default": audio[-1], "text": "text_comb", "dim": model.cfg.dim,
             "doa_events": model.cfg.n_events}  # fmt: skip
 

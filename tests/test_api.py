@@ -103,7 +103,7 @@ def test_gpu_embeds_like_the_cpu(model, tiny_export):
     gpu = load(tiny_export, device="cuda")
     waves = foa(3)
     a, b = gpu.embed_audio(waves), model.embed_audio(waves)
-    for key in ("joint", "triplet", "doa"):  # TF32 convolutions on the GPU
+    for key in ("joint", "triplet", "sed", "doa"):  # TF32 convolutions on the GPU
         assert torch.allclose(getattr(a, key), getattr(b, key), atol=5e-3), key
     assert torch.allclose(gpu.embed_text(["rain", "a bell rings"]), model.embed_text(["rain", "a bell rings"]), atol=5e-3)
     assert [m.name for m in gpu.search("rain", waves, k=3)] == [m.name for m in model.search("rain", waves, k=3)]
@@ -115,7 +115,7 @@ def test_export_holds_the_trained_weights_and_a_plain_config(tiny_model, tiny_ex
     info = json.loads((tiny_export / "config.json").read_text())
     assert ModelConfig.from_dict(info["model"]) == tiny_model.cfg
     assert info["format_version"] == 1 and info["audio"] == {**info["audio"], "sample_rate": RATE, "clip_seconds": 1.0}
-    assert info["embeddings"]["audio"] == ["joint", "triplet"] and info["embeddings"]["default"] == "triplet"
+    assert info["embeddings"]["audio"] == ["sed", "joint", "triplet"] and info["embeddings"]["default"] == "triplet"
     assert info["text_model"]["fingerprint"] == text_model_fingerprint(tiny_model)
     with safe_open(tiny_export / "model.safetensors", "pt") as f:
         keys = set(f.keys())
@@ -275,6 +275,29 @@ def test_rank_captions_and_classify_find_the_planted_caption(model):
     assert probs.argmax(1).tolist() == [1, 2]
     with pytest.raises(ValueError, match="one clip, got 2"):
         model.rank_captions(planted(model, text[:2], n=2), labels)
+
+
+def test_the_semantic_embedding_is_the_models_e_sed_and_classifies(model, tiny_export, tmp_path):
+    waves = foa(3)
+    emb = model.embed_audio(waves)
+    with torch.no_grad():
+        out = model.model.encode_audio(*model.model.features(torch.from_numpy(np.stack(waves))))
+    assert torch.allclose(emb.sed, out["e_sed"].float(), atol=1e-6) and not torch.allclose(emb.sed, emb.joint, atol=1e-3)
+    back = AudioEmbeddings.load(emb.save(tmp_path / "emb.npz"))
+    assert torch.equal(back.sed, emb.sed) and torch.equal(back.get("sed"), emb.sed)
+    # classify and search score with the embedding asked for: here only the planted sed embedding holds the label
+    labels = ["a dog barks", "a bell rings", "someone speaks"]
+    clips = planted(model, model.embed_text(labels)[1:2], n=1)
+    clips.joint, clips.triplet, clips.sed = -clips.joint, -clips.triplet, clips.joint.clone()
+    assert model.classify(clips, labels, embedding="sed").argmax(1).tolist() == [1]
+    assert model.classify(clips, labels).argmax(1).tolist() != [1]
+    sed_model = load(tiny_export, embedding="sed")
+    assert sed_model.embedding == "sed" and sed_model.classify(clips, labels).argmax(1).tolist() == [1]
+    old = AudioEmbeddings(emb.names, emb.joint, emb.triplet, emb.doa, "triplet", emb.model_id)  # a file of an older version
+    with pytest.raises(ValueError, match="no 'sed' embedding"):
+        old.get("sed")
+    with pytest.raises(ValueError, match="embedding must be one of joint, triplet, sed"):
+        emb.get("temporal")
 
 
 def test_embeddings_of_another_model_are_refused(model):

@@ -159,16 +159,22 @@ def test_folder_embeddings_are_cached_by_content(model, tmp_path, monkeypatch):
     assert sum(calls) == 5
     second = model.embed_audio(folder, cache=cache, batch_size=2)
     assert sum(calls) == 5  # nothing encoded again
-    for key in ("joint", "triplet", "doa"):
+    for key in ("joint", "triplet", "sed", "doa"):
         assert torch.equal(getattr(first, key), getattr(second, key)), key
     assert second.names == first.names and sorted(p.name for p in folder.iterdir()) == before  # the folder is untouched
     entries = sorted(cache.rglob("*"))
     assert len([p for p in entries if p.is_file()]) == 5 and not [p for p in entries if p.name.startswith(".")]
+    # an entry written before the semantic embedding was kept is embedded again, and rewritten with it
+    old = next(p for p in entries if p.is_file())
+    with np.load(old) as d:
+        np.savez(old, **{k: d[k] for k in d.files if k != "sed"})
+    model.embed_audio(folder, cache=cache, batch_size=2)
+    assert sum(calls) == 6 and "sed" in np.load(old).files
     # a renamed copy is the same content; a changed file is embedded again
     (folder / "copy.wav").write_bytes(paths[0].read_bytes())
     sf.write(paths[1], 0.5 * foa(1, seed=9)[0].T, RATE, subtype="FLOAT")
     third = model.embed_audio(folder, cache=cache)
-    assert sum(calls) == 6
+    assert sum(calls) == 7
     assert torch.equal(third.joint[third.names.index(str(folder / "copy.wav"))], first.joint[0])
     fresh = model.embed_audio(paths[1])
     assert torch.allclose(third.joint[third.names.index(str(paths[1]))], fresh.joint[0], atol=1e-6)
