@@ -249,8 +249,8 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
     else:
         loss_class, w_class = zero, 0.0
 
-    total = (1 - w["sem"]) * loss_scl + w["sem"] * loss_cl + w["doa"] * loss_doa + w_ts * loss_ts + w_mod * loss_mod
-    total = total + w_class * loss_class
+    total = ((1 - w["sem"]) * loss_scl + w["sem"] * loss_cl + w["doa"] * loss_doa + w_ts * loss_ts + w_mod * loss_mod
+             + w_class * loss_class)
     return {
         "total": total,
         "loss_scl": loss_scl,
