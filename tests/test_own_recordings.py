@@ -175,7 +175,10 @@ def test_folder_embeddings_are_cached_by_content(model, tmp_path, monkeypatch):
     sf.write(paths[1], 0.5 * foa(1, seed=9)[0].T, RATE, subtype="FLOAT")
     third = model.embed_audio(folder, cache=cache)
     assert sum(calls) == 7
-    assert torch.equal(third.joint[third.names.index(str(folder / "copy.wav"))], first.joint[0])
+    copy = third.joint[third.names.index(str(folder / "copy.wav"))]
+    # one cache entry for both names; it may have been rewritten above, in a batch of another size
+    assert torch.equal(copy, third.joint[third.names.index(str(paths[0]))])
+    assert torch.allclose(copy, first.joint[0], atol=1e-5)
     fresh = model.embed_audio(paths[1])
     assert torch.allclose(third.joint[third.names.index(str(paths[1]))], fresh.joint[0], atol=1e-6)
     # another model: another part of the cache
