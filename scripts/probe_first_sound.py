@@ -76,24 +76,30 @@ def turn(events: str | list) -> str:
     return "ccw" if delta > 0 else "cw"
 
 
+def trained_model(run_dir: str | Path, out: Path):
+    """``(model, weights file, seed)`` of a finished run: its ``checkpoints/best.ckpt``, else its ``model/``
+    export. Refuses first when ``out`` exists (a probe's result is never overwritten)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sclap_nb.export import load_model
+
+    if out.exists():
+        raise SystemExit(f"{out} exists: refusing to overwrite it")
+    run = json.loads((Path(run_dir) / "run.json").read_text())
+    ckpt = Path(run_dir) / "checkpoints" / "best.ckpt"
+    source = ckpt if ckpt.is_file() else Path(run_dir) / "model"
+    model, _ = load_model(source)
+    return model, source, run["runtime"]["seed"] if "runtime" in run else run["seed"]  # the settings tree's run.json, or an old run's
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_dir")
     ap.add_argument("corpus")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sclap_nb.export import load_model
-
     out = Path(args.out)
-    if out.exists():
-        raise SystemExit(f"{out} exists: refusing to overwrite it")
-    run = json.loads((Path(args.run_dir) / "run.json").read_text())
-    ckpt = Path(args.run_dir) / "checkpoints" / "best.ckpt"
-    source = ckpt if ckpt.is_file() else Path(args.run_dir) / "model"
-    model, _ = load_model(source)
+    model, source, seed = trained_model(args.run_dir, out)
     corpus = Path(args.corpus)
-    seed = run["runtime"]["seed"] if "runtime" in run else run["seed"]  # run.json of the settings tree, or of old runs
     train, y_train = embeddings(model, corpus, "train", seed)
     test, y_test = embeddings(model, corpus, "test", seed)
     result = {"run": str(args.run_dir), "weights": source.name, "corpus": str(corpus), "probe": "standardised logistic regression, C=1",
