@@ -32,7 +32,7 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from sclap_nb.data.library import _pattern_matches, _tar_members  # noqa: E402
+from sclap_nb.data.library import _pattern_matches, _tar_members, dep5_paragraphs  # noqa: E402
 
 PACKAGE = "gcompris-qt-data"
 SECONDS = 3.0
@@ -57,23 +57,6 @@ def loudest(x: np.ndarray, rate: int, seconds: float) -> tuple[int, int]:
     energy = np.concatenate([[0.0], np.cumsum(x.astype(np.float64) ** 2)])
     starts = np.arange(0, len(x) - n + 1, hop)
     return int(starts[np.argmax(energy[starts + n] - energy[starts])]), n
-
-
-def paragraphs(text: str) -> list[dict[str, str]]:
-    """The paragraphs of a machine-readable copyright file, fields as written (continuation lines kept)."""
-    out = []
-    for para in re.split(r"\n[ \t]*\n", text):
-        fields, key = {}, None
-        for line in para.splitlines():
-            if line[:1] in (" ", "\t") and key:
-                fields[key] += "\n" + line.rstrip()
-            elif ":" in line and not line.startswith("#"):
-                key, _, value = line.partition(":")
-                key = key.strip()
-                fields[key] = value.strip()
-        if "Files" in fields:
-            out.append(fields)
-    return out
 
 
 def covering(paras: list[dict[str, str]], path: str) -> dict[str, str]:
@@ -106,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     text = next((data.decode() for name, _, data in _tar_members(deb, lambda n, i: n == doc) if data is not None), None)
     if text is None:
         raise SystemExit(f"error: {deb}: no {doc}")
-    paras = paragraphs(text)
+    paras = [p for p in dep5_paragraphs(text) if "Files" in p]
 
     tmp = out.with_name(out.name + ".partial")
     if tmp.exists():

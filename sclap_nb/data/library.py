@@ -1195,22 +1195,32 @@ def short_licence(text: str) -> str:
     return t
 
 
-def read_licences(text: str) -> list[tuple[tuple[str, ...], str]] | None:
-    """The ``(Files patterns, License)`` paragraphs of a machine-readable (DEP-5) copyright file, in
-    order; ``None`` when ``text`` is not one."""
-    if not re.search(r"(?im)^format:\s*\S*(copyright-format|dep5)", text):
-        return None
+def dep5_paragraphs(text: str) -> list[dict[str, str]]:
+    """The paragraphs of a copyright file as ``{field: value}``, field names as written, a value's
+    continuation lines kept (right-stripped) after a newline; comment lines skipped."""
     out = []
     for para in re.split(r"\n[ \t]*\n", text):
         fields: dict[str, str] = {}
         key = None
         for line in para.splitlines():
             if line[:1] in (" ", "\t") and key:
-                fields[key] += "\n" + line.strip()
+                fields[key] += "\n" + line.rstrip()
             elif ":" in line and not line.startswith("#"):
                 key, _, value = line.partition(":")
-                key = key.strip().lower()
+                key = key.strip()
                 fields[key] = value.strip()
+        out.append(fields)
+    return out
+
+
+def read_licences(text: str) -> list[tuple[tuple[str, ...], str]] | None:
+    """The ``(Files patterns, License)`` paragraphs of a machine-readable (DEP-5) copyright file, in
+    order; ``None`` when ``text`` is not one."""
+    if not re.search(r"(?im)^format:\s*\S*(copyright-format|dep5)", text):
+        return None
+    out = []
+    for para in dep5_paragraphs(text):
+        fields = {k.lower(): v for k, v in para.items()}
         if "files" in fields and "license" in fields:
             licence = fields["license"].split("\n", 1)[0].strip()
             if licence:
