@@ -297,6 +297,10 @@ class LossConfig(_Checked):
                              "clips of the library's train recordings against their class captions (data.class_batch "
                              "a step; needs data.sounds library or mixed; 0: off, the specification)", low=0.0)  # fmt: skip
 
+    w_temporal_group: float = setting(
+        0.0, "weight of L_ts on the temporal embedding alone (the group term asked of e_temporal, which the triplet "
+        "embedding's E_joint residual otherwise lets off; needs model.use_temporal; 0: off, the specification)", low=0.0)
+
     def check(self) -> None:
         if not 0.0 <= self.weights[1] <= 1.0:
             self._bad("weights", "w_sem (the second) must be in [0, 1]: it mixes L_sCL and L_CL")
@@ -349,6 +353,11 @@ class RunConfig(_Checked):
     loss: LossConfig = setting(factory=LossConfig, help="the total loss")
     optim: OptimConfig = setting(factory=OptimConfig, help="the optimiser")
     runtime: RuntimeConfig = setting(factory=RuntimeConfig, help="where and how it runs")
+
+    def check(self) -> None:
+        if self.loss.w_temporal_group > 0 and not self.model.use_temporal:
+            raise ConfigError(f"loss.w_temporal_group = {self.loss.w_temporal_group} asks the temporal embedding for the "
+                              "group term, but model.use_temporal is false: set it to 0 or switch the temporal path on")
 
     # -- the tree as plain data -------------------------------------------------------------
     def to_dict(self) -> dict:

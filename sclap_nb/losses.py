@@ -196,7 +196,7 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
                classes: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:  # fmt: skip
     """Every component and the total of spec section 4, with the weights and switches of ``cfg``.
 
-    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod [+ w_class L_class]``
+    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod [+ w_class L_class] [+ w_tg L_tg]``
 
     * L_sCL: InfoNCE of ``e_joint`` against the spatial captions; L_CL: ``e_sed`` against the plain
       captions. ``cfg.triplet_contrastive`` (a deviation from the specification): L_sCL is the mean of
@@ -206,6 +206,10 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
     * L_ts: the 3-way loss on ``outputs.e_audio`` (triplet embedding, or joint without the temporal
       encoder), 4-way on groups of 4, 5-way on groups of 5 (neg_m); skipped (0, ``ts_active`` = 0) for plain batches
       (``group_size`` 1) or ``cfg.use_ts_loss=False``.
+    * L_tg (a deviation, off by default): L_ts on ``outputs.e_temporal`` alone, weighted by
+      ``cfg.w_temporal_group``, so the temporal embedding itself must tell pos from its negatives (the
+      triplet embedding adds E_joint to its output, which lets L_ts be met without it). Returned as
+      ``loss_tg`` and ``w_tg`` only when on.
     * L_mod: BCE of the modality classifier (0 when the model has none).
     * L_class (a deviation, off by default): :func:`class_loss` of ``classes`` = (semantic embeddings
       of single-event clips, their class captions' embeddings, class labels), weighted by
@@ -236,6 +240,10 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
         raise ValueError(f"batch group_size must be 1 (plain), 3 (triplets), 4 (with neg_c) or 5 (with neg_m), got {group_size}")
     loss_ts = three_way_loss(outputs.e_audio, outputs.text_comb, scale, group_size) if ts_active else zero
     w_ts = w["ts"] if ts_active else 0.0
+    # L_tg (a deviation, off by default): the same group term on e_temporal alone
+    tg_on = cfg.w_temporal_group > 0 and ts_active and outputs.e_temporal is not None
+    loss_tg = three_way_loss(outputs.e_temporal, outputs.text_comb, scale, group_size) if tg_on else zero
+    w_tg = cfg.w_temporal_group if tg_on else 0.0
 
     if outputs.modality_logits is not None:
         loss_mod = modality_loss(outputs.modality_logits, outputs.modality_labels)
@@ -251,7 +259,9 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
 
     total = ((1 - w["sem"]) * loss_scl + w["sem"] * loss_cl + w["doa"] * loss_doa + w_ts * loss_ts + w_mod * loss_mod
              + w_class * loss_class)
-    return {
+    if tg_on:
+        total = total + w_tg * loss_tg
+    parts = {
         "total": total,
         "loss_scl": loss_scl,
         "loss_cl": loss_cl,
@@ -267,3 +277,6 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
         "w_mod": scale.new_tensor(w_mod),
         "w_class": scale.new_tensor(w_class),
     }
+    if tg_on:
+        parts.update(loss_tg=loss_tg, w_tg=scale.new_tensor(w_tg))
+    return parts

@@ -112,6 +112,10 @@ def test_print_config_reads_back_to_the_same_run(tmp_path, capsys):
     assert cfg.loss.ts_ramp == 0 and cfg.optim.epochs == 3
     with pytest.raises(ConfigError, match="w_sem"):
         load_config(["--loss.weights", "[1, 2, 1, 0.2]"])
+    # a check across parts: the temporal group term needs the temporal path
+    with pytest.raises(ConfigError, match="w_temporal_group.*use_temporal"):
+        load_config(["--loss.w_temporal_group", "1", "--model.use_temporal", "false"])
+    assert load_config(["--loss.w_temporal_group", "1"])[0].loss.w_temporal_group == 1.0
 
 
 def test_run_json_holds_the_tree_and_reads_back(tmp_path):

@@ -187,3 +187,23 @@ def test_total_loss_adds_the_weighted_class_term_only_when_on():
     expect = class_loss(classes[0], classes[1], 10.0, classes[2])
     assert on["loss_class"].item() == pytest.approx(expect.item(), rel=1e-6) and on["w_class"].item() == 0.5
     assert on["total"].item() == pytest.approx(off["total"].item() + 0.5 * expect.item(), rel=1e-6)
+
+
+def test_total_loss_adds_the_temporal_group_term_only_when_on():
+    out, batch = _Out(8), _batch(8, 4)
+    out.e_temporal = unit(8, 8, seed=31)
+    off = total_loss(out, batch, 3)
+    assert "loss_tg" not in off  # off: the specification's total, nothing logged
+    on = total_loss(out, batch, 3, LossConfig(w_temporal_group=0.5))
+    expect = three_way_loss(out.e_temporal, out.text_comb, 10.0, 4)
+    assert on["loss_tg"].item() == pytest.approx(expect.item(), rel=1e-6) and on["w_tg"].item() == 0.5
+    assert on["total"].item() == pytest.approx(off["total"].item() + 0.5 * expect.item(), rel=1e-6)
+    # the term reads e_temporal, not the triplet embedding it would otherwise share L_ts with
+    out.e_temporal = out.e_triplet
+    same = total_loss(out, batch, 3, LossConfig(w_temporal_group=0.5))
+    assert same["loss_tg"].item() == pytest.approx(same["loss_ts"].item(), rel=1e-6)
+    # no temporal encoder, or plain batches: nothing to ask, the term is off
+    out.e_temporal = None
+    assert "loss_tg" not in total_loss(out, batch, 3, LossConfig(w_temporal_group=0.5))
+    out.e_temporal = unit(8, 8, seed=31)
+    assert "loss_tg" not in total_loss(out, _batch(8, 1), 3, LossConfig(w_temporal_group=0.5))
