@@ -55,32 +55,41 @@ COMPARISONS = [
 METRICS = ("order_acc", "motion_acc", "place_acc", "t2a/R@1")
 
 
-def collect(results: Path, timed_results: Path) -> pd.DataFrame:
+def collect(sources: list[tuple[Path, list]], split: str = SPLIT) -> pd.DataFrame:
+    """One row per run: ``sources`` pairs a folder of kept runs with the ``(config, seed, threads)`` read from it."""
     rows = []
-    for folder, runs in ((results / "runs", ORDER), (timed_results / "runs", REUSED)):
+    for folder, runs in sources:
         for config, seed, threads in runs:
-            path = folder / f"{config}_s{seed}_t{threads}" / SPLIT
+            path = folder / f"{config}_s{seed}_t{threads}" / split
             rows.append({"config": config, "seed": seed, "threads": threads, **pd.read_json(path, typ="series").to_dict()})
     return pd.DataFrame(rows)
 
 
-def cmd_analyse(args) -> None:
-    wanted = [(args.results / "runs", r) for r in ORDER] + [(args.timed_results / "runs", r) for r in REUSED]
-    missing = [f"{c}_s{s}_t{t}" for folder, (c, s, t) in wanted if not (folder / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
+def analyse(results: Path, sources: list[tuple[Path, list]], comparisons: list, embedding: dict, rerun_configs: tuple,
+            split: str = SPLIT) -> None:  # fmt: skip
+    """A plan's analysis on one held-out split: refuse until every run of ``sources`` has its ``split``
+    file, then write the table of runs, the comparisons (Holm), the seed spread of each configuration
+    of ``embedding`` (read in its embedding) and the rerun noise of ``rerun_configs``."""
+    missing = [f"{c}_s{s}_t{t}" for folder, runs in sources for c, s, t in runs if not (folder / f"{c}_s{s}_t{t}" / split).is_file()]
+    wanted = sum(len(runs) for _, runs in sources)
     if missing:  # the plan's rule: nothing of the held-out split is read before every run it compares has ended
-        raise SystemExit(f"{len(missing)} of {len(wanted)} runs have no {SPLIT} yet ({', '.join(missing[:4])}"
+        raise SystemExit(f"{len(missing)} of {wanted} runs have no {split} yet ({', '.join(missing[:4])}"
                          f"{', ...' if len(missing) > 4 else ''}); analyse waits for all")  # fmt: skip
-    table = collect(args.results, args.timed_results)
+    table = collect(sources, split)
     main = table[table["threads"] == THREADS]
-    comparisons = planned_comparisons(main, COMPARISONS)
-    spread = pd.concat({c: main[main["config"] == c][[f"{EMBEDDING[c]}/{m}" for m in METRICS]]
-                        .set_axis(list(METRICS), axis=1).agg(["mean", "std"]) for c in ("N", "A", "B", "S")})  # fmt: skip
+    spread = pd.concat({c: main[main["config"] == c][[f"{embedding[c]}/{m}" for m in METRICS]]
+                        .set_axis(list(METRICS), axis=1).agg(["mean", "std"]) for c in embedding})  # fmt: skip
     rerun = []
-    for config in ("N", "A"):
+    for config in rerun_configs:
         pair = table[(table["config"] == config) & (table["seed"] == RERUN_SEED)].set_index("threads")
-        rerun.append({"config": config, **{m: abs(pair.loc[THREADS, f"{EMBEDDING[config]}/{m}"]
-                                                  - pair.loc[RERUN_THREADS, f"{EMBEDDING[config]}/{m}"]) for m in METRICS}})  # fmt: skip
-    ts.write_analysis(args.results, table, comparisons, spread, rerun)
+        rerun.append({"config": config, **{m: abs(pair.loc[THREADS, f"{embedding[config]}/{m}"]
+                                                  - pair.loc[RERUN_THREADS, f"{embedding[config]}/{m}"]) for m in METRICS}})  # fmt: skip
+    ts.write_analysis(results, table, planned_comparisons(main, comparisons), spread, rerun)
+
+
+def cmd_analyse(args) -> None:
+    sources = [(args.results / "runs", ORDER), (args.timed_results / "runs", REUSED)]
+    analyse(args.results, sources, COMPARISONS, {c: EMBEDDING[c] for c in ("N", "A", "B", "S")}, ("N", "A"))
 
 
 def main(argv=None) -> int:

@@ -1,4 +1,4 @@
-"""The planned studies' analysis scripts (``scripts/timed_study.py``, ``scripts/ordered_study.py``) on made-up
+"""The planned studies' analysis scripts (``scripts/timed_study.py``, ``ordered_study.py``, ``paths_study.py``) on made-up
 held-out scores: they refuse until every planned run is scored, then compare as their plans say."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import ordered_study  # noqa: E402
+import paths_study  # noqa: E402
 import timed_study  # noqa: E402
 
 METRICS = ("order_acc", "motion_acc", "place_acc", "t2a/R@1")
@@ -65,3 +66,32 @@ def test_the_ordered_study_reads_the_reserved_split_of_both_studies(tmp_path):
     assert not table.loc["D5", "finding"]
     rerun = pd.read_csv(own / "rerun_noise.csv").set_index("config")
     assert set(rerun.index) == {"N", "A"} and (rerun["order_acc"] < 0.1).all()
+
+
+def test_the_paths_study_compares_p_with_a_n_and_its_own_e_joint(tmp_path):
+    rng = np.random.default_rng(2)
+    own, timed, ordered = tmp_path / "paths", tmp_path / "timed", tmp_path / "ordered"
+    args = ["analyse", "--results", str(own), "--timed-results", str(timed), "--ordered-results", str(ordered)]
+    for config, seed, threads in paths_study.REUSED_TIMED:
+        _score(timed / "runs", f"{config}_s{seed}_t{threads}", "heldout_9311.json", {"order_acc": 0.45}, rng)
+    for config, seed, threads in paths_study.REUSED_ORDERED:
+        _score(ordered / "runs", f"{config}_s{seed}_t{threads}", "heldout_9311.json", {"order_acc": 0.6}, rng)
+    for config, seed, threads in paths_study.ORDER[:-1]:
+        _score(own / "runs", f"{config}_s{seed}_t{threads}", "heldout_9311.json", {"order_acc": 0.8, "motion_acc": 0.9}, rng)
+    with pytest.raises(SystemExit, match="1 of 18 runs have no heldout_9311.json"):
+        paths_study.main(args)
+    config, seed, threads = paths_study.ORDER[-1]
+    _score(own / "runs", f"{config}_s{seed}_t{threads}", "heldout_9311.json", {"order_acc": 0.8, "motion_acc": 0.9}, rng)
+    paths_study.main(args)
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert list(table.index) == [f"E{i}" for i in range(1, 8)]
+    assert table.loc["E1", "diff"] == pytest.approx(0.35, abs=0.03) and table.loc["E1", "finding"]
+    assert table.loc["E4", "diff"] == pytest.approx(0.20, abs=0.03) and table.loc["E4", "finding"]
+    # within P both embeddings were made up equal: no finding, a difference near 0, read from two columns
+    assert table.loc["E6", "metric"] == "triplet/order_acc" and abs(table.loc["E6", "diff"]) < 0.03
+    assert not table.loc["E6", "finding"] and not table.loc["E7", "finding"]
+    assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"P", "N", "A"}
+    # P's settings: N's, with the path slots and the temporal group term
+    cfg = timed_study.config_of("P", 2025, 2, tmp_path, paths_study.CONFIGS)
+    assert cfg.model.text_pooling == "clause_paths" and cfg.loss.w_temporal_group == 1.0
+    assert cfg.model.temporal_readout == "ordered" and cfg.loss.negatives[-1] == "neg_m" and cfg.data.layout == "timed"
