@@ -197,7 +197,7 @@ class ModelConfig(_Checked):
         "the mean of each event clause (cut at ', then', ', and finally', ...) in its own slot, or clause_paths: "
         "the clauses plus two slots for the origin and the destination of a path ('moving from A to B')")
     text_segments: int = setting(4, "spans (or clause slots) of the caption pooled in order when text_pooling is "
-                                 "segments (clauses)", low=1)  # fmt: skip
+                                 "segments (clauses, clause_paths)", low=1)  # fmt: skip
     use_temporal: bool = setting(True, "the TemporalAudioEncoder and the triplet embedding (addition 1)")
     use_modality: bool = setting(True, "the modality classifier behind the gradient reversal layer (addition 3)")
     triplet_residual: bool = setting(
@@ -297,7 +297,6 @@ class LossConfig(_Checked):
     w_class: float = setting(0.0, "weight of the class term L_class: InfoNCE of the semantic embedding of single-event "
                              "clips of the library's train recordings against their class captions (data.class_batch "
                              "a step; needs data.sounds library or mixed; 0: off, the specification)", low=0.0)  # fmt: skip
-
     w_temporal_group: float = setting(
         0.0, "weight of L_ts on the temporal embedding alone (the group term asked of e_temporal, which the triplet "
         "embedding's E_joint residual otherwise lets off; needs model.use_temporal; 0: off, the specification)", low=0.0)

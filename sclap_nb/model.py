@@ -351,7 +351,7 @@ class TextEncoder(nn.Module):
         return self._clauses[caption]
 
     def pool(self, h: torch.Tensor, mask: torch.Tensor, captions: list[str] | None = None) -> torch.Tensor:
-        """Mean (``segments=1``), per-segment or per-clause means, concatenated: ``(N, H * segments)``."""
+        """Mean (``segments=1``), per-segment, per-clause (and per-path-end) means, concatenated: ``(N, H * n_slots)``."""
         if self.pooling in ("clauses", "clause_paths"):
             if captions is None:
                 raise ValueError("clause pooling needs the captions")
