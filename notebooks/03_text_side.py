@@ -133,7 +133,7 @@ mean_encoder = TextEncoder(trainable_layers=0, pooling="mean").eval()
 
 def pooled(encoder):
     """The pooled token states of ``encoder`` (no projection): the frozen sentence embedding."""
-    return lambda caps: encoder.pool(*encoder.token_states(caps))
+    return lambda caps: encoder.pool(*encoder.token_states(caps), caps)
 
 
 cos_mean = role_cosines(embed_roles(pooled(mean_encoder), captions))
@@ -433,7 +433,62 @@ plt.close(fig)
 # every logit $s \cos$ above 50 is clamped to 50 and the four captions tie. Were the logit scale to
 # grow past 50 (its own clamp allows 100), the group loss would lose its signal for close captions; in
 # the default run it ends at {glue:text}`scale_end:.1f`, far below.
+
+# %% [markdown]
+# ## Paths: where a sound moves from and to
 #
+# In the timed scenes of {doc}`02_scenes` one sound moves, and its caption says along which path:
+# *"... then a siren wails, moving from the front to the back right"*. Its hard negative neg_m is the
+# same clip with the path the other way round, captioned *"... moving from the back right to the
+# front"*: the same words again, and this time inside one event clause. The `"clauses"` pooling that
+# the timed studies use gives each event clause its own slot, so the two path phrases land in the same
+# slot, and only the contextual token states of the top layer can tell the two directions apart.
+# `"clause_paths"` (`sclap_nb.model.TextEncoder`) adds two slots, one for the path's origin and one for
+# its destination (`sclap_nb.model.path_spans`), whose tokens leave their clause's slot. The
+# slots of one caption:
+
+# %%
+path_encoder = TextEncoder(trainable_layers=0, pooling="clause_paths", segments=4).eval()
+clause_encoder = TextEncoder(trainable_layers=0, pooling="clauses", segments=4).eval()
+moves = [("a siren wails", "the front", "the back right"), ("a telephone rings", "the left", "the front"),
+         ("a violin plays", "the back", "the right"), ("a dog barks", "the front left", "the back left"),
+         ("a bell rings", "the right", "the left"), ("a flute plays", "behind", "the front")]  # fmt: skip
+forward = [f"first a piano plays behind, then {s}, moving from {a} to {b}" for s, a, b in moves]
+reverse = [f"first a piano plays behind, then {s}, moving from {b} to {a}" for s, a, b in moves]
+for k, part in enumerate(segment_tokens(path_encoder, forward[0])):
+    print(f"  slot {k}: {' '.join(part)}")
+
+# %% [markdown]
+# Slots 0 and 1 hold the two event clauses, slots 2 and 3 are empty (no third or fourth event), slot 4
+# holds the origin and slot 5 the destination. Below: the cosine between each caption and its reversed
+# path, on the frozen pooled features (no projection, nothing trained), for the six captions above.
+
+# %%
+with torch.no_grad():
+    path_cos = {name: torch.nn.functional.cosine_similarity(pooled(enc)(forward), pooled(enc)(reverse)).mean().item()
+                for name, enc in (("mean", mean_encoder), ("clauses", clause_encoder), ("clause_paths", path_encoder))}  # fmt: skip
+record("path_cos_mean", path_cos["mean"], tol=0.005, label="frozen, mean pooling: cos(path, reversed path)")
+record("path_cos_clauses", path_cos["clauses"], tol=0.005, label="frozen, clause slots: cos(path, reversed path)")
+_ = record("path_cos_paths", path_cos["clause_paths"], tol=0.005, label="frozen, clause and path slots: cos(path, reversed path)")
+
+# %%
+motion = {name: json.loads((ROOT / f"results/{path}/metrics.json").read_text())["triplet/motion_acc"] for name, path in
+          (("n", "ordered_study/runs/N_s2025_t2"), ("paths", "experiments/timed_group_temporal_paths_s2025"))}  # fmt: skip
+glue("motion_n", motion["n"], display=False)
+glue("motion_paths", motion["paths"], display=False)
+
+# %% [markdown]
+# Mean pooling and the clause slots put a path and its reverse at cosine
+# {glue:text}`path_cos_mean:.3f` and {glue:text}`path_cos_clauses:.3f`; with the path slots the two
+# fall to {glue:text}`path_cos_paths:.3f` before any training, because the origin's words and the
+# destination's now sit in exchanged slots. Whether that is what the motion test lacked was tried on
+# one seed of the timed scenes (`results/experiments/README.md`, *Timed scenes*; exploratory): the
+# ordered temporal encoder with clause slots scores the pos caption's clip above its neg_m clip in
+# {glue:text}`motion_n:.3f` of its test scenes, and the same model with path slots (and a group term on
+# its temporal embedding) in {glue:text}`motion_paths:.3f`. The planned study of this change,
+# `results/paths_study/PLAN.md`, will say whether that holds over five seeds.
+
+# %% [markdown]
 # ## Takeaway
 #
 # On the 128 test scenes of the default corpus, frozen MiniLM with mean pooling puts a caption and its
@@ -444,7 +499,10 @@ plt.close(fig)
 # projection separate the captions of the negatives a run trains against: the default run, whose group
 # holds all three, puts the class-order caption at {glue:text}`trained_cos_c:.2f` to the positive,
 # where the run at the specification's settings, which never sees it, leaves it at
-# {glue:text}`spec_cos_c:.2f`, the closest of the three.
+# {glue:text}`spec_cos_c:.2f`, the closest of the three. A moving sound's path and its reverse are the
+# same words inside one clause, at cosine {glue:text}`path_cos_clauses:.3f` with clause slots; slots of
+# their own for the origin and the destination (`clause_paths`) bring them to
+# {glue:text}`path_cos_paths:.3f` before training.
 #
 # ## Exercises
 #

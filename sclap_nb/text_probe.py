@@ -62,14 +62,14 @@ def role_cosines(emb: dict[str, torch.Tensor]) -> pd.DataFrame:
 
 
 def segment_tokens(encoder, caption: str) -> list[list[str]]:
-    """The word pieces that each segment of ``encoder``'s pooling averages (``[CLS]`` and ``[SEP]`` included).
+    """The word pieces that each segment (or slot) of ``encoder``'s pooling averages (``[CLS]`` and ``[SEP]`` included).
 
     Read from the encoder's own :meth:`~sclap_nb.model.TextEncoder.pool`, applied to one-hot token states.
     """
     ids = encoder.tokenizer(caption, truncation=True, max_length=encoder.max_length)["input_ids"]
     tokens = encoder.tokenizer.convert_ids_to_tokens(ids)
     n = len(tokens)
-    weights = encoder.pool(torch.eye(n)[None], torch.ones(1, n, dtype=torch.long)).view(-1, n)
+    weights = encoder.pool(torch.eye(n)[None], torch.ones(1, n, dtype=torch.long), [caption]).view(-1, n)
     return [[t for t, w in zip(tokens, row) if w > 0] for row in weights]
 
 

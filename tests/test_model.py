@@ -531,3 +531,13 @@ def test_a_model_with_path_slots_tells_a_path_from_its_reverse():
     assert F.cosine_similarity(emb[0], emb[1], dim=0) < 0.999
     emb.sum().backward()
     assert model.text_encoder.projection[0].weight.grad.abs().sum() > 0
+
+
+def test_segment_tokens_reads_the_slots_of_clause_pooling(text_encoder):
+    from sclap_nb.model import TextEncoder
+    from sclap_nb.text_probe import segment_tokens
+
+    enc = TextEncoder(dim=16, trainable_layers=0, pooling="clause_paths", segments=2)
+    slots = segment_tokens(enc, "a bell rings on the left, then a siren wails, moving from the front to the back")
+    assert len(slots) == 4 and slots[2] == ["the", "front"] and slots[3] == ["the", "back"]
+    assert "bell" in slots[0] and "siren" in slots[1] and "front" not in slots[1]
