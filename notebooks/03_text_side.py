@@ -33,6 +33,7 @@
 #   fine-tuned top layer and the trained projection of the default run change after it;
 # * how far a text side that cannot tell the captions apart limits the group loss, whatever the
 #   audio side does.
+# * why a moving sound's path and its reverse need slots of their own.
 #
 # The 3-way loss of this book ({cite:p}`tsalm`) asks a caption such as *"a violin plays on the left,
 # then a drum rolls behind"* to score its clip above the clip with the order swapped (neg_t) and the
