@@ -91,6 +91,7 @@ from sclap_nb.export import load_model
 from sclap_nb.losses import three_way_loss
 from sclap_nb.model import TextEncoder
 from sclap_nb.notebook import figures_dir, record, setup_chapter
+from sclap_nb.results import load_run
 from sclap_nb.text_probe import PAIRS, embed_roles, pair_means, pair_palette, role_cosines, scene_captions, segment_tokens
 
 ROOT = setup_chapter(threads=1)
@@ -473,10 +474,8 @@ record("path_cos_clauses", path_cos["clauses"], tol=0.005, label="frozen, clause
 _ = record("path_cos_paths", path_cos["clause_paths"], tol=0.005, label="frozen, clause and path slots: cos(path, reversed path)")
 
 # %%
-motion = {name: json.loads((ROOT / f"results/{path}/metrics.json").read_text())["triplet/motion_acc"] for name, path in
-          (("n", "ordered_study/runs/N_s2025_t2"), ("paths", "experiments/timed_group_temporal_paths_s2025"))}  # fmt: skip
-glue("motion_n", motion["n"], display=False)
-glue("motion_paths", motion["paths"], display=False)
+glue("motion_n", load_run("ordered_study/runs/N_s2025_t2", ROOT).metrics["triplet/motion_acc"], display=False)
+glue("motion_paths", load_run("experiments/timed_group_temporal_paths_s2025", ROOT).metrics["triplet/motion_acc"], display=False)
 
 # %% [markdown]
 # Mean pooling and the clause slots put a path and its reverse at cosine
