@@ -92,21 +92,27 @@ def cmd_analyse(args) -> None:
     analyse(args.results, sources, COMPARISONS, {c: EMBEDDING[c] for c in ("N", "A", "B", "S")}, ("N", "A"))
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def study_cli(argv, doc: str, name: str, reused: dict, order: list, configs: dict, analyse_args) -> int:
+    """The command line of a study on the reserved split: ``run``, ``evaluate`` or ``analyse`` (``analyse_args(args)``);
+    ``reused`` maps a flag to the earlier study whose kept runs it names and what they are."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("command", choices=("run", "evaluate", "analyse"))
-    ap.add_argument("--out", type=Path, default=ts.ROOT / "runs" / "ordered_study", help="where the runs go")
-    ap.add_argument("--results", type=Path, default=ts.ROOT / "results" / "ordered_study", help="where they are kept")
-    ap.add_argument("--timed-results", type=Path, default=ts.ROOT / "results" / "timed_study",
-                    help="the kept runs of results/timed_study (A, B, S)")
+    ap.add_argument("--out", type=Path, default=ts.ROOT / "runs" / name, help="where the runs go")
+    ap.add_argument("--results", type=Path, default=ts.ROOT / "results" / name, help="where they are kept")
+    for flag, (study, what) in reused.items():
+        ap.add_argument(flag, type=Path, default=ts.ROOT / "results" / study, help=f"the kept runs of results/{study} ({what})")
     args = ap.parse_args(argv)
     if args.command == "run":
-        ts.cmd_run(args, ORDER, CONFIGS, SPLITS, KEPT)
+        ts.cmd_run(args, order, configs, SPLITS, KEPT)
     elif args.command == "evaluate":
         ts.cmd_evaluate(args, SPLITS, KEPT)
     else:
-        cmd_analyse(args)
+        analyse_args(args)
     return 0
+
+
+def main(argv=None) -> int:
+    return study_cli(argv, __doc__, "ordered_study", {"--timed-results": ("timed_study", "A, B, S")}, ORDER, CONFIGS, cmd_analyse)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ one yet), the runs it reuses (``REUSED``: ``A`` of ``results/timed_study`` and `
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -47,28 +46,15 @@ COMPARISONS = [
 ]  # fmt: skip
 
 
-def sources(args) -> list:
-    return [(args.results / "runs", ORDER), (args.timed_results / "runs", REUSED_TIMED),
-            (args.ordered_results / "runs", REUSED_ORDERED)]  # fmt: skip
+def cmd_analyse(args) -> None:
+    sources = [(args.results / "runs", ORDER), (args.timed_results / "runs", REUSED_TIMED),
+               (args.ordered_results / "runs", REUSED_ORDERED)]  # fmt: skip
+    os_.analyse(args.results, sources, COMPARISONS, EMBEDDING, ("P", "N", "A"))
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=("run", "evaluate", "analyse"))
-    ap.add_argument("--out", type=Path, default=ts.ROOT / "runs" / "paths_study", help="where the runs go")
-    ap.add_argument("--results", type=Path, default=ts.ROOT / "results" / "paths_study", help="where they are kept")
-    ap.add_argument("--timed-results", type=Path, default=ts.ROOT / "results" / "timed_study",
-                    help="the kept runs of results/timed_study (A)")
-    ap.add_argument("--ordered-results", type=Path, default=ts.ROOT / "results" / "ordered_study",
-                    help="the kept runs of results/ordered_study (N)")
-    args = ap.parse_args(argv)
-    if args.command == "run":
-        ts.cmd_run(args, ORDER, CONFIGS, os_.SPLITS, os_.KEPT)
-    elif args.command == "evaluate":
-        ts.cmd_evaluate(args, os_.SPLITS, os_.KEPT)
-    else:
-        os_.analyse(args.results, sources(args), COMPARISONS, EMBEDDING, ("P", "N", "A"))
-    return 0
+    reused = {"--timed-results": ("timed_study", "A"), "--ordered-results": ("ordered_study", "N")}
+    return os_.study_cli(argv, __doc__, "paths_study", reused, ORDER, CONFIGS, cmd_analyse)
 
 
 if __name__ == "__main__":
