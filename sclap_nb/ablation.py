@@ -224,7 +224,8 @@ def planned_comparisons(table: pd.DataFrame, comparisons: list[dict], alpha: flo
     Each comparison is a dict: ``name``, ``a`` and ``b`` (configurations), ``metric`` (a column, or
     ``a_metric`` / ``b_metric`` when the two sides read different embeddings), ``alternative``
     (``"greater"``, ``"less"`` or ``"two-sided"``) and ``margin`` (default 0: the null is a difference
-    of ``-margin``, e.g. 0.05 for non-inferiority by 0.05). Per comparison: the seeds paired, the mean
+    of ``-margin``, e.g. 0.05 for non-inferiority by 0.05). Per comparison: the metric of each side
+    (``metric``, ``b_metric``), the seeds paired, the mean
     difference ``a - b``, its two-sided ``1 - alpha`` t-interval, the paired t-test's p-value
     (``scipy.stats.ttest_1samp`` of the differences plus the margin), Holm's adjusted p-value over the
     comparisons (``statsmodels``' ``multipletests``), whether it is a finding (adjusted p < ``alpha``) and
@@ -243,7 +244,7 @@ def planned_comparisons(table: pd.DataFrame, comparisons: list[dict], alpha: flo
         lo, hi = t_interval(d, 1 - alpha)
         blo, bhi = t_interval(d, 1 - alpha / len(comparisons))
         rows.append({"name": c["name"], "a": c["a"], "b": c["b"], "metric": c.get("a_metric", c.get("metric")),
-                     "alternative": alternative, "margin": margin, "n": len(d), "diff": float(d.mean()) if len(d) else float("nan"),
+                     "b_metric": c.get("b_metric", c.get("metric")), "alternative": alternative, "margin": margin, "n": len(d), "diff": float(d.mean()) if len(d) else float("nan"),
                      "ci_low": lo, "ci_high": hi, "p": p, "bonferroni_low": blo, "bonferroni_high": bhi})  # fmt: skip
     out = pd.DataFrame(rows)
     ok = out["p"].notna()
@@ -408,3 +409,43 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def plot_comparisons(comparisons: pd.DataFrame, labels: dict[str, str] | None = None, alpha: float = 0.05):
+    """A study's planned comparisons (the table of :func:`planned_comparisons`), one row each: the mean
+    paired difference ``a - b`` (marker), its ``1 - alpha`` t-interval (thick bar) and the
+    Bonferroni-level interval (thin bar, ``1 - alpha / k``); filled where Holm's adjusted p-value is under
+    ``alpha`` (a finding), open where not. A solid line marks 0, a dotted one each non-inferiority
+    margin (``-margin``). ``labels`` names the comparisons (default: ``name: a - b, metric``). Rows whose
+    metrics differ in scale (accuracies, degrees) belong in separate calls."""
+    import matplotlib.pyplot as plt
+
+    labels = labels or {}
+    rows = comparisons.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(rows) + 1.1))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_, r) in zip(y, rows.iterrows()):
+        color = "C0" if bool(r["finding"]) else "0.45"
+        ax.plot([r["bonferroni_low"], r["bonferroni_high"]], [yi, yi], color=color, lw=1.0)
+        ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=color, lw=3.2, solid_capstyle="butt")
+        ax.plot([r["diff"]], [yi], "o", ms=6.5, color=color, mfc=color if bool(r["finding"]) else "white", mew=1.4)
+        if r.get("margin", 0):
+            ax.plot([-r["margin"]] * 2, [yi - 0.38, yi + 0.38], color="0.1", ls=":", lw=1.3)
+    ax.axvline(0.0, color="0.2", lw=0.8)
+    ax.set_yticks(y, [labels.get(r["name"], comparison_label(r)) for _, r in rows.iterrows()])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(f"paired difference a − b ({1 - alpha:.0%}, thin: Bonferroni-level)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_label(r, name: bool = True) -> str:
+    """A row of :func:`planned_comparisons` in words: ``E1: P triplet − A joint, order_acc`` where the
+    two sides read different embeddings, else ``E4: P − N, triplet/order_acc`` (``name=False``: no ``E1:``)."""
+    a_emb, _, metric = str(r["metric"]).partition("/")
+    b_emb = str(r.get("b_metric", r["metric"])).partition("/")[0]
+    head = f"{r['name']}: " if name else ""
+    if a_emb != b_emb:
+        return f"{head}{r['a']} {a_emb} − {r['b']} {b_emb}, {metric}"
+    return f"{head}{r['a']} − {r['b']}, {r['metric']}"

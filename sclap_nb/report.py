@@ -24,6 +24,7 @@ import torch
 
 from .ablation import (
     CONFIGS,
+    comparison_label,
     experiments_table,
     paired_differences,
     ratio_interval,
@@ -38,11 +39,11 @@ from .viz import EMBEDDING_PALETTE, ROLE_PALETTE, class_palette
 
 __all__ = [
     "CORPUS_METRICS", "CUE_METRICS", "CUE_RUNS", "GRL_METRICS", "GRL_RUNS", "PROBE_COLUMNS", "PROBE_KEYS",
-    "PROBE_RUNS", "RATIO_GOAL", "SCENE_TESTS", "SWEEP", "SWEEP_METRICS", "TOKEN_NORM_METRICS", "ablation_facts",
-    "ablation_table", "corpus_table", "cue_facts", "cue_table", "difference_table", "experiments_with_default", "format_table",
+    "PROBE_RUNS", "RATIO_GOAL", "SCENE_TESTS", "STUDY_FILES", "SWEEP", "SWEEP_METRICS", "TOKEN_NORM_METRICS", "ablation_facts",
+    "ablation_table", "comparisons_table", "corpus_table", "cue_facts", "cue_table", "difference_table", "experiments_with_default", "format_table",
     "goal_facts", "goal_rows", "goals_table", "grl_table", "group_spread", "paired_cells", "permutation_p",
     "plot_per_class", "plot_per_direction", "plot_run_bars", "plot_scores", "probe_facts", "probe_table", "run_kind",
-    "scene_outcomes", "sweep_facts", "sweep_table", "token_norm_comparison", "token_norm_runs",
+    "scene_outcomes", "study_analysis", "study_facts", "sweep_facts", "sweep_table", "token_norm_comparison", "token_norm_runs",
 ]  # fmt: skip
 
 Root = str | os.PathLike | None
@@ -629,3 +630,52 @@ def doa_event_table(rows: list[dict], matched: torch.Tensor, le_events: torch.Te
     t["sector"] = [SECTOR_WORDS[sector_of(a)] for a in t["azimuth"]]
     t["head_az_error"] = np.abs((t["pred_azimuth"] - t["azimuth"] + 180) % 360 - 180)
     return t
+
+
+# --------------------------------------------------------------------------- the planned studies
+
+STUDY_FILES = ("comparisons.csv", "seed_spread.csv", "rerun_noise.csv", "runs.csv")
+
+
+def study_analysis(name: str, root: Root = None) -> dict[str, pd.DataFrame]:
+    """The analysis files of the planned study ``results/<name>`` (written by its script's ``analyse``):
+    ``comparisons`` (one row per comparison of its plan, Holm-adjusted), ``seed_spread`` (mean and SD over
+    seeds, per configuration and metric), ``rerun_noise`` and ``runs``. Refuses, naming the study and the
+    command, while its analysis has not been written."""
+    folder = results_dir(root) / name
+    missing = [f for f in STUDY_FILES if not (folder / f).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: no {', '.join(missing)} (the study is not analysed: "
+                                f"python scripts/{name}.py analyse)")  # fmt: skip
+    return {"comparisons": pd.read_csv(folder / "comparisons.csv"),
+            "seed_spread": pd.read_csv(folder / "seed_spread.csv", index_col=[0, 1]),
+            "rerun_noise": pd.read_csv(folder / "rerun_noise.csv"), "runs": pd.read_csv(folder / "runs.csv")}  # fmt: skip
+
+
+def study_facts(prefix: str, comparisons: pd.DataFrame) -> dict:
+    """The numbers the prose quotes of each planned comparison, as ``{prefix}_{name}_{what}``: ``diff``,
+    ``lo`` and ``hi`` (95 % interval), ``blo`` and ``bhi`` (Bonferroni-level), ``p_holm``, ``n``
+    (seeds) and ``finding`` ("a finding" or "not a finding"); ``{prefix}_findings``: how many are."""
+    facts = {}
+    for _, r in comparisons.iterrows():
+        key = f"{prefix}_{r['name']}"
+        facts.update({f"{key}_diff": float(r["diff"]), f"{key}_lo": float(r["ci_low"]), f"{key}_hi": float(r["ci_high"]),
+                      f"{key}_blo": float(r["bonferroni_low"]), f"{key}_bhi": float(r["bonferroni_high"]),
+                      f"{key}_p_holm": float(r["p_holm"]), f"{key}_n": int(r["n"]),
+                      f"{key}_finding": "a finding" if bool(r["finding"]) else "not a finding"})  # fmt: skip
+    facts[f"{prefix}_findings"] = int(comparisons["finding"].astype(bool).sum())
+    return facts
+
+
+def comparisons_table(comparisons: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The planned comparisons as the book prints them: the comparison, the hypothesis, seeds, the mean
+    paired difference with its 95 % and Bonferroni-level intervals, Holm's p-value and the verdict."""
+    hyp = {"greater": "a > b", "less": "a < b", "two-sided": "a ≠ b"}
+    rows = []
+    for _, r in comparisons.iterrows():
+        h = hyp[r["alternative"]] if not r.get("margin", 0) else f"a > b − {r['margin']:g}"
+        rows.append({"": r["name"], "comparison (a − b)": comparison_label(r, name=False), "hypothesis": h, "seeds": int(r["n"]),
+                     "difference": f"{r['diff']:+.{digits}f}", "95 % interval": f"[{r['ci_low']:+.{digits}f}, {r['ci_high']:+.{digits}f}]",
+                     "Bonferroni-level": f"[{r['bonferroni_low']:+.{digits}f}, {r['bonferroni_high']:+.{digits}f}]",
+                     "Holm p": f"{r['p_holm']:.3g}", "finding": "yes" if bool(r["finding"]) else "no"})  # fmt: skip
+    return pd.DataFrame(rows).set_index("")

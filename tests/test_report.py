@@ -98,3 +98,58 @@ def test_token_norm_comparison_pairs_by_seed():
     assert set(rows["clips"]) == {"default corpus", "cue-free"}
     shown = report.difference_table(rows, ["triplet/order_acc"])
     assert shown.loc[("cue-free", "token norm - none"), "difference [95 % interval]"] == "+0.300 [+0.300, +0.300]"
+
+
+def _study(tmp_path, name: str = "made_up_study") -> pd.DataFrame:
+    """A made-up planned study's analysis files, as its script's ``analyse`` writes them: P above A by 0.3
+    in order_acc (5 seeds), P's two embeddings equal in motion_acc."""
+    from sclap_nb.ablation import planned_comparisons
+
+    rng = np.random.default_rng(3)
+    rows = [{"config": c, "seed": s, "triplet/order_acc": base + rng.normal(0, 0.02), "joint/order_acc": 0.5 + rng.normal(0, 0.02),
+             "triplet/motion_acc": 0.7 + rng.normal(0, 0.02), "joint/motion_acc": 0.7 + rng.normal(0, 0.02)}
+            for c, base in (("P", 0.8), ("A", 0.5)) for s in range(2025, 2030)]  # fmt: skip
+    table = pd.DataFrame(rows)
+    plan = [{"name": "E1", "a": "P", "b": "A", "a_metric": "triplet/order_acc", "b_metric": "joint/order_acc", "alternative": "greater"},
+            {"name": "E2", "a": "P", "b": "P", "a_metric": "triplet/motion_acc", "b_metric": "joint/motion_acc", "alternative": "two-sided"},
+            {"name": "E3", "a": "P", "b": "A", "metric": "triplet/motion_acc", "alternative": "greater", "margin": 0.05}]  # fmt: skip
+    comparisons = planned_comparisons(table, plan)
+    folder = tmp_path / "results" / name
+    folder.mkdir(parents=True)
+    table.to_csv(folder / "runs.csv", index=False)
+    comparisons.to_csv(folder / "comparisons.csv", index=False)
+    table.groupby("config")[["triplet/order_acc"]].agg(["mean", "std"]).stack(0, future_stack=True).to_csv(folder / "seed_spread.csv")
+    pd.DataFrame([{"config": "P", "order_acc": 0.01}]).to_csv(folder / "rerun_noise.csv", index=False)
+    return comparisons
+
+
+def test_a_planned_study_is_read_quoted_and_drawn_from_its_analysis_files(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from sclap_nb.ablation import plot_comparisons
+
+    with pytest.raises(FileNotFoundError, match=r"made_up_study.*not analysed: python scripts/made_up_study.py analyse"):
+        report.study_analysis("made_up_study", tmp_path)
+    written = _study(tmp_path)
+    analysis = report.study_analysis("made_up_study", tmp_path)
+    assert list(analysis["comparisons"]["name"]) == ["E1", "E2", "E3"]
+    assert analysis["comparisons"]["p_holm"].tolist() == pytest.approx(written["p_holm"].tolist())
+    facts = report.study_facts("pq", analysis["comparisons"])
+    assert facts["pq_E1_diff"] == pytest.approx(0.3, abs=0.04) and facts["pq_E1_finding"] == "a finding"
+    assert facts["pq_E2_finding"] == "not a finding" and facts["pq_E1_n"] == 5
+    assert facts["pq_E1_blo"] <= facts["pq_E1_lo"] <= facts["pq_E1_diff"] <= facts["pq_E1_hi"] <= facts["pq_E1_bhi"]
+    assert facts["pq_findings"] == int(written["finding"].sum())
+    shown = report.comparisons_table(analysis["comparisons"])
+    # the two sides' embeddings are named where they differ, the margin where there is one
+    assert shown.loc["E1", "comparison (a − b)"] == "P triplet − A joint, order_acc"
+    assert shown.loc["E2", "comparison (a − b)"] == "P triplet − P joint, motion_acc"
+    assert shown.loc["E3", "comparison (a − b)"] == "P − A, triplet/motion_acc" and shown.loc["E3", "hypothesis"] == "a > b − 0.05"
+    assert shown.loc["E1", "finding"] == "yes" and shown.loc["E2", "finding"] == "no"
+    fig = plot_comparisons(analysis["comparisons"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "E1: P triplet − A joint, order_acc"
+    markers = [line for line in ax.lines if line.get_marker() == "o"]
+    filled = [line.get_markerfacecolor() != "white" for line in markers]
+    assert filled == [bool(f) for f in analysis["comparisons"]["finding"]]
+    assert sum(line.get_linestyle() == ":" for line in ax.lines) == 1  # E3's margin
+    plt.close(fig)

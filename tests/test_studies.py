@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sclap_nb import report
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import ordered_study  # noqa: E402
@@ -70,7 +72,7 @@ def test_the_ordered_study_reads_the_reserved_split_of_both_studies(tmp_path):
 
 def test_the_paths_study_compares_p_with_a_n_and_its_own_e_joint(tmp_path):
     rng = np.random.default_rng(2)
-    own, timed, ordered = tmp_path / "paths", tmp_path / "timed", tmp_path / "ordered"
+    own, timed, ordered = tmp_path / "results" / "paths_study", tmp_path / "timed", tmp_path / "ordered"
     args = ["analyse", "--results", str(own), "--timed-results", str(timed), "--ordered-results", str(ordered)]
     for config, seed, threads in paths_study.REUSED_TIMED:
         _score(timed / "runs", f"{config}_s{seed}_t{threads}", "heldout_9311.json", {"order_acc": 0.45}, rng)
@@ -91,6 +93,12 @@ def test_the_paths_study_compares_p_with_a_n_and_its_own_e_joint(tmp_path):
     assert table.loc["E6", "metric"] == "triplet/order_acc" and abs(table.loc["E6", "diff"]) < 0.03
     assert not table.loc["E6", "finding"] and not table.loc["E7", "finding"]
     assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"P", "N", "A"}
+    # what the results chapter reads of it (sclap_nb.report): each configuration's seed mean in its embedding
+    analysis = report.study_analysis("paths_study", tmp_path)
+    spread = analysis["seed_spread"]
+    assert spread.loc[("P", "mean"), "order_acc"] == pytest.approx(0.8, abs=0.02)
+    assert spread.loc[("A", "mean"), "order_acc"] == pytest.approx(0.45, abs=0.02)
+    assert report.comparisons_table(analysis["comparisons"]).loc["E6", "comparison (a − b)"] == "P triplet − P joint, order_acc"
     # P's settings: N's, with the path slots and the temporal group term
     cfg = timed_study.config_of("P", 2025, 2, tmp_path, paths_study.CONFIGS)
     assert cfg.model.text_pooling == "clause_paths" and cfg.loss.w_temporal_group == 1.0
