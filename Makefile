@@ -41,14 +41,17 @@ bench: setup                       ## step profile fp32 vs bf16, loader, data th
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval.cfg --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120
 
+# the chapters' two passes run side by side (each chapter computes on one thread; the second pass goes
+# through them in reverse order, so the two rarely build one corpus at once); each pass's log is
+# printed whole when it ends
 test: setup                        ## unit tests, notebooks (nbval + papermill), book and browser checks
-	$(BIN)/python -m pytest tests notebooks/*.ipynb $(NBVAL)
-	$(MAKE) --no-print-directory test-other-kernels
+	$(BIN)/python -m pytest tests
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-notebooks test-other-kernels
 
 # the chapters again on another kernel path (generic CPU kernels, two threads), the way another CPU
 # computes them: recorded numbers must stay within their tolerances there too
 test-other-kernels: setup
-	ATEN_CPU_CAPABILITY=default SCLAP_NUM_THREADS=2 $(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL) -q
+	ATEN_CPU_CAPABILITY=default SCLAP_NUM_THREADS=2 $(BIN)/python -m pytest $(shell ls -r notebooks/*.ipynb) $(NBVAL) -q
 
 test-notebooks: setup              ## re-run the chapters and compare their stored outputs
 	$(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL)

@@ -268,3 +268,38 @@ def test_symlinks_inside_corpus_are_allowed(corpus, tmp_path):
     link.symlink_to(corpus)  # the corpus root itself behind a symlink
     assert len(validate_corpus(link, deep=True)["train"]) == 32  # 8 scenes of 4 clips
     assert len(validate_corpus(corpus, deep=True)["train"]) == 32
+
+
+def test_two_builds_of_one_corpus_at_once_both_end_with_it(tmp_path, monkeypatch, caplog):
+    """A second process finishes the same corpus while this one is writing it (two kernels, or the two
+    notebook passes of ``make test``): this build's rename fails, and ensure_corpus returns the other's,
+    checked, with nothing of its own left behind; a corpus of other parameters that appears is refused."""
+    from sclap_nb.data import corpus as corpus_module
+
+    small = dict(n_train=2, n_val=1, n_test=1, seed=3, progress=False)
+    real_rename = os.rename
+
+    def racing_rename(other: dict):
+        def rename(src, dst):
+            if Path(dst).name == "c" and not Path(dst).exists():  # the other process gets there first
+                monkeypatch.setattr(corpus_module.os, "rename", real_rename)
+                build_corpus(dst, **other)
+            return real_rename(src, dst)
+
+        return rename
+
+    out = tmp_path / "c"
+    monkeypatch.setattr(corpus_module.os, "rename", racing_rename(small))
+    with caplog.at_level(logging.INFO, logger="sclap_nb.data.corpus"):
+        assert ensure_corpus(out, **small) == out
+    assert "built meanwhile by another process" in caplog.text
+    validate_corpus(out, deep=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c"]  # this build's temporary folder is gone
+
+    other = tmp_path / "other"
+    other.mkdir()
+    out = other / "c"
+    monkeypatch.setattr(corpus_module.os, "rename", racing_rename({**small, "seed": 4}))
+    with pytest.raises(CorpusError, match="seed"):
+        ensure_corpus(out, **small)
+    assert sorted(p.name for p in other.iterdir()) == ["c"]

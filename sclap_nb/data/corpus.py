@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import inspect
 import io
 import itertools
@@ -605,13 +606,22 @@ def ensure_corpus(out: str | os.PathLike, *args, deep: bool = False, **kwargs) -
     requested parameter (defaults included) that differs from its ``corpus.json``; a directory without
     ``corpus.json``, or one whose ``format_version`` is not ``FORMAT_VERSION`` (an older layout of the
     scenes), is refused. ``ensure_corpus(out)`` alone reuses any valid corpus, old formats included.
+    Two processes may ask for one corpus at once: the one that finishes second drops its own build and
+    checks the first one's as above.
     """
     out = Path(out)
     if out.is_dir() and not any(out.iterdir()):
         with contextlib.suppress(OSError):
             out.rmdir()  # fails if something appeared meanwhile: then it is checked below
     if not out.exists():
-        return build_corpus(out, *args, **kwargs)
+        try:
+            return build_corpus(out, *args, **kwargs)
+        except OSError as exc:  # FileExistsError, or the final rename onto a corpus that appeared meanwhile
+            if not (isinstance(exc, FileExistsError) or exc.errno in (errno.EEXIST, errno.ENOTEMPTY)) or not out.exists():
+                raise
+            # another process (a second kernel, a parallel test run) finished the same corpus first:
+            # its build is used if it is the requested one, and checked like any existing corpus below
+            log.info("%s: built meanwhile by another process; checking it against the requested build", out)
     sig = inspect.signature(build_corpus)
     if not set(sig.bind_partial(out, *args, **kwargs).arguments) - {"out", "progress"}:
         validate_corpus(out, deep=deep)
