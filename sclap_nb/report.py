@@ -43,7 +43,7 @@ __all__ = [
     "ablation_table", "comparisons_table", "corpus_table", "cue_facts", "cue_table", "difference_table", "experiments_with_default", "format_table",
     "goal_facts", "goal_rows", "goals_table", "grl_table", "group_spread", "paired_cells", "permutation_p",
     "plot_per_class", "plot_per_direction", "plot_run_bars", "plot_scores", "probe_facts", "probe_table", "run_kind",
-    "scene_outcomes", "study_analysis", "study_facts", "sweep_facts", "sweep_table", "token_norm_comparison", "token_norm_runs",
+    "analysis_markdown", "noise_table", "scene_outcomes", "study_analysis", "study_facts", "sweep_facts", "sweep_table", "token_norm_comparison", "token_norm_runs",
 ]  # fmt: skip
 
 Root = str | os.PathLike | None
@@ -679,3 +679,27 @@ def comparisons_table(comparisons: pd.DataFrame, digits: int = 3) -> pd.DataFram
                      "Bonferroni-level": f"[{r['bonferroni_low']:+.{digits}f}, {r['bonferroni_high']:+.{digits}f}]",
                      "Holm p": f"{r['p_holm']:.3g}", "finding": "yes" if bool(r["finding"]) else "no"})  # fmt: skip
     return pd.DataFrame(rows).set_index("")
+
+
+def noise_table(seed_spread: pd.DataFrame, rerun_noise: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Per configuration and metric: the mean and SD over seeds, beside the rerun noise (the absolute
+    difference between one seed's runs on 2 and on 1 thread) where the plan reran that configuration."""
+    rerun = rerun_noise.set_index("config") if len(rerun_noise) else pd.DataFrame()
+    rows = []
+    for config in dict.fromkeys(seed_spread.index.get_level_values(0)):
+        for metric in seed_spread.columns:
+            mean, sd = seed_spread.loc[(config, "mean"), metric], seed_spread.loc[(config, "std"), metric]
+            noise = rerun.loc[config, metric] if config in rerun.index and metric in rerun.columns else None
+            rows.append({"configuration": config, "metric": metric, "seed mean": f"{mean:.{digits}f}", "seed SD": f"{sd:.{digits}f}",
+                         "rerun: 2 against 1 thread": "" if noise is None else f"{noise:.{digits}f}"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def analysis_markdown(comparisons: pd.DataFrame, seed_spread: pd.DataFrame, rerun_noise: pd.DataFrame) -> str:
+    """A planned study's analysis as Markdown (``analysis.md`` beside its tables): the comparisons with
+    Holm's correction, then each configuration's seed spread beside its rerun noise."""
+    k = len(comparisons)
+    return (f"## Planned comparisons ({k}; Holm's correction over all {k})\n\n{comparisons_table(comparisons).to_markdown(disable_numparse=True)}\n\n"
+            "Difference: the mean over seeds of a − b, paired by seed; intervals: the t-interval at 95 % and at the "
+            f"Bonferroni level (1 − 0.05 / {k}); a finding: Holm's adjusted p under 0.05.\n\n"
+            f"## Seed spread and rerun noise\n\n{noise_table(seed_spread, rerun_noise).to_markdown(index=False, disable_numparse=True)}\n")

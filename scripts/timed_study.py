@@ -18,7 +18,7 @@ held-out split (:func:`sclap_nb.evaluate.evaluate_corpus`, groups of all five cl
 ``heldout_9311.json``: the reserved split, written for a later plan and read by nothing here). ``analyse`` refuses until
 every planned run has its ``heldout.json``, then writes the table of runs, the planned comparisons
 with Holm's correction (:func:`sclap_nb.ablation.planned_comparisons`), the seed spread and the
-rerun noise.
+rerun noise, and ``analysis.md``: those tables in Markdown, as the study's README quotes them.
 """
 
 from __future__ import annotations
@@ -156,7 +156,8 @@ def cmd_analyse(args) -> None:
     main = table[table["threads"] == THREADS]
     comparisons = planned_comparisons(main, COMPARISONS)
     metrics = sorted({c["a_metric"] for c in COMPARISONS} | {c["b_metric"] for c in COMPARISONS})
-    spread = main.groupby("config")[metrics].agg(["mean", "std"])
+    # rows (configuration, mean / std), one column per metric: the shape of the other studies' tables
+    spread = main.groupby("config")[metrics].agg(["mean", "std"]).stack(level=1, future_stack=True)
     rerun = []
     for config in CONFIGS:
         pair = table[(table["config"] == config) & (table["seed"] == RERUN_SEED)].set_index("threads")
@@ -166,12 +167,17 @@ def cmd_analyse(args) -> None:
 
 
 def write_analysis(results: Path, table: pd.DataFrame, comparisons: pd.DataFrame, spread: pd.DataFrame, rerun: list) -> None:
-    """A study's analysis files: the runs, the planned comparisons, the seed spread and the rerun noise."""
+    """A study's analysis files: the runs, the planned comparisons, the seed spread (rows: configuration
+    and ``mean`` / ``std``; a column per metric) and the rerun noise; and ``analysis.md``, the three
+    tables as the study's README quotes them (:func:`sclap_nb.report.analysis_markdown`)."""
+    from sclap_nb.report import analysis_markdown
+
     results.mkdir(parents=True, exist_ok=True)
     table.to_csv(results / "runs.csv", index=False)
     comparisons.to_csv(results / "comparisons.csv", index=False)
     spread.to_csv(results / "seed_spread.csv")
     pd.DataFrame(rerun).to_csv(results / "rerun_noise.csv", index=False)
+    (results / "analysis.md").write_text(analysis_markdown(comparisons, spread, pd.DataFrame(rerun)))
     print(comparisons.round(4).to_string(index=False))
 
 

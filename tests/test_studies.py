@@ -46,6 +46,12 @@ def test_the_timed_study_waits_for_every_run_then_compares(tmp_path, capsys):
     assert not table.loc["C2", "finding"]  # motion_acc: no difference was made up
     assert (table["p_holm"] >= table["p"] - 1e-12).all() and (table["n"] == 5).all()
     assert set(pd.read_csv(tmp_path / "rerun_noise.csv")["config"]) == {"A", "A0", "S", "B"}
+    # the seed spread in the shape of the other studies' (rows: configuration and mean / std), and the summary
+    spread = pd.read_csv(tmp_path / "seed_spread.csv", index_col=[0, 1])
+    assert spread.loc[("B", "mean"), "triplet/order_acc"] == pytest.approx(0.8, abs=0.02)
+    assert spread.loc[("B", "std"), "triplet/order_acc"] < 0.03
+    summary = (tmp_path / "analysis.md").read_text()
+    assert "Holm's correction over all 7" in summary and "| C1 " in summary and "rerun" in summary
 
 
 def test_the_ordered_study_reads_the_reserved_split_of_both_studies(tmp_path):
@@ -99,6 +105,10 @@ def test_the_paths_study_compares_p_with_a_n_and_its_own_e_joint(tmp_path):
     assert spread.loc[("P", "mean"), "order_acc"] == pytest.approx(0.8, abs=0.02)
     assert spread.loc[("A", "mean"), "order_acc"] == pytest.approx(0.45, abs=0.02)
     assert report.comparisons_table(analysis["comparisons"]).loc["E6", "comparison (a − b)"] == "P triplet − P joint, order_acc"
+    noise = report.noise_table(analysis["seed_spread"], analysis["rerun_noise"]).set_index(["configuration", "metric"])
+    assert noise.loc[("P", "order_acc"), "rerun: 2 against 1 thread"] != "" and len(noise) == 3 * 4
+    summary = (own / "analysis.md").read_text()
+    assert "| E7 " in summary and f"| {table.loc['E1', 'diff']:+.3f} " in summary  # signed, as computed
     # P's settings: N's, with the path slots and the temporal group term
     cfg = timed_study.config_of("P", 2025, 2, tmp_path, paths_study.CONFIGS)
     assert cfg.model.text_pooling == "clause_paths" and cfg.loss.w_temporal_group == 1.0
