@@ -256,6 +256,46 @@ def planned_comparisons(table: pd.DataFrame, comparisons: list[dict], alpha: flo
     return out
 
 
+def plot_comparisons(comparisons: pd.DataFrame, labels: dict[str, str] | None = None, alpha: float = 0.05):
+    """A study's planned comparisons (the table of :func:`planned_comparisons`), one row each: the mean
+    paired difference ``a - b`` (marker), its ``1 - alpha`` t-interval (thick bar) and the
+    Bonferroni-level interval (thin bar, ``1 - alpha / k``); filled where Holm's adjusted p-value is under
+    ``alpha`` (a finding), open where not. A solid line marks 0, a dotted one each non-inferiority
+    margin (``-margin``). ``labels`` names the comparisons (default: :func:`comparison_label`). Rows whose
+    metrics differ in scale (accuracies, degrees) belong in separate calls."""
+    import matplotlib.pyplot as plt
+
+    labels = labels or {}
+    rows = comparisons.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(rows) + 1.1))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_, r) in zip(y, rows.iterrows()):
+        color = "C0" if bool(r["finding"]) else "0.45"
+        ax.plot([r["bonferroni_low"], r["bonferroni_high"]], [yi, yi], color=color, lw=1.0)
+        ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=color, lw=3.2, solid_capstyle="butt")
+        ax.plot([r["diff"]], [yi], "o", ms=6.5, color=color, mfc=color if bool(r["finding"]) else "white", mew=1.4)
+        if r.get("margin", 0):
+            ax.plot([-r["margin"]] * 2, [yi - 0.38, yi + 0.38], color="0.1", ls=":", lw=1.3)
+    ax.axvline(0.0, color="0.2", lw=0.8)
+    ax.set_yticks(y, [labels.get(r["name"], comparison_label(r)) for _, r in rows.iterrows()])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(f"paired difference a − b ({1 - alpha:.0%}, thin: Bonferroni-level)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_label(r, name: bool = True) -> str:
+    """A row of :func:`planned_comparisons` in words: ``E1: P triplet − A joint, order_acc`` where the
+    two sides read different embeddings, else ``E4: P − N, triplet/order_acc`` (``name=False``: no ``E1:``)."""
+    a_emb, _, metric = str(r["metric"]).partition("/")
+    b_emb = str(r.get("b_metric", r["metric"])).partition("/")[0]
+    head = f"{r['name']}: " if name else ""
+    if a_emb != b_emb:
+        return f"{head}{r['a']} {a_emb} − {r['b']} {b_emb}, {metric}"
+    return f"{head}{r['a']} − {r['b']}, {r['metric']}"
+
+
 def ratio_interval(table: pd.DataFrame, config: str, metric: str = "best/t2a/R@1", baseline: str = "SALM baseline",
                    level: float = 0.95) -> dict:
     """``config`` / ``baseline`` for ``metric``, paired by seed: the per-seed ratios, their mean and its
@@ -410,42 +450,3 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-def plot_comparisons(comparisons: pd.DataFrame, labels: dict[str, str] | None = None, alpha: float = 0.05):
-    """A study's planned comparisons (the table of :func:`planned_comparisons`), one row each: the mean
-    paired difference ``a - b`` (marker), its ``1 - alpha`` t-interval (thick bar) and the
-    Bonferroni-level interval (thin bar, ``1 - alpha / k``); filled where Holm's adjusted p-value is under
-    ``alpha`` (a finding), open where not. A solid line marks 0, a dotted one each non-inferiority
-    margin (``-margin``). ``labels`` names the comparisons (default: ``name: a - b, metric``). Rows whose
-    metrics differ in scale (accuracies, degrees) belong in separate calls."""
-    import matplotlib.pyplot as plt
-
-    labels = labels or {}
-    rows = comparisons.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(rows) + 1.1))
-    y = np.arange(len(rows))[::-1]
-    for yi, (_, r) in zip(y, rows.iterrows()):
-        color = "C0" if bool(r["finding"]) else "0.45"
-        ax.plot([r["bonferroni_low"], r["bonferroni_high"]], [yi, yi], color=color, lw=1.0)
-        ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=color, lw=3.2, solid_capstyle="butt")
-        ax.plot([r["diff"]], [yi], "o", ms=6.5, color=color, mfc=color if bool(r["finding"]) else "white", mew=1.4)
-        if r.get("margin", 0):
-            ax.plot([-r["margin"]] * 2, [yi - 0.38, yi + 0.38], color="0.1", ls=":", lw=1.3)
-    ax.axvline(0.0, color="0.2", lw=0.8)
-    ax.set_yticks(y, [labels.get(r["name"], comparison_label(r)) for _, r in rows.iterrows()])
-    ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.set_xlabel(f"paired difference a − b ({1 - alpha:.0%}, thin: Bonferroni-level)")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def comparison_label(r, name: bool = True) -> str:
-    """A row of :func:`planned_comparisons` in words: ``E1: P triplet − A joint, order_acc`` where the
-    two sides read different embeddings, else ``E4: P − N, triplet/order_acc`` (``name=False``: no ``E1:``)."""
-    a_emb, _, metric = str(r["metric"]).partition("/")
-    b_emb = str(r.get("b_metric", r["metric"])).partition("/")[0]
-    head = f"{r['name']}: " if name else ""
-    if a_emb != b_emb:
-        return f"{head}{r['a']} {a_emb} − {r['b']} {b_emb}, {metric}"
-    return f"{head}{r['a']} − {r['b']}, {r['metric']}"
