@@ -1,13 +1,18 @@
 """Repository-wide pytest set-up: offline Hugging Face, nbval with tolerances for recorded numbers
 (``sclap_nb.nbval_records``), and chapter figures written outside the checkout while testing."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # chapters re-executed by nbval save their figures here, not into the tracked figures/ folder
-os.environ.setdefault("SCLAP_FIGURES_DIR", tempfile.mkdtemp(prefix="sclap-test-figures-"))
+# (a folder of this session's own, removed when the session ends)
+if "SCLAP_FIGURES_DIR" not in os.environ:
+    os.environ["SCLAP_FIGURES_DIR"] = tempfile.mkdtemp(prefix="sclap-test-figures-")
+    atexit.register(shutil.rmtree, os.environ["SCLAP_FIGURES_DIR"], ignore_errors=True)
 
 pytest_plugins = ["sclap_nb.nbval_records"]
 

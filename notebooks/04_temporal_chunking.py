@@ -242,7 +242,7 @@ def pair_cosines(model: SpatialTemporalCLAP, split: str) -> dict[str, np.ndarray
 before = {s: pair_cosines(untrained, s) for s in ("train", "val")}
 
 # %% [markdown]
-# The training run (its log and checkpoints go to a temporary directory):
+# The training run (its log goes to a temporary directory; no checkpoints are written):
 
 # %% tags=["nbval-ignore-output"]
 module, trainer = small_run(cfg, dm)

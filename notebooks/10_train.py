@@ -72,7 +72,8 @@
 #
 # An `out_dir` is never emptied or overwritten: a new one is created, one holding a run with the
 # same settings is resumed from its `last.ckpt`, anything else is refused. The quick preset without
-# an `out_dir` trains into a new temporary directory.
+# an `out_dir` trains into a new temporary directory and, once the best checkpoint is tested and
+# exported, removes the checkpoints (the export, logs and metrics stay), so smoke runs do not fill the disk.
 #
 # **Two runs on one page.** The first half of the page executes the job with the settings it is
 # given; on the stored page that is the quick preset, a smoke test of the pipeline whose numbers are

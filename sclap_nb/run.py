@@ -17,8 +17,10 @@ temporary directory.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -170,7 +172,8 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     and the model export ``model/`` (``sclap_nb.export``: what ``sclap_nb.api.load`` reads).
 
     ``temporary``: with ``runtime.out_dir = "auto"``, train into a new temporary directory (the
-    quick preset's smoke runs). Returns the metrics, with ``out_dir`` (on rank 0; other ranks of a
+    quick preset's smoke runs); its ``checkpoints/`` are removed once the best one is tested and
+    exported (``model/``, logs, figures and metrics stay), so repeated smoke runs do not fill the disk. Returns the metrics, with ``out_dir`` (on rank 0; other ranks of a
     distributed run return ``{}``). Several devices (``runtime.devices > 1``) need a process per
     device: call it through ``python -m sclap_nb.train``.
     """
@@ -191,6 +194,8 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     if not trainer.is_global_zero:
         return {}
     metrics = test_metrics(cfg, out, module, dm, corpus, phases, t_start, trainer.global_step, root)[1]
+    if temporary and cfg.runtime.out_dir == "auto":  # a directory this call created: nothing to resume
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
     return {**metrics, "out_dir": str(out)}
 
 
@@ -200,6 +205,8 @@ def _run_as_command(cfg: RunConfig, root: Path, temporary: bool) -> dict:
     settings = out / "settings.json"
     write_json_atomic(cfg.with_settings({"runtime.out_dir": str(out)}).to_dict(), settings)
     subprocess.run([sys.executable, "-m", "sclap_nb.train", "--config", str(settings)], cwd=root, check=True)
+    if temporary and cfg.runtime.out_dir == "auto":
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
     return {**json.loads((out / "metrics.json").read_text()), "out_dir": str(out)}
 
 
@@ -241,9 +248,13 @@ def small_data(cfg: RunConfig, corpus_dir: str | os.PathLike, n_train: int, n_va
 
 
 def small_run(cfg: RunConfig, datamodule, callbacks=()):
-    """Train one of the chapters' small runs (``small_config``, ``small_data``); its log and checkpoints
-    go to a new temporary directory. Returns ``(module, trainer)``."""
-    return fit(cfg, datamodule, tempfile.mkdtemp(prefix="book-run-"), resume=False, callbacks=callbacks)
+    """Train one of the chapters' small runs (``small_config``, ``small_data``). Its log goes to a new
+    temporary directory, removed when this Python process (the chapter's kernel) exits normally (a
+    killed kernel leaves its few kilobytes of log); no checkpoints are written (the trained module is
+    returned). Returns ``(module, trainer)``."""
+    log_dir = tempfile.mkdtemp(prefix="book-run-")
+    atexit.register(shutil.rmtree, log_dir, ignore_errors=True)
+    return fit(cfg, datamodule, log_dir, resume=False, callbacks=callbacks, checkpoints=False)
 
 
 def _rank() -> int:

@@ -362,6 +362,7 @@ def build_trainer(cfg: RunConfig, out_dir: str | os.PathLike, callbacks=(), max_
         check_val_every_n_epoch=cfg.optim.val_every,
         logger=loggers,
         callbacks=cbs,
+        enable_checkpointing=enable_checkpoints,  # else Lightning adds a checkpoint of its own under logs/
         plugins=[AtomicCheckpointIO()],
         enable_progress_bar=rt.progress_bar,
         enable_model_summary=False,
@@ -373,19 +374,19 @@ def build_trainer(cfg: RunConfig, out_dir: str | os.PathLike, callbacks=(), max_
 
 
 def fit(cfg: RunConfig, datamodule, out_dir: str | os.PathLike, resume: bool = True, max_epochs: int | None = None,
-        callbacks=(), class_batches=None) -> tuple[SCLAPModule, pl.Trainer]:  # fmt: skip
+        callbacks=(), class_batches=None, checkpoints: bool = True) -> tuple[SCLAPModule, pl.Trainer]:  # fmt: skip
     """Train into ``out_dir`` (resuming from ``out_dir/checkpoints/last.ckpt`` when present); return ``(module, trainer)``.
 
     ``max_epochs`` stops early (e.g. to simulate an interrupted run) without changing the schedule,
     which always spans ``optim.epochs``. ``class_batches`` (an ``EventClipBatches``) feeds the class
-    term when ``loss.w_class > 0``.
+    term when ``loss.w_class > 0``. ``checkpoints=False`` writes the logs only (nothing to resume from).
     """
     if cfg.runtime.num_threads > 0:
         torch.set_num_threads(cfg.runtime.num_threads)
     seed_everything(cfg.runtime.seed)
     module = SCLAPModule(cfg)
     module.class_batches = class_batches
-    trainer = build_trainer(cfg, out_dir, callbacks=callbacks, max_epochs=max_epochs)
+    trainer = build_trainer(cfg, out_dir, callbacks=callbacks, max_epochs=max_epochs, enable_checkpoints=checkpoints)
     last = Path(out_dir) / "checkpoints" / "last.ckpt"
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume and last.exists() else None)
     return module, trainer

@@ -121,6 +121,45 @@ def test_quick_setting_without_out_dir_gets_a_new_directory(tmp_path):
         shutil.rmtree(a), shutil.rmtree(b)
 
 
+@pytest.mark.slow
+def test_a_temporary_quick_run_keeps_its_export_and_drops_its_checkpoints(tiny_corpus, tmp_path, monkeypatch):
+    """Repeated smoke runs (the training chapter's quick setting) must not fill the disk with checkpoints."""
+    import tempfile
+
+    from sclap_nb.api import load
+    from sclap_nb.run import run
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where mkdtemp puts the run
+    cfg = tiny_config("quick", {"data.data_dir": str(tiny_corpus), "optim.epochs": 1, "optim.batch_size": 2})
+    metrics = run(cfg, tmp_path, temporary=True)
+    out = Path(metrics["out_dir"])
+    assert out.parent == tmp_path and out.name.startswith("sclap-train-quick-")
+    assert (out / "metrics.json").is_file() and (out / "run.json").is_file()
+    assert not (out / "checkpoints").exists() and not (tmp_path / "runs").exists()
+    assert load(out / "model") is not None  # the best checkpoint's export stays
+
+
+@pytest.mark.slow
+def test_the_chapters_small_runs_leave_no_checkpoints_and_remove_their_log_at_exit(tiny_corpus, monkeypatch):
+    import atexit
+
+    from sclap_nb.data.datamodule import StClothoDataModule
+    from sclap_nb.run import small_run
+
+    registered = []
+    monkeypatch.setattr(atexit, "register", lambda fn, *args, **kw: registered.append((fn, args, kw)))
+    cfg = tiny_config(**{"optim.epochs": 1, "optim.batch_size": 2, "runtime.seed": 7})
+    dm = StClothoDataModule(tiny_corpus, batch_size=2, features=cfg.model.features, cache_dir=tiny_corpus / "cache", seed=7)
+    dm.setup("fit")
+    module, trainer = small_run(cfg, dm)
+    log_dir = Path(trainer.logger.save_dir)
+    assert trainer.global_step > 0 and (log_dir / "logs").is_dir()
+    assert not list(log_dir.rglob("*.ckpt"))
+    [(fn, args, kw)] = registered
+    fn(*args, **kw)  # what happens when the kernel exits
+    assert not log_dir.exists()
+
+
 def test_finished_run_of_other_settings_is_refused_and_left_alone(tmp_path):
     out = tmp_path / "runs" / "train"
     first = preset("default", {"runtime.out_dir": str(out)})
