@@ -20,8 +20,26 @@ pytest_plugins = ["sclap_nb.nbval_records"]
 # list the tests that took longer than this on their own, to be made faster or marked slow
 FAST_TIER_REPORT_S = 5.0
 
+# a full `make test` writes corpora, runs and book builds (into temporary folders and the
+# checkout's data/); with less free space than this the header and the summary say so, since a full
+# disk shows up as errors at the set-up of unrelated tests
+LOW_DISK_GIB = 5.0
+
+
+def _free_space() -> list[tuple[str, float]]:
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [(d, shutil.disk_usage(d).free / 2**30) for d in dict.fromkeys([tempfile.gettempdir(), here])]
+
+
+def pytest_report_header(config):
+    return "free disk space: " + ", ".join(f"{gib:.1f} GiB in {d}" for d, gib in _free_space())
+
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    low = [(d, gib) for d, gib in _free_space() if gib < LOW_DISK_GIB]
+    if low:
+        terminalreporter.write_sep("!", "; ".join(f"only {gib:.1f} GiB free in {d}" for d, gib in low)
+                                   + f" (under {LOW_DISK_GIB:g} GiB: errors at set-up may be a full disk)")
     if "not slow" not in (config.getoption("markexpr", "") or ""):
         return
     reports = [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])
