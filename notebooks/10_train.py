@@ -64,7 +64,8 @@
 # each setting defined there once with its type, range and help. The `parameters` cell below picks a
 # named preset (`default`: the default run; `specification`: the model and loss as specified;
 # `quick`: a tiny corpus and model for two epochs, what the stored outputs of this page show and what
-# the notebook tests re-run), an optional YAML file of settings, and any setting by its dotted name.
+# the notebook tests re-run; `timed`: timed scenes of 4 s with a moving source and the settings that the
+# paths study measured, `results/paths_study`, about 25 minutes on 2 cores), an optional YAML file of settings, and any setting by its dotted name.
 # The command line `python -m sclap_nb.train` takes the same tree (`--help` lists every setting,
 # `--print_config` writes the YAML that `--config` and this page's `config` read) and is the way to
 # train on several devices: with `runtime.devices > 1` this page hands the run to it, one process per
@@ -81,7 +82,7 @@
 # (`results/train/`) and is the part to read for what the model learns.
 
 # %% tags=["parameters"]
-preset = "quick"  # "default" (make train), "specification" or "quick" (a smoke test: the book and its tests)
+preset = "quick"  # "default" (make train), "specification", "timed" or "quick" (a smoke test: the book and its tests)
 config = ""  # a YAML file of settings, as `python -m sclap_nb.train --print_config` writes it
 settings = {}  # settings by dotted name on top, e.g. {"optim.epochs": 30, "runtime.out_dir": "runs/e30"}
 figures_dir = ""  # also copy the run's figures here ("": only out_dir/figures)

@@ -20,7 +20,11 @@ they cannot drift apart. Named presets (:data:`PRESETS`) replace copies of setti
   neg_t and neg_s at 0.2, ramped over 4 epochs; mean readout of the chunk tokens; the DOA head on
   E_joint; no chunk-token norm; L_sCL on E_joint only); the default run departs from it in these
   settings only (``results/sweep`` and ``results/experiments`` measure each departure);
-* ``quick``: a tiny corpus and model for two epochs in float32 (the book's stored outputs and the tests).
+* ``quick``: a tiny corpus and model for two epochs in float32 (the book's stored outputs and the tests);
+* ``timed``: configuration ``P`` of ``results/paths_study``: timed scenes of 4 s (2 or 3 events at random
+  onsets, one moving), the ordered temporal readout, captions with clause and path slots, neg_c and neg_m
+  in the training groups, and the group term asked of the temporal path too (about 25 minutes on a
+  2-core CPU, against the default run's 6).
 
 A setting is addressed by its dotted name (``optim.epochs``, ``model.features.n_mels``);
 :meth:`RunConfig.with_settings` returns a copy with some changed. ``run.json`` files written before
@@ -480,11 +484,17 @@ QUICK = {
     "optim.warmup_epochs": 0, "model.dim": 64, "model.cnn_channels": (8, 16, 16, 32), "model.temporal_ff": 128,
     "model.temporal_heads": 4, "runtime.precision": "32-true",
 }  # fmt: skip
-PRESETS: dict[str, dict] = {"default": {}, "specification": SPECIFICATION, "quick": QUICK}
+# configuration P of results/paths_study (its PLAN.md's command without seed, threads and out_dir)
+TIMED = {
+    "data.layout": "timed", "data.clip_seconds": 4.0, "model.temporal_readout": "ordered",
+    "model.text_pooling": "clause_paths", "loss.negatives": ("neg_t", "neg_s", "neg_c", "neg_m"),
+    "loss.w_temporal_group": 1.0,
+}  # fmt: skip
+PRESETS: dict[str, dict] = {"default": {}, "specification": SPECIFICATION, "quick": QUICK, "timed": TIMED}
 
 
 def preset(name: str = "default", settings: dict | None = None, **dotted) -> RunConfig:
-    """A named preset (``default``, ``specification``, ``quick``) with ``settings`` changed on top."""
+    """A named preset (``default``, ``specification``, ``quick``, ``timed``) with ``settings`` changed on top."""
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}: one of {', '.join(PRESETS)}")
     return RunConfig().with_settings(PRESETS[name]).with_settings(settings, **dotted)

@@ -279,7 +279,8 @@ def parser():
     )  # fmt: skip
     p.add_argument("--preset", type=typing.Literal[tuple(PRESETS)], default="default",
                    help="start from these settings: default (make train), specification (MODIFICATIONS.en.md), "
-                   "quick (tiny corpus and model, 2 epochs); give it before other flags")  # fmt: skip
+                   "quick (tiny corpus and model, 2 epochs), timed (timed scenes with a moving source: results/paths_study's P, "
+                   "about 25 min on 2 cores); give it before other flags")  # fmt: skip
     p.add_argument("--config", action=ActionConfigFile, help="a YAML or JSON file of settings (as --print_config writes)")
     for name, tp, default, help_text, _ in leaves():
         p.add_argument(f"--{name}", type=tp, default=default, help=help_text)

@@ -45,6 +45,17 @@ def test_presets_differ_from_the_default_only_where_they_say():
     assert spec.model.temporal_readout == "mean" and not spec.model.temporal_token_norm
 
 
+def test_the_timed_preset_is_the_paths_studys_configuration_P():
+    """`--preset timed` trains what results/paths_study measured as P (every setting that decides the run,
+    but the seed, threads and output folder)."""
+    kept = json.loads((ROOT / "results" / "paths_study" / "runs" / "P_s2025_t2" / "run.json").read_text())
+    study = migrate_run_json(kept).identity()
+    mine = preset("timed").identity()
+    skip = {"runtime.seed", "runtime.num_threads", "runtime.out_dir"}
+    differ = sorted(k for k in set(study) | set(mine) if k not in skip and study.get(k) != mine.get(k))
+    assert not differ, [(k, study.get(k), mine.get(k)) for k in differ]
+
+
 def _literal_defaults(tree: ast.AST, path: Path):
     """``(where, setting)`` for each literal default of a parameter or dataclass field named like a setting."""
     for node in ast.walk(tree):
