@@ -29,17 +29,15 @@
 # * six findings, each with its table, its figure and its numbers: the 3-way test cannot credit any
 #   addition; the order comes from the clip's edges; the temporal path repeated E_joint until its tokens
 #   were normalised; two departures from the specification help; the GRL leaves the modality gap open;
-#   and on timed scenes, where the clip's edges give nothing away, the full model hears order and
-#   motion and the SALM baseline does not (a planned study: five seeds, Holm's correction);
+#   on timed scenes the full model hears order and motion and the baseline does not (a planned study);
 # * what the evidence supports about each of the four additions, and what it does not.
 #
 # The page trains nothing. It reads the stored runs by name (`sclap_nb.results`): the **default run**
 # (`make train`, `results/train`, and the same job with seed 2026 in `results/train_seed2026`), the
 # **ablation** (`results/ablation`: 7 configurations × 3 seeds at the specification's settings), the
-# **sweep** of the departures from the specification (`results/sweep`: 6 configurations × 3 seeds) and
-# the **experiments** (`results/experiments`) and the **paths study** on timed scenes
-# (`results/paths_study`: a plan, five seeds, a reserved test split). `make publish` copies a finished default run into
-# `results/` when you decide it should replace the stored one. The tables come from
+# **sweep** of the departures from the specification (`results/sweep`: 6 configurations × 3 seeds), the
+# **experiments** (`results/experiments`) and the **paths study** (`results/paths_study`). `make publish`
+# copies a finished default run into `results/` when you decide it should replace the stored one. The tables come from
 # `sclap_nb.report`; the statistics (paired differences, t-intervals) from `sclap_nb.ablation`.
 #
 # The studies in full are in the appendices: {doc}`13_appendix_scenes` (E_joint and the triplet
@@ -352,7 +350,6 @@ fig = report.plot_run_bars(grl, {"probe accuracy": "fresh probe"}, chance=0.5, g
                            xlabel="probe accuracy, audio vs text (test split)")
 viz.save(fig, FIG / "11_grl.png")
 plt.close(fig)
-grl.round(3)
 
 # %% [markdown]
 # ```{figure} ../figures/11_grl.png
@@ -373,42 +370,23 @@ grl.round(3)
 # encoders can fool is not the same as embeddings that cannot be separated
 # ({numref}`fig-09-ablation-probe`).
 #
-# ## Finding 6: on timed scenes the full model hears order and motion, and the baseline does not
+# ## Finding 6: on timed scenes the full model hears order and motion
 #
-# The findings so far are on the halves layout, where each event fills one half of a 2 s clip and the
-# clip's edges give the order away. The **timed scenes** (`--data.layout timed`, chapter
-# {doc}`02_scenes`) take that away: 4 s clips with 2 or 3 events at random onsets and of random
-# durations, silences longer than a CNN's receptive field, one source that moves, and a fifth clip per
-# scene, neg_m, the same sound on the reversed path. On them the SALM baseline hears neither the order
-# nor the motion. The **paths study** (`results/paths_study`, its `PLAN.md` committed before its runs)
-# asks whether the full model does, with two changes made for these scenes: captions whose path has two
-# slots of its own (origin and destination, `--model.text_pooling clause_paths`) and the group term
-# asked of the temporal path alone too (`--loss.w_temporal_group 1`). Its configuration `P` is the
-# preset `timed`. Five seeds each of `P`, the baseline `A` and the second study's configuration `N`
-# (the same without the two changes), paired by seed, are scored on a test split of 128 scenes built
-# once from a seed that nothing read while the settings were chosen; seven comparisons named in the
-# plan, Holm's correction over all seven.
+# **Timed scenes** (`--data.layout timed`, chapter {doc}`02_scenes`) give nothing away at the clip's
+# edges: 4 s clips, 2 or 3 events at random onsets, one moving source, and a fifth clip, neg_m, the same
+# sound on the reversed path. The **paths study** (`results/paths_study`, planned before its runs)
+# trains `P` (preset `timed`: path slots in the captions, the group term asked of the temporal path
+# too) against the SALM baseline `A` and `N` (`P` without those changes): five seeds, paired, scored
+# on a test split that nothing read while choosing.
 
 # %%
 paths = report.study_analysis("paths_study", results_root)
-ps_cmp, ps_spread = paths["comparisons"], paths["seed_spread"]
-glue_all(report.study_facts("ps", ps_cmp))
-short = {m: m.replace("t2a/R@1", "r1") for m in ps_spread.columns}
-glue_all({f"ps_{c}_{short[m]}": float(ps_spread.loc[(c, "mean"), m]) for c in ("P", "N", "A") for m in ps_spread.columns})
-glue_all({f"ps_P_{short[m]}_sd": float(ps_spread.loc[("P", "std"), m]) for m in ps_spread.columns})
-rerun = paths["rerun_noise"].set_index("config")
-glue_all({"ps_rerun_motion": float(rerun.loc["P", "motion_acc"]), "ps_rerun_order": float(rerun.loc["P", "order_acc"])})
-reference = paths["runs"].filter(like="reference/").iloc[0]
-p_minutes = [load_run(f"paths_study/runs/P_s{s}_t2", results_root).metrics["total_seconds"] / 60 for s in range(2025, 2030)]
-glue_all({"ps_ref_dir_order": float(reference["reference/direction_only/order_acc"]), "ps_minutes": min(p_minutes),
-          "ps_default_r1": metrics["triplet/t2a/R@1"]})  # fmt: skip
-assert paths["runs"].filter(like="reference/").nunique().max() == 1  # one split: the scorers score it once
-assert ps_cmp.set_index("name")["finding"].to_dict() == {"E1": True, "E2": True, "E3": True, "E4": False, "E5": True,
-                                                       "E6": True, "E7": False}  # the verdicts the prose states
-fig = plot_comparisons(ps_cmp, labels={
-    "E1": "E1  order: P triplet − baseline", "E2": "E2  motion: P triplet − baseline",
-    "E3": "E3  T2A R@1: P triplet − baseline", "E4": "E4  order: P − N", "E5": "E5  motion: P − N",
-    "E6": "E6  order: P triplet − P E_joint", "E7": "E7  motion: P triplet − P E_joint"})  # fmt: skip
+ps_cmp = paths["comparisons"]
+glue_all({**report.study_facts("ps", ps_cmp), **report.spread_facts("ps", paths["seed_spread"], paths["rerun_noise"])})
+seconds = [load_run(f"paths_study/runs/P_s{s}_t2", results_root).metrics["total_seconds"] for s in range(2025, 2030)]
+glue_all({"ps_ref_dir_order": paths["runs"]["reference/direction_only/order_acc"].max(), "ps_minutes": min(seconds) / 60})
+assert list(ps_cmp.loc[ps_cmp["finding"].astype(bool), "name"]) == ["E1", "E2", "E3", "E5", "E6"]  # as the prose says
+fig = plot_comparisons(ps_cmp)
 viz.save(fig, FIG / "11_paths_study.png")
 plt.close(fig)
 report.comparisons_table(ps_cmp)
@@ -416,44 +394,27 @@ report.comparisons_table(ps_cmp)
 # %% [markdown]
 # ```{figure} ../figures/11_paths_study.png
 # :name: fig-11-paths-study
-# The paths study's seven planned comparisons on the held-out timed scenes, each the mean over five
-# seeds of a paired difference (a − b) with its 95 % t-interval (thick) and its Bonferroni-level
-# interval (thin). Filled: a finding after Holm's correction; open: not. Dotted: the non-inferiority
-# margin of E3 (−0.05). "Baseline": the SALM baseline's E_joint; `N`: the same model as `P` without the
-# path slots and the temporal group term.
+# The paths study's seven planned comparisons on the held-out timed scenes: the mean over five seeds
+# of a paired difference (a − b) with its 95 % t-interval (thick) and its Bonferroni-level interval
+# (thin); filled: a finding after Holm's correction. Dotted: E3's non-inferiority margin (−0.05). `A`:
+# the SALM baseline; `N`: `P` without the path slots and the temporal group term; triplet / joint: the
+# embedding read.
 # ```
 #
-# * **Against the baseline** all three comparisons are findings: `P`'s triplet embedding ranks pos
-#   above the order negatives {glue:text}`ps_E1_diff:+.3f` more often ([{glue:text}`ps_E1_lo:+.3f`,
-#   {glue:text}`ps_E1_hi:+.3f`]), above the reversed path {glue:text}`ps_E2_diff:+.3f` more often
-#   ([{glue:text}`ps_E2_lo:+.3f`, {glue:text}`ps_E2_hi:+.3f`]), and retrieves better, not worse (T2A R@1
-#   {glue:text}`ps_E3_diff:+.3f`). The baseline stays near chance (1/3 for pos above two clips, 1/2
-#   for one): `order_acc` {glue:text}`ps_A_order_acc:.3f`, `motion_acc` {glue:text}`ps_A_motion_acc:.3f`.
-# * **Against `N`** the two changes improve the motion test ({glue:text}`ps_E5_diff:+.3f`, a finding);
-#   on order, {glue:text}`ps_E4_diff:+.3f` [{glue:text}`ps_E4_lo:+.3f`, {glue:text}`ps_E4_hi:+.3f`] is
+# * **Against the baseline**, three findings: `order_acc` {glue:text}`ps_E1_diff:+.3f`, `motion_acc`
+#   {glue:text}`ps_E2_diff:+.3f`, T2A R@1 {glue:text}`ps_E3_diff:+.3f`. The baseline stays near chance
+#   (1/3 and 1/2): {glue:text}`ps_A_order_acc:.3f` and {glue:text}`ps_A_motion_acc:.3f`.
+# * **Against `N`**: motion {glue:text}`ps_E5_diff:+.3f` (a finding); order {glue:text}`ps_E4_diff:+.3f`,
 #   not a finding after Holm (adjusted p {glue:text}`ps_E4_p_holm:.3f`).
-# * **The temporal path within `P`** adds {glue:text}`ps_E6_diff:+.3f` to E_joint's `order_acc`
-#   ([{glue:text}`ps_E6_lo:+.3f`, {glue:text}`ps_E6_hi:+.3f`], a finding) and nothing measurable to its
-#   `motion_acc` ({glue:text}`ps_E7_diff:+.3f`): the direction of motion is heard by E_joint.
-#   The planned probe of one run agrees (`results/paths_study/README.md`): the temporal embedding names
-#   the first sound far above chance but the direction of motion barely.
-# * **The goals** (≥ 0.9 each): `motion_acc` {glue:text}`ps_P_motion_acc:.3f` meets it with no margin
-#   (seed SD {glue:text}`ps_P_motion_acc_sd:.3f`); `order_acc` {glue:text}`ps_P_order_acc:.3f` misses it.
-#   T2A R@1 is {glue:text}`ps_P_r1:.3f`, against the default run's {glue:text}`ps_default_r1:.3f` on the halves layout: a harder test.
-#
-# The noise beside the seeds (the rerun of seed 2025 on one thread):
-
-# %%
-report.noise_table(ps_spread, paths["rerun_noise"]).set_index(["configuration", "metric"])
-
-# %% [markdown]
-# A rerun moves `P`'s `motion_acc` by {glue:text}`ps_rerun_motion:.3f`, more than its seed SD: on motion
-# the run-to-run noise is as large as the seed-to-seed spread, so a single run says little. No scorer
-# that reads one cue passes a test meant for another by much: the largest such score is
-# `direction_only`'s {glue:text}`ps_ref_dir_order:.3f` on order, a little above the 0.55 the book allows.
-# The default run (`make train`) stays on the halves layout: at the study's size the quickest of `P`'s
-# runs took {glue:text}`ps_minutes:.0f` minutes on this 2-core CPU, against the main job's budget of 6
-# (`--preset timed` trains it).
+# * **The temporal path within `P`** adds {glue:text}`ps_E6_diff:+.3f` to E_joint's `order_acc` (a
+#   finding) and nothing to its `motion_acc` ({glue:text}`ps_E7_diff:+.3f`): E_joint hears the motion.
+# * **The goals** (≥ 0.9): `motion_acc` {glue:text}`ps_P_motion_acc:.3f` meets it with no margin,
+#   `order_acc` {glue:text}`ps_P_order_acc:.3f` misses it; T2A R@1 {glue:text}`ps_P_t2a_R_1:.3f`
+#   (the default run on the easier halves layout: {glue:text}`goal_r1:.3f`).
+# * **Noise.** A rerun on one thread moves `P`'s `motion_acc` by {glue:text}`ps_P_motion_acc_rerun:.3f`
+#   (seed SD {glue:text}`ps_P_motion_acc_sd:.3f`). A one-cue scorer on another's test scores at most
+#   {glue:text}`ps_ref_dir_order:.3f` (`direction_only` on order; 0.55 allowed). `make train` stays on
+#   the halves layout: `P`'s quickest run took {glue:text}`ps_minutes:.0f` minutes here (budget: 6).
 #
 # ## What the evidence says, addition by addition
 #
@@ -461,9 +422,8 @@ report.noise_table(ps_spread, paths["rerun_noise"]).set_index(["configuration", 
 #   E_joint, it retrieves as well as E_joint (`all`: {glue:text}`abl_all_t2a_triplet:.3f` against
 #   {glue:text}`abl_all_t2a_joint:.3f` T2A R@1). Not supported, as specified: that it hears order. Its
 #   output had collapsed in scale, so the triplet embedding repeated E_joint, and E_joint reads the order
-#   from the clip's edges. With the token norm it hears the order where the edges do not give it away,
-#   and on timed scenes, asked for the group term on its own, it adds {glue:text}`ps_E6_diff:+.3f` to
-#   E_joint's `order_acc` (a planned finding, Finding 6); the direction of motion is E_joint's.
+#   from the clip's edges. With the token norm it hears the order where the edges do not give it away;
+#   on timed scenes it adds {glue:text}`ps_E6_diff:+.3f` to E_joint's `order_acc` (Finding 6).
 # * **The 3-way loss.** It trains, and the 3-way accuracies reach 1.00; but a scorer that reads only the
 #   order of the directions does so too, and `+3-way` moves no metric beyond its interval. At full weight
 #   from the first epoch and with neg_c as a fourth clip it raises order and retrieval, in both
@@ -496,11 +456,9 @@ report.noise_table(ps_spread, paths["rerun_noise"]).set_index(["configuration", 
 # * Two departures help over three seeds: the DOA head on each time half
 #   (−{glue:text}`sw_le_drop:.1f`° localisation error) and the 4-way group term at full weight
 #   ({glue:text}`sw_d_ord_c4:+.3f` `order_acc`, {glue:text}`sw_d_r1_c4:+.3f` T2A R@1).
-# * On timed scenes (a planned study, five seeds, a reserved test split) the full model with path slots
-#   and a temporal group term beats the SALM baseline on order ({glue:text}`ps_E1_diff:+.3f`) and on
-#   motion ({glue:text}`ps_E2_diff:+.3f`) and retrieves better; its temporal path adds
-#   {glue:text}`ps_E6_diff:+.3f` on order within the model. `order_acc` {glue:text}`ps_P_order_acc:.3f`
-#   still misses the 0.9 goal; `motion_acc` meets it with no margin.
+# * On timed scenes (a planned study, five seeds) the full model beats the baseline on order
+#   ({glue:text}`ps_E1_diff:+.3f`) and motion ({glue:text}`ps_E2_diff:+.3f`), its temporal path adding
+#   {glue:text}`ps_E6_diff:+.3f` on order; `order_acc` {glue:text}`ps_P_order_acc:.3f` misses 0.9.
 # * The default run meets the localisation, order and place goals, but on order not by the triplet
 #   embedding's merit; it misses the modality goal and the 1.5× retrieval goal, which no R@1 can reach
 #   against this corpus's baseline.
@@ -514,7 +472,7 @@ report.noise_table(ps_spread, paths["rerun_noise"]).set_index(["configuration", 
 #    still contain 0 with five seeds of the same mean and standard deviation.
 # 2. **Another results folder.** Copy `results/` to `/tmp/r/results`, delete
 #    `/tmp/r/results/experiments/nogrl_s2025`, and re-run the page with papermill:
-#    `papermill notebooks/11_results.ipynb /tmp/r11.ipynb -p results_root /tmp/r`. Which table loses a
+#    `papermill notebooks/11_results.ipynb /tmp/r11.ipynb -p results_root /tmp/r`. Which figure loses a
 #    row, and which glued number is left without a value?
 # 3. **The 1.5× goal.** The baseline's T2A R@1 is {glue:text}`goal_base_r1:.3f`. What is the largest
 #    baseline R@1 for which a 1.5× goal can be met at all, and how many of the 384 test captions is that?
@@ -524,7 +482,7 @@ report.noise_table(ps_spread, paths["rerun_noise"]).set_index(["configuration", 
 #    2.78 / √5 = 1.24, half as wide as with three. With five seeds the interval would be
 #    [{glue:text}`ex_grl_lo5:+.3f`, {glue:text}`ex_grl_hi5:+.3f`]: it would just exclude 0. Two more seeds
 #    could settle it, if they behaved like the first three.
-# 2. The GRL table and its figure lose the row "no GRL", and the number the prose quotes for it
+# 2. The GRL figure loses the row "no GRL", and the number the prose quotes for it
 #    (`grl_none_probe`) is no longer glued, which a book built from that notebook reports as a warning.
 #    Every other table reads its runs by name and is unchanged.
 # 3. 1 / 1.5 = 0.667: a baseline that ranks the right clip first for more than 256 of the 384 captions

@@ -267,7 +267,7 @@ def plot_comparisons(comparisons: pd.DataFrame, labels: dict[str, str] | None = 
 
     labels = labels or {}
     rows = comparisons.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7.0, 0.42 * len(rows) + 1.1))
+    fig, ax = plt.subplots(figsize=(7.0, 0.3 * len(rows) + 0.95))
     y = np.arange(len(rows))[::-1]
     for yi, (_, r) in zip(y, rows.iterrows()):
         color = "C0" if bool(r["finding"]) else "0.45"

@@ -43,7 +43,7 @@ __all__ = [
     "ablation_facts", "ablation_table", "analysis_markdown", "comparisons_table", "corpus_table", "cue_facts",
     "cue_table", "difference_table", "experiments_with_default", "format_table", "goal_facts", "goal_rows",
     "goals_table", "grl_table", "group_spread", "noise_table", "paired_cells", "permutation_p", "plot_per_class",
-    "plot_per_direction", "plot_run_bars", "plot_scores", "probe_facts", "probe_table", "run_kind", "scene_outcomes",
+    "plot_per_direction", "plot_run_bars", "plot_scores", "probe_facts", "probe_table", "run_kind", "scene_outcomes", "spread_facts",
     "study_analysis", "study_facts", "sweep_facts", "sweep_table", "token_norm_comparison", "token_norm_runs",
 ]  # fmt: skip
 
@@ -108,7 +108,7 @@ def goal_facts(metrics: dict, metrics2026: dict, ablation: pd.DataFrame, goals: 
         "goal_order": metrics["triplet/order_acc"], "goal_order_won": round(metrics["triplet/order_acc"] * n_test),
         "goal_order_need": math.ceil(0.95 * n_test), "goal_n_test": n_test,
         "goal_order_gap": metrics["triplet/order_acc"] - metrics["joint/order_acc"],
-        "goal_r1_gap": metrics["triplet/t2a/R@1"] - metrics["joint/t2a/R@1"],
+        "goal_r1": metrics["triplet/t2a/R@1"], "goal_r1_gap": metrics["triplet/t2a/R@1"] - metrics["joint/t2a/R@1"],
         "goal_le": metrics["LE_deg"], "goal_probe": metrics["modality/probe_acc"], "goal_minutes": metrics["total_seconds"] / 60,
         "goal_3way_min": min(metrics[f"triplet/3way_{k}"] for k in ("temporal", "spatial")),
         "goal_ref_dir": metrics["reference/direction_only/order_acc"],
@@ -665,6 +665,23 @@ def study_facts(prefix: str, comparisons: pd.DataFrame) -> dict:
                       f"{key}_p_holm": float(r["p_holm"]), f"{key}_n": int(r["n"]),
                       f"{key}_finding": "a finding" if bool(r["finding"]) else "not a finding"})  # fmt: skip
     facts[f"{prefix}_findings"] = int(comparisons["finding"].astype(bool).sum())
+    return facts
+
+
+def spread_facts(prefix: str, seed_spread: pd.DataFrame, rerun_noise: pd.DataFrame | None = None) -> dict:
+    """The numbers the prose quotes of a planned study's seed spread: ``{prefix}_{config}_{metric}`` (the
+    mean over seeds), ``..._sd`` (their SD) and, where the plan reran that configuration, ``..._rerun``
+    (the rerun difference, 2 against 1 thread); a metric's name with ``_`` for each run of other
+    characters (``t2a/R@1`` -> ``t2a_R_1``)."""
+    rerun = rerun_noise.set_index("config") if rerun_noise is not None and len(rerun_noise) else pd.DataFrame()
+    facts = {}
+    for config in dict.fromkeys(seed_spread.index.get_level_values(0)):
+        for metric in seed_spread.columns:
+            key = f"{prefix}_{config}_{re.sub(r'[^A-Za-z0-9]+', '_', metric)}"
+            facts[key] = float(seed_spread.loc[(config, "mean"), metric])
+            facts[f"{key}_sd"] = float(seed_spread.loc[(config, "std"), metric])
+            if config in rerun.index and metric in rerun.columns:
+                facts[f"{key}_rerun"] = float(rerun.loc[config, metric])
     return facts
 
 

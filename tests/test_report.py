@@ -153,3 +153,14 @@ def test_a_planned_study_is_read_quoted_and_drawn_from_its_analysis_files(tmp_pa
     assert filled == [bool(f) for f in analysis["comparisons"]["finding"]]
     assert sum(line.get_linestyle() == ":" for line in ax.lines) == 1  # E3's margin
     plt.close(fig)
+
+
+def test_a_studys_seed_spread_is_quoted_with_its_rerun_noise():
+    spread = pd.DataFrame({"order_acc": [0.8, 0.03, 0.4, 0.02], "t2a/R@1": [0.45, 0.06, 0.24, 0.03]},
+                          index=pd.MultiIndex.from_tuples([("P", "mean"), ("P", "std"), ("A", "mean"), ("A", "std")]))  # fmt: skip
+    rerun = pd.DataFrame([{"config": "P", "order_acc": 0.008, "t2a/R@1": 0.013}])
+    facts = report.spread_facts("ps", spread, rerun)
+    assert facts["ps_P_order_acc"] == 0.8 and facts["ps_P_order_acc_sd"] == 0.03 and facts["ps_P_order_acc_rerun"] == 0.008
+    assert facts["ps_A_t2a_R_1"] == 0.24 and facts["ps_P_t2a_R_1_rerun"] == 0.013
+    assert "ps_A_order_acc_rerun" not in facts  # A was not rerun
+    assert len(report.spread_facts("ps", spread)) == 8  # no rerun table: means and SDs only
