@@ -23,8 +23,8 @@ they cannot drift apart. Named presets (:data:`PRESETS`) replace copies of setti
 * ``quick``: a tiny corpus and model for two epochs in float32 (the book's stored outputs and the tests);
 * ``timed``: configuration ``P`` of ``results/paths_study``: timed scenes of 4 s (2 or 3 events at random
   onsets, one moving), the ordered temporal readout, captions with clause and path slots, neg_c and neg_m
-  in the training groups, and the group term asked of the temporal path too (about 25 minutes on a
-  2-core CPU, against the default run's 6).
+  in the training groups, and the group term asked of the temporal path too (its quickest study run
+  took 25 minutes on a 2-core CPU; the main job's budget is 6).
 
 A setting is addressed by its dotted name (``optim.epochs``, ``model.features.n_mels``);
 :meth:`RunConfig.with_settings` returns a copy with some changed. ``run.json`` files written before

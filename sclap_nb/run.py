@@ -173,8 +173,8 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
 
     ``temporary``: with ``runtime.out_dir = "auto"``, train into a new temporary directory (the
     quick preset's smoke runs); its ``checkpoints/`` are removed once the best one is tested and
-    exported (``model/``, logs, figures and metrics stay), so repeated smoke runs do not fill the disk. Returns the metrics, with ``out_dir`` (on rank 0; other ranks of a
-    distributed run return ``{}``). Several devices (``runtime.devices > 1``) need a process per
+    exported (``model/``, logs, figures and metrics stay), so repeated smoke runs do not fill the
+    disk. Returns the metrics, with ``out_dir`` (on rank 0; other ranks of a distributed run return ``{}``). Several devices (``runtime.devices > 1``) need a process per
     device: call it through ``python -m sclap_nb.train``.
     """
     root = Path(root or Path.cwd())
@@ -194,9 +194,15 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     if not trainer.is_global_zero:
         return {}
     metrics = test_metrics(cfg, out, module, dm, corpus, phases, t_start, trainer.global_step, root)[1]
-    if temporary and cfg.runtime.out_dir == "auto":  # a directory this call created: nothing to resume
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    _drop_smoke_checkpoints(cfg, out, temporary)
     return {**metrics, "out_dir": str(out)}
+
+
+def _drop_smoke_checkpoints(cfg: RunConfig, out: Path, temporary: bool) -> None:
+    """A temporary smoke run's checkpoints, once tested and exported: its directory was created by this
+    call (``prepare_out_dir``), so there is nothing to resume and nothing of the user's to keep."""
+    if temporary and cfg.runtime.out_dir == "auto":
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
 
 
 def _run_as_command(cfg: RunConfig, root: Path, temporary: bool) -> dict:
@@ -205,8 +211,7 @@ def _run_as_command(cfg: RunConfig, root: Path, temporary: bool) -> dict:
     settings = out / "settings.json"
     write_json_atomic(cfg.with_settings({"runtime.out_dir": str(out)}).to_dict(), settings)
     subprocess.run([sys.executable, "-m", "sclap_nb.train", "--config", str(settings)], cwd=root, check=True)
-    if temporary and cfg.runtime.out_dir == "auto":
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    _drop_smoke_checkpoints(cfg, out, temporary)
     return {**json.loads((out / "metrics.json").read_text()), "out_dir": str(out)}
 
 
