@@ -174,8 +174,9 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     ``temporary``: with ``runtime.out_dir = "auto"``, train into a new temporary directory (the
     quick preset's smoke runs); its ``checkpoints/`` are removed once the best one is tested and
     exported (``model/``, logs, figures and metrics stay), so repeated smoke runs do not fill the
-    disk. Returns the metrics, with ``out_dir`` (on rank 0; other ranks of a distributed run return ``{}``). Several devices (``runtime.devices > 1``) need a process per
-    device: call it through ``python -m sclap_nb.train``.
+    disk. Returns the metrics, with ``out_dir`` (on rank 0; other ranks of a distributed run return
+    ``{}``). Several devices (``runtime.devices > 1``) need a process per device: call it through
+    ``python -m sclap_nb.train``.
     """
     root = Path(root or Path.cwd())
     t_start = time.time()
