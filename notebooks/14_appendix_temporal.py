@@ -446,6 +446,19 @@ report.comparisons_table(os_cmp)
 #    after what $b$ detects: a sound heard on both sides of another has no clear order with it.
 #    :::
 #
+# 5. **Which embedding learned the order?** In a new cell, print
+#    `ordered["runs"].query("config == 'N'")[["seed", "threads", "triplet/order_acc", "joint/order_acc"]]`.
+#    On the seeds where `N`'s triplet embedding hears the order, does its E_joint hear it too? What does
+#    that say about the path the order takes (compare the probe in `results/ordered_study/README.md`)?
+#
+#    :::{dropdown} Solution
+#    The two columns rise and fall together: on the seeds where the triplet embedding hears the order,
+#    E_joint does too, a little less well. The triplet embedding adds E_joint to its output, and the probe
+#    reads the first sound from E_joint far better than from the temporal embedding: on these runs the
+#    order that the training signal asks for is learned mostly by the pooled CNN, and how well depends on
+#    the seed.
+#    :::
+#
 # ```{dropdown} Solutions
 # 1. The mean of two unit vectors u, v lies halfway; each is at distance |u − v| / 2 = √(2 − 2c) / 2
 #    from it, so the spread is √((1 − c) / 2). For N clips, spread² = 1 − |mean|², and |mean|² is the
