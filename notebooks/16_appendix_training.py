@@ -268,6 +268,20 @@ paired[["n", "diff", "ci_low", "ci_high", "ratio"]].round(3)
 # `mean4` changes three things at once (the fourth candidate `neg_c`, $w_{ts}$ from 0.2 to 1, and no
 # ramp), so no run of the sweep says what removing the ramp alone does.
 #
+# ## In short
+#
+# * The default run's 4-way term starts at its value of guessing (ln 4) and leaves it, by this page's
+#   measure, at step {glue:text}`default_ts_leave_step`, {glue:text}`default_ts_lead` steps before the
+#   specification's ramped 3-way term leaves ln 3 ({numref}`fig-loss-default-schedule`); one seed each,
+#   and the two runs differ in more than the schedule.
+# * On the sweep's test split (three seeds, no correction for the sweep's many intervals), the 4-way term
+#   alone (`mean4`) moves `order_acc` by {glue:text}`sweep_mean4_order_diff:+.3f` and T2A R@1 by
+#   {glue:text}`sweep_mean4_r1_diff:+.3f`, neither separated from no change; with the default run's readout
+#   and DOA head, the `order_acc` gain of {glue:text}`sweep_concat4_halves_order_diff:+.3f` has an interval
+#   above 0. The studies that a finding needs (a plan, a reserved split, five seeds, Holm) are in
+#   {doc}`14_appendix_temporal`.
+# * The ramp was never tested on its own: no run says what removing it alone does.
+#
 # ## Exercises
 #
 # 1. **The floor of the modality term.** The modality classifier's loss sits at ln 2 once the gradient

@@ -307,6 +307,18 @@ _ = record("el_error_spec", (spec_events["pred_elevation"] - spec_events["elevat
 # its range; the default head hedges much less.
 #
 #
+# ## In short
+#
+# * A trained head is not needed for the azimuth on these scenes: the default head's mean azimuth error
+#   ({glue:text}`head_az:.2f`°) and the plain mean intensity vector's ({glue:text}`iv_az:.2f`°) differ by
+#   {glue:text}`scene_diff:+.2f`° per scene, an interval that holds zero ({numref}`fig-doa-iv-vs-head`);
+#   the specification's head, on a clip-pooled embedding, was worse than the intensity vector by
+#   {glue:text}`scene_diff_spec:+.2f`°.
+# * The default head's error does not grow away from the horizon ({glue:text}`le_el_low:.1f`° within
+#   30° of it, {glue:text}`le_el_high:.1f`° beyond), and it hedges little toward the middle of the
+#   elevation range (slope {glue:text}`el_slope:.2f` against the specification's head's
+#   {glue:text}`el_slope_spec:.2f`; {numref}`fig-doa-elevation`).
+#
 # ## Exercises
 #
 # 1. **An azimuth error across the back.** A head answers azimuth 170° for a source at −170°. What

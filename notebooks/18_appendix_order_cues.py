@@ -350,6 +350,21 @@ assert lows[("triplet - E_joint (token norm)", "order_acc")] < 0
 # An interval that contains 0 does not separate the two; these are cue-free clips, not the default corpus.
 #
 #
+# ## In short
+#
+# * On clips whose two sounds each fill one half, the order reaches a pooled CNN through the clip's
+#   edges: with circular padding the baseline's `order_acc` falls from
+#   {glue:text}`cue_baseline_isolated_zeros_e_joint:.3f` to
+#   {glue:text}`cue_baseline_isolated_circular_e_joint:.3f` ({numref}`order-cues`); the reverberation
+#   across the middle is not its cue.
+# * The temporal path of the specification's design had collapsed in scale and read the same edge cue.
+#   With its chunk tokens standardised (the token norm), it follows the clip, and on cue-free clips the
+#   option raises the triplet embedding's `order_acc` by {glue:text}`norm_vs_none_order_acc_d:+.3f`
+#   [{glue:text}`norm_vs_none_order_acc_lo:+.3f`, {glue:text}`norm_vs_none_order_acc_hi:+.3f`]; its lead
+#   over E_joint on order ({glue:text}`trip_vs_joint_order_acc_d:+.3f`) is not separated from zero.
+# * Scenes in which the sounds do not touch, and the planned studies on them, are in
+#   {doc}`14_appendix_temporal`.
+#
 # ## Exercises
 #
 # 1. **Where the sounds meet.** A CNN whose receptive field spans 0.4 s pools a 2 s clip in which sound
