@@ -701,12 +701,15 @@ def comparisons_table(comparisons: pd.DataFrame, digits: int = 3) -> pd.DataFram
 
 def noise_table(seed_spread: pd.DataFrame, rerun_noise: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """Per configuration and metric: the mean and SD over seeds, beside the rerun noise (the absolute
-    difference between one seed's runs on 2 and on 1 thread) where the plan reran that configuration."""
+    difference between one seed's runs on 2 and on 1 thread) where the plan reran that configuration.
+    A metric that a configuration lacks (no value on any seed) gets no row."""
     rerun = rerun_noise.set_index("config") if len(rerun_noise) else pd.DataFrame()
     rows = []
     for config in dict.fromkeys(seed_spread.index.get_level_values(0)):
         for metric in seed_spread.columns:
             mean, sd = seed_spread.loc[(config, "mean"), metric], seed_spread.loc[(config, "std"), metric]
+            if pd.isna(mean):  # a metric the configuration has no embedding for (a baseline's triplet/*)
+                continue
             noise = rerun.loc[config, metric] if config in rerun.index and metric in rerun.columns else None
             rows.append({"configuration": config, "metric": metric, "seed mean": f"{mean:.{digits}f}", "seed SD": f"{sd:.{digits}f}",
                          "rerun: 2 against 1 thread": "" if noise is None else f"{noise:.{digits}f}"})  # fmt: skip

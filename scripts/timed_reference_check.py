@@ -19,6 +19,8 @@ motion_blind       order_acc, place    motion_acc
 Writes the numbers to ``--out`` (JSON; refused if it exists) and prints them.
 
     python scripts/timed_reference_check.py --data-dir data --out results/timed_study/reference_check.json
+    # a test split alone (the timed study's held-out split, seed 9103):
+    python scripts/timed_reference_check.py --train 0 --val 0 --test-seed 9103 --out results/timed_study/reference_heldout_9103.json
 """
 
 from __future__ import annotations
@@ -61,16 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(args.data_dir)
     common = dict(clip_seconds=args.clip_seconds, layout="timed", progress=False)
     t0 = time.perf_counter()
-    seen = ensure_corpus(data / f"timed-{args.train}-{args.val}-0-s{args.seed}-{args.clip_seconds:g}s", args.train, args.val, 0,
-                         seed=args.seed, **common)  # fmt: skip
+    seen = None  # --train 0 --val 0: only the test split (a held-out split scored on its own)
+    if args.train + args.val:
+        seen = ensure_corpus(data / f"timed-{args.train}-{args.val}-0-s{args.seed}-{args.clip_seconds:g}s", args.train, args.val, 0,
+                             seed=args.seed, **common)  # fmt: skip
     test = ensure_corpus(data / f"timed-0-0-{args.test}-s{args.test_seed}-{args.clip_seconds:g}s", 0, 0, args.test,
                          seed=args.test_seed, **common)  # fmt: skip
     built = time.perf_counter() - t0
-    out = {"corpora": {"train_val": str(seen), "test": str(test)}, "corpora_ready_seconds": round(built, 1), "limit": args.limit,
+    out = {"corpora": {"train_val": str(seen) if seen else None, "test": str(test)}, "corpora_ready_seconds": round(built, 1), "limit": args.limit,
            "own_tests": OWN, "results": {}}  # fmt: skip
     worst = {}
-    sizes = {"train": args.train, "val": args.val, "test": args.test}
-    scores = {split: reference_scores(root, split) for split, root in (("train", seen), ("val", seen), ("test", test))}
+    sizes = {k: n for k, n in {"train": args.train, "val": args.val, "test": args.test}.items() if n}
+    scores = {split: reference_scores(root, split) for split, root in (("train", seen), ("val", seen), ("test", test)) if split in sizes}
     for ties in ("share", "priority"):
         per = {split: {f"reference/{name}/{k}": v for name, sc in by_name.items() for k, v in order_place_from_scores(sc, ties=ties).items()}
                for split, by_name in scores.items()}  # fmt: skip

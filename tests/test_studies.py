@@ -113,3 +113,14 @@ def test_the_paths_study_compares_p_with_a_n_and_its_own_e_joint(tmp_path):
     cfg = timed_study.config_of("P", 2025, 2, tmp_path, paths_study.CONFIGS)
     assert cfg.model.text_pooling == "clause_paths" and cfg.loss.w_temporal_group == 1.0
     assert cfg.model.temporal_readout == "ordered" and cfg.loss.negatives[-1] == "neg_m" and cfg.data.layout == "timed"
+
+
+def test_the_noise_table_leaves_out_a_metric_a_configuration_lacks():
+    # a baseline has no triplet embedding: its triplet/* columns are empty on every seed and get no row
+    main = pd.DataFrame({"config": ["A", "A", "B", "B"], "joint/order_acc": [0.4, 0.5, 0.6, 0.7],
+                         "triplet/order_acc": [np.nan, np.nan, 0.8, 0.9]})  # fmt: skip
+    spread = main.groupby("config").agg(["mean", "std"]).stack(level=1, future_stack=True)
+    rerun = pd.DataFrame([{"config": "A", "joint/order_acc": 0.01, "triplet/order_acc": np.nan}])
+    table = report.noise_table(spread, rerun).set_index(["configuration", "metric"])
+    assert list(table.index) == [("A", "joint/order_acc"), ("B", "joint/order_acc"), ("B", "triplet/order_acc")]
+    assert table.loc[("B", "triplet/order_acc"), "seed mean"] == "0.850" and table.loc[("A", "joint/order_acc"), "rerun: 2 against 1 thread"] == "0.010"
