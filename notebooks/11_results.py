@@ -385,6 +385,8 @@ ps_cmp = paths["comparisons"]
 glue_all({**report.study_facts("ps", ps_cmp), **report.spread_facts("ps", paths["seed_spread"], paths["rerun_noise"])})
 seconds = [load_run(f"paths_study/runs/P_s{s}_t2", results_root).metrics["total_seconds"] for s in range(2025, 2030)]
 glue_all({"ps_ref_dir_order": paths["runs"]["reference/direction_only/order_acc"].max(), "ps_minutes": min(seconds) / 60})
+ts_facts = report.study_facts("ts", report.study_analysis("timed_study", results_root)["comparisons"])  # appendix B draws it
+glue_all({k: ts_facts[k] for k in ("ts_C1_diff", "ts_C1_lo", "ts_C1_hi")})
 assert list(ps_cmp.loc[ps_cmp["finding"].astype(bool), "name"]) == ["E1", "E2", "E3", "E5", "E6"]  # as the prose says
 fig = plot_comparisons(ps_cmp)
 viz.save(fig, FIG / "11_paths_study.png")
@@ -423,7 +425,9 @@ report.comparisons_table(ps_cmp)
 #   {glue:text}`abl_all_t2a_joint:.3f` T2A R@1). Not supported, as specified: that it hears order. Its
 #   output had collapsed in scale, so the triplet embedding repeated E_joint, and E_joint reads the order
 #   from the clip's edges. With the token norm it hears the order where the edges do not give it away;
-#   on timed scenes it adds {glue:text}`ps_E6_diff:+.3f` to E_joint's `order_acc` (Finding 6).
+#   on timed scenes, with the `ordered` readout and path slots, it adds {glue:text}`ps_E6_diff:+.3f` to
+#   E_joint's `order_acc` (Finding 6); with chunks it does not (timed study, appendix B: `order_acc`
+#   {glue:text}`ts_C1_diff:+.3f` [{glue:text}`ts_C1_lo:+.3f`, {glue:text}`ts_C1_hi:+.3f`] over the baseline).
 # * **The 3-way loss.** It trains, and the 3-way accuracies reach 1.00; but a scorer that reads only the
 #   order of the directions does so too, and `+3-way` moves no metric beyond its interval. At full weight
 #   from the first epoch and with neg_c as a fourth clip it raises order and retrieval, in both
@@ -434,16 +438,13 @@ report.comparisons_table(ps_cmp)
 #   and without it, whichever schedule.
 # * **The total loss, its ramp-ups and the false-negative mask.** Every term of the total loss falls
 #   during the default run except the classifier's ({numref}`fig-10-default-losses`). Not tested on their
-#   own: every ablation row uses the same schedule and mask, and the sweep drops the group term's ramp
-#   only together with raising its weight and adding neg_c.
+#   own: the ablation rows share them; the sweep drops the ramp only together with other changes.
 # * **Localisation.** With the DOA head on E_joint, {glue:text}`abl_le_min:.1f`° to
 #   {glue:text}`abl_le_max:.1f`° on average per configuration (goal ≤ 10°), and no addition moves it; the
 #   head on each time half, a departure, brings the default run to {glue:text}`goal_le:.2f`°.
 #
-# These are measurements on synthetic corpora (MIDI instruments and effects, template captions): the
-# halves layout with three seeds, the timed scenes with five, and one more corpus of effects and speech
-# in the appendix {doc}`15_appendix_experiments`; they say what this book's runs show, not what the
-# additions do on recorded scenes.
+# All are measurements on synthetic corpora (MIDI sounds, template captions; a corpus of effects and
+# speech in {doc}`15_appendix_experiments`), not of the additions on recorded scenes.
 #
 # ## Takeaway
 #

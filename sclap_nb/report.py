@@ -672,12 +672,14 @@ def spread_facts(prefix: str, seed_spread: pd.DataFrame, rerun_noise: pd.DataFra
     """The numbers the prose quotes of a planned study's seed spread: ``{prefix}_{config}_{metric}`` (the
     mean over seeds), ``..._sd`` (their SD) and, where the plan reran that configuration, ``..._rerun``
     (the rerun difference, 2 against 1 thread); a metric's name with ``_`` for each run of other
-    characters (``t2a/R@1`` -> ``t2a_R_1``)."""
+    characters (``t2a/R@1`` -> ``t2a_R_1``). A metric with no value for a configuration gets no key."""
     rerun = rerun_noise.set_index("config") if rerun_noise is not None and len(rerun_noise) else pd.DataFrame()
     facts = {}
     for config in dict.fromkeys(seed_spread.index.get_level_values(0)):
         for metric in seed_spread.columns:
             key = f"{prefix}_{config}_{re.sub(r'[^A-Za-z0-9]+', '_', metric)}"
+            if pd.isna(seed_spread.loc[(config, "mean"), metric]):  # an embedding the configuration lacks
+                continue
             facts[key] = float(seed_spread.loc[(config, "mean"), metric])
             facts[f"{key}_sd"] = float(seed_spread.loc[(config, "std"), metric])
             if config in rerun.index and metric in rerun.columns:
