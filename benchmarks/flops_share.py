@@ -1,6 +1,6 @@
 """A training step's compute rate as a share of the machine's bf16 matmul rate, measured in one run.
 
-    python benchmarks/flops_share.py [--groups 16] [--reps 5] [--threads 0] [--out flops.json]
+    python benchmarks/flops_share.py [--groups 16] [--reps 5] [--threads 0] [--out flops.json] [--profile]
 
 Hosts of one kind differ in speed (the same step took 0.261 s on one machine and 0.537 s on
 another), so seconds alone do not compare. This prints a figure that does not depend on the host:
@@ -51,6 +51,22 @@ def matmul_rate(n: int = 2048, reps: int = 10) -> float:
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
+def operator_shares(step, steps: int = 3, top: int = 12) -> str:
+    """The ``top`` operators of ``steps`` calls of ``step`` by their own CPU time (``torch.profiler``), each
+    with its share of the total, forward and backward kernels apart (``aten::convolution_backward``)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    step()  # warm-up
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    lines = [f"where a bf16 + channels_last step's time goes ({steps} steps, {total / steps / 1e3:.0f} ms of CPU time each):"]
+    lines += [f"  {e.key:36s} {100 * e.self_cpu_time_total / total:5.1f}%" for e in events[:top]]
+    return "\n".join(lines)
+
+
 def synthetic_batch(model: SpatialTemporalCLAP, groups: int, seconds: float = 2.0, seed: int = 0) -> dict:
     """``groups`` scenes of 4 clips with their features computed once (training reads cached features)."""
     n = 4 * groups
@@ -70,7 +86,11 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=5, help="timed steps per variant, after a warm-up step")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--out", help="also write the figures here as JSON")
+    ap.add_argument("--profile", action="store_true",
+                    help="also print where the bf16 + channels_last step's time goes, by operator (torch.profiler, 3 steps)")
     args = ap.parse_args(argv)
+    if args.out and Path(args.out).exists():
+        ap.error(f"{args.out} exists; pass another --out")
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = RunConfig()
@@ -96,6 +116,8 @@ def main(argv=None) -> int:
         step(False, False)
     gflop = counter.get_total_flops() / 1e9
     peak = matmul_rate()
+    if args.profile:
+        print(operator_shares(lambda: step(True, True)))
     rows = {}
     for name, bf16, cl in (("fp32", False, False), ("bf16", True, False), ("bf16 + channels_last", True, True)):
         step(bf16, cl)  # warm-up (oneDNN primitives, allocator)
