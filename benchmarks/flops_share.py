@@ -8,7 +8,8 @@ another), so seconds alone do not compare. This prints a figure that does not de
 * the FLOPs of one training step of the default model (forward and backward of every part that
   trains, counted by ``torch.utils.flop_counter.FlopCounterMode``: matmuls, convolutions, attention);
 * the step's median time in each variant (fp32; bf16 autocast; bf16 with ``channels_last`` feature
-  maps), optimiser step included, on cached features as training reads them;
+  maps; the last with the convolution stages of the two CNN branches compiled by ``torch.compile``,
+  its compiling time printed apart), optimiser step included, on cached features as training reads them;
 * the rate of a 2048 x 2048 bf16 matmul on the same threads, in the same run: the peak a step could
   reach; the step's share of it is ``FLOPs / time / peak``.
 
@@ -118,8 +119,16 @@ def main(argv=None) -> int:
     peak = matmul_rate()
     if args.profile:
         print(operator_shares(lambda: step(True, True)))
-    rows = {}
-    for name, bf16, cl in (("fp32", False, False), ("bf16", True, False), ("bf16 + channels_last", True, True)):
+    rows, compile_seconds = {}, None
+    variants = (("fp32", False, False), ("bf16", True, False), ("bf16 + channels_last", True, True),
+                ("bf16 + channels_last + compile", True, True))  # fmt: skip
+    for name, bf16, cl in variants:
+        if name.endswith("compile"):  # the last variant: the stages stay compiled from here on
+            for branch in (model.sed_encoder, model.doa_encoder):  # not the input norms: see the README
+                branch.stages.compile()
+            t0 = time.perf_counter()
+            step(bf16, cl)  # compiles forward and backward for this shape
+            compile_seconds = time.perf_counter() - t0
         step(bf16, cl)  # warm-up (oneDNN primitives, allocator)
         times = []
         for _ in range(args.reps):
@@ -131,12 +140,14 @@ def main(argv=None) -> int:
     print(cpu_description())
     print(f"step: {args.groups} groups x 4 clips, default model; {gflop:.1f} GFLOP (forward + backward)")
     print(f"bf16 2048^2 matmul on {torch.get_num_threads()} threads: {peak:.0f} GFLOP/s")
-    print(f"{'variant':24s} {'s/step':>8s} {'GFLOP/s':>9s} {'share of peak':>14s}")
+    print(f"{'variant':32s} {'s/step':>8s} {'GFLOP/s':>9s} {'share of peak':>14s}")
     for name, r in rows.items():
-        print(f"{name:24s} {r['seconds']:8.3f} {r['gflop_per_s']:9.1f} {100 * r['share_of_bf16_peak']:13.1f}%")
+        print(f"{name:32s} {r['seconds']:8.3f} {r['gflop_per_s']:9.1f} {100 * r['share_of_bf16_peak']:13.1f}%")
+    print(f"compiling the stages (the first compiled step): {compile_seconds:.1f} s")
     if args.out:
         Path(args.out).write_text(json.dumps({"cpu": cpu_description(), "gflop_per_step": gflop, "peak_gflop_per_s": peak,
-                                              "groups": args.groups, "variants": rows}, indent=2))  # fmt: skip
+                                              "groups": args.groups, "variants": rows, "compile_seconds": compile_seconds},
+                                             indent=2))  # fmt: skip
     return 0
 
 
