@@ -41,11 +41,11 @@ bench: setup                       ## step profile fp32 vs bf16, loader, data th
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval.cfg --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120
 
-# the chapters' two passes run side by side (each chapter computes on one thread; the second pass goes
-# through them in reverse order, so the two rarely build one corpus at once); each pass's log is
-# printed whole when it ends
+# the tests run on both cores (pytest-xdist, two workers), then the chapters' two passes side by side
+# (each chapter computes on one thread; the second pass goes through them in reverse order, so the two
+# rarely build one corpus at once); each pass's log is printed whole when it ends
 test: setup                        ## unit tests, notebooks (nbval + papermill), book and browser checks
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -n 2
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-notebooks test-other-kernels
 
 # the chapters again on another kernel path (generic CPU kernels, two threads), the way another CPU
