@@ -52,7 +52,7 @@ def matmul_rate(n: int = 2048, reps: int = 10) -> float:
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def operator_shares(step, steps: int = 3, top: int = 12) -> str:
+def operator_shares(step, title: str = "a step", steps: int = 3, top: int = 12) -> str:
     """The ``top`` operators of ``steps`` calls of ``step`` by their own CPU time (``torch.profiler``), each
     with its share of the total, forward and backward kernels apart (``aten::convolution_backward``)."""
     from torch.profiler import ProfilerActivity, profile
@@ -63,7 +63,7 @@ def operator_shares(step, steps: int = 3, top: int = 12) -> str:
             step()
     events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
-    lines = [f"where a bf16 + channels_last step's time goes ({steps} steps, {total / steps / 1e3:.0f} ms of CPU time each):"]
+    lines = [f"where {title}'s time goes ({steps} steps, {total / steps / 1e3:.0f} ms of CPU time each):"]
     lines += [f"  {e.key:36s} {100 * e.self_cpu_time_total / total:5.1f}%" for e in events[:top]]
     return "\n".join(lines)
 
@@ -118,7 +118,7 @@ def main(argv=None) -> int:
     gflop = counter.get_total_flops() / 1e9
     peak = matmul_rate()
     if args.profile:
-        print(operator_shares(lambda: step(True, True)))
+        print(operator_shares(lambda: step(True, True), "a bf16 + channels_last step"))
     rows, compile_seconds = {}, None
     variants = (("fp32", False, False), ("bf16", True, False), ("bf16 + channels_last", True, True),
                 ("bf16 + channels_last + compile", True, True))  # fmt: skip
@@ -136,14 +136,17 @@ def main(argv=None) -> int:
             step(bf16, cl)
             times.append(time.perf_counter() - t0)
         t = statistics.median(times)
-        rows[name] = {"seconds": t, "gflop_per_s": gflop / t, "share_of_bf16_peak": gflop / t / peak}
+        # the last step's gradients are still there: a variant that computes non-finite ones is no speed-up
+        finite = all(bool(torch.isfinite(p.grad).all()) for p in model.parameters() if p.grad is not None)
+        rows[name] = {"seconds": t, "gflop_per_s": gflop / t, "share_of_bf16_peak": gflop / t / peak, "finite_gradients": finite}
     print(cpu_description())
     print(f"step: {args.groups} groups x 4 clips, default model; {gflop:.1f} GFLOP (forward + backward)")
     print(f"bf16 2048^2 matmul on {torch.get_num_threads()} threads: {peak:.0f} GFLOP/s")
     print(f"{'variant':32s} {'s/step':>8s} {'GFLOP/s':>9s} {'share of peak':>14s}")
     for name, r in rows.items():
-        print(f"{name:32s} {r['seconds']:8.3f} {r['gflop_per_s']:9.1f} {100 * r['share_of_bf16_peak']:13.1f}%")
-    print(f"compiling the stages (the first compiled step): {compile_seconds:.1f} s")
+        flag = "" if r["finite_gradients"] else "  (non-finite gradients: not a valid step)"
+        print(f"{name:32s} {r['seconds']:8.3f} {r['gflop_per_s']:9.1f} {100 * r['share_of_bf16_peak']:13.1f}%{flag}")
+    print(f"compiling the stages (the first compiled step; less where inductor's cache holds them): {compile_seconds:.1f} s")
     if args.out:
         Path(args.out).write_text(json.dumps({"cpu": cpu_description(), "gflop_per_step": gflop, "peak_gflop_per_s": peak,
                                               "groups": args.groups, "variants": rows, "compile_seconds": compile_seconds},

@@ -23,9 +23,9 @@ def test_an_existing_out_file_is_refused_before_anything_runs(tmp_path, capsys):
 
 def test_operator_shares_name_the_operators_a_step_spends_its_time_in():
     a, b = torch.randn(256, 256), torch.randn(256, 256)
-    text = flops_share.operator_shares(lambda: torch.relu(a @ b).sum(), steps=2, top=3)
+    text = flops_share.operator_shares(lambda: torch.relu(a @ b).sum(), "a matmul", steps=2, top=3)
     lines = text.splitlines()
-    assert lines[0].startswith("where a bf16") and len(lines) == 4
+    assert lines[0].startswith("where a matmul's time goes (2 steps") and len(lines) == 4
     assert any("aten::mm" in line for line in lines[1:])  # the matmul is among the top three
     shares = [float(line.rsplit(None, 1)[1].rstrip("%")) for line in lines[1:]]
     assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 100.0 + 1e-9
