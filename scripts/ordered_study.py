@@ -92,9 +92,11 @@ def cmd_analyse(args) -> None:
     analyse(args.results, sources, COMPARISONS, {c: EMBEDDING[c] for c in ("N", "A", "B", "S")}, ("N", "A"))
 
 
-def study_cli(argv, doc: str, name: str, reused: dict, order: list, configs: dict, analyse_args) -> int:
-    """The command line of a study on the reserved split: ``run``, ``evaluate`` or ``analyse`` (``analyse_args(args)``);
-    ``reused`` maps a flag to the earlier study whose kept runs it names and what they are."""
+def study_cli(argv, doc: str, name: str, reused: dict, order: list, configs: dict, analyse_args, splits: dict = SPLITS,
+              kept: tuple = KEPT) -> int:  # fmt: skip
+    """The command line of a study on the reserved split (or on ``splits``, file name to seed): ``run``, ``evaluate``
+    or ``analyse`` (``analyse_args(args)``); ``reused`` maps a flag to the earlier study whose kept runs it names
+    and what they are."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("command", choices=("run", "evaluate", "analyse"))
     ap.add_argument("--out", type=Path, default=ts.ROOT / "runs" / name, help="where the runs go")
@@ -103,9 +105,9 @@ def study_cli(argv, doc: str, name: str, reused: dict, order: list, configs: dic
         ap.add_argument(flag, type=Path, default=ts.ROOT / "results" / study, help=f"the kept runs of results/{study} ({what})")
     args = ap.parse_args(argv)
     if args.command == "run":
-        ts.cmd_run(args, order, configs, SPLITS, KEPT)
+        ts.cmd_run(args, order, configs, splits, kept)
     elif args.command == "evaluate":
-        ts.cmd_evaluate(args, SPLITS, KEPT)
+        ts.cmd_evaluate(args, splits, kept)
     else:
         analyse_args(args)
     return 0
