@@ -22,12 +22,16 @@ $(BIN)/.installed: pyproject.toml
 library: setup                     ## the library of recorded sounds -> data/library/ (Debian packages: 1.1 GB of downloads, ~3 min)
 	$(BIN)/python -m sclap_nb.data.library build
 
-train: setup                       ## the main job: training notebook, headless, default data -> runs/train/
+# the main job trains the `main` preset (timed scenes, results/main_study) into runs/train; another preset
+# trains into runs/<preset>: `make train PRESET=default` is the stClotho halves layout (results/default)
+PRESET  ?= main
+RUN     := runs/$(if $(filter main,$(PRESET)),train,$(PRESET))
+train: setup                       ## the main job: training notebook, headless, default data -> runs/train/ (PRESET=default: the halves layout -> runs/default/)
 	mkdir -p runs
-	$(BIN)/papermill notebooks/10_train.ipynb runs/train.ipynb -p preset default --cwd .
+	$(BIN)/papermill notebooks/10_train.ipynb $(RUN).ipynb -p preset $(PRESET) -y '{"settings": {"runtime.out_dir": "$(RUN)"}}' --cwd .
 
-publish: setup                     ## copy the finished default run and ablation into results/ (the book reads them there)
-	$(BIN)/python -m sclap_nb.publish --train runs/train $(if $(wildcard runs/ablation/table.csv),--ablation runs/ablation) --results results
+publish: setup                     ## copy the finished main job (PRESET=default: the halves run) and ablation into results/ (the book reads them there)
+	$(BIN)/python -m sclap_nb.publish --train $(RUN) --as $(if $(filter main,$(PRESET)),train,$(PRESET)) $(if $(wildcard runs/ablation/table.csv),--ablation runs/ablation) --results results
 
 ablation: setup
 	$(BIN)/python -m sclap_nb.ablation --out runs/ablation --publish results/ablation

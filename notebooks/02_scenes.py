@@ -352,7 +352,7 @@ _ = record("iv_3d_max", errors[:, 1].max(), tol=1.0, fmt=".1f", unit="deg", labe
 # from the whole clip's embedding:
 
 # %%
-le_default = json.loads((ROOT / "results" / "train" / "metrics.json").read_text())["LE_deg"]
+le_default = json.loads((ROOT / "results" / "default" / "metrics.json").read_text())["LE_deg"]
 le_ablation = pd.read_csv(ROOT / "results" / "ablation" / "table.csv")["LE_deg"]
 glue("le_default", le_default, display=False)
 glue("le_ablation_min", float(le_ablation.min()), display=False)

@@ -62,7 +62,7 @@ fast = True  # nothing here trains: fast only sets how many random projections (
 n_test = 128  # scenes: the test split of the default run's corpus (same seed, same captions)
 seed = 2025
 corpus_dir = None  # default: data/book-text-<n_test>-s<seed> (test split only; built in about a second)
-model_dir = "results/train/model"  # the trained default run, exported (config.json + model.safetensors)
+model_dir = "results/default/model"  # the trained default run, exported (config.json + model.safetensors)
 spec_dir = "results/experiments/spec_settings_s2025/model"  # the same seed at the specification's settings (3-way term)
 projection_seeds = None  # random projections averaged in (b); quick 5, full 20
 
@@ -255,9 +255,9 @@ _ = record("gap_ratio_s", (1 - per_seed[:, 1].mean()) / (1 - cos_mean.loc[cos_me
 #
 # ## (c) After training: the fine-tuned top layer and the trained projection
 #
-# The default run (`make train`, 18 epochs; {doc}`10_train`) fine-tunes the top MiniLM layer and
+# The default run (the halves layout, 18 epochs; {doc}`10_train`) fine-tunes the top MiniLM layer and
 # trains the projection through the contrastive losses and the group loss against all three
-# negatives. Its trained weights are exported to `results/train/model` (`sclap_nb.export.load_model`
+# negatives. Its trained weights are exported to `results/default/model` (`sclap_nb.export.load_model`
 # reads them back; the frozen layers come from the installed package). The same captions through its
 # text side, twice: the segment features after the *fine-tuned* top layer (before the projection),
 # and the normalised caption embedding the losses use (`model.encode_text`). For comparison, the run
@@ -342,7 +342,7 @@ plt.close(fig)
 # %%
 import json
 
-run_metrics = json.loads((ROOT / "results" / "train" / "metrics.json").read_text())
+run_metrics = json.loads((ROOT / "results" / "default" / "metrics.json").read_text())
 glue("run_order_acc", run_metrics["triplet/order_acc"], display=False)
 glue("run_vs_neg_t", run_metrics["triplet/vs_neg_t"], display=False)
 glue("run_vs_neg_c", run_metrics["triplet/vs_neg_c"], display=False)
@@ -356,12 +356,12 @@ glue("run_vs_neg_c", run_metrics["triplet/vs_neg_c"], display=False)
 # mean of its text→audio and audio→text cross-entropies) of such an audio side depends only on the
 # captions: a softmax over $s \cdot (1, \cos_t, \cos_s, \cos_c)$ with $s$ the logit scale. Its value is what the text side leaves for the audio side to learn, read at
 # three logit scales: the initial $1/0.07$, the value the default run ended with (from its log,
-# `results/train/metrics.csv`: {glue:text}`scale_end:.1f`), and 50. The loss clamps its logits to
+# `results/default/metrics.csv`: {glue:text}`scale_end:.1f`), and 50. The loss clamps its logits to
 # $\pm 50$ (so that half precision cannot overflow), and at $s = 50$ the positive's logit just reaches
 # the clamp: it is the largest scale at which the clamp changes nothing.
 
 # %%
-log = viz.step_frame(ROOT / "results" / "train" / "metrics.csv")
+log = viz.step_frame(ROOT / "results" / "default" / "metrics.csv")
 scales = {"initial": 1 / 0.07, "end of the default run": float(log["logit_scale"].iloc[-1]), "clamp onset": 50.0}
 glue("scale_end", scales["end of the default run"], display=False)
 

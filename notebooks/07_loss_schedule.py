@@ -41,7 +41,7 @@
 #
 # Nothing is trained here. Most of the page reads the committed log of the run with the
 # specification's settings (seed 2025, 18 epochs, the 3-way term ramped over four epochs), which was
-# the default run (`make train`) until a three-seed sweep (`results/sweep`) changed the default
+# the default run (then `make train`) until a three-seed sweep (`results/sweep`) changed the default
 # settings: `results/experiments/spec_settings_s2025/metrics.csv` (Lightning's CSV log, one row per
 # training step and one per validation) and its settings, `run.json`, in the same folder. One
 # comparison also reads `results/experiments` and `results/ablation`. Every number in the prose comes

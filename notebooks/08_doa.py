@@ -51,7 +51,7 @@ fast = True  # nothing here trains: the chapter measures stored models either wa
 n_test = 128  # scenes: the test split of the default run's corpus (same seed, same clips)
 seed = 2025
 corpus_dir = None  # default: data/book-text-<n_test>-s<seed> (test split only; built in seconds)
-model_dir = "results/train/model"  # the trained default run, exported (config.json + model.safetensors)
+model_dir = "results/default/model"  # the trained default run, exported (config.json + model.safetensors)
 spec_dir = "results/experiments/spec_settings_s2025"  # the same seed at the specification's settings
 sweep_dir = "results/sweep/runs"  # three seeds per configuration (metrics.json only)
 
@@ -82,7 +82,7 @@ from sclap_nb.evaluation import direction_prompts
 
 ROOT = setup_chapter(threads=1)
 FIG = figures_dir(ROOT)
-metrics = json.loads((ROOT / "results" / "train" / "metrics.json").read_text())
+metrics = json.loads((ROOT / "results" / "default" / "metrics.json").read_text())
 spec_metrics = json.loads((ROOT / spec_dir / "metrics.json").read_text())
 
 # %% [markdown]
@@ -262,7 +262,7 @@ print(f"default head: LE <= 10 deg: {le_goal};  LE <= 5 deg: {le_aim}")
 
 # %% [markdown]
 # On the {glue:text}`n_clips` test clips the default head is off by {glue:text}`le:.2f`° on average
-# (`results/train/metrics.json`, computed when the run ended in bf16: {glue:text}`le_json:.2f`°).
+# (`results/default/metrics.json`, computed when the run ended in bf16: {glue:text}`le_json:.2f`°).
 # **The goal of LE ≤ 10° is {glue:text}`le_goal_verdict`, and the aim of 5° is
 # {glue:text}`le_aim_verdict`: LE minus 5° is {glue:text}`le_above_aim:+.2f`°.** The specification's head, trained with the same seed on the same
 # data, is off by {glue:text}`le_spec:.2f`° on the same clips (its `metrics.json`:
@@ -346,7 +346,7 @@ plt.close(fig)
 # :name: fig-doa-polar
 # True (dots) and predicted (crosses) directions of both events of the 128 test pos clips, seen from
 # above; left: the specification's head on $E_\text{joint}$ (run `spec_settings_s2025`), right: the
-# default head on each time half of the spatial feature map (`results/train`). The angle is the
+# default head on each time half of the spatial feature map (`results/default`). The angle is the
 # azimuth (front up, left on the left), the distance from the centre is 90° minus the elevation (the
 # circle marked 0° is the horizon; the centre would be straight up). A line joins each prediction to
 # its truth; blue: the clip's first sound, vermilion: its second.

@@ -51,14 +51,14 @@
 # the sweep of `results/sweep` changed the default settings. The model *without* it
 # (`results/experiments/nogrl_s2025/model`) was trained with the same settings, the modality classifier
 # removed. The two differ by the GRL alone, so they are the fair pair; today's default run
-# (`results/train`, the chapter {doc}`10_train`) departs from the specification's settings in four
+# (`results/default`, the chapter {doc}`10_train`) departs from the specification's settings in four
 # other places, and its own gap, from its test metrics, closes the chapter's comparison.
 
 # %% tags=["parameters"]
 fast = True  # nothing here trains: the chapter reads stored models, with fast True or False alike
 model_dir = "results/experiments/spec_settings_s2025/model"  # the specification's settings, with the GRL (seed 2025)
 nogrl_dir = "results/experiments/nogrl_s2025/model"  # the same settings without the modality classifier
-default_dir = "results/train"  # today's default run: its test metrics (metrics.json)
+default_dir = "results/default"  # today's default run: its test metrics (metrics.json)
 sweep_dir = "results/sweep/runs"  # the sweep of the default settings: three seeds a configuration
 ablation_dir = "results/ablation"
 test_dir = "data/book-test-0-0-128-s2025"  # the default corpus's 128 test scenes, rebuilt on their own
@@ -427,7 +427,7 @@ plt.close(fig)
 #
 # ## The model the book ships
 #
-# Today's default run (`results/train`: the 4-way term at full weight from the first epoch, the chunk
+# Today's default run (`results/default`: the 4-way term at full weight from the first epoch, the chunk
 # tokens read in time order, the DOA head on the spatial branch's halves; with the GRL) is not embedded
 # on this page. Its training job measured the same probe and centroid distance on the same test split
 # (the triplet embedding, the clips of the three roles: `sclap_nb.train.evaluation_metrics`) and stored
@@ -436,12 +436,12 @@ plt.close(fig)
 
 # %%
 jobs = {"spec_settings_s2025 (GRL)": ROOT / model_dir, "nogrl_s2025 (no GRL)": ROOT / nogrl_dir,
-        "results/train (default, GRL)": ROOT / default_dir / "model"}
+        "results/default (default, GRL)": ROOT / default_dir / "model"}
 job_metrics = {name: json.loads((path.parent / "metrics.json").read_text()) for name, path in jobs.items()}
 job_table = pd.DataFrame({name: {"probe accuracy": m["modality/probe_acc"], "centroid distance": m["modality/centroid_dist"]}
                           for name, m in job_metrics.items()}).T
 job_table["goal: probe <= 0.65"] = np.where(job_table["probe accuracy"] <= 0.65, "met", "missed")
-for key, name in (("spec", "spec_settings_s2025 (GRL)"), ("default", "results/train (default, GRL)")):
+for key, name in (("spec", "spec_settings_s2025 (GRL)"), ("default", "results/default (default, GRL)")):
     glue(f"job_probe_{key}", float(job_table.loc[name, "probe accuracy"]), display=False)
     glue(f"job_centroid_{key}", float(job_table.loc[name, "centroid distance"]), display=False)
 page = {"spec_settings_s2025 (GRL)": "with the GRL", "nogrl_s2025 (no GRL)": "without the GRL"}

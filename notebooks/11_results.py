@@ -33,7 +33,7 @@
 # * what the evidence supports about each of the four additions, and what it does not.
 #
 # The page trains nothing. It reads the stored runs by name (`sclap_nb.results`): the **default run**
-# (`make train`, `results/train`, and the same job with seed 2026 in `results/train_seed2026`), the
+# (the halves layout, `results/default`, and the same job with seed 2026 in `results/default_seed2026`), the
 # **ablation** (`results/ablation`: 7 configurations × 3 seeds at the specification's settings), the
 # **sweep** of the departures from the specification (`results/sweep`: 6 configurations × 3 seeds), the
 # **experiments** (`results/experiments`) and the **paths study** (`results/paths_study`). `make publish`
@@ -60,9 +60,9 @@ from sclap_nb.results import load_run
 
 ROOT = setup_chapter(threads=1)
 FIG = figures_dir(ROOT)
-train = load_run("train", results_root)
+train = load_run("default", results_root)
 metrics, n_test = train.metrics, train.config.data.n_test
-metrics2026 = load_run("train_seed2026", results_root).metrics
+metrics2026 = load_run("default_seed2026", results_root).metrics
 ablation = report.ablation_table(results_root)
 sweep = report.sweep_table(results_root)
 
@@ -388,6 +388,13 @@ glue_all({"ps_ref_dir_order": paths["runs"]["reference/direction_only/order_acc"
 ts_facts = report.study_facts("ts", report.study_analysis("timed_study", results_root)["comparisons"])  # appendix B draws it
 glue_all({k: ts_facts[k] for k in ("ts_C1_diff", "ts_C1_lo", "ts_C1_hi")})
 assert list(ps_cmp.loc[ps_cmp["finding"].astype(bool), "name"]) == ["E1", "E2", "E3", "E5", "E6"]  # as the prose says
+main_study = report.study_analysis("main_study", results_root)
+ms_cmp = main_study["comparisons"]
+glue_all({**report.study_facts("ms", ms_cmp), **report.spread_facts("ms", main_study["seed_spread"], main_study["rerun_noise"]),
+          "ms_epochs": load_run("main_study/runs/M_s2025_t2", results_root).config.optim.epochs})
+assert list(ms_cmp.loc[ms_cmp["finding"].astype(bool), "name"]) == ["F1", "F2", "F3", "F4"]  # as the prose says
+main_job, studied = (load_run(n, results_root).config.identity() for n in ("train", "main_study/runs/M_s2025_t2"))
+assert {k for k in main_job if main_job[k] != studied.get(k)} <= {"runtime.num_threads"}  # make train is M, seed 2025
 fig = plot_comparisons(ps_cmp)
 viz.save(fig, FIG / "11_paths_study.png")
 plt.close(fig)
@@ -415,8 +422,16 @@ report.comparisons_table(ps_cmp)
 #   (the default run on the easier halves layout: {glue:text}`goal_r1:.3f`).
 # * **Noise.** A rerun on one thread moves `P`'s `motion_acc` by {glue:text}`ps_P_motion_acc_rerun:.3f`
 #   (seed SD {glue:text}`ps_P_motion_acc_sd:.3f`). A one-cue scorer on another's test scores at most
-#   {glue:text}`ps_ref_dir_order:.3f` (`direction_only` on order; 0.55 allowed). `make train` stays on
-#   the halves layout: `P`'s quickest run took {glue:text}`ps_minutes:.0f` minutes here (budget: 6).
+#   {glue:text}`ps_ref_dir_order:.3f` (`direction_only` on order; 0.55 allowed).
+# * **At the main job's size.** `P`'s quickest run took {glue:text}`ps_minutes:.0f` minutes here, the
+#   main job has 6. The **main study** (`results/main_study`, planned, five seeds, a fresh test split)
+#   cut `P` to {glue:text}`ms_epochs` epochs (`M`) against the baseline at that size: `order_acc`
+#   {glue:text}`ms_F1_diff:+.3f` [{glue:text}`ms_F1_lo:+.3f`, {glue:text}`ms_F1_hi:+.3f`], `motion_acc`
+#   {glue:text}`ms_F2_diff:+.3f` [{glue:text}`ms_F2_lo:+.3f`, {glue:text}`ms_F2_hi:+.3f`], T2A R@1
+#   {glue:text}`ms_F3_diff:+.3f`, all findings; its temporal path adds {glue:text}`ms_F4_diff:+.3f` on
+#   order to its own E_joint. So **`make train` trains `M`** (the `main` preset; the halves layout is
+#   `make train PRESET=default`), though its means, `order_acc` {glue:text}`ms_M_order_acc:.3f` and
+#   `motion_acc` {glue:text}`ms_M_motion_acc:.3f`, miss the goals by more than `P`'s.
 #
 # ## What the evidence says, addition by addition
 #

@@ -39,8 +39,10 @@
 #
 # A contrastive audio-text model {cite:p}`elizalde2023clap,hu2025salm` is, in use, a search engine:
 # embed a caption, embed the clips, rank the clips by cosine similarity. This page does exactly that
-# with the trained default run of the book on the 512 clips of its test split: four clips for each of
-# 128 scenes, in rooms the model never heard.
+# with the trained default run of the book (the halves layout, `results/default`, which the chapters
+# before this one study) on the 512 clips of its test split: four clips for each of 128 scenes, in rooms
+# the model never heard. The main job's model (`results/train/model`, timed scenes; the chapter
+# {doc}`10_train`) loads the same way, and the README's example searches timed scenes with it.
 #
 # Run the page in JupyterLab (`make lab`) to type your own captions into the search box below. On
 # the book's static pages there is no Python kernel behind the page: the search box shows the results
@@ -52,7 +54,7 @@ fast = True  # nothing here trains: the page searches with the stored default mo
 n_test = 128  # scenes: the test split of the default run's corpus (same seed, same clips)
 seed = 2025
 corpus_dir = None  # default: data/book-text-<n_test>-s<seed> (test split only; built in seconds)
-model_dir = "results/train/model"  # the trained default run, exported (config.json + model.safetensors)
+model_dir = "results/default/model"  # the trained default run, exported (config.json + model.safetensors)
 k = 5  # clips listed per caption
 n_players = 3  # of which the best n_players get an audio player (keeps the stored page small)
 sounds_dir = "notebooks/sounds"  # real recordings with a Clotho-layout captions.csv (yours work too)
@@ -88,7 +90,7 @@ from sclap_nb.widgets import audio_bytes, foa_to_stereo, linked_stack
 
 ROOT = setup_chapter(threads=1)
 FIG = figures_dir(ROOT)
-metrics = json.loads((ROOT / "results" / "train" / "metrics.json").read_text())
+metrics = json.loads((ROOT / "results" / "default" / "metrics.json").read_text())
 
 # %% [markdown]
 # ## Three calls
@@ -311,9 +313,9 @@ for name in ("joint", "triplet"):
         _ = record(f"{name}_{key}", acc[key], tol=1 / 128, label=f"{name:8s}{key}", why="one scene either way")
         glue(f"{name}_{key}_json", metrics[f"{name}/{key}"], display=False)
 same = all(abs(rates[n, key] - metrics[f"{n}/{key}"]) <= 1 / 128 for n, key in rates)
-print("the same as results/train/metrics.json, within one scene:", same)
+print("the same as results/default/metrics.json, within one scene:", same)
 glue("t2a_r1_json", metrics["triplet/t2a/R@1"], display=False)
-run = json.loads((ROOT / "results" / "train" / "run.json").read_text())
+run = json.loads((ROOT / "results" / "default" / "run.json").read_text())
 print("hard negatives of the group loss in training:", run["negatives"])
 fail_both = ((scores["joint"][:, 3] > scores["joint"][:, 0]) & (scores["triplet"][:, 3] > scores["triplet"][:, 0])).sum()
 _ = record("n_fail_triplet", len(failing), tol=1, fmt=".0f", label="scenes whose neg_c beats pos, triplet", why="one scene either way")

@@ -34,14 +34,14 @@
 #
 # The results chapter ({doc}`11_results`) gives the two embeddings the same `order_acc` and `place_acc`
 # on the default run. This appendix asks whether they also decide the same scenes. The exported best
-# model of the default run (`results/train/model`) embeds the test split again, rebuilt from the corpus
+# model of the default run (`results/default/model`) embeds the test split again, rebuilt from the corpus
 # seed (the same 128 scenes, four clips each), and each scene's pos caption scores its four clips with
 # each embedding (`sclap_nb.metrics.group_scores`). The tables and figures come from `sclap_nb.report`.
 
 # %% tags=["parameters"]
 fast = True  # nothing here trains: the page embeds the test split with the stored model either way
 results_root = None  # a folder holding results/ (None: this checkout's)
-run_name = "train"  # the run whose exported model is read (results/<run_name>/model)
+run_name = "default"  # the run whose exported model is read (results/<run_name>/model)
 test_dir = "data/book-test-0-0-128-s2025"  # the default corpus's 128 test scenes, rebuilt on their own
 seed = 2025  # the corpus seed of the default run
 n_permutations = 2000  # shuffles of the permutation tests

@@ -57,8 +57,8 @@ from sclap_nb.results import load_run
 
 ROOT = setup_chapter(threads=1)
 FIG = figures_dir(ROOT)
-default_run = load_run("train", results_root)
-rerun = {"s2025": default_run.metrics, "s2026": load_run("train_seed2026", results_root).metrics}
+default_run = load_run("default", results_root)
+rerun = {"s2025": default_run.metrics, "s2026": load_run("default_seed2026", results_root).metrics}
 
 
 def glue_all(facts: dict) -> None:
@@ -133,7 +133,7 @@ cues.round(3)
 # specification's settings (`spec_settings_s2025`), the default settings without and with
 # `temporal_token_norm` on the default corpus (`no_token_norm_s*`, `tokennorm_s*`: three seeds each;
 # `tokennorm_s2025` has the default run's settings and was trained before a refactoring that changed
-# float rounding, `results/train` after it), and with it on the cue-free clips of the previous section
+# float rounding, `results/default` after it), and with it on the cue-free clips of the previous section
 # (`tokennorm_isolated_circular_s2025`).
 
 # %%

@@ -52,7 +52,7 @@ from sclap_nb.notebook import glue, setup_chapter
 from sclap_nb.results import load_run
 
 ROOT = setup_chapter(threads=1)
-default_run = load_run("train", results_root)
+default_run = load_run("default", results_root)
 n_test = default_run.config.data.n_test
 ablation = report.ablation_table(results_root)
 sweep = report.sweep_table(results_root)

@@ -35,13 +35,13 @@
 #
 # Nothing is trained here. The page reads the committed log of the run with the specification's
 # settings (`results/experiments/spec_settings_s2025/metrics.csv` and its `run.json`), the log of
-# today's default run (`results/train/metrics.csv`) and the sweep (`results/sweep`). Every number in the
+# today's default run (`results/default/metrics.csv`) and the sweep (`results/sweep`). Every number in the
 # prose comes from those files. The DOA head in detail is {doc}`17_appendix_doa`.
 
 # %% tags=["parameters"]
 fast = True  # nothing here trains: the page reads the committed logs either way
 run_dir = "results/experiments/spec_settings_s2025"  # the specification's settings (the default run until the sweep)
-default_run_dir = "results/train"  # today's default run: the 4-way term at weight 1, no ramp
+default_run_dir = "results/default"  # today's default run: the 4-way term at weight 1, no ramp
 sweep_dir = "results/sweep/runs"  # the sweep: six configurations x three seeds
 smooth = 8  # steps of the rolling mean drawn over the per-step losses
 
@@ -137,7 +137,7 @@ print("share of each weighted term in the epoch's total, in percent:")
 #
 # ## The default run's schedule
 #
-# The default run (`make train`, `results/train`) no longer follows this schedule. Since the sweep it
+# The default run (`results/default`) no longer follows this schedule. Since the sweep it
 # trains a 4-way term: each scene's group holds `pos` and three hard negatives, `neg_t`, `neg_s` and
 # `neg_c` (the class-order negative: B at $p_0$, then A at $p_2$, {doc}`02_scenes`), at the full weight
 # $w_{ts} = 1$ from the first step, with no ramp (`ts_ramp = 0`). With four candidates the value of

@@ -30,7 +30,7 @@
 #   (the mean intensity vector of each half of the clip);
 # * how their errors depend on the elevation of the source.
 #
-# Nothing is trained here. The page measures the two exported models (`results/train/model` and the
+# Nothing is trained here. The page measures the two exported models (`results/default/model` and the
 # one with the specification's settings) on the test split of the default run's corpus, rebuilt from its
 # seed in seconds. Every number in the prose comes from that measurement.
 
@@ -38,7 +38,7 @@
 n_test = 128  # scenes: the test split of the default run's corpus (same seed, same clips)
 seed = 2025
 corpus_dir = None  # default: data/book-text-<n_test>-s<seed> (test split only; built in seconds)
-model_dir = "results/train/model"  # the trained default run, exported (config.json + model.safetensors)
+model_dir = "results/default/model"  # the trained default run, exported (config.json + model.safetensors)
 spec_model_dir = "results/experiments/spec_settings_s2025/model"  # the same seed at the specification's settings
 
 # %% [markdown]

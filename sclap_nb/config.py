@@ -15,7 +15,10 @@ default (the default run, ``make train``), its valid range and a one-line help t
 this tree), the training notebook's parameters and ``run.json`` all read and write this tree, so
 they cannot drift apart. Named presets (:data:`PRESETS`) replace copies of settings:
 
-* ``default``: the default run (the field defaults);
+* ``main``: the main job (``make train``): ``timed`` cut to 4 epochs (128 steps), so that it finishes in
+  about 6 minutes on a 2-core CPU (``results/main_study`` compares it with the SALM baseline at that size);
+* ``default``: the field defaults, the stClotho halves layout (each event fills half of a 2 s clip), as
+  T-SALM builds its data: the main job until ``results/main_study``, its run in ``results/default``;
 * ``specification``: the model and loss as ``MODIFICATIONS.en.md`` specifies them (3-way term on
   neg_t and neg_s at 0.2, ramped over 4 epochs; mean readout of the chunk tokens; the DOA head on
   E_joint; no chunk-token norm; L_sCL on E_joint only); the default run departs from it in these
@@ -24,7 +27,7 @@ they cannot drift apart. Named presets (:data:`PRESETS`) replace copies of setti
 * ``timed``: configuration ``P`` of ``results/paths_study``: timed scenes of 4 s (2 or 3 events at random
   onsets, one moving), the ordered temporal readout, captions with clause and path slots, neg_c and neg_m
   in the training groups, and the group term asked of the temporal path too (its quickest study run
-  took 25 minutes on a 2-core CPU; the main job's budget is 6).
+  took 25 minutes on a 2-core CPU).
 
 A setting is addressed by its dotted name (``optim.epochs``, ``model.features.n_mels``);
 :meth:`RunConfig.with_settings` returns a copy with some changed. ``run.json`` files written before
@@ -490,11 +493,13 @@ TIMED = {
     "model.text_pooling": "clause_paths", "loss.negatives": ("neg_t", "neg_s", "neg_c", "neg_m"),
     "loss.w_temporal_group": 1.0,
 }  # fmt: skip
-PRESETS: dict[str, dict] = {"default": {}, "specification": SPECIFICATION, "quick": QUICK, "timed": TIMED}
+# the main job: configuration P at the size that fits its budget (M of results/main_study/PLAN.md)
+MAIN = {**TIMED, "optim.epochs": 4}
+PRESETS: dict[str, dict] = {"main": MAIN, "default": {}, "specification": SPECIFICATION, "quick": QUICK, "timed": TIMED}
 
 
 def preset(name: str = "default", settings: dict | None = None, **dotted) -> RunConfig:
-    """A named preset (``default``, ``specification``, ``quick``, ``timed``) with ``settings`` changed on top."""
+    """A named preset (``main``, ``default``, ``specification``, ``quick``, ``timed``) with ``settings`` changed on top."""
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}: one of {', '.join(PRESETS)}")
     return RunConfig().with_settings(PRESETS[name]).with_settings(settings, **dotted)

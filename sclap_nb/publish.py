@@ -1,6 +1,7 @@
-"""Copy a finished default run and ablation into ``results/``, the stored results the book reads.
+"""Copy a finished main-job run and ablation into ``results/``, the stored results the book reads.
 
     python -m sclap_nb.publish --train runs/train --ablation runs/ablation --results results
+    python -m sclap_nb.publish --train runs/default --as default     # the halves layout's run -> results/default
 
 Only this explicit command writes ``results/``; nothing else does. A run is published only when it
 finished (its ``metrics.json`` exists); each file is written to a temporary name and renamed.
@@ -23,10 +24,11 @@ __all__ = ["publish_train", "publish_ablation", "publish_experiment", "main"]
 COMMIT_MAX_BYTES = 25_000_000
 
 
-def publish_train(run: Path, results: Path) -> list[Path]:
+def publish_train(run: Path, results: Path, name: str = "train") -> list[Path]:
     """``metrics.json``, ``run.json``, the joined CSV log, the figures and the model export (``model/``, in
-    float16 when its float32 weights exceed ``COMMIT_MAX_BYTES``) of a finished run into ``results/train``."""
-    run, dest = Path(run), Path(results) / "train"
+    float16 when its float32 weights exceed ``COMMIT_MAX_BYTES``) of a finished run into ``results/<name>``
+    (``train``: the main job's; ``default``: the halves layout's)."""
+    run, dest = Path(run), Path(results) / name
     if not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"{run}: no metrics.json, the run has not finished")
     written = [copy_atomic(run / n, dest / n) for n in ("metrics.json", "run.json") if (run / n).is_file()]
@@ -72,6 +74,8 @@ def publish_ablation(ablation: Path, results: Path) -> list[Path]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sclap_nb.publish", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--train", help="a finished run directory (metrics.json inside)")
+    ap.add_argument("--as", dest="name", default="train", choices=("train", "default"),
+                    help="with --train: the folder of results/ it goes to (train: the main job; default: the halves layout's run)")
     ap.add_argument("--ablation", help="an ablation directory (table.csv inside)")
     ap.add_argument("--experiment", nargs=2, metavar=("RUN", "NAME"), help="a finished one-off run into results/experiments/NAME")
     ap.add_argument("--with-model", action="store_true", help="with --experiment: its model export too")
@@ -82,7 +86,7 @@ def main(argv=None) -> int:
     try:
         written = []
         if args.train:
-            written += publish_train(Path(args.train), Path(args.results))
+            written += publish_train(Path(args.train), Path(args.results), args.name)
         if args.ablation:
             written += publish_ablation(Path(args.ablation), Path(args.results))
         if args.experiment:

@@ -427,7 +427,7 @@ GRL_RUNS = {
     "DANN schedule": "experiments/all_dann_s2025",
     "warm-up 3 epochs + classifier lr x10": "experiments/all_grl_warmup3_lr10_s2025",
     "no GRL": "experiments/nogrl_s2025",
-    "constant λ, the default run's settings": "train",
+    "constant λ, the default run's settings": "default",
 }
 GRL_METRICS = {"modality/probe_acc": "probe accuracy", "modality/centroid_dist": "centroid distance",
                "joint/t2a/R@1": "E_joint T2A R@1", "triplet/t2a/R@1": "triplet T2A R@1", "LE_deg": "LE (deg)"}  # fmt: skip
@@ -453,13 +453,13 @@ def corpus_table(root: Root = None) -> pd.DataFrame:
 def experiments_with_default(root: Root = None) -> tuple[pd.DataFrame, dict]:
     """Every experiment of ``results/experiments`` (:func:`sclap_nb.ablation.experiments_table`: its settings
     that differ from the specification's, those ``spec_settings_s2025`` ran with, and its main test metrics),
-    after a first row for the default run (``results/train``); and the default run's differing settings."""
+    after a first row for the default run (``results/default``: the halves layout); and the default run's differing settings."""
     spec = load_run("experiments/spec_settings_s2025", root)
-    default = load_run("train", root)
+    default = load_run("default", root)
     table = experiments_table(results_dir(root) / "experiments", spec.stored)
     spec_flat = spec.config.identity()
     differs = {k: v for k, v in default.config.identity().items() if k != "runtime.seed" and spec_flat.get(k) != v}
-    first = {"experiment": "(default run: results/train)", "seed": default.metrics.get("seed"),
+    first = {"experiment": "(default run: results/default)", "seed": default.metrics.get("seed"),
              "settings that differ": ", ".join(f"{k}={v}" for k, v in sorted(differs.items())),
              **{k: default.metrics.get(k, float("nan")) for k in table.columns[3:]}}  # fmt: skip
     return pd.concat([pd.DataFrame([first]), table], ignore_index=True), differs

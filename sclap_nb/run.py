@@ -283,9 +283,10 @@ def parser():
         "is a flag; later flags win over earlier ones and over --config files.",
         default_config_files=[],
     )  # fmt: skip
-    p.add_argument("--preset", type=typing.Literal[tuple(PRESETS)], default="default",
-                   help="start from these settings: default (make train), specification (MODIFICATIONS.en.md), "
-                   "quick (tiny corpus and model, 2 epochs), timed (timed scenes with a moving source: results/paths_study's P, "
+    p.add_argument("--preset", type=typing.Literal[tuple(PRESETS)], default="main",
+                   help="start from these settings: main (make train: timed scenes of 4 s with a moving source, 4 epochs), "
+                   "default (the stClotho halves layout, 2 s clips, 18 epochs), specification (MODIFICATIONS.en.md), "
+                   "quick (tiny corpus and model, 2 epochs), timed (main at 18 epochs: results/paths_study's P, "
                    "about 25 min on 2 cores); give it before other flags")  # fmt: skip
     p.add_argument("--config", action=ActionConfigFile, help="a YAML or JSON file of settings (as --print_config writes)")
     for name, tp, default, help_text, _ in leaves():
@@ -298,7 +299,7 @@ def load_config(argv: list[str] | None = None) -> tuple[RunConfig, str]:
     order), and the preset's name."""
     argv = list(sys.argv[1:] if argv is None else argv)
     p = parser()
-    name = "default"
+    name = "main"
     if "--preset" in argv:
         name = argv[argv.index("--preset") + 1]
     else:

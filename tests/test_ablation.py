@@ -108,7 +108,7 @@ def test_an_old_run_json_is_read_as_the_settings_it_ran_with():
     assert migrate_run_json({"seed": 1}).model.temporal_token_norm is False
     assert old["extra"]["model"]["temporal_token_norm"] is True  # the caller's dict is left as it was
     # the committed default run reads as today's default run; the tree's own format reads back as itself
-    committed = json.loads((ROOT / "results" / "train" / "run.json").read_text())
+    committed = json.loads((ROOT / "results" / "default" / "run.json").read_text())
     assert migrate_run_json(committed).identity() == RunConfig().identity()
     other = RunConfig().with_settings({"optim.epochs": 5, "model.features.n_mels": 32})
     assert migrate_run_json(other.to_dict()) == other

@@ -56,6 +56,20 @@ def test_the_timed_preset_is_the_paths_studys_configuration_P():
     assert not differ, [(k, study.get(k), mine.get(k)) for k in differ]
 
 
+def test_the_main_preset_is_the_main_studys_configuration_M():
+    """`make train` (the `main` preset) trains what results/main_study measured as M: every setting that decides
+    the run, but the seed, threads and output folder, equal to its kept runs'; the halves layout is `default`."""
+    kept = json.loads((ROOT / "results" / "main_study" / "runs" / "M_s2025_t2" / "run.json").read_text())
+    study = migrate_run_json(kept).identity()
+    mine = preset("main").identity()
+    skip = {"runtime.seed", "runtime.num_threads", "runtime.out_dir"}
+    differ = sorted(k for k in set(study) | set(mine) if k not in skip and study.get(k) != mine.get(k))
+    assert not differ, [(k, study.get(k), mine.get(k)) for k in differ]
+    assert preset("main").data.layout == "timed" and preset("default").data.layout == "spill"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "PRESET  ?= main" in makefile and "-p preset $(PRESET)" in makefile
+
+
 def _literal_defaults(tree: ast.AST, path: Path):
     """``(where, setting)`` for each literal default of a parameter or dataclass field named like a setting."""
     for node in ast.walk(tree):

@@ -212,7 +212,7 @@ def test_the_study_summaries_follow_from_their_runs(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_the_readmes_python_example_runs(tmp_path, monkeypatch):
-    """The README's Python block, run as written (it builds a 128-scene test split and embeds its 512
+    """The README's Python block, run as written (it builds a 128-scene timed test split and embeds its 640
     clips) in a scratch folder that sees the committed results."""
     text = README.read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
@@ -223,5 +223,5 @@ def test_the_readmes_python_example_runs(tmp_path, monkeypatch):
     exec(compile(blocks[0], "README.md", "exec"), scope)
     hits, where, probs = scope["hits"], scope["where"], scope["probs"]
     assert len(hits) == 5 and all(h.score <= g.score for g, h in zip(hits, hits[1:]))
-    assert len(where) == 1 and probs.shape == (512, 3)
-    assert (tmp_path / "data" / "test-128" / "corpus.json").exists()  # built in the scratch folder
+    assert len(where) == 1 and probs.shape == (640, 3)  # 128 timed scenes of 5 clips
+    assert (tmp_path / "data" / "timed-test-128" / "corpus.json").exists()  # built in the scratch folder

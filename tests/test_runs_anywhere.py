@@ -218,6 +218,11 @@ def test_results_are_written_only_by_publish(tmp_path):
     (run / "metrics.json").write_text('{"LE_deg": 12.0}')
     assert main(["--train", str(run), "--results", str(tmp_path / "results")]) == 0
     assert json.loads((tmp_path / "results" / "train" / "metrics.json").read_text()) == {"LE_deg": 12.0}
+    # the halves layout's run goes to results/default, and nowhere else
+    (run / "metrics.json").write_text('{"LE_deg": 5.0}')
+    assert main(["--train", str(run), "--as", "default", "--results", str(tmp_path / "results")]) == 0
+    assert json.loads((tmp_path / "results" / "default" / "metrics.json").read_text()) == {"LE_deg": 5.0}
+    assert json.loads((tmp_path / "results" / "train" / "metrics.json").read_text()) == {"LE_deg": 12.0}
 
 
 # --------------------------------------------------------------------------- parameters
