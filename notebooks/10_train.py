@@ -31,27 +31,19 @@
 # * where the default settings depart from the specification, and where the evidence for each is;
 # * what the committed default run (18 epochs on 512 training scenes of the halves layout) learnt, epoch
 #   by epoch, and how it scores on the test split;
-# * what the main job's own run (4 epochs on timed scenes with a moving source) scores, and why `make
-#   train` trains it.
+# * what the main job's run (timed scenes, 4 epochs) scores, and why `make train` trains it.
 #
 # This chapter is the main job of the book. It builds (or reads) a spatial-temporal corpus,
 # trains the model with the total loss of the specification, evaluates both audio embeddings on
 # the test split and writes `metrics.json`, checkpoints and figures to `out_dir`.
 #
 # **The default settings depart from the specification in four places**, each measured over three
-# seeds (`results/sweep` and `results/experiments`; the chapter {doc}`11_results`, sections *Departures
-# from the specification* and *Why the temporal path agreed with E_joint*):
-#
-# * the group term trains on all three hard negatives (`negatives = ["neg_t", "neg_s", "neg_c"]`: pos
-#   against neg_t, neg_s and the class-order negative neg_c, a 4-way loss) at weight 1 from the first
-#   epoch (`loss_weights[2] = 1.0`, `ts_ramp = 0`); the specification has the 3-way term on neg_t and
-#   neg_s at weight 0.2, ramped up over 4 epochs;
-# * the TemporalAudioEncoder concatenates its chunk tokens in time order before its MLP
-#   (`temporal_readout = "concat"`); the specification takes their mean;
-# * the DOA head reads each time half of the spatial branch's feature map, one direction per half
-#   (`doa_pooling = "halves"`); the specification's head reads E_joint;
-# * each chunk token's content is standardised over the batch before its position is added
-#   (`temporal_token_norm = True`); as specified, the temporal embedding hardly differs between clips.
+# seeds (the chapter {doc}`11_results`, Findings 3 and 4): a 4-way group term (pos against neg_t, neg_s
+# and the class-order negative neg_c) at weight 1 from the first epoch, where the specification ramps a
+# 3-way term up to 0.2 over 4 epochs; the chunk tokens concatenated in time order
+# (`temporal_readout = "concat"`), not averaged; the DOA head on each time half of the spatial feature
+# map (`doa_pooling = "halves"`), not on E_joint; and each chunk token's content standardised over the
+# batch (`temporal_token_norm = True`).
 #
 # Each is one setting away from the specification's behaviour, and the ablation of the chapter
 # {doc}`11_results` keeps the specification's settings.
@@ -79,11 +71,9 @@
 # an `out_dir` trains into a new temporary directory and, once the best checkpoint is tested and
 # exported, removes the checkpoints (the export, logs and metrics stay), so smoke runs do not fill the disk.
 #
-# **Two runs on one page.** The first half of the page executes the job with the settings it is
-# given; on the stored page that is the quick preset, a smoke test of the pipeline whose numbers are
-# not results. The second half reads two committed runs: *The default run* (`results/default/`, the
-# halves layout, which the other chapters study) and *The main job's run* (`results/train/`, what
-# `make train` trains now).
+# **Three runs on one page.** The first half executes the job with the settings it is given (on the
+# stored page the quick preset, a smoke test); the second reads two committed runs, *The default run*
+# (`results/default/`, the halves layout) and *The main job's run* (`results/train/`).
 
 # %% tags=["parameters"]
 preset = "quick"  # "main" (make train), "default" (the halves layout), "specification", "timed" or "quick" (a smoke test)
@@ -159,10 +149,8 @@ glue("run_group_negatives", len(cfg.loss.negatives), display=False)
 # %% [markdown]
 # On the stored page these numbers come from the quick preset: {glue:text}`run_steps` optimisation
 # steps of a tiny model on {glue:text}`run_train_scenes` training scenes, evaluated on
-# {glue:text}`run_test_clips` test clips. They are a **smoke test of the pipeline**: they show that
-# every step (corpus, features, training, evaluation, reference scorers, export, figures) runs and
-# writes its output, not what the model can learn (choosing a clip at random gives a T2A R@1 of
-# {glue:text}`run_chance_r1:.3f`). The results are in *The default run* and *The main job's run* below.
+# {glue:text}`run_test_clips` test clips: a **smoke test of the pipeline** (every step runs and writes its
+# output), not what the model can learn (a random clip gives a T2A R@1 of {glue:text}`run_chance_r1:.3f`).
 #
 # ## Training curves of this run
 #
@@ -323,8 +311,6 @@ for k, v in facts.items():
     glue(k, v, display=False)
 # the words below: the classifier is at its best in epoch 1, its loss peaks in the next epoch and then stays at ln 2
 assert facts["mod_acc_best_epoch"] == 1 and mod_peak_epoch == 2 and (late - np.log(2)).abs().max() < 0.03
-pd.DataFrame({"L_mod (nats)": mod_loss, "classifier acc (training batches)": mod_acc,
-              "L_ts (nats)": ts_mean, "L_sCL (nats)": by_epoch["loss_scl"].mean()}).round(3)
 
 # %% [markdown]
 # ```{figure} ../figures/10_default_losses.png
@@ -411,7 +397,6 @@ facts = {"val_3way_first_one": int(epochs.loc[epochs["triplet/3way_temporal"] >=
          "val_le_first": le.iloc[0], "val_le_last": le.iloc[-1], "val_le_below_from": int(above.max()) + 1 if len(above) else 1}
 for k, v in facts.items():
     glue(k, v, display=False)
-print({k: round(float(v), 3) for k, v in facts.items()})
 
 # %% [markdown]
 # ```{figure} ../figures/10_default_validation.png
@@ -511,15 +496,12 @@ test_table.round(3)
 # ## The main job's run
 #
 # On the halves layout the order of two sounds can be read from the clip's edges, so that data never asks
-# the temporal path for *when* (the chapter {doc}`11_results`, Findings 2 and 6). On timed scenes (2 or 3
-# events at random onsets in 4 s, one of them moving; the chapter {doc}`02_scenes`) it must, and there the
-# configuration of the paths study, `P`, hears order and motion where the SALM baseline does not. `P`
-# trains 18 epochs, about 25 minutes here, against the main job's 6; so the **main study**
-# (`results/main_study`, planned before its runs, five seeds, a test split read once) asked the same
-# question at {glue:text}`main_epochs` epochs. Its answer (Finding 6) made the `main` preset, `P` at
-# that size, the main job: `make train` trains it and commits it to `results/train/`, and its export is
-# the model `sclap_nb.api.load("results/train/model")` loads. The halves layout is one setting away
-# (`make train PRESET=default`).
+# the temporal path for *when*; timed scenes (2 or 3 events at random onsets in 4 s, one of them moving)
+# do. There the paths study's `P` hears order and motion where the SALM baseline does not, and so does
+# `P` cut to {glue:text}`main_epochs` epochs to fit the main job's 6 minutes (the main study; the chapter
+# {doc}`11_results`, Finding 6). That is the `main` preset: `make train` trains it into `results/train/`,
+# whose export `sclap_nb.api.load("results/train/model")` loads; `make train PRESET=default` trains the
+# halves layout.
 
 # %%
 main_run = load_run("train")  # results/train: the main job's run (the `main` preset, seed 2025)
@@ -527,9 +509,10 @@ main, main_cfg = main_run.metrics, main_run.config
 assert main_cfg.data.layout == "timed" and main_cfg.optim.epochs == 4, "results/train is not the main preset's run"
 MAIN_ROWS = {"t2a/R@1": "T2A R@1", "order_acc": "order_acc (pos above neg_t and neg_c)", "motion_acc": "motion_acc (pos above neg_m)",
              "place_acc": "place_acc (pos above neg_s)"}
-main_table = pd.DataFrame({lab: {name: main[f"{e}/{k}"] for k, name in MAIN_ROWS.items()} for e, lab in EMB.items()})
 refs = ("direction_only", "order_blind", "sound_order", "motion_blind")
-ref_table = pd.DataFrame({r: {MAIN_ROWS[k]: main[f"reference/{r}/{k}"] for k in ("order_acc", "motion_acc", "place_acc")} for r in refs})
+main_table = pd.DataFrame({**{lab: {name: main[f"{e}/{k}"] for k, name in MAIN_ROWS.items()} for e, lab in EMB.items()},
+                           **{f"{r} (reference)": {name: main.get(f"reference/{r}/{k}", np.nan) for k, name in MAIN_ROWS.items()}
+                              for r in refs}})  # fmt: skip
 for e in EMB:
     for k in MAIN_ROWS:
         glue(f"main_{e}_{k.replace('/', '_').replace('@', '')}", main[f"{e}/{k}"], display=False)
@@ -542,7 +525,7 @@ OWN = {"direction_only": {"motion_acc"}, "order_blind": {"place_acc"}, "sound_or
        "motion_blind": {"order_acc", "place_acc"}}
 glue("main_ref_max", max(main[f"reference/{r}/{k}"] for r in refs for k in ("order_acc", "motion_acc", "place_acc")
                          if k not in OWN[r]), display=False)
-pd.concat({"the main job's run": main_table, "reference scorers (no training)": ref_table}, axis=1).round(3)
+main_table.round(3)
 
 # %% [markdown]
 # On its own test split ({glue:text}`default_n_test` timed scenes in unseen rooms), after
@@ -550,10 +533,9 @@ pd.concat({"the main job's run": main_table, "reference scorers (no training)": 
 # {glue:text}`main_triplet_order_acc:.3f` of the scenes (E_joint {glue:text}`main_joint_order_acc:.3f`;
 # chance about 1/3) and above the reversed path in {glue:text}`main_triplet_motion_acc:.3f` (E_joint
 # {glue:text}`main_joint_motion_acc:.3f`; chance 1/2), with a T2A R@1 of
-# {glue:text}`main_triplet_t2a_R1:.3f` and a localisation error of {glue:text}`main_LE:.1f`°; the whole
-# job took {glue:text}`main_total_s:.0f` s. These are one seed's numbers, beside goals of 0.9 that they
-# miss; the main study's five seeds are the evidence. A scorer that reads one cue only stays at or under
-# {glue:text}`main_ref_max:.3f` on the tests it is not built for.
+# {glue:text}`main_triplet_t2a_R1:.3f` and a localisation error of {glue:text}`main_LE:.1f`°, in
+# {glue:text}`main_total_s:.0f` s. One seed's numbers, under goals of 0.9; the main study's five seeds are
+# the evidence. A one-cue reference scorer stays at or under {glue:text}`main_ref_max:.3f` off its own tests.
 #
 # ## Takeaway
 #
@@ -584,8 +566,6 @@ pd.concat({"the main job's run": main_table, "reference scorers (no training)": 
 # 3. **Refusal, not loss.** Run exercise 2 twice with the same `"runtime.out_dir": "runs/q4"`, then once
 #    more with `"optim.epochs": 5`. What happens each time, and why is the last call refused rather than
 #    trained into the same folder?
-# 4. **Steps per epoch.** With `data.n_train = 512` and `optim.batch_size = 16`, how many optimiser steps
-#    does one epoch of the default run take, and how many clips does each step embed with the 4-way term?
 #
 # ```{dropdown} Solutions
 # 1. `model.temporal_readout` (concat / mean), `model.doa_pooling` (halves / joint),
@@ -594,8 +574,6 @@ pd.concat({"the main job's run": main_table, "reference scorers (no training)": 
 # 3. The second call finds a finished run with the same settings in `runs/q4` and resumes it (nothing
 #    left to train); the third finds a run of other settings there and stops with a one-line error naming
 #    the folder and the settings that differ: a finished run is never overwritten.
-# 4. 512 / 16 = 32 steps an epoch; each step embeds 16 groups of 4 clips (pos, neg_t, neg_s, neg_c),
-#    64 clips.
 # ```
 #
 # ## References

@@ -397,8 +397,7 @@ main_job, studied = (load_run(n, results_root).config.identity() for n in ("trai
 assert {k for k in main_job if main_job[k] != studied.get(k)} <= {"runtime.num_threads"}  # make train is M, seed 2025
 fig = plot_comparisons(ps_cmp)
 viz.save(fig, FIG / "11_paths_study.png")
-plt.close(fig)
-report.comparisons_table(ps_cmp)
+plt.close(fig)  # its table: results/paths_study/README.md
 
 # %% [markdown]
 # ```{figure} ../figures/11_paths_study.png
@@ -421,17 +420,13 @@ report.comparisons_table(ps_cmp)
 #   `order_acc` {glue:text}`ps_P_order_acc:.3f` misses it; T2A R@1 {glue:text}`ps_P_t2a_R_1:.3f`
 #   (the default run on the easier halves layout: {glue:text}`goal_r1:.3f`).
 # * **Noise.** A rerun on one thread moves `P`'s `motion_acc` by {glue:text}`ps_P_motion_acc_rerun:.3f`
-#   (seed SD {glue:text}`ps_P_motion_acc_sd:.3f`). A one-cue scorer on another's test scores at most
-#   {glue:text}`ps_ref_dir_order:.3f` (`direction_only` on order; 0.55 allowed).
-# * **At the main job's size.** `P`'s quickest run took {glue:text}`ps_minutes:.0f` minutes here, the
-#   main job has 6. The **main study** (`results/main_study`, planned, five seeds, a fresh test split)
-#   cut `P` to {glue:text}`ms_epochs` epochs (`M`) against the baseline at that size: `order_acc`
+#   (seed SD {glue:text}`ps_P_motion_acc_sd:.3f`).
+# * **At the main job's size** (6 minutes; `P` took {glue:text}`ps_minutes:.0f`), the **main study** cut `P` to
+#   {glue:text}`ms_epochs` epochs (`M`; `results/main_study`) against the baseline at that size: `order_acc`
 #   {glue:text}`ms_F1_diff:+.3f` [{glue:text}`ms_F1_lo:+.3f`, {glue:text}`ms_F1_hi:+.3f`], `motion_acc`
 #   {glue:text}`ms_F2_diff:+.3f` [{glue:text}`ms_F2_lo:+.3f`, {glue:text}`ms_F2_hi:+.3f`], T2A R@1
-#   {glue:text}`ms_F3_diff:+.3f`, all findings; its temporal path adds {glue:text}`ms_F4_diff:+.3f` on
-#   order to its own E_joint. So **`make train` trains `M`** (the `main` preset; the halves layout is
-#   `make train PRESET=default`), though its means, `order_acc` {glue:text}`ms_M_order_acc:.3f` and
-#   `motion_acc` {glue:text}`ms_M_motion_acc:.3f`, miss the goals by more than `P`'s.
+#   {glue:text}`ms_F3_diff:+.3f`, all findings. So **`make train` trains `M`** (preset `main`), though
+#   its means ({glue:text}`ms_M_order_acc:.3f`, {glue:text}`ms_M_motion_acc:.3f`) miss the goals.
 #
 # ## What the evidence says, addition by addition
 #
