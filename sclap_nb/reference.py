@@ -61,7 +61,7 @@ from .data.spatial import SourcePath, sector_of
 from .features import FeatureConfig, FOAFeatures, iv_direction
 from .metrics import GROUP_ROLES, TIMED_GROUP_ROLES, order_place_from_scores
 
-__all__ = ["SCORERS", "MOTION_SCORERS", "direction_only", "order_blind", "sound_order", "motion_blind", "reference_scores",
+__all__ = ["SCORERS", "MOTION_SCORERS", "OWN_TESTS", "direction_only", "order_blind", "sound_order", "motion_blind", "reference_scores",
            "reference_metrics", "half_azimuths", "halves_swapped_residual_db", "segment_azimuths"]
 
 METRICS = ("order_acc", "place_acc", "motion_acc", "vs_neg_t", "vs_neg_s", "vs_neg_c", "vs_neg_m")
@@ -262,6 +262,10 @@ def motion_blind(root: str | os.PathLike, split: str = "test") -> torch.Tensor:
 SCORERS = {"direction_only": direction_only, "order_blind": order_blind, "sound_order": sound_order}
 #: scorers of timed corpora only (their scenes hold neg_m)
 MOTION_SCORERS = {"motion_blind": motion_blind}
+#: on timed corpora, the tests each scorer is built to pass (the module docstring); on every other of
+#: order_acc, place_acc and motion_acc it should sit near chance
+OWN_TESTS = {"direction_only": ("motion_acc",), "order_blind": ("place_acc",), "sound_order": ("order_acc",),
+             "motion_blind": ("order_acc", "place_acc")}  # fmt: skip
 
 
 def reference_scores(root: str | os.PathLike, split: str = "test") -> dict[str, torch.Tensor]:

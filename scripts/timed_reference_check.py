@@ -34,14 +34,7 @@ from sclap_nb.data import ensure_corpus
 from sclap_nb.files import write_json_atomic
 from sclap_nb.metrics import order_place_from_scores
 from sclap_nb.reference import METRICS, reference_scores
-
-#: the tests each scorer is built to pass; every other of order_acc, place_acc, motion_acc must sit at chance
-OWN = {
-    "direction_only": ("motion_acc",),
-    "order_blind": ("place_acc",),
-    "sound_order": ("order_acc",),
-    "motion_blind": ("order_acc", "place_acc"),
-}
+from sclap_nb.reference import OWN_TESTS as OWN  # every other of order_acc, place_acc, motion_acc must sit at chance
 TESTS = ("order_acc", "place_acc", "motion_acc")
 
 
