@@ -22,11 +22,17 @@ $(BIN)/.installed: pyproject.toml
 library: setup                     ## the library of recorded sounds -> data/library/ (Debian packages: 1.1 GB of downloads, ~3 min)
 	$(BIN)/python -m sclap_nb.data.library build
 
-# the main job trains the `main` preset (timed scenes, results/main_study) into runs/train; another preset
-# trains into runs/<preset>: `make train PRESET=default` is the stClotho halves layout (results/default)
+# the main job's corpus draws from the library (results/library_study): built once, before the first `make train`
+LIBRARY := data/library/manifest.csv
+$(LIBRARY): | setup
+	$(BIN)/python -m sclap_nb.data.library build
+
+# the main job trains the `main` preset (timed scenes of soundfont and recorded sounds, results/main_study and
+# results/library_study) into runs/train; another preset trains into runs/<preset>: `make train PRESET=default`
+# is the stClotho halves layout on the soundfont (results/default), which needs no library
 PRESET  ?= main
 RUN     := runs/$(if $(filter main,$(PRESET)),train,$(PRESET))
-train: setup                       ## the main job: training notebook, headless, default data -> runs/train/ (PRESET=default: the halves layout -> runs/default/)
+train: setup $(if $(filter main,$(PRESET)),$(LIBRARY))  ## the main job: training notebook, headless, default data -> runs/train/ (PRESET=default: the halves layout -> runs/default/)
 	mkdir -p runs
 	$(BIN)/papermill notebooks/10_train.ipynb $(RUN).ipynb -p preset $(PRESET) -y '{"settings": {"runtime.out_dir": "$(RUN)"}}' --cwd .
 

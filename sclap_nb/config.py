@@ -15,8 +15,11 @@ default (the default run, the halves layout; ``make train`` runs the ``main`` pr
 this tree), the training notebook's parameters and ``run.json`` all read and write this tree, so
 they cannot drift apart. Named presets (:data:`PRESETS`) replace copies of settings:
 
-* ``main``: the main job (``make train``): ``timed`` cut to 4 epochs (128 steps), so that it finishes in
-  about 6 minutes on a 2-core CPU (``results/main_study`` compares it with the SALM baseline at that size);
+* ``main``: the main job (``make train``): ``timed`` cut to 4 epochs (128 steps) on the soundfont and the
+  library of recorded sounds (``data.sounds`` mixed) with the class term (``loss.w_class`` 1), about 7 minutes
+  on a 2-core CPU (``results/main_study`` compares its soundfont-only form with the SALM baseline at that size,
+  ``results/library_study`` the library's sounds with the soundfont alone; the library is built once by
+  ``python -m sclap_nb.data.library build``);
 * ``default``: the field defaults, the stClotho halves layout (each event fills half of a 2 s clip), as
   T-SALM builds its data: the main job until ``results/main_study``, its run in ``results/default``;
 * ``specification``: the model and loss as ``MODIFICATIONS.en.md`` specifies them (3-way term on
@@ -493,8 +496,9 @@ TIMED = {
     "model.text_pooling": "clause_paths", "loss.negatives": ("neg_t", "neg_s", "neg_c", "neg_m"),
     "loss.w_temporal_group": 1.0,
 }  # fmt: skip
-# the main job: configuration P at the size that fits its budget (M of results/main_study/PLAN.md)
-MAIN = {**TIMED, "optim.epochs": 4}
+# the main job: configuration P at the size that fits its budget (M of results/main_study/PLAN.md), on the
+# soundfont and the library of recorded sounds with the class term (ML of results/library_study/PLAN.md)
+MAIN = {**TIMED, "optim.epochs": 4, "data.sounds": "mixed", "loss.w_class": 1.0}
 PRESETS: dict[str, dict] = {"main": MAIN, "default": {}, "specification": SPECIFICATION, "quick": QUICK, "timed": TIMED}
 
 

@@ -60,13 +60,37 @@ def test_the_timed_preset_is_the_paths_studys_configuration_P():
     assert _differs_from_kept_run("default", "paths_study/runs/P_s2025_t2")  # the check can fail
 
 
-def test_the_main_preset_is_the_main_studys_configuration_M():
-    """`make train` (the `main` preset) trains what results/main_study measured as M; the halves layout is `default`."""
-    assert not _differs_from_kept_run("main", "main_study/runs/M_s2025_t2")
+def test_the_main_preset_is_the_library_studys_configuration_ML():
+    """`make train` (the `main` preset) trains what results/library_study measured as ML: M of results/main_study
+    with the library's sounds and the class term; the halves layout is `default`."""
+    assert not _differs_from_kept_run("main", "library_study/runs/ML_s2025_t2")
+    assert [k for k, *_ in _differs_from_kept_run("main", "main_study/runs/M_s2025_t2")] == ["data.sounds", "loss.w_class"]
     assert [k for k, *_ in _differs_from_kept_run("timed", "main_study/runs/M_s2025_t2")] == ["optim.epochs"]
     assert preset("main").data.layout == "timed" and preset("default").data.layout == "spill"
     makefile = (ROOT / "Makefile").read_text()
     assert "PRESET  ?= main" in makefile and "-p preset $(PRESET)" in makefile
+    # the main job's corpus needs the library: make train builds it first where it is missing (the main preset only)
+    def dry_run(*args):
+        res = subprocess.run(["make", "-n", "train", "LIBRARY=/nonexistent/manifest.csv", *args], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+    assert "sclap_nb.data.library build" in dry_run() and "-p preset main" in dry_run()
+    assert "sclap_nb.data.library build" not in dry_run("PRESET=default")
+
+
+def test_the_main_jobs_published_run_has_the_timed_and_heldout_figures():
+    """results/train (what `make train` wrote, published) holds the timed tests, the reference scorers of
+    the timed tests and the figures on the library's held-out packages (>= 30 classes never heard)."""
+    m = json.loads((ROOT / "results" / "train" / "metrics.json").read_text())
+    run_cfg = migrate_run_json(json.loads((ROOT / "results" / "train" / "run.json").read_text()))
+    assert run_cfg.data.sounds == "mixed" and not _differs_from_kept_run("main", "train")
+    for key in ("joint/motion_acc", "triplet/motion_acc", "triplet/order_acc", "heldout/triplet/t2a/R@1",
+                "heldout/triplet/zero_shot_acc", "heldout/sed/zero_shot_acc", "library/triplet/zero_shot_acc"):
+        assert 0.0 <= m[key] <= 1.0, key
+    assert m["heldout/zero_shot_classes"] >= 30 and m["heldout/zero_shot_chance"] == 1 / m["heldout/zero_shot_classes"]
+    for scorer in ("direction_only", "order_blind", "sound_order", "motion_blind"):
+        assert f"reference/{scorer}/motion_acc" in m, scorer
 
 
 def _literal_defaults(tree: ast.AST, path: Path):
