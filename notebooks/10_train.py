@@ -45,9 +45,6 @@
 # map (`doa_pooling = "halves"`), not on E_joint; and each chunk token's content standardised over the
 # batch (`temporal_token_norm = True`).
 #
-# Each is one setting away from the specification's behaviour, and the ablation of the chapter
-# {doc}`11_results` keeps the specification's settings.
-#
 # Run it headless with papermill (`make train` does this with the `main` preset, `make train PRESET=default` with `default`):
 #
 # ```bash
@@ -501,14 +498,13 @@ test_table.round(3)
 # the temporal path for *when*; timed scenes (2 or 3 events at random onsets in 4 s, one of them moving)
 # do. There the paths study's `P` hears order and motion where the SALM baseline does not, and so does
 # `P` cut to {glue:text}`main_epochs` epochs to fit the main job's 6 minutes (the main study; the chapter
-# {doc}`11_results`, Finding 6). Its scenes mix the soundfont with the library of recorded sounds, and a
-# class term names the library's train recordings (the library study, Finding 7), so the run is also
-# scored on two Debian packages it never heard (`heldout/*`). That is the `main` preset: `make train`
-# (which builds the library first, once) trains it into `results/train/`,
+# {doc}`11_results`, Finding 6), on the soundfont's and the library's sounds with a class term (Finding
+# 7), so it is also scored on two Debian packages it never heard (`heldout/*`). That is the `main`
+# preset: `make train` (which builds the library first, once) trains it into `results/train/`,
 # whose export `sclap_nb.api.load("results/train/model")` loads; `make train PRESET=default` trains the
 # halves layout.
 
-# %%
+# %% tags=["hide-input"]
 main_run = load_run("train")  # results/train: the main job's run (the `main` preset, seed 2025)
 main, main_cfg = main_run.metrics, main_run.config
 assert main_cfg.data.layout == "timed" and main_cfg.optim.epochs == 4, "results/train is not the main preset's run"
@@ -542,11 +538,10 @@ main_table.round(3)
 # {glue:text}`main_triplet_t2a_R1:.3f` and a localisation error of {glue:text}`main_LE:.1f`°, in
 # {glue:text}`main_total_s:.0f` s. One seed's numbers, under goals of 0.9; the main study's five seeds are
 # the evidence. A one-cue reference scorer stays at or under {glue:text}`main_ref_max:.3f` off its own tests.
-# On 128 scenes of the held-out packages' recordings the triplet embedding's T2A R@1 is
-# {glue:text}`main_heldout_triplet_t2a_R1:.3f`; alone in a clip, a held-out recording is named among
-# {glue:text}`main_heldout_classes` classes in {glue:text}`main_heldout_triplet_zero_shot_acc:.3f` of the cases
-# by the triplet embedding and {glue:text}`main_heldout_sed_zero_shot_acc:.3f` by the semantic branch
-# (chance {glue:text}`main_heldout_zero_shot_chance:.3f`; goal 0.5: missed).
+# Never-heard recordings: T2A R@1 {glue:text}`main_heldout_triplet_t2a_R1:.3f` on their scenes; one alone in a
+# clip is named among {glue:text}`main_heldout_classes` classes in {glue:text}`main_heldout_triplet_zero_shot_acc:.3f`
+# (semantic branch {glue:text}`main_heldout_sed_zero_shot_acc:.3f`; chance
+# {glue:text}`main_heldout_zero_shot_chance:.3f`; goal 0.5: missed).
 #
 # ## Takeaway
 #

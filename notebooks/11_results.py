@@ -84,12 +84,8 @@ def glue_all(facts: dict) -> None:
 # clip of each scene, the class-order negative neg_c (chapter {doc}`04_temporal_chunking`). A goal about
 # order or place is judged on the triplet embedding; the column beside seed 2025 applies the same rule to
 # seed 2026. The last goal is the ablation's: the full model against the SALM baseline, paired by seed.
-#
-# The default run departs from the specification's settings in four places (chapter {doc}`10_train`):
-# the group term has all three hard negatives at full weight from the first epoch, the temporal encoder
-# concatenates its chunk tokens and standardises their content, and the DOA head reads each time half.
 
-# %%
+# %% tags=["hide-input"]
 goals = report.goals_table(metrics, metrics2026, ablation)
 facts = report.goal_facts(metrics, metrics2026, ablation, goals, n_test)
 glue_all(facts)
@@ -381,7 +377,7 @@ plt.close(fig)
 # too) against the SALM baseline `A` and `N` (`P` without those changes): five seeds, paired, scored
 # on a test split that nothing read while choosing.
 
-# %%
+# %% tags=["hide-input"]
 paths = report.study_analysis("paths_study", results_root)
 ps_cmp = paths["comparisons"]
 glue_all({**report.study_facts("ps", ps_cmp), **report.spread_facts("ps", paths["seed_spread"], paths["rerun_noise"])})
@@ -430,13 +426,12 @@ plt.close(fig)  # its table: results/paths_study/README.md
 #
 # ## Finding 7: recorded sounds it never heard
 #
-# The **library study** (`results/library_study`, planned before its runs) adds the library of recorded
-# sounds (`results/library`) to `M`'s soundfont scenes, with the class term (`ML`), and scores both on
-# recordings of two Debian packages that no training split holds: alone in a clip, named among their 81
-# classes (L1), and in timed scenes (L2); and on soundfont scenes, where the library may cost (L3-L5).
-# Five seeds, paired, on test sets built once from a fresh seed.
+# The **library study** (`results/library_study`, planned; five seeds, paired; test sets of a fresh seed)
+# adds recorded sounds (`results/library`) and the class term to `M` (`ML`), and scores both on the
+# recordings of two Debian packages no training split holds, alone in a clip (L1) and in timed scenes
+# (L2), and on soundfont scenes (L3-L5; its table: `results/library_study/README.md`).
 
-# %%
+# %% tags=["hide-input"]
 library = report.study_analysis("library_study", results_root)
 ls_cmp = library["comparisons"]
 glue_all({**report.study_facts("ls", ls_cmp), **report.spread_facts("ls", library["seed_spread"], library["rerun_noise"])})
@@ -449,7 +444,6 @@ glue_all({"train_" + re.sub(r"[^A-Za-z0-9]+", "_", k): train[k] for k in (
 assert list(ls_cmp.loc[ls_cmp["finding"].astype(bool), "name"]) == ["L1", "L2"]  # as the prose says
 assert (ls_cmp.set_index("name").loc[["L3", "L5"], "ci_high"] < 0).all()  # worse beyond their intervals
 assert train["heldout/sed/zero_shot_acc"] < 0.5 and train["heldout/triplet/zero_shot_acc"] < 0.5  # goal missed
-report.comparisons_table(ls_cmp)
 
 # %% [markdown]
 # * **Never heard, a little better**: naming a held-out recording {glue:text}`ls_L1_diff:+.3f`
@@ -463,11 +457,10 @@ report.comparisons_table(ls_cmp)
 #   {glue:text}`train_heldout_zero_shot_chance:.3f`, goal 0.5). Its search on never-heard scenes stays within 0.2 of
 #   in domain (T2A R@1 {glue:text}`ls_ML_pkg_triplet_t2a_R_1:.3f` against {glue:text}`ls_ML_mix_triplet_t2a_R_1:.3f`),
 #   both low.
-# * **`make train`'s own run** (seed 2025, `heldout/*` in `results/train/metrics.json`): T2A R@1
-#   {glue:text}`train_heldout_triplet_t2a_R_1:.3f` on the held-out scenes against
-#   {glue:text}`train_triplet_t2a_R_1:.3f` on its own test split; held-out recordings named in
+# * **`make train`'s run** (`heldout/*` of `results/train/metrics.json`): T2A R@1 {glue:text}`train_heldout_triplet_t2a_R_1:.3f`
+#   on held-out scenes ({glue:text}`train_triplet_t2a_R_1:.3f` on its own test split); held-out recordings named in
 #   {glue:text}`train_heldout_triplet_zero_shot_acc:.3f` (semantic branch {glue:text}`train_heldout_sed_zero_shot_acc:.3f`)
-#   over {glue:text}`train_heldout_zero_shot_classes` classes.
+#   among {glue:text}`train_heldout_zero_shot_classes` classes.
 #
 # ## What the evidence says, addition by addition
 #
@@ -511,9 +504,8 @@ report.comparisons_table(ls_cmp)
 # * On timed scenes (a planned study, five seeds) the full model beats the baseline on order
 #   ({glue:text}`ps_E1_diff:+.3f`) and motion ({glue:text}`ps_E2_diff:+.3f`), its temporal path adding
 #   {glue:text}`ps_E6_diff:+.3f` on order; `order_acc` {glue:text}`ps_P_order_acc:.3f` misses 0.9.
-# * Recorded sounds in training help on never-heard recordings a little ({glue:text}`ls_L1_diff:+.3f`
-#   naming them, {glue:text}`ls_L2_diff:+.3f` T2A R@1), cost order on soundfont scenes
-#   ({glue:text}`ls_L3_diff:+.3f`), and leave naming far below 0.5.
+# * Recorded sounds help on never-heard recordings a little ({glue:text}`ls_L1_diff:+.3f` naming them,
+#   {glue:text}`ls_L2_diff:+.3f` T2A R@1), cost order on soundfont scenes ({glue:text}`ls_L3_diff:+.3f`).
 # * The default run meets the localisation, order and place goals, but on order not by the triplet
 #   embedding's merit; it misses the modality goal and the 1.5× retrieval goal, which no R@1 can reach
 #   against this corpus's baseline.
@@ -525,11 +517,7 @@ report.comparisons_table(ls_cmp)
 #    deviations of the paired differences. What is it with two seeds, and with five? `+GRL` lowers T2A
 #    R@1 by {glue:text}`ex_grl_d:+.3f` on average, an interval that contains 0. Predict whether it would
 #    still contain 0 with five seeds of the same mean and standard deviation.
-# 2. **Another results folder.** Copy `results/` to `/tmp/r/results`, delete
-#    `/tmp/r/results/experiments/nogrl_s2025`, and re-run the page with papermill:
-#    `papermill notebooks/11_results.ipynb /tmp/r11.ipynb -p results_root /tmp/r`. Which figure loses a
-#    row, and which glued number is left without a value?
-# 3. **The 1.5× goal.** The baseline's T2A R@1 is {glue:text}`goal_base_r1:.3f`. What is the largest
+# 2. **The 1.5× goal.** The baseline's T2A R@1 is {glue:text}`goal_base_r1:.3f`. What is the largest
 #    baseline R@1 for which a 1.5× goal can be met at all, and how many of the 384 test captions is that?
 #
 # ```{dropdown} Solutions
@@ -537,10 +525,7 @@ report.comparisons_table(ls_cmp)
 #    2.78 / √5 = 1.24, half as wide as with three. With five seeds the interval would be
 #    [{glue:text}`ex_grl_lo5:+.3f`, {glue:text}`ex_grl_hi5:+.3f`]: it would just exclude 0. Two more seeds
 #    could settle it, if they behaved like the first three.
-# 2. The GRL figure loses the row "no GRL", and the number the prose quotes for it
-#    (`grl_none_probe`) is no longer glued, which a book built from that notebook reports as a warning.
-#    Every other table reads its runs by name and is unchanged.
-# 3. 1 / 1.5 = 0.667: a baseline that ranks the right clip first for more than 256 of the 384 captions
+# 2. 1 / 1.5 = 0.667: a baseline that ranks the right clip first for more than 256 of the 384 captions
 #    leaves no room for a 1.5× gain.
 # ```
 #
