@@ -69,12 +69,18 @@ def test_the_main_preset_is_the_library_studys_configuration_ML():
     assert preset("main").data.layout == "timed" and preset("default").data.layout == "spill"
     makefile = (ROOT / "Makefile").read_text()
     assert "PRESET  ?= main" in makefile and "-p preset $(PRESET)" in makefile
-    # the main job's corpus needs the library: make train builds it first where it is missing (the main preset only)
+
+
+@pytest.mark.slow  # starts make
+def test_make_train_builds_the_library_first_for_the_main_preset_only():
+    """The main job's corpus needs the library: `make train` builds it where it is missing; PRESET=default does not."""
+
     def dry_run(*args):
         res = subprocess.run(["make", "-n", "train", "LIBRARY=/nonexistent/manifest.csv", *args], cwd=ROOT,
                              capture_output=True, text=True, timeout=60)  # fmt: skip
         assert res.returncode == 0, res.stderr
         return res.stdout
+
     assert "sclap_nb.data.library build" in dry_run() and "-p preset main" in dry_run()
     assert "sclap_nb.data.library build" not in dry_run("PRESET=default")
 
