@@ -55,8 +55,8 @@
 # each setting defined there once with its type, range and help. The `parameters` cell below picks a
 # named preset (`main`: the main job, `make train`, below; `default`: the default run of the halves
 # layout; `specification`: the model and loss as specified; `quick`: a tiny corpus and model for two
-# epochs, what the stored outputs of this page show and what the notebook tests re-run; `timed`: `main`
-# at 18 epochs, the paths study's `P`, about 25 minutes on 2 cores), an optional YAML file of settings,
+# epochs, what the stored outputs of this page show and what the notebook tests re-run; `timed`: `main`'s
+# scenes on the soundfont alone at 18 epochs, the paths study's `P`, about 25 minutes on 2 cores), an optional YAML file of settings,
 # and any setting by its dotted name.
 # The command line `python -m sclap_nb.train` takes the same tree (`--help` lists every setting,
 # `--print_config` writes the YAML that `--config` and this page's `config` read) and is the way to

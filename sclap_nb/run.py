@@ -284,10 +284,11 @@ def parser():
         default_config_files=[],
     )  # fmt: skip
     p.add_argument("--preset", type=typing.Literal[tuple(PRESETS)], default="main",
-                   help="start from these settings: main (make train: timed scenes of 4 s with a moving source, 4 epochs), "
+                   help="start from these settings: main (make train: timed scenes of 4 s with a moving source, soundfont and "
+                   "library sounds with the class term, 4 epochs; needs python -m sclap_nb.data.library build), "
                    "default (the stClotho halves layout, 2 s clips, 18 epochs), specification (MODIFICATIONS.en.md), "
-                   "quick (tiny corpus and model, 2 epochs), timed (main at 18 epochs: results/paths_study's P, "
-                   "about 25 min on 2 cores); give it before other flags")  # fmt: skip
+                   "quick (tiny corpus and model, 2 epochs), timed (main's scenes on the soundfont alone at 18 epochs: "
+                   "results/paths_study's P, about 25 min on 2 cores); give it before other flags")  # fmt: skip
     p.add_argument("--config", action=ActionConfigFile, help="a YAML or JSON file of settings (as --print_config writes)")
     for name, tp, default, help_text, _ in leaves():
         p.add_argument(f"--{name}", type=tp, default=default, help=help_text)
