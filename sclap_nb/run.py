@@ -18,6 +18,7 @@ temporary directory.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import shutil
@@ -40,6 +41,7 @@ from .evaluation import evaluate
 from .export import export_model
 from .files import under, write_json_atomic
 from .heldout import heldout_dirs, heldout_metrics
+from .memory import release_freed_memory
 from .reference import reference_metrics
 from .training import SCLAPModule, fit
 
@@ -152,6 +154,7 @@ def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, ph
     t0 = time.time()
     module, metrics = evaluate_best(out, module, datamodule, cfg.runtime.accelerator)
     metrics.update(reference_metrics(corpus, "test"))  # scorers that need no training
+    release_freed_memory()  # the test split's embeddings and features are gone
     metrics.update(heldout_metrics(module.model, cfg, Path(root or Path.cwd())))  # {} for soundfont-only corpora
     phases = {**phases, "evaluate": time.time() - t0}
     metrics.update({f"phase_seconds/{k}": v for k, v in phases.items()})
@@ -194,9 +197,24 @@ def run(cfg: RunConfig, root: Path | None = None, temporary: bool = False) -> di
     phases["train"] = time.time() - t0
     if not trainer.is_global_zero:
         return {}
-    metrics = test_metrics(cfg, out, module, dm, corpus, phases, t_start, trainer.global_step, root)[1]
+    steps = trainer.global_step
+    _drop_training_state(module, trainer)
+    del trainer
+    metrics = test_metrics(cfg, out, module, dm, corpus, phases, t_start, steps, root)[1]
     _drop_smoke_checkpoints(cfg, out, temporary)
     return {**metrics, "out_dir": str(out)}
+
+
+def _drop_training_state(module, trainer) -> None:
+    """Free what only training needs (the optimizers' moments, the gradients) before the test
+    evaluation, and hand the freed heap back to the system (``sclap_nb.memory``): the evaluation
+    then does not stack its memory on top of training's. The weights stay (the module is evaluated
+    when there is no ``best.ckpt``)."""
+    for opt in trainer.optimizers:
+        opt.state.clear()
+    module.zero_grad(set_to_none=True)
+    gc.collect()
+    release_freed_memory()
 
 
 def _drop_smoke_checkpoints(cfg: RunConfig, out: Path, temporary: bool) -> None:

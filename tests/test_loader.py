@@ -180,12 +180,12 @@ def test_one_worker_yields_the_same_batches(tiny_corpus, tmp_path):
             assert_same(a, b)
 
 
-def test_dataset_pickles_without_the_memmap(tiny_corpus, tmp_path):
+def test_dataset_pickles_without_the_cache_file(tiny_corpus, tmp_path):
     ds = cached(tiny_corpus, tmp_path)
     ds[0]
-    assert ds._cache is not None
+    assert ds._cache is not None and ds._cache._fd is not None
     blob = pickle.dumps(ds)
-    assert len(blob) < ds._cache.nbytes // 4
+    assert len(blob) < ds.cache_path.stat().st_size // 4
     again = pickle.loads(blob)
     assert again._cache is None
     assert_same(again[1], ds[1])
@@ -216,3 +216,32 @@ def test_data_module_loader_options(tiny_corpus, tmp_path):
         with pytest.raises(ValueError, match=match):
             StClothoDataModule(tiny_corpus, **kwargs)
     assert StClothoDataModule(tiny_corpus, num_workers=np.int64(2)).num_workers == 2
+
+
+def test_npy_rows_reads_what_a_memmap_reads(tmp_path):
+    from sclap_nb.data.dataset import NpyRows
+
+    a = np.random.default_rng(0).standard_normal((9, 3, 5, 4)).astype(np.float16)
+    np.save(tmp_path / "x.npy", a)
+    rows = NpyRows(tmp_path / "x.npy")
+    assert rows.shape == a.shape and rows.dtype == a.dtype
+    idx = [8, 0, 3, 3, 5]
+    np.testing.assert_array_equal(rows.read(idx), np.load(tmp_path / "x.npy", mmap_mode="r")[idx])
+    again = pickle.loads(pickle.dumps(rows))  # opens its own descriptor
+    np.testing.assert_array_equal(again.read([2]), a[[2]])
+    with pytest.raises(IndexError, match="rows 0..9 asked of 9"):
+        rows.read([0, 9])
+
+
+def test_npy_rows_refuses_a_truncated_cache(tmp_path):
+    from sclap_nb.data import CorpusError
+    from sclap_nb.data.dataset import NpyRows
+
+    np.save(tmp_path / "x.npy", np.zeros((4, 10), np.float16))
+    data = (tmp_path / "x.npy").read_bytes()
+    (tmp_path / "x.npy").write_bytes(data[:-7])
+    with pytest.raises(CorpusError, match=r"x\.npy: truncated"):
+        NpyRows(tmp_path / "x.npy")
+    (tmp_path / "y.npy").write_bytes(b"not an array")
+    with pytest.raises(CorpusError, match=r"y\.npy: not a \.npy feature cache"):
+        NpyRows(tmp_path / "y.npy")

@@ -155,3 +155,24 @@ def test_grl_warmup_and_classifier_learning_rate():
     assert lambdas == [0.0, 0.0, 1.0, 1.0]
     with pytest.raises(ConfigError, match="grl_warmup_epochs"):
         config(**{"loss.grl_warmup_epochs": -1})
+
+
+@pytest.mark.slow
+def test_training_hands_freed_memory_back_every_few_steps_and_around_validation(tiny_corpus, tmp_path, monkeypatch):
+    import sclap_nb.training as training
+    from sclap_nb.memory import can_release, release_freed_memory
+
+    calls = []
+    monkeypatch.setattr(training, "release_freed_memory", lambda: calls.append(1) or True)
+    module, trainer = fit(config(**{"optim.epochs": 2, "optim.batch_size": 2}), datamodule(tiny_corpus, batch_size=2), tmp_path,
+                          checkpoints=False)  # fmt: skip
+    steps_per_epoch = trainer.global_step // 2
+    every = next(c.every for c in trainer.callbacks if isinstance(c, training.ReleaseMemory))
+    assert every == 4 and steps_per_epoch >= 4
+    assert len(calls) == 2 * (steps_per_epoch // every) + 2 * 2  # the steps, and before and after each validation
+    with pytest.raises(ValueError, match="every must be >= 1"):
+        training.ReleaseMemory(0)
+    assert isinstance(release_freed_memory(), bool)
+    import platform
+
+    assert can_release() == (platform.libc_ver()[0] == "glibc")

@@ -45,6 +45,7 @@ import numpy as np
 
 from .errors import CorpusError
 from ..config import DataConfig, FeatureConfig, RuntimeConfig
+from .parallel import ordered_map
 from .scenes import ALL_ROLES, LAYOUTS, ROLES, SPEC_ROLES, Scene, allowed_gaps, make_scene, render_pool
 from .sources import SPLITS, SoundfontSource
 from .spatial import sample_room
@@ -161,13 +162,15 @@ def build_corpus(
         else:
             pool = render_pool(source, per_class, _rng(seed, 2, code), half_s, split, classes[split])
         room_pool = None if anechoic else rooms["test" if split == "test" else "seen"]
-        for i in range(n):
+
+        def one(i: int) -> Scene:  # a function of the index alone: scenes are rendered on every core (data.parallel)
             rng = _rng(seed, 3, code, i)
             room = None if room_pool is None else room_pool[int(rng.integers(len(room_pool)))]
             if layout == "timed":
-                yield make_timed_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words)
-            else:
-                yield make_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words, layout)
+                return make_timed_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words)
+            return make_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words, layout)
+
+        yield from ordered_map(one, range(n))
 
     manifest = {
         "format_version": FORMAT_VERSION,

@@ -26,7 +26,7 @@ from .errors import CorpusError
 from .scenes import ALL_ROLES
 from .spatial import doa_vector
 
-__all__ = ["StClothoDataset", "EpochShuffleSampler", "collate_groups", "feature_cache"]
+__all__ = ["StClothoDataset", "EpochShuffleSampler", "NpyRows", "collate_groups", "feature_cache"]
 
 BATCH_KEYS = ("wave", "logmel", "logmeliv", "text_comb", "text", "doa", "group_size", "ids", "roles")
 _TENSOR_KEYS = ("wave", "logmel", "logmeliv", "doa")
@@ -118,6 +118,62 @@ class _Groups(list):
         self.batch = batch
 
 
+
+class NpyRows:
+    """Rows of a C-ordered ``.npy`` array read with ``os.pread``, a batch at a time.
+
+    A memory map of the feature cache would do the same reads, but every page it touches counts in
+    the process's resident memory (RSS) for the rest of the run, up to the whole file (the main job's
+    train split: 1.2 GiB). Read this way, the pages stay in the kernel's page cache (shared, reclaimable) and the
+    process holds one batch. ``shape`` and ``dtype`` are the array's; ``read(idx)`` returns the
+    rows ``idx`` (any order, repeats allowed) as a new array. Opens the file lazily, once per
+    process (a DataLoader worker opens its own).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        with open(self.path, "rb") as f:
+            try:
+                version = np.lib.format.read_magic(f)
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                if read_header is None:
+                    raise ValueError(f".npy format version {version}")
+                shape, fortran, dtype = read_header(f)
+            except ValueError as e:
+                raise CorpusError(f"{self.path}: not a .npy feature cache ({e})") from None
+            self.offset = f.tell()
+        if fortran or dtype.hasobject:
+            raise CorpusError(f"{self.path}: a feature cache is a C-ordered numeric array")
+        self.shape, self.dtype = tuple(shape), dtype
+        self.row_shape = self.shape[1:]
+        self.row_bytes = int(np.prod(self.row_shape, dtype=np.int64)) * dtype.itemsize
+        size = self.path.stat().st_size
+        if size < self.offset + self.shape[0] * self.row_bytes:
+            raise CorpusError(f"{self.path}: truncated ({size} bytes, its header promises {self.offset + self.shape[0] * self.row_bytes})")
+        self._fd = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_fd": None}
+
+    def __del__(self):
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+
+    def read(self, idx) -> np.ndarray:
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[0]):
+            raise IndexError(f"{self.path}: rows {idx.min()}..{idx.max()} asked of {self.shape[0]}")
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        out = np.empty((idx.size, *self.row_shape), dtype=self.dtype)
+        flat = out.reshape(idx.size, -1).view(np.uint8)
+        for k, j in enumerate(idx.tolist()):
+            got = os.preadv(self._fd, [flat[k]], self.offset + j * self.row_bytes)
+            if got != self.row_bytes:
+                raise CorpusError(f"{self.path}: row {j}: read {got} of {self.row_bytes} bytes")
+        return out
+
+
 class StClothoDataset(Dataset):
     """Groups of a corpus split.
 
@@ -131,7 +187,8 @@ class StClothoDataset(Dataset):
 
     ``features``: a ``FeatureConfig`` adds ``logmel (g,1,T,M)`` and ``logmeliv (g,7,T,M)``,
     computed on the fly, or read from ``feature_cache(root, split, features, cache_dir)``
-    when ``cache_dir`` is given (built on first use, then memory-mapped: no WAV is read).
+    when ``cache_dir`` is given (built on first use, then read a batch's rows at a time (``NpyRows``): no WAV
+    is read, and the file's pages stay in the OS page cache, outside the process's resident memory).
     ``load_audio`` adds ``wave (g,4,S)``; ``None`` (default) means "unless the features come
     from the cache". ``load_audio=False`` needs ``features`` (computed on the fly, they still
     read the clips, which the item then leaves out).
@@ -217,16 +274,16 @@ class StClothoDataset(Dataset):
         return len(self.items)
 
     def __getstate__(self) -> dict:
-        # workers open the memmap themselves (pickling it would copy the whole array)
+        # workers open the cache file themselves (a file descriptor does not pickle)
         return {**self.__dict__, "_cache": None, "_extractor": None}
 
     @property
     def group_size(self) -> int:
         return len(self.roles) if self.mode == "triplet" else 1
 
-    def _memmap(self) -> np.ndarray:
+    def _rows(self) -> "NpyRows":
         if self._cache is None:
-            cache = np.load(self.cache_path, mmap_mode="r")
+            cache = NpyRows(self.cache_path)
             if cache.shape[0] != len(self.rows):
                 raise CorpusError(f"{self.cache_path}: {cache.shape[0]} clips, metadata/{self.split}.csv has {len(self.rows)} rows")
             self._cache = cache
@@ -248,7 +305,7 @@ class StClothoDataset(Dataset):
                 out["wave"] = wave
         if self.features is not None:
             if self.cache_path is not None:
-                half = torch.from_numpy(self._memmap()[idx])  # one gather of the rows (float16)
+                half = torch.from_numpy(self._rows().read(idx))  # the rows, read into the process (float16)
                 liv = _empty_float(tuple(half.shape)).copy_(half)  # one conversion to float32
             else:
                 if self._extractor is None:

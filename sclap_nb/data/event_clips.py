@@ -26,6 +26,7 @@ import numpy as np
 
 from ..config import DataConfig, FeatureConfig, RuntimeConfig
 from .errors import CorpusError
+from .parallel import ordered_map
 from .sources import SPLITS
 from .spatial import anechoic_rir, foa_rir, sample_position, sample_room, spatialise
 
@@ -73,7 +74,9 @@ def build_event_clips(
     try:
         (tmp / "audio").mkdir()
         rows = []
-        for i, (k, m) in enumerate(items):
+
+        def one(i: int) -> tuple[np.ndarray, dict]:  # a function of the index alone (rendered on every core)
+            k, m = items[i]
             r = np.random.default_rng([int(seed), 8, SPLITS.index(split), i])
             dur = float(np.clip(source.seconds(k, m), MIN_EVENT_S, MAX_EVENT_SHARE * clip_seconds))
             ev = source.render(k, r, dur, f"{split}:{i}", member=m)
@@ -87,10 +90,13 @@ def build_event_clips(
             peak = float(np.abs(clip).max())
             if peak > 0.99:  # a room's build-up can clip; scale the whole clip down
                 clip *= 0.99 / peak
-            rel = f"audio/{i:06d}.wav"
-            sf.write(str(tmp / rel), clip.T, sample_rate, subtype="PCM_16")
-            rows.append({"file": rel, "class": ev.label, "recording": source.files(k)[m], "azimuth": f"{pos.azimuth:.3f}",
-                         "elevation": f"{pos.elevation:.3f}", "onset": f"{onset / sample_rate:.4f}", "duration": f"{dur:.4f}"})  # fmt: skip
+            return clip, {"file": f"audio/{i:06d}.wav", "class": ev.label, "recording": source.files(k)[m],
+                          "azimuth": f"{pos.azimuth:.3f}", "elevation": f"{pos.elevation:.3f}",
+                          "onset": f"{onset / sample_rate:.4f}", "duration": f"{dur:.4f}"}  # fmt: skip
+
+        for clip, row in ordered_map(one, range(len(items))):
+            sf.write(str(tmp / row["file"]), clip.T, sample_rate, subtype="PCM_16")
+            rows.append(row)
         with open(tmp / "clips.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=CLIP_COLUMNS)
             w.writeheader()

@@ -1,0 +1,43 @@
+"""Give freed heap memory back to the operating system (glibc's ``malloc_trim``).
+
+PyTorch on the CPU allocates its tensors with ``malloc``. glibc keeps freed blocks in its heap for
+reuse, and a training step frees and allocates hundreds of activation buffers of many sizes, so
+the heap fragments: the process's anonymous memory grows from step to step although what a step
+holds at once does not. ``malloc_trim(0)`` returns the free pages inside the heap (not only at
+its top). It changes no number a run computes; it costs page faults when the memory is used
+again, which is why :class:`sclap_nb.training.ReleaseMemory` calls it every few steps rather than
+after each (``benchmarks/step_memory.py`` prints both sides of that trade for the main job).
+Elsewhere than glibc (macOS, musl) it does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+
+__all__ = ["release_freed_memory", "can_release"]
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        fn = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+    return fn
+
+
+def can_release() -> bool:
+    """Whether this C library has ``malloc_trim`` (glibc)."""
+    return _malloc_trim() is not None
+
+
+def release_freed_memory() -> bool:
+    """Return the heap's free pages to the operating system; True if any were (False off glibc)."""
+    fn = _malloc_trim()
+    return bool(fn(0)) if fn is not None else False
