@@ -13,10 +13,11 @@ Elsewhere than glibc (macOS, musl) it does nothing.
 from __future__ import annotations
 
 import ctypes
+import sys
 import ctypes.util
 import functools
 
-__all__ = ["release_freed_memory", "can_release"]
+__all__ = ["release_freed_memory", "can_release", "peak_rss_gib"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,3 +42,14 @@ def release_freed_memory() -> bool:
     """Return the heap's free pages to the operating system; True if any were (False off glibc)."""
     fn = _malloc_trim()
     return bool(fn(0)) if fn is not None else False
+
+
+def peak_rss_gib() -> float:
+    """The most resident memory this process has held so far (``getrusage``'s ``ru_maxrss``), in GiB;
+    NaN where ``resource`` is missing (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
+    return peak / 2**30 if sys.platform == "darwin" else peak / 2**20

@@ -41,7 +41,7 @@ from .evaluation import evaluate
 from .export import export_model
 from .files import under, write_json_atomic
 from .heldout import heldout_dirs, heldout_metrics
-from .memory import release_freed_memory
+from .memory import peak_rss_gib, release_freed_memory
 from .reference import reference_metrics
 from .training import SCLAPModule, fit
 
@@ -147,7 +147,7 @@ def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, ph
     """Evaluate the best checkpoint on the test split, add the reference scorers, the held-out
     packages' figures of a corpus with library sounds (``sclap_nb.heldout``, built under ``root``,
     default: the current directory) and the run's facts
-    (``phase_seconds/*``, seeds, steps), write ``out/metrics.json`` and the best model's export
+    (``phase_seconds/*``, ``peak_rss_gib``, seeds, steps), write ``out/metrics.json`` and the best model's export
     ``out/model/`` (``sclap_nb.export``); return ``(module, metrics)``.
 
     Called on rank 0 only (``run``), after training."""
@@ -158,6 +158,7 @@ def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, ph
     metrics.update(heldout_metrics(module.model, cfg, Path(root or Path.cwd())))  # {} for soundfont-only corpora
     phases = {**phases, "evaluate": time.time() - t0}
     metrics.update({f"phase_seconds/{k}": v for k, v in phases.items()})
+    metrics["peak_rss_gib"] = peak_rss_gib()  # this process's, the data build and training included
     metrics.update(train_seconds=phases["train"], total_seconds=time.time() - t_start, epochs=cfg.optim.epochs,
                    seed=cfg.runtime.seed, corpus=str(corpus), steps=int(steps))  # fmt: skip
     write_json_atomic(metrics, out / "metrics.json")

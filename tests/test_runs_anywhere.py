@@ -137,6 +137,10 @@ def test_a_temporary_quick_run_keeps_its_export_and_drops_its_checkpoints(tiny_c
     assert (out / "metrics.json").is_file() and (out / "run.json").is_file()
     assert not (out / "checkpoints").exists() and not (tmp_path / "runs").exists()
     assert load(out / "model") is not None  # the best checkpoint's export stays
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # this test process's peak so far (GiB, Linux)
+    assert 0.1 < metrics["peak_rss_gib"] <= own + 1e-6  # the run's peak, recorded: at most the process's peak since
 
 
 @pytest.mark.slow
