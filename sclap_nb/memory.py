@@ -13,9 +13,9 @@ Elsewhere than glibc (macOS, musl) it does nothing.
 from __future__ import annotations
 
 import ctypes
-import sys
 import ctypes.util
 import functools
+import sys
 
 __all__ = ["release_freed_memory", "can_release", "peak_rss_gib"]
 

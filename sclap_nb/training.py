@@ -38,8 +38,8 @@ from .losses import grl_lambda_at, total_loss
 from .memory import release_freed_memory
 from .model import SpatialTemporalCLAP
 
-__all__ = ["SCLAPModule", "NonFiniteLossError", "AtomicCheckpointIO", "EpochProgress", "build_trainer", "fit",
-           "cpu_has_native_bf16", "resolve_precision", "terminal_stream", "seed_everything"]  # fmt: skip
+__all__ = ["SCLAPModule", "NonFiniteLossError", "AtomicCheckpointIO", "EpochProgress", "ReleaseMemory", "build_trainer",
+           "fit", "cpu_has_native_bf16", "resolve_precision", "terminal_stream", "seed_everything"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 

@@ -118,14 +118,13 @@ class _Groups(list):
         self.batch = batch
 
 
-
 class NpyRows:
     """Rows of a C-ordered ``.npy`` array read with ``os.pread``, a batch at a time.
 
     A memory map of the feature cache would do the same reads, but every page it touches counts in
     the process's resident memory (RSS) for the rest of the run, up to the whole file (the main job's
-    train split: 1.2 GiB). Read this way, the pages stay in the kernel's page cache (shared, reclaimable) and the
-    process holds one batch. ``shape`` and ``dtype`` are the array's; ``read(idx)`` returns the
+    train split: 1.2 GiB). Read this way, the pages stay in the kernel's page cache (shared,
+    reclaimable) and the process holds one batch. ``shape`` and ``dtype`` are the array's; ``read(idx)`` returns the
     rows ``idx`` (any order, repeats allowed) as a new array. Opens the file lazily, once per
     process (a DataLoader worker opens its own).
     """
