@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import errno
 import inspect
 import io
@@ -58,6 +59,7 @@ __all__ = [
     "FILE_PREFIX",
     "build_corpus",
     "write_corpus",
+    "wav_bytes",
     "ensure_corpus",
     "stale_builds",
     "read_metadata",
@@ -167,8 +169,10 @@ def build_corpus(
             rng = _rng(seed, 3, code, i)
             room = None if room_pool is None else room_pool[int(rng.integers(len(room_pool)))]
             if layout == "timed":
-                return make_timed_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words)
-            return make_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words, layout)
+                scene = make_timed_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words)
+            else:
+                scene = make_scene(i, pool, rng, room, sample_rate, clip_seconds, min_sector_gap, direction_words, layout)
+            return encoded(scene, sample_rate)  # the WAV files are encoded by the worker, written by the parent
 
         yield from ordered_map(one, range(n))
 
@@ -212,8 +216,6 @@ def write_corpus(
     try:
         owner = {"pid": os.getpid(), "hostname": socket.gethostname(), "started": time.time()}
         (tmp / OWNER_FILE).write_text(json.dumps(owner) + "\n")
-        import soundfile as sf
-
         (tmp / "metadata").mkdir()
         counts = {}
         for split in SPLITS:
@@ -223,7 +225,7 @@ def write_corpus(
             for scene in scenes.get(split, ()):
                 for clip in scene.clips:
                     rel = f"audio/{split}/{FILE_PREFIX[clip.role]}_{scene.index:06d}.wav"
-                    sf.write(str(tmp / rel), clip.audio.T, sample_rate, subtype="PCM_16")
+                    (tmp / rel).write_bytes(clip.wav if clip.wav is not None else wav_bytes(clip.audio, sample_rate))
                     rows.append(_row(split, scene, clip, rel, sample_rate))
                 counts[split] += 1
                 bar.update(1)
@@ -238,6 +240,34 @@ def write_corpus(
     finally:
         bar.close()
     return out
+
+
+def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    """``audio`` (channels, samples; floats in [-1, 1]) as a 16-bit PCM WAV file's bytes: the bytes that
+    ``soundfile.write(path, audio.T, sample_rate, subtype="PCM_16")`` writes, without its ``fsync``
+    (a corpus is written into a temporary directory and renamed whole, not file by file)."""
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.asarray(audio).T, sample_rate, subtype="PCM_16", format="WAV")
+    return buf.getvalue()
+
+
+def encoded(scene: Scene, sample_rate: int) -> Scene:
+    """``scene`` with each clip's audio encoded into its WAV file's bytes (``Clip.wav``; ``audio`` then
+    None): done by the worker that rendered the scene, it leaves the parent only the writing, and a
+    quarter of the float32 audio to receive through the pipe."""
+    clips = [dataclasses.replace(c, audio=None, wav=wav_bytes(c.audio, sample_rate)) if c.audio is not None else c
+             for c in scene.clips]  # fmt: skip
+    return dataclasses.replace(scene, clips=clips)
+
+
+def _num_samples(clip) -> int:
+    if clip.audio is not None:
+        return int(clip.audio.shape[1])
+    import soundfile as sf
+
+    return int(sf.info(io.BytesIO(clip.wav)).frames)
 
 
 def _build_params(n_train, n_val, n_test, seed, sample_rate, clip_seconds, anechoic, direction_words, min_sector_gap, source,
@@ -333,7 +363,7 @@ def _row(split: str, scene, clip, rel: str, sample_rate: int) -> dict[str, str]:
         "room": scene.room,
         "rt60": _fmt(scene.rt60, 3),
         "sample_rate": str(sample_rate),
-        "num_samples": str(clip.audio.shape[1]),
+        "num_samples": str(_num_samples(clip)),
     }
     for j in range(N_EVENTS):
         row[f"class_{j + 1}"] = clip.classes[j]

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import DataConfig, FeatureConfig, RuntimeConfig
+from .corpus import wav_bytes
 from .errors import CorpusError
 from .parallel import ordered_map
 from .sources import SPLITS
@@ -67,15 +68,13 @@ def build_event_clips(
     rng = np.random.default_rng([int(seed), 7, SPLITS.index(split)])
     n = int(round(clip_seconds * sample_rate))
     rooms = None if anechoic else [sample_room(rng, f"events-{i:03d}") for i in range(max(1, math.ceil(len(items) / 8)))]
-    import soundfile as sf
-
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         (tmp / "audio").mkdir()
         rows = []
 
-        def one(i: int) -> tuple[np.ndarray, dict]:  # a function of the index alone (rendered on every core)
+        def one(i: int) -> tuple[bytes, dict]:  # a function of the index alone (rendered on every core)
             k, m = items[i]
             r = np.random.default_rng([int(seed), 8, SPLITS.index(split), i])
             dur = float(np.clip(source.seconds(k, m), MIN_EVENT_S, MAX_EVENT_SHARE * clip_seconds))
@@ -90,12 +89,12 @@ def build_event_clips(
             peak = float(np.abs(clip).max())
             if peak > 0.99:  # a room's build-up can clip; scale the whole clip down
                 clip *= 0.99 / peak
-            return clip, {"file": f"audio/{i:06d}.wav", "class": ev.label, "recording": source.files(k)[m],
+            return wav_bytes(clip, sample_rate), {"file": f"audio/{i:06d}.wav", "class": ev.label, "recording": source.files(k)[m],
                           "azimuth": f"{pos.azimuth:.3f}", "elevation": f"{pos.elevation:.3f}",
                           "onset": f"{onset / sample_rate:.4f}", "duration": f"{dur:.4f}"}  # fmt: skip
 
-        for clip, row in ordered_map(one, range(len(items))):
-            sf.write(str(tmp / row["file"]), clip.T, sample_rate, subtype="PCM_16")
+        for wav, row in ordered_map(one, range(len(items))):
+            (tmp / row["file"]).write_bytes(wav)
             rows.append(row)
         with open(tmp / "clips.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=CLIP_COLUMNS)

@@ -81,7 +81,7 @@ class Clip:
     """One FOA clip of a scene and its labels (events in time order)."""
 
     role: str
-    audio: np.ndarray  # (4, S) float32
+    audio: np.ndarray | None  # (4, S) float32; None once encoded into ``wav``
     caption: str  # spatial caption
     plain_caption: str
     classes: tuple[str, str]
@@ -91,6 +91,7 @@ class Clip:
     onset: tuple[float, float]  # seconds
     duration: tuple[float, float]  # seconds
     events: tuple[dict, ...] | None = None  # timed scenes: every event (``timed`` module docstring)
+    wav: bytes | None = None  # the clip as its 16-bit WAV file, encoded where it was rendered (``corpus.encoded``)
 
 
 @dataclass
