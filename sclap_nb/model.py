@@ -138,7 +138,9 @@ class ConvEncoder(nn.Module):
     (64 bands -> 4). Returns ``(latent (B, C), feature_map (B, C, T', F'))``; the latent is the
     mean over frequency, then mean + max over time (PANNs / HTS-AT style). ``time_padding``:
     ``"zeros"`` (the clip's edges are silence to every convolution) or ``"circular"``
-    (:class:`CircularTimeConv2d`).
+    (:class:`CircularTimeConv2d`). ``channels_last``: the input and the convolutions' weights in the
+    channels-last memory layout, which oneDNN's CPU convolutions, batch norm and pooling run faster in
+    (``benchmarks/cnn_layout.py``); the same function, its floats rounded in another order.
     """
 
     def __init__(
@@ -148,6 +150,7 @@ class ConvEncoder(nn.Module):
         pools: tuple[tuple[int, int], ...] = ModelConfig.cnn_pools,
         convs_per_stage: int = ModelConfig.convs_per_stage,
         time_padding: str = ModelConfig.time_padding,
+        channels_last: bool = ModelConfig.channels_last,
     ):
         super().__init__()
         if time_padding not in ("zeros", "circular"):
@@ -169,6 +172,9 @@ class ConvEncoder(nn.Module):
         self.out_channels = c_prev
         self.time_reduction = math.prod(p[0] for p in pools)
         self.freq_reduction = math.prod(p[1] for p in pools)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:
+            self.to(memory_format=torch.channels_last)  # the convolutions' weights
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if x.ndim != 4 or x.shape[2] < self.time_reduction or x.shape[3] < self.freq_reduction:
@@ -176,7 +182,7 @@ class ConvEncoder(nn.Module):
                 f"ConvEncoder needs (B, C, T, F) input with T >= {self.time_reduction} frames and "
                 f"F >= {self.freq_reduction} bands, got shape {tuple(x.shape)} (clip too short?)"
             )
-        fmap = self.stages(self.input_norm(x))  # (B, C, T', F')
+        fmap = self.stages(self.input_norm(x.contiguous(memory_format=self.memory_format)))  # (B, C, T', F')
         return pool_time(fmap.mean(3)), fmap
 
 
@@ -619,8 +625,9 @@ class SpatialTemporalCLAP(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or ModelConfig()
         self.features = FOAFeatures(cfg.features)
-        self.sed_encoder = ConvEncoder(1, cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage, cfg.time_padding)
-        self.doa_encoder = ConvEncoder(7, cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage, cfg.time_padding)
+        cnn = (cfg.cnn_channels, cfg.cnn_pools, cfg.convs_per_stage, cfg.time_padding, cfg.channels_last)
+        self.sed_encoder = ConvEncoder(1, *cnn)
+        self.doa_encoder = ConvEncoder(7, *cnn)
         c = self.sed_encoder.out_channels
         self.sed_projection = mlp(c, cfg.dim, cfg.dim)
         self.doa_projection = mlp(c, cfg.dim, cfg.dim)

@@ -62,9 +62,11 @@ def test_the_timed_preset_is_the_paths_studys_configuration_P():
 
 def test_the_main_preset_is_the_library_studys_configuration_ML():
     """`make train` (the `main` preset) trains what results/library_study measured as ML: M of results/main_study
-    with the library's sounds and the class term; the halves layout is `default`."""
-    assert not _differs_from_kept_run("main", "library_study/runs/ML_s2025_t2")
-    assert [k for k, *_ in _differs_from_kept_run("main", "main_study/runs/M_s2025_t2")] == ["data.sounds", "loss.w_class"]
+    with the library's sounds and the class term, its CNNs in the channels-last memory layout (the same model:
+    test_model); the halves layout is `default`."""
+    assert _differs_from_kept_run("main", "library_study/runs/ML_s2025_t2") == [("model.channels_last", False, True)]
+    assert [k for k, *_ in _differs_from_kept_run("main", "main_study/runs/M_s2025_t2")] == [
+        "data.sounds", "loss.w_class", "model.channels_last"]  # fmt: skip
     assert [k for k, *_ in _differs_from_kept_run("timed", "main_study/runs/M_s2025_t2")] == ["optim.epochs"]
     assert preset("main").data.layout == "timed" and preset("default").data.layout == "spill"
     makefile = (ROOT / "Makefile").read_text()

@@ -250,6 +250,34 @@ def test_circular_time_padding_makes_the_pooled_latent_blind_to_a_circular_shift
         ConvEncoder(7, time_padding="reflect")
 
 
+def test_channels_last_is_the_same_model_in_another_memory_layout(text_encoder):
+    """model.channels_last: the convolutions' weights and their input in the channels-last layout; the
+    same parameters give the same outputs and gradients up to float rounding, and a state dict moves
+    between the layouts."""
+    batch = random_triplet_batch()
+    out, grads = {}, {}
+    for last in (False, True):
+        torch.manual_seed(0)
+        text_encoder.zero_grad(set_to_none=True)  # shared by both models
+        model = SpatialTemporalCLAP(tiny_config(channels_last=last), text_encoder=text_encoder).train()
+        if last:
+            model.load_state_dict(state)  # the contiguous model's parameters, copied into channels-last tensors
+        state = model.state_dict()
+        conv = model.doa_encoder.stages[0][0].weight
+        assert conv.is_contiguous(memory_format=torch.channels_last) is last
+        assert conv.is_contiguous() is not last
+        torch.manual_seed(1)  # the same dropout masks
+        o = model(batch)
+        total_loss(o, batch, epoch=5)["total"].backward()
+        out[last] = o
+        grads[last] = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    assert torch.allclose(out[True].e_joint, out[False].e_joint, atol=1e-5)
+    assert torch.allclose(out[True].e_triplet, out[False].e_triplet, atol=1e-5)
+    assert grads[True].keys() == grads[False].keys()
+    for name, g in grads[False].items():
+        assert torch.allclose(grads[True][name], g, rtol=1e-3, atol=1e-5), name
+
+
 def test_mean_readout_forgets_which_chunk_is_which_and_concat_readout_does_not():
     torch.manual_seed(0)
     fmap = torch.randn(2, 8, 16, 3)
