@@ -436,7 +436,8 @@ library = report.study_analysis("library_study", results_root)
 ls_cmp = library["comparisons"]
 glue_all({**report.study_facts("ls", ls_cmp), **report.spread_facts("ls", library["seed_spread"], library["rerun_noise"])})
 main_job, studied = (load_run(n, results_root).config.identity() for n in ("train", "library_study/runs/ML_s2025_t2"))
-assert {k for k in main_job if main_job[k] != studied.get(k)} <= {"runtime.num_threads"}  # make train is ML, seed 2025
+# make train is ML, seed 2025, its CNNs in the channels-last memory layout (the same model; results/train/README.md)
+assert {k for k in main_job if main_job[k] != studied.get(k)} <= {"runtime.num_threads", "model.channels_last"}
 main_metrics = load_run("train", results_root).metrics  # make train's own figures on the held-out packages (seed 2025)
 glue_all({"train_" + re.sub(r"[^A-Za-z0-9]+", "_", k): main_metrics[k] for k in (
     "heldout/triplet/t2a/R@1", "triplet/t2a/R@1", "heldout/triplet/zero_shot_acc", "heldout/sed/zero_shot_acc",
