@@ -124,3 +124,39 @@ def test_the_noise_table_leaves_out_a_metric_a_configuration_lacks():
     table = report.noise_table(spread, rerun).set_index(["configuration", "metric"])
     assert list(table.index) == [("A", "joint/order_acc"), ("B", "joint/order_acc"), ("B", "triplet/order_acc")]
     assert table.loc[("B", "triplet/order_acc"), "seed mean"] == "0.850" and table.loc[("A", "joint/order_acc"), "rerun: 2 against 1 thread"] == "0.010"
+
+
+def test_the_schedule_study_chooses_on_validation_then_waits_for_every_run(tmp_path):
+    """scripts/schedule_study.py: the plan's rule picks the candidate with the best validation order and motion
+    within 0.05 of ML's T2A R@1, ML when none beats it; analyse refuses until every run of phase 2 is scored."""
+    import schedule_study as ss
+
+    def val(order, motion, r1):
+        return {"val/triplet/order_acc": order, "val/triplet/motion_acc": motion, "val/triplet/t2a/R@1": r1}
+
+    base = val(0.60, 0.70, 0.15)
+    assert ss.choose({"ML": base, "W0": val(0.80, 0.80, 0.09), "L2": val(0.65, 0.70, 0.11)}) == "L2"  # W0 lost retrieval
+    assert ss.choose({"ML": base, "W0": val(0.70, 0.70, 0.15), "W0L2": val(0.70, 0.70, 0.20)}) == "W0"  # a tie: listed first
+    assert ss.choose({"ML": base, "L2": val(0.60, 0.70, 0.30)}) == "ML"  # not above ML: nothing changes
+    assert ss.choose({"ML": base}) == "ML"  # every candidate out
+    (tmp_path / "selection.json").write_text(json.dumps({"chosen": "W0"}))
+    runs = [("ML", 2025, 2), ("W0", 2025, 2)] + ss.phase2("W0")
+    assert len(runs) == 11 and runs[-1] == ("W0", 2025, 1)
+    rng = np.random.default_rng(3)
+    args = ["analyse", "--results", str(tmp_path)]
+    for config, seed, threads in runs[:-1]:
+        _score(tmp_path / "runs", f"{config}_s{seed}_t{threads}", ss.SPLIT, {"order_acc": 0.8 if config == "W0" else 0.6}, rng)
+    with pytest.raises(SystemExit, match="1 of 11 runs have no"):
+        ss.main(args)
+    _score(tmp_path / "runs", "W0_s2025_t1", ss.SPLIT, {"order_acc": 0.8}, rng)
+    for d in (tmp_path / "runs").iterdir():  # the secondary figures the analysis reports
+        scores = json.loads((d / ss.SPLIT).read_text())
+        (d / ss.SPLIT).write_text(json.dumps({**scores, "LE_deg": 30.0 + rng.normal(0, 1)}))
+    ss.main(args)
+    table = pd.read_csv(tmp_path / "comparisons.csv").set_index("name")
+    assert list(table.index) == ["S1", "S2", "S3"] and (table["a"] == "W0").all() and (table["n"] == 5).all()
+    assert table.loc["S1", "finding"] and table.loc["S1", "diff"] == pytest.approx(0.2, abs=0.03)
+    assert not table.loc["S2", "finding"] and table.loc["S3", "finding"]  # S3: non-inferiority by 0.05
+    (tmp_path / "selection.json").write_text(json.dumps({"chosen": "ML"}))
+    with pytest.raises(SystemExit, match="reads no test split"):
+        ss.main(args)
