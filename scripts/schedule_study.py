@@ -75,6 +75,9 @@ def finish(where: Path, results: Path, threads: int) -> None:
 def train(config: str, seed: int, threads: int, out: Path, results: Path) -> Path:
     """Train one run of the plan (skipped when finished, resumed when interrupted), then ``finish`` it."""
     where = ts.run_dir(out, config, seed, threads)
+    if (results / "runs" / where.name / SPLIT).is_file():  # kept already: a resumed study does not redo it
+        print(f"[done] {where.name}", flush=True)
+        return where
     if not (where / "metrics.json").is_file():
         print(f"[run ] {where}", flush=True)
         ts.run(ts.config_of(config, seed, threads, out, CONFIGS), ROOT)
@@ -112,11 +115,12 @@ def choose(figures: dict[str, dict]) -> str:
 
 def cmd_select(args) -> None:
     base = ts.run_dir(args.out, "ML", RERUN_SEED, THREADS)
-    if not (base / "metrics.json").is_file():  # make train's run of this code: the same settings, seed and threads
-        src = ROOT / "runs" / "train"
-        print(f"[copy] {src} -> {base} (make train's run; checkpoints left out)", flush=True)
-        shutil.copytree(src, base, ignore=shutil.ignore_patterns("checkpoints"))
-    finish(base, args.results, THREADS)
+    if not (args.results / "runs" / base.name / SPLIT).is_file():  # not kept yet
+        if not (base / "metrics.json").is_file():  # make train's run of this code: the same settings, seed and threads
+            src = ROOT / "runs" / "train"
+            print(f"[copy] {src} -> {base} (make train's run; checkpoints left out)", flush=True)
+            shutil.copytree(src, base, ignore=shutil.ignore_patterns("checkpoints"))
+        finish(base, args.results, THREADS)
     figures = {"ML": last_validation(args.results / "runs" / base.name)}
     for name in CANDIDATES:
         try:
