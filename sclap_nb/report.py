@@ -653,6 +653,22 @@ def study_analysis(name: str, root: Root = None) -> dict[str, pd.DataFrame]:
             "rerun_noise": pd.read_csv(folder / "rerun_noise.csv"), "runs": pd.read_csv(folder / "runs.csv")}  # fmt: skip
 
 
+def selection_facts(prefix: str, name: str, root: Root = None) -> dict:
+    """The first phase of the planned study ``results/<name>`` (its ``selection.json``, written by its script's
+    ``select`` from validation figures only): ``<prefix>_chosen`` and, per configuration ``c``,
+    ``<prefix>_<c>_val_mean`` (the mean of its validation ``order_acc`` and ``motion_acc``, triplet
+    embedding, the quantity the plan's rule ranks) and ``<prefix>_<c>_val_t2a`` (its validation T2A R@1)."""
+    path = results_dir(root) / name / "selection.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing (python scripts/{name}.py select)")
+    selection = json.loads(path.read_text())
+    out = {f"{prefix}_chosen": selection["chosen"]}
+    for config, f in selection["validation"].items():
+        out[f"{prefix}_{config}_val_mean"] = (f["val/triplet/order_acc"] + f["val/triplet/motion_acc"]) / 2
+        out[f"{prefix}_{config}_val_t2a"] = f["val/triplet/t2a/R@1"]
+    return out
+
+
 def study_facts(prefix: str, comparisons: pd.DataFrame) -> dict:
     """The numbers the prose quotes of each planned comparison, as ``{prefix}_{name}_{what}``: ``diff``,
     ``lo`` and ``hi`` (95 % interval), ``blo`` and ``bhi`` (Bonferroni-level), ``p_holm``, ``n``

@@ -160,3 +160,27 @@ def test_the_schedule_study_chooses_on_validation_then_waits_for_every_run(tmp_p
     (tmp_path / "selection.json").write_text(json.dumps({"chosen": "ML"}))
     with pytest.raises(SystemExit, match="reads no test split"):
         ss.main(args)
+
+
+def test_a_studys_selection_is_quoted_from_its_file_and_a_kept_run_is_not_retrained(tmp_path, monkeypatch):
+    """report.selection_facts reads selection.json (the mean the plan's rule ranks, the T2A R@1); a missing file
+    names the command; schedule_study.train skips a run whose test file is kept, so a study resumes."""
+    import schedule_study as ss
+
+    with pytest.raises(FileNotFoundError, match="schedule_study.py select"):
+        report.selection_facts("sch", "schedule_study", tmp_path)
+    folder = tmp_path / "results" / "schedule_study"
+    folder.mkdir(parents=True)
+    val = {"ML": {"val/triplet/order_acc": 0.5, "val/triplet/motion_acc": 0.8, "val/triplet/t2a/R@1": 0.15},
+           "W0": {"val/triplet/order_acc": 0.25, "val/triplet/motion_acc": 0.5, "val/triplet/t2a/R@1": 0.05}}
+    (folder / "selection.json").write_text(json.dumps({"chosen": "ML", "validation": val}))
+    facts = report.selection_facts("sch", "schedule_study", tmp_path)
+    assert facts == {"sch_chosen": "ML", "sch_ML_val_mean": 0.65, "sch_ML_val_t2a": 0.15, "sch_W0_val_mean": 0.375,
+                     "sch_W0_val_t2a": 0.05}  # fmt: skip
+    monkeypatch.setattr(ss.ts, "run", lambda *a, **k: pytest.fail("a kept run was trained again"))
+    kept = folder / "runs" / "W0_s2025_t2"
+    kept.mkdir(parents=True)
+    (kept / ss.SPLIT).write_text("{}")
+    assert ss.train("W0", 2025, 2, tmp_path / "out", folder).name == "W0_s2025_t2"
+    with pytest.raises(pytest.fail.Exception, match="trained again"):  # and one not kept is trained
+        ss.train("L2", 2025, 2, tmp_path / "out", folder)
