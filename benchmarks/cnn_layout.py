@@ -19,51 +19,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = {"contiguous": False, "channels_last": True}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from main_steps import rounds_in_processes, train_steps  # noqa: E402
+
+VARIANTS = {"contiguous": 0, "channels_last": 1}
 
 
 def one_variant(channels_last: bool, steps: int) -> dict:
     """Run in a fresh process: ``steps`` training steps of the main job in one memory layout."""
-    sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT)
-    import lightning.pytorch as pl
-
-    from sclap_nb.config import preset
-    from sclap_nb.run import build_data, class_batches
-    from sclap_nb.training import SCLAPModule, build_trainer
-
-    cfg = preset("main", {"model.channels_last": channels_last})
-    _, dm = build_data(cfg, ROOT)
-    times: list[float] = []
-    losses: list[float] = []
-
-    class Clock(pl.Callback):
-        def on_train_batch_start(self, *args):
-            self.t = time.perf_counter()
-
-        def on_train_batch_end(self, trainer, module, outputs, *args):
-            times.append(time.perf_counter() - self.t)
-            losses.append(float(outputs["loss"]))
-
-    pl.seed_everything(cfg.runtime.seed)
-    module = SCLAPModule(cfg)
-    module.class_batches = class_batches(cfg, ROOT)
-    logs = tempfile.mkdtemp(prefix="cnn-layout-")
-    trainer = build_trainer(cfg, logs, enable_checkpoints=False)
-    trainer.callbacks.append(Clock())
-    trainer.limit_train_batches, trainer.limit_val_batches, trainer.fit_loop.max_epochs = steps, 0, 1
-    trainer.fit(module, datamodule=dm)
-    shutil.rmtree(logs, ignore_errors=True)
+    times, losses = train_steps({"model.channels_last": channels_last}, steps, "cnn-layout-")
     return {"steps": len(times), "mean_step_s": statistics.mean(times[2:]), "first_loss": losses[0], "last_loss": losses[-1]}
 
 
@@ -81,28 +51,8 @@ def main(argv=None) -> int:
         p.error("--steps must be at least 3 (the first two are not timed)")
     if a.out and Path(a.out).exists():
         p.error(f"{a.out} exists; give another --out (a file is never overwritten)")
-    import torch
-
-    sys.path.insert(0, str(ROOT))
-    from sclap_nb.config import preset
-    from sclap_nb.run import build_data, class_batches
-
-    cfg = preset("main")  # build the corpus and class clips once, outside the timed processes
-    build_data(cfg, ROOT)
-    class_batches(cfg, ROOT)
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
-    out = {"cpu": f"{cpu}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}", "steps": a.steps, "variants": {}}
-    rounds: dict[str, list[dict]] = {name: [] for name in VARIANTS}
-    for r in range(a.rounds):
-        for name, last in VARIANTS.items():
-            res = subprocess.run([sys.executable, __file__, "--steps", str(a.steps), "--variant", str(int(last))], cwd=ROOT,
-                                 capture_output=True, text=True, check=True)  # fmt: skip
-            rounds[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
-            print(f"round {r + 1}, {name}: {rounds[name][-1]['mean_step_s']:.3f} s a step", flush=True)
-    out["rounds"] = a.rounds
-    for name, figs in rounds.items():
-        fig = {k: statistics.median(f[k] for f in figs) for k in figs[0]}
-        out["variants"][name] = {**fig, "each_round": figs}
+    out = rounds_in_processes(__file__, a.steps, VARIANTS, a.rounds)
+    for name, fig in out["variants"].items():
         print(f"{name:13s}: {fig['mean_step_s']:.3f} s a step (mean of steps 3-{fig['steps']:.0f}, median of {a.rounds} "
               f"rounds); loss at step 1 {fig['first_loss']:.6f}, at step {fig['steps']:.0f} {fig['last_loss']:.6f}")  # fmt: skip
     ratio = out["variants"]["channels_last"]["mean_step_s"] / out["variants"]["contiguous"]["mean_step_s"]

@@ -23,16 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from main_steps import rounds_in_processes, train_steps  # noqa: E402
+
 VARIANTS = {"never": 0, "every 4": 4, "every 1": 1}
 
 
@@ -43,78 +42,36 @@ def status_gib(keys=("VmHWM", "RssAnon", "RssFile")) -> dict[str, float]:
 
 def one_variant(every: int, steps: int) -> dict:
     """Run in a fresh process: ``steps`` training steps with trimming every ``every`` steps (0: never)."""
-    sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT)
-    import lightning.pytorch as pl
+    def trim(trainer):
+        from sclap_nb.training import ReleaseMemory  # importable once train_steps has set the path
 
-    from sclap_nb.config import preset
-    from sclap_nb.run import build_data, class_batches
-    from sclap_nb.training import ReleaseMemory, SCLAPModule, build_trainer
+        for c in [c for c in trainer.callbacks if isinstance(c, ReleaseMemory)]:
+            if every:
+                c.every = every
+            else:
+                trainer.callbacks.remove(c)
 
-    cfg = preset("main")
-    _, dm = build_data(cfg, ROOT)
-    times: list[float] = []
-
-    class Clock(pl.Callback):
-        def on_train_batch_start(self, *args):
-            self.t = time.perf_counter()
-
-        def on_train_batch_end(self, *args):
-            times.append(time.perf_counter() - self.t)
-
-    pl.seed_everything(cfg.runtime.seed)
-    module = SCLAPModule(cfg)
-    module.class_batches = class_batches(cfg, ROOT)
-    logs = tempfile.mkdtemp(prefix="step-memory-")
-    trainer = build_trainer(cfg, logs, enable_checkpoints=False)
-    release = [c for c in trainer.callbacks if isinstance(c, ReleaseMemory)]
-    for c in release:
-        if every:
-            c.every = every
-        else:
-            trainer.callbacks.remove(c)
-    trainer.callbacks.append(Clock())  # after ReleaseMemory: a step's time includes its trimming
-    trainer.limit_train_batches, trainer.limit_val_batches, trainer.fit_loop.max_epochs = steps, 0, 1
-    trainer.fit(module, datamodule=dm)
-    shutil.rmtree(logs, ignore_errors=True)
+    times, _ = train_steps({}, steps, "step-memory-", adjust=trim)  # the clock runs after ReleaseMemory
     return {"steps": len(times), "mean_step_s": statistics.mean(times[2:]), "median_step_s": statistics.median(times[2:]),
             **{f"{k}_GiB": v for k, v in status_gib().items()}}  # fmt: skip
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=32)
+    p.add_argument("--steps", type=int, default=32, help="training steps a variant runs (the first two are not timed)")
     p.add_argument("--rounds", type=int, default=2, help="run the variants in turn this many times; report medians")
-    p.add_argument("--out", default="", help="also write the figures to this JSON file")
+    p.add_argument("--out", default="", help="also write the figures to this JSON file (never overwritten)")
     p.add_argument("--variant", type=int, default=None, help=argparse.SUPPRESS)  # internal: one variant in this process
     a = p.parse_args(argv)
     if a.variant is not None:
         print(json.dumps(one_variant(a.variant, a.steps)))
         return 0
+    if a.steps < 3:
+        p.error("--steps must be at least 3 (the first two are not timed)")
     if a.out and Path(a.out).exists():
         p.error(f"{a.out} exists; give another --out (a file is never overwritten)")
-    import torch
-
-    sys.path.insert(0, str(ROOT))
-    from sclap_nb.config import preset
-    from sclap_nb.run import build_data, class_batches
-
-    cfg = preset("main")  # build the corpus and class clips once, outside the timed processes
-    build_data(cfg, ROOT)
-    class_batches(cfg, ROOT)
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
-    out = {"cpu": f"{cpu}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}", "steps": a.steps, "variants": {}}
-    rounds: dict[str, list[dict]] = {name: [] for name in VARIANTS}
-    for r in range(a.rounds):
-        for name, every in VARIANTS.items():
-            res = subprocess.run([sys.executable, __file__, "--steps", str(a.steps), "--variant", str(every)], cwd=ROOT,
-                                 capture_output=True, text=True, check=True)  # fmt: skip
-            rounds[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
-            print(f"round {r + 1}, trim {name}: {rounds[name][-1]['mean_step_s']:.3f} s a step", flush=True)
-    out["rounds"] = a.rounds
-    for name, figs in rounds.items():
-        fig = {k: statistics.median(f[k] for f in figs) for k in figs[0]}
-        out["variants"][name] = {**fig, "each_round": figs}
+    out = rounds_in_processes(__file__, a.steps, VARIANTS, a.rounds, label="trim ")
+    for name, fig in out["variants"].items():
         print(f"trim {name:8s}: {fig['mean_step_s']:.3f} s a step (mean of steps 3-{fig['steps']:.0f}), peak RSS "
               f"{fig['VmHWM_GiB']:.2f} GiB, at the end anonymous {fig['RssAnon_GiB']:.2f} GiB, file {fig['RssFile_GiB']:.2f} GiB"
               f" (medians of {a.rounds} rounds)", flush=True)  # fmt: skip
