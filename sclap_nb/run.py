@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from .allocator import in_use as allocator_in_use
 from .config import PRESETS, QUICK, ConfigError, RunConfig, RuntimeConfig, flatten, leaves, migrate_run_json, preset
 from .data import ensure_corpus
 from .data.datamodule import StClothoDataModule
@@ -159,6 +160,7 @@ def test_metrics(cfg: RunConfig, out: Path, module, datamodule, corpus: Path, ph
     phases = {**phases, "evaluate": time.time() - t0}
     metrics.update({f"phase_seconds/{k}": v for k, v in phases.items()})
     metrics["peak_rss_gib"] = peak_rss_gib()  # this process's, the data build and training included
+    metrics["allocator"] = allocator_in_use()  # "tcmalloc" (preloaded: sclap_nb.allocator) or "system"
     metrics.update(train_seconds=phases["train"], total_seconds=time.time() - t_start, epochs=cfg.optim.epochs,
                    seed=cfg.runtime.seed, corpus=str(corpus), steps=int(steps))  # fmt: skip
     write_json_atomic(metrics, out / "metrics.json")

@@ -2,12 +2,19 @@
 
 Every setting of :class:`sclap_nb.config.RunConfig` is a flag (``--optim.epochs 30``); ``--preset``
 starts from ``default``, ``specification`` or ``quick``; ``--print_config`` prints the whole tree as
-YAML and ``--config FILE`` reads such a file back. The training code itself is :mod:`sclap_nb.training`.
+YAML and ``--config FILE`` reads such a file back. Where ``make setup`` installed tcmalloc
+(:mod:`sclap_nb.allocator`), the command starts itself again with it preloaded (``SCLAP_ALLOCATOR=system``:
+not). The training code itself is :mod:`sclap_nb.training`.
 """
 
 import sys
 
-from .run import main
-
 if __name__ == "__main__":
+    from .allocator import reexec
+
+    reexec("sclap_nb.train")  # with tcmalloc preloaded where it is installed (sclap_nb.allocator), before torch
+    from .run import main
+
     sys.exit(main())
+else:
+    from .run import main

@@ -450,7 +450,8 @@ def check_pages(
     timeout_ms = timeout_s * 1000
     with serve_directory(site) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=timeout_ms
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=timeout_ms,
+            env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"},  # Chromium keeps its own allocator
         )
         try:
             context = browser.new_context(viewport=VIEWPORT, service_workers="block")
