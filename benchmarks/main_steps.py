@@ -59,11 +59,13 @@ def train_steps(settings: dict, steps: int, prefix: str, adjust: Callable | None
     return times, losses
 
 
-def rounds_in_processes(script: str, steps: int, variants: dict[str, object], rounds: int, label: str = "") -> dict:
+def rounds_in_processes(script: str, steps: int, variants: dict[str, object], rounds: int, label: str = "",
+                        envs: dict[str, dict] | None = None) -> dict:  # fmt: skip
     """Build the main job's corpus and class clips once, then run ``script --steps S --variant V`` for each
     variant in turn, ``rounds`` times, each in a process of its own (its last stdout line: a JSON object of
-    figures). Returns the machine, the steps and rounds, and per variant the median of each figure over the
-    rounds with every round's figures (``each_round``)."""
+    figures; ``envs[name]``: that variant's environment, default this process's). Returns the machine, the
+    steps and rounds, and per variant the median of each figure over the rounds with every round's figures
+    (``each_round``)."""
     import torch
 
     sys.path.insert(0, str(ROOT))
@@ -79,7 +81,7 @@ def rounds_in_processes(script: str, steps: int, variants: dict[str, object], ro
     for r in range(rounds):
         for name, value in variants.items():
             res = subprocess.run([sys.executable, script, "--steps", str(steps), "--variant", str(value)], cwd=ROOT,
-                                 capture_output=True, text=True, check=True)  # fmt: skip
+                                 capture_output=True, text=True, check=True, env=(envs or {}).get(name))  # fmt: skip
             each[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
             print(f"round {r + 1}, {label}{name}: {each[name][-1]['mean_step_s']:.3f} s a step", flush=True)
     out["rounds"] = rounds

@@ -7,7 +7,8 @@ holds at once does not. ``malloc_trim(0)`` returns the free pages inside the hea
 its top). It changes no number a run computes; it costs page faults when the memory is used
 again, which is why :class:`sclap_nb.training.ReleaseMemory` calls it every few steps rather than
 after each (``benchmarks/step_memory.py`` prints both sides of that trade for the main job).
-Elsewhere than glibc (macOS, musl) it does nothing.
+Elsewhere than glibc (macOS, musl) it does nothing. Where tcmalloc is preloaded (``sclap_nb.allocator``) the
+freed memory sits in tcmalloc's page heap instead, and ``MallocExtension_ReleaseFreeMemory`` hands it back.
 """
 
 from __future__ import annotations
@@ -33,13 +34,32 @@ def _malloc_trim():
     return fn
 
 
+@functools.lru_cache(maxsize=1)
+def _tcmalloc_release():
+    """tcmalloc's ``MallocExtension_ReleaseFreeMemory`` when this process runs with it preloaded, else None."""
+    from .allocator import in_use
+
+    if in_use() != "tcmalloc":
+        return None
+    try:
+        fn = ctypes.CDLL(None).MallocExtension_ReleaseFreeMemory
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes, fn.restype = [], None
+    return fn
+
+
 def can_release() -> bool:
     """Whether this C library has ``malloc_trim`` (glibc)."""
     return _malloc_trim() is not None
 
 
 def release_freed_memory() -> bool:
-    """Return the heap's free pages to the operating system; True if any were (False off glibc)."""
+    """Return the heap's free pages to the operating system: tcmalloc's where it is preloaded, then glibc's;
+    True if glibc returned any (False off glibc)."""
+    release = _tcmalloc_release()
+    if release is not None:
+        release()
     fn = _malloc_trim()
     return bool(fn(0)) if fn is not None else False
 
