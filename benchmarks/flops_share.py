@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from profile_step import cpu_description  # noqa: E402
 
+from sclap_nb.allocator import in_use as allocator_in_use  # noqa: E402
 from sclap_nb.config import RunConfig  # noqa: E402
 from sclap_nb.losses import total_loss  # noqa: E402
 from sclap_nb.model import SpatialTemporalCLAP  # noqa: E402
@@ -186,9 +187,11 @@ def main(argv=None) -> int:
         flag = "" if r["finite_gradients"] else "  (non-finite gradients: not a valid step)"
         print(f"{name:32s} {r['seconds']:8.3f} {r['gflop_per_s']:9.1f} {100 * r['share_of_bf16_peak']:13.1f}%{flag}")
     print(f"compiling the stages (the first compiled step; less where inductor's cache holds them): {compile_seconds:.1f} s")
+    print(f"allocator: {allocator_in_use()} (sclap_nb.allocator)")
     if args.out:
         Path(args.out).write_text(json.dumps({"cpu": cpu_description(), "gflop_per_step": gflop, "peak_gflop_per_s": peak,
-                                              "preset": args.preset, "step": what, "groups": args.groups, "variants": rows, "compile_seconds": compile_seconds},
+                                              "preset": args.preset, "step": what, "groups": args.groups, "variants": rows, "compile_seconds": compile_seconds,
+                                              "allocator": allocator_in_use()},
                                              indent=2))  # fmt: skip
     return 0
 

@@ -86,5 +86,12 @@ def rounds_in_processes(script: str, steps: int, variants: dict[str, object], ro
             print(f"round {r + 1}, {label}{name}: {each[name][-1]['mean_step_s']:.3f} s a step", flush=True)
     out["rounds"] = rounds
     for name, figs in each.items():
-        out["variants"][name] = {**{k: statistics.median(f[k] for f in figs) for k in figs[0]}, "each_round": figs}
+        out["variants"][name] = {**{k: _median_or_same([f[k] for f in figs]) for k in figs[0]}, "each_round": figs}
     return out
+
+
+def _median_or_same(values: list):
+    """The median of numbers; a label (a str) when every round has the same one, else the list of them."""
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return statistics.median(values)
+    return values[0] if all(v == values[0] for v in values) else values

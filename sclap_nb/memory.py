@@ -18,6 +18,8 @@ import ctypes.util
 import functools
 import sys
 
+from .allocator import in_use as allocator_in_use
+
 __all__ = ["release_freed_memory", "can_release", "peak_rss_gib"]
 
 
@@ -37,9 +39,7 @@ def _malloc_trim():
 @functools.lru_cache(maxsize=1)
 def _tcmalloc_release():
     """tcmalloc's ``MallocExtension_ReleaseFreeMemory`` when this process runs with it preloaded, else None."""
-    from .allocator import in_use
-
-    if in_use() != "tcmalloc":
+    if allocator_in_use() != "tcmalloc":
         return None
     try:
         fn = ctypes.CDLL(None).MallocExtension_ReleaseFreeMemory

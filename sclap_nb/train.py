@@ -9,12 +9,12 @@ not). The training code itself is :mod:`sclap_nb.training`.
 
 import sys
 
+from .allocator import reexec
+
 if __name__ == "__main__":
-    from .allocator import reexec
-
     reexec("sclap_nb.train")  # with tcmalloc preloaded where it is installed (sclap_nb.allocator), before torch
-    from .run import main
 
+from .run import main  # noqa: E402
+
+if __name__ == "__main__":
     sys.exit(main())
-else:
-    from .run import main

@@ -253,6 +253,8 @@ def _cycles(graph):
 DEFERRED = {
     ("sclap_nb.results", ("sclap_nb.viz",)): "matplotlib, only for a run's log; reading metrics needs none",
     ("sclap_nb.data", ("sclap_nb.data.datamodule",)): "Lightning, which inference does not load",
+    ("sclap_nb.allocator", ("sclap_nb.data.library",)): "numpy and torch (through sclap_nb.data), which must not load "
+                                                         "before python -m sclap_nb.train starts itself again",
 }
 
 
