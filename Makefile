@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
 # tcmalloc (sclap_nb.allocator), preloaded into the processes that train, where `make setup` installed it:
-# the same numbers, far fewer page faults (make train 315 s against 440 s on a slower host). Expanded when a
+# the same numbers, far fewer page faults (make train 297 s against 440 s on a slower host). Expanded when a
 # recipe runs, after setup; empty (the system allocator) where it is not installed or SCLAP_ALLOCATOR=system
 PRELOAD = $(if $(filter system,$(SCLAP_ALLOCATOR)),,$(addprefix LD_PRELOAD=,$(firstword $(wildcard $(CURDIR)/$(VENV)/lib/sclap-allocator/libtcmalloc_minimal.so.4))))
 .PHONY: setup library train publish ablation bench test test-other-kernels test-fast test-notebooks sync book lab clean

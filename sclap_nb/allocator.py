@@ -5,9 +5,9 @@ threshold (at most 32 MiB, and many of a training step's activations are larger)
 unmaps it when the tensor is freed, so each step faults in and zeroes its pages again. Under ``/usr/bin/time
 -v`` the main job (``make train`` from nothing but the library, a slower host of this project's kind) took
 65 million minor page faults and 172 s of system time, for 626 s of user time. tcmalloc keeps freed memory
-in its own caches for the next step: the same job took 3.9 million page faults and 25 s of system time, and
-finished in 315 s instead of 440 s, with the same ``metrics.json`` bit for bit and a peak RSS of 3.77 GiB
-(``results/train/make_train_time.json``, ``allocator``). The allocator decides where a tensor lives, not
+in its own caches for the next step: the same job took 4.6 million page faults and 29 s of system time, and
+finished in 297 s instead of 440 s, with the same ``metrics.json`` bit for bit and a peak RSS of 3.85 GiB
+(``results/train/make_train_time.json``, ``slower_host_tcmalloc``). The allocator decides where a tensor lives, not
 what is computed in it: no number of a run changes (``tests/test_allocator.py`` checks a training step's
 loss and gradients bit for bit in two processes, one with it and one without).
 

@@ -18,7 +18,7 @@ they cannot drift apart. Named presets (:data:`PRESETS`) replace copies of setti
 * ``main``: the main job (``make train``): ``timed`` cut to 4 epochs (128 steps) on the soundfont and the
   library of recorded sounds (``data.sounds`` mixed) with the class term (``loss.w_class`` 1), its CNNs in
   the channels-last memory layout (``model.channels_last``: the same model, a faster step), 272 s from
-  nothing but the library on one 2-core CPU, 307 s on a slower one with tcmalloc (``sclap_nb.allocator``),
+  nothing but the library on one 2-core CPU, 297 s on a slower one with tcmalloc (``sclap_nb.allocator``),
   hosts differ (``results/train/make_train_time.json``;
   ``results/main_study`` compares its soundfont-only form with the SALM baseline at that size,
   ``results/library_study`` the library's sounds with the soundfont alone; the library is built once by
