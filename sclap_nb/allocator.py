@@ -22,10 +22,13 @@ loss and gradients bit for bit in two processes, one with it and one without).
   ``allocator``).
 * :func:`environ` -- an environment with the library preloaded (``LD_PRELOAD``), for a child process.
 * :func:`reexec` -- ``python -m sclap_nb.train`` starts itself again with it, once, before importing torch.
+* :func:`kernelspec_preload` -- :func:`install` also adds it to the environment of the venv's ``python3``
+  kernelspec (the one ``make setup`` registers), so a Jupyter kernel of this environment runs with it
+  however JupyterLab or papermill was started.
 
 A library must be in place before the process starts (``LD_PRELOAD``), so ``make train``, ``make test`` and
-``make lab`` (whose kernels inherit the server's environment) start their processes with it; a Jupyter
-kernel started otherwise runs with the system allocator. ``python -m sclap_nb.allocator install | path |
+``make lab`` start their processes with it, and the venv's kernelspec names it; a kernel or process started
+otherwise (another kernelspec, a plain ``python``) runs with the system allocator. ``python -m sclap_nb.allocator install | path |
 check`` from the shell.
 """
 
@@ -41,7 +44,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["PACKAGE", "LIBRARY", "allocator_dir", "install", "path", "in_use", "environ", "reexec"]
+from .files import write_json_atomic
+
+__all__ = ["PACKAGE", "LIBRARY", "allocator_dir", "install", "path", "in_use", "environ", "reexec", "kernelspec_preload"]
 
 PACKAGE = "libtcmalloc-minimal4"  # Debian's gperftools tcmalloc without its heap profiler
 LIBRARY = "libtcmalloc_minimal.so.4"
@@ -95,6 +100,25 @@ def reexec(module: str, argv: list[str] | None = None) -> None:
     os.execve(sys.executable, [sys.executable, "-m", module, *args], env)
 
 
+def kernelspec_preload(prefix: str | os.PathLike | None = None, lib: Path | None = None) -> Path | None:
+    """Put ``lib`` (default: :func:`path`) in ``LD_PRELOAD`` of the ``env`` of ``{prefix or sys.prefix}/share/
+    jupyter/kernels/python3/kernel.json`` (the kernelspec ``ipykernel install --sys-prefix`` writes); the
+    rest of the spec is kept. Returns the kernelspec written, or None when there is none or no library."""
+    lib = lib if lib is not None else path(prefix)
+    spec_file = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    if lib is None or not spec_file.is_file():
+        return None
+    try:
+        spec = json.loads(spec_file.read_text())
+    except json.JSONDecodeError as e:
+        print(f"allocator: {spec_file}: not JSON ({e}); left as it is", file=sys.stderr)
+        return None
+    if spec.get("env", {}).get("LD_PRELOAD") == str(lib):
+        return spec_file
+    spec.setdefault("env", {})["LD_PRELOAD"] = str(lib)
+    return write_json_atomic(spec, spec_file)
+
+
 def _loads(lib: Path) -> bool:
     """Whether a fresh Python process runs with ``lib`` preloaded (the dynamic loader only warns on failure)."""
     code = "import pathlib; print('libtcmalloc' in pathlib.Path('/proc/self/maps').read_text())"
@@ -118,6 +142,7 @@ def install(prefix: str | os.PathLike | None = None, deb: str | os.PathLike | No
         skip(f"tcmalloc is preloaded on Linux only, not on {sys.platform}")
         return None
     if (dest / LIBRARY).is_file() and (dest / "ALLOCATOR.json").is_file():
+        kernelspec_preload(prefix, (dest / LIBRARY).resolve())
         if not quiet:
             print(f"allocator: {dest / LIBRARY} (installed before)", file=sys.stderr)
         return (dest / LIBRARY).resolve()
@@ -156,6 +181,7 @@ def install(prefix: str | os.PathLike | None = None, deb: str | os.PathLike | No
             shutil.rmtree(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, dest)
+        kernelspec_preload(prefix, (dest / LIBRARY).resolve())
         if not quiet:
             print(f"allocator: {dest / LIBRARY} ({PACKAGE} {version})", file=sys.stderr)
         return (dest / LIBRARY).resolve()

@@ -81,6 +81,27 @@ def test_environ_puts_the_library_first_once(tmp_path, monkeypatch):
     assert allocator.environ(env, prefix=tmp_path)["LD_PRELOAD"] == env["LD_PRELOAD"]
 
 
+def test_kernelspec_names_the_library_and_keeps_the_rest(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.delenv("SCLAP_ALLOCATOR", raising=False)
+    assert allocator.kernelspec_preload(tmp_path) is None  # no library, no kernelspec
+    lib = allocator.allocator_dir(tmp_path) / allocator.LIBRARY
+    lib.parent.mkdir(parents=True)
+    lib.write_bytes(b"stand-in")
+    assert allocator.kernelspec_preload(tmp_path) is None  # no kernelspec
+    spec_file = tmp_path / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
+    spec_file.parent.mkdir(parents=True)
+    spec = {"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "language": "python",
+            "env": {"OTHER": "1"}}  # fmt: skip
+    spec_file.write_text(json.dumps(spec))
+    assert allocator.kernelspec_preload(tmp_path) == spec_file
+    got = json.loads(spec_file.read_text())
+    assert got["env"] == {"OTHER": "1", "LD_PRELOAD": str(lib.resolve())} and got["argv"] == spec["argv"]
+    spec_file.write_text("{not json")
+    assert allocator.kernelspec_preload(tmp_path) is None and spec_file.read_text() == "{not json"
+
+
 def test_install_from_a_file_that_is_not_a_deb_says_so_and_writes_nothing(tmp_path, capsys):
     bad = tmp_path / "libtcmalloc-minimal4_2.10-1_amd64.deb"
     bad.write_bytes(b"not an archive")
