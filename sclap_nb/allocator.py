@@ -167,20 +167,23 @@ def install(prefix: str | os.PathLike | None = None, deb: str | os.PathLike | No
         if not _loads(lib):
             skip(f"{PACKAGE} {version}'s {LIBRARY} does not load here")
             return None
-        staged = Path(tempfile.mkdtemp(prefix=".sclap-allocator-", dir=dest.parent if dest.parent.is_dir() else None))
-        staged.chmod(0o755)
-        shutil.copy2(lib, staged / LIBRARY)
-        copyright_file = work / "root" / "usr" / "share" / "doc" / PACKAGE / "copyright"
-        if copyright_file.is_file():
-            shutil.copy2(copyright_file, staged / "copyright")
-        record = {"package": PACKAGE, "version": version, "source": "gperftools (https://github.com/gperftools/gperftools)",
-                  "licence": "BSD-3-Clause", "file": LIBRARY, "from": str(lib.relative_to(work / "root")),
-                  "sha256": hashlib.sha256((staged / LIBRARY).read_bytes()).hexdigest()}  # fmt: skip
-        (staged / "ALLOCATOR.json").write_text(json.dumps(record, indent=1) + "\n")
-        if dest.exists():  # an incomplete earlier install (no ALLOCATOR.json): only this module writes there
-            shutil.rmtree(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, dest)
+        staged = Path(tempfile.mkdtemp(prefix=".sclap-allocator-", dir=dest.parent))  # same file system: renamed whole
+        try:
+            staged.chmod(0o755)
+            shutil.copy2(lib, staged / LIBRARY)
+            copyright_file = work / "root" / "usr" / "share" / "doc" / PACKAGE / "copyright"
+            if copyright_file.is_file():
+                shutil.copy2(copyright_file, staged / "copyright")
+            record = {"package": PACKAGE, "version": version, "source": "gperftools (https://github.com/gperftools/gperftools)",
+                      "licence": "BSD-3-Clause", "file": LIBRARY, "from": str(lib.relative_to(work / "root")),
+                      "sha256": hashlib.sha256((staged / LIBRARY).read_bytes()).hexdigest()}  # fmt: skip
+            (staged / "ALLOCATOR.json").write_text(json.dumps(record, indent=1) + "\n")
+            if dest.exists():  # an incomplete earlier install (no ALLOCATOR.json): only this module writes there
+                shutil.rmtree(dest)
+            os.replace(staged, dest)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)  # gone already when it was renamed
         kernelspec_preload(prefix, (dest / LIBRARY).resolve())
         if not quiet:
             print(f"allocator: {dest / LIBRARY} ({PACKAGE} {version})", file=sys.stderr)
