@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 PRELOAD = $(if $(filter system,$(SCLAP_ALLOCATOR)),,$(addprefix LD_PRELOAD=,$(firstword $(wildcard $(CURDIR)/$(VENV)/lib/sclap-allocator/libtcmalloc_minimal.so.4))))
 .PHONY: setup library train publish ablation bench test test-other-kernels test-fast test-notebooks sync book lab clean
 
-setup: $(BIN)/.installed
+setup: $(BIN)/.installed $(BIN)/.allocator
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -21,7 +21,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q --no-deps tinysoundfont  # its pyaudio dependency is for live playback only
 	$(BIN)/pip install -q --no-deps aisfx==0.1.2    # a pretrained sound-effects CNN, weights in the wheel (CC BY 4.0); its pins are for its own scripts
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	$(BIN)/python -m sclap_nb.allocator install  # tcmalloc from Debian into the venv (skips with a message where it cannot)
+	touch $@
+
+# tcmalloc from Debian into the venv (skips with a message where it cannot); also on a venv made before it
+$(BIN)/.allocator: $(BIN)/.installed sclap_nb/allocator.py
+	$(BIN)/python -m sclap_nb.allocator install
 	touch $@
 
 library: setup                     ## the library of recorded sounds -> data/library/ (Debian packages: 1.1 GB of downloads, ~3 min)
