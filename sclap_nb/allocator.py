@@ -132,7 +132,7 @@ def install(prefix: str | os.PathLike | None = None, deb: str | os.PathLike | No
 
     Returns the installed library, or None with a one-line message on stderr when it cannot be fetched,
     read or loaded (nothing half-written is left). One already installed is kept."""
-    from .data.library import PackageError, deb_field, fetch_deb
+    from .data.library import PackageError, deb_field, fetch_deb, unpack_deb
 
     def skip(why: str) -> None:
         print(f"allocator: {why}; training runs with the system allocator (slower, the same numbers)", file=sys.stderr)
@@ -153,9 +153,7 @@ def install(prefix: str | os.PathLike | None = None, deb: str | os.PathLike | No
             version = deb_field(pkg, "Version")
             if deb_field(pkg, "Package") != PACKAGE:
                 raise PackageError(f"{pkg}: not the package {PACKAGE}")
-            r = subprocess.run(["dpkg-deb", "-x", str(pkg), str(work / "root")], capture_output=True, text=True, check=False)
-            if r.returncode:
-                raise PackageError(f"{pkg}: dpkg-deb -x failed ({(r.stderr.strip().splitlines() or ['no message'])[-1]})")
+            unpack_deb(pkg, work / "root")
         except PackageError as e:
             skip(str(e))
             return None

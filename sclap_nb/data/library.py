@@ -1095,6 +1095,14 @@ def deb_field(deb: str | os.PathLike, field: str) -> str:
     return r.stdout.decode().strip()
 
 
+def unpack_deb(deb: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Unpack a .deb's files into ``dest`` (``dpkg-deb -x``; nothing is installed). ``PackageError`` on failure."""
+    r = _run(["dpkg-deb", "-x", str(deb), str(dest)])
+    if r.returncode:
+        raise PackageError(f"{deb}: dpkg-deb -x failed ({_last_line(r.stderr)})")
+    return Path(dest)
+
+
 def fetch_deb(package: str, cache: str | os.PathLike) -> Path:
     """The .deb of ``package`` in ``cache``: one already there is reused, else ``apt-get download``
     fetches it (nothing is installed). ``PackageError`` when apt cannot fetch it."""
@@ -1629,9 +1637,7 @@ def espeak_recordings(out: str | os.PathLike, cache: str | os.PathLike, progress
     rows, report = [], Counter()
     with tempfile.TemporaryDirectory(prefix="espeak-") as tmp:
         for deb in debs.values():
-            r = _run(["dpkg-deb", "-x", str(deb), tmp])
-            if r.returncode:
-                raise PackageError(f"{deb}: dpkg-deb -x failed ({_last_line(r.stderr)})")
+            unpack_deb(deb, tmp)
         exe = Path(tmp) / "usr/bin/espeak-ng"
         libs = sorted({str(p.parent) for p in Path(tmp).glob("usr/lib/*/libespeak-ng.so*")})
         libs += sorted({str(p.parent) for p in Path(tmp).glob("usr/lib/*/*/lib*.so*")} - set(libs))  # pulseaudio/
