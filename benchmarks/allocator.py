@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from main_steps import rounds_in_processes, train_steps  # noqa: E402
+from step_memory import status_gib  # noqa: E402
 
 from sclap_nb import allocator  # noqa: E402
 
@@ -37,10 +38,9 @@ def one_variant(steps: int) -> dict:
     """Run in a fresh process: ``steps`` training steps with whatever allocator this process started with."""
     times, losses = train_steps({}, steps, "allocator-")
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    hwm = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM"))
     return {"steps": len(times), "mean_step_s": statistics.mean(times[2:]), "median_step_s": statistics.median(times[2:]),
             "minor_page_faults_M": ru.ru_minflt / 1e6, "system_cpu_s": ru.ru_stime, "user_cpu_s": ru.ru_utime,
-            "VmHWM_GiB": hwm / 2**20, "last_loss": losses[-1], "allocator": allocator.in_use()}  # fmt: skip
+            "VmHWM_GiB": status_gib(("VmHWM",))["VmHWM"], "last_loss": losses[-1], "allocator": allocator.in_use()}  # fmt: skip
 
 
 def main(argv=None) -> int:
