@@ -226,8 +226,10 @@ class ModelConfig(_Checked):
     temporal_readout: Literal["mean", "concat", "ordered"] = setting(
         "concat", "chunk tokens read out concatenated in time order (the specification: their mean); ordered: no "
         "chunks, a before-minus-after score over every pair of sounding frames (an order without positions)")
-    doa_pooling: Literal["joint", "halves"] = setting(
-        "halves", "DOA head on each time half of the spatial branch (the specification: on E_joint)")
+    doa_pooling: Literal["joint", "halves", "frames"] = setting(
+        "halves", "DOA head on each time half of the spatial branch (the specification: on E_joint); frames: on every "
+        "frame of its map (ACCDOA: a vector whose length says whether one source sounds), trained on each event's own "
+        "frames, a moving source's along its path")
     temporal_token_norm: bool = setting(
         True, "each chunk token's content standardised over the batch before its position (the specification: no)")
     temporal_span: Literal["clip", "active"] = setting(

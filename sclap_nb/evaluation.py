@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 
 from .data.scenes import ALL_ROLES, ROLES, SPEC_ROLES
 from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
+from .losses import frame_targets
 from .metrics import localization_error, modality_gap, order_place_accuracy, retrieval_metrics, three_way_accuracy
 from .model import SpatialTemporalCLAP
 
-__all__ = ["direction_prompts", "embed_batch", "join_batches", "embed_split", "gather_embeddings", "evaluation_metrics", "evaluate"]
+__all__ = ["direction_prompts", "frame_directions", "embed_batch", "join_batches", "embed_split", "gather_embeddings", "evaluation_metrics", "evaluate"]
 
 
 def direction_prompts(words=SECTOR_WORDS) -> list[str]:
@@ -28,6 +30,32 @@ _KEYS = ("e_sed", "e_joint", "e_triplet", "text_comb", "text", "doa")
 
 
 @torch.no_grad()
+def frame_directions(frames: torch.Tensor, times: torch.Tensor, events: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """What a frame-wise DOA head (``doa_pooling`` frames) says where the clips' events are known in time:
+    ``(directions (B, 2, 3), frame_error (B, 2))``.
+
+    ``directions``: for each of the first two events, the mean of the head's vectors over the frames where it
+    alone sounds (over all its frames where it never sounds alone; over the whole clip where it has none),
+    normalised. ``frame_error``: the sum of the angles (degrees) between each frame's vector and its target
+    over the frames where one event sounds, and the number of those frames (a moving source's target follows
+    its path)."""
+    target, active = frame_targets(events, times)
+    frames = frames.float()
+    alone = active & (active.sum(1, keepdim=True) == 1)  # (B, E, T)
+    masks = []
+    for e in range(2):
+        m = alone[:, e]
+        m = torch.where(m.any(1, keepdim=True), m, active[:, e])
+        masks.append(torch.where(m.any(1, keepdim=True), m, torch.ones_like(m)))
+    m = torch.stack(masks, 1).float()  # (B, 2, T)
+    directions = F.normalize(torch.einsum("bet,btd->bed", m, frames), dim=-1)
+    one = active.sum(1) == 1  # (B, T)
+    cos = (F.normalize(frames, dim=-1) * target).sum(-1).clamp(-1, 1)
+    angle = torch.rad2deg(torch.acos(cos)) * one
+    return directions, torch.stack([angle.sum(1), one.sum(1).float()], 1)
+
+
+@torch.no_grad()
 def embed_batch(model: SpatialTemporalCLAP, batch: dict) -> dict:
     """One batch's embeddings, DOA predictions and targets, classifier verdicts, captions, roles and ids
     (tensors on the CPU, in float32), as :func:`join_batches` takes them."""
@@ -35,6 +63,9 @@ def embed_batch(model: SpatialTemporalCLAP, batch: dict) -> dict:
     n = len(batch["text_comb"])
     part: dict = {k: getattr(out, k).float().cpu() for k in _KEYS if getattr(out, k) is not None}
     part["doa_target"] = batch["doa"].float().cpu()
+    if out.doa_frames is not None and "events" in batch:
+        directions, err = frame_directions(out.doa_frames, out.doa_times, batch["events"])
+        part["doa_events"], part["doa_frame_error"] = directions.cpu(), err.cpu()
     if out.modality_logits is not None:  # (n, 2): the clip's and its caption's classifier verdicts
         correct = ((out.modality_logits > 0).float() == out.modality_labels).float().cpu()
         part["mod_correct"] = torch.stack([correct[:n], correct[n:]], 1)
@@ -48,7 +79,7 @@ def embed_batch(model: SpatialTemporalCLAP, batch: dict) -> dict:
 def join_batches(model: SpatialTemporalCLAP, parts: list[dict]) -> dict:
     """The :func:`embed_batch` parts of a split, concatenated in order, with the direction prompts' embeddings."""
     res: dict = {}
-    for k in (*_KEYS, "doa_target", "mod_correct"):
+    for k in (*_KEYS, "doa_target", "mod_correct", "doa_events", "doa_frame_error"):
         got = [p[k] for p in parts if k in p]
         res[k] = torch.cat(got) if got else []
     for k in ("captions", "plain", "roles", "ids"):
@@ -119,7 +150,10 @@ def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
     * the zero-shot direction accuracy (the best of the 8 prompts "The sound is coming from the
       {direction}." names the sector of one of the clip's two events; chance 0.25).
 
-    Plus the localisation error (degrees), the modality classifier's accuracy, and (``full``) the
+    Plus the localisation error (degrees; ``LE_deg``: per event, the two events matched to the head's two outputs;
+    for a frame-wise head, ``doa_pooling`` frames, each event read on its own frames (:func:`frame_directions`),
+    with ``LE_frames_deg`` frame by frame and ``LE_blind_deg`` the head's per-event outputs, which know no
+    onsets: what :mod:`sclap_nb.api` returns), the modality classifier's accuracy, and (``full``) the
     modality gap of the held-out embeddings: ``modality/probe_acc`` (a freshly trained linear probe
     telling audio from text, cross-validated; 0.5 = no gap) and ``modality/centroid_dist``, on the
     triplet embedding (E_joint without a temporal path). Ties follow ``sclap_nb.metrics``' rule.
@@ -153,7 +187,13 @@ def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
             out.update({f"{name}/{k}": v for k, v in op.items()})
         pred = (audio @ emb["direction_prompts"].T).argmax(1)
         out[f"{name}/zeroshot_direction"] = (pred[:, None] == sectors).any(1).double().mean().item()
-    out["LE_deg"] = localization_error(emb["doa"], emb["doa_target"])
+    if len(emb.get("doa_events", [])):  # a frame-wise head: each event read on its own frames
+        out["LE_deg"] = localization_error(emb["doa_events"], emb["doa_target"], match=False)
+        out["LE_blind_deg"] = localization_error(emb["doa"], emb["doa_target"])
+        err = emb["doa_frame_error"].double().sum(0)
+        out["LE_frames_deg"] = (err[0] / err[1].clamp_min(1)).item()
+    else:
+        out["LE_deg"] = localization_error(emb["doa"], emb["doa_target"])
     if len(emb["mod_correct"]):
         out["modality_acc"] = emb["mod_correct"].mean().item()
     if full and len(spec) >= 10:

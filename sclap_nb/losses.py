@@ -25,6 +25,8 @@ __all__ = [
     "three_way_loss",
     "class_loss",
     "doa_loss",
+    "frame_targets",
+    "frame_doa_loss",
     "modality_loss",
     "loss_weights_at",
     "grl_lambda_at",
@@ -103,6 +105,34 @@ def doa_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     direct = (1 - F.cosine_similarity(pred, target, dim=-1)).mean(-1)
     swapped = (1 - F.cosine_similarity(pred.flip(1), target, dim=-1)).mean(-1)
     return torch.minimum(direct, swapped).mean()
+
+
+def frame_targets(events: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where each event sounds and from where, frame by frame: ``(target (B, T, 3), active (B, E, T))``.
+
+    ``events (B, E, 5)``: each event's onset and duration (s), start and end azimuth, elevation (degrees),
+    padded rows of duration 0 (``sclap_nb.data.dataset.EVENT_COLUMNS``); ``times (T,)``: the frames' centres
+    (s). Event e is active at t when ``onset <= t < onset + duration``; a moving source's azimuth runs along
+    the shorter arc at constant speed. ``target`` is the sum of the active events' unit vectors: the one
+    source's direction where one sounds, 0 where none does (ACCDOA's target; frames where several sound have
+    no single direction and are left to the caller)."""
+    onset, duration, az0, az1, el = events.float().unbind(-1)  # (B, E) each
+    u = (times.float()[None, None, :] - onset[..., None]) / duration[..., None].clamp_min(1e-6)  # (B, E, T)
+    active = (u >= 0) & (u < 1) & (duration[..., None] > 0)
+    sweep = torch.remainder(az1 - az0 + 180.0, 360.0) - 180.0
+    az = torch.deg2rad(az0[..., None] + sweep[..., None] * u.clamp(0, 1))
+    el = torch.deg2rad(el)[..., None].expand_as(az)
+    unit = torch.stack([az.cos() * el.cos(), az.sin() * el.cos(), el.sin()], -1)  # (B, E, T, 3)
+    return (unit * active[..., None]).sum(1), active
+
+
+def frame_doa_loss(frames: torch.Tensor, events: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+    """ACCDOA's loss: the mean over frames of ``||frame - target||^2`` (:func:`frame_targets`), over the frames
+    where at most one event sounds. ``frames (B, T, 3)``."""
+    target, active = frame_targets(events, times)
+    keep = (active.sum(1) <= 1).float()  # (B, T)
+    err = ((frames.float() - target) ** 2).sum(-1)
+    return (err * keep).sum() / keep.sum().clamp_min(1.0)
 
 
 def modality_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -210,6 +240,8 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
       ``cfg.w_temporal_group``, so the temporal embedding itself must tell pos from its negatives (the
       triplet embedding adds E_joint to its output, which lets L_ts be met without it). Returned as
       ``loss_tg`` and ``w_tg`` only when on.
+    * L_DOA: :func:`doa_loss` on the head's per-event directions, or, with the head on every frame
+      (``doa_pooling`` frames), :func:`frame_doa_loss` against the batch's ``events``.
     * L_mod: BCE of the modality classifier (0 when the model has none).
     * L_class (a deviation, off by default): :func:`class_loss` of ``classes`` = (semantic embeddings
       of single-event clips, their class captions' embeddings, class labels), weighted by
@@ -232,7 +264,12 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
         loss_scl = (loss_scl + info_nce(e_triplet, t_comb, scale, same_comb)) / 2
     loss_cl = info_nce(e_sed, t_plain, scale, same_plain)
 
-    loss_doa = doa_loss(outputs.doa, batch["doa"].to(outputs.doa))
+    if getattr(outputs, "doa_frames", None) is not None:
+        if "events" not in batch:
+            raise ValueError("the model's DOA head reads frames (doa_pooling frames): the batch needs 'events'")
+        loss_doa = frame_doa_loss(outputs.doa_frames, batch["events"], outputs.doa_times)
+    else:
+        loss_doa = doa_loss(outputs.doa, batch["doa"].to(outputs.doa))
 
     group_size = int(batch.get("group_size", 1))
     ts_active = cfg.use_ts_loss and group_size >= 3

@@ -107,13 +107,13 @@ def match_events(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor
 
 
 @torch.no_grad()
-def localization_error(pred: torch.Tensor, target: torch.Tensor, reduce: bool = True) -> torch.Tensor | float:
+def localization_error(pred: torch.Tensor, target: torch.Tensor, reduce: bool = True, match: bool = True) -> torch.Tensor | float:
     """Mean angle in degrees between predicted and target directions, ``(B, 2, 3)`` each,
-    with the same permutation-invariant matching as :func:`sclap_nb.losses.doa_loss`.
-    ``reduce=False`` returns the ``(B, 2)`` angles."""
+    with the same permutation-invariant matching as :func:`sclap_nb.losses.doa_loss` (``match=False``: event
+    by event, for predictions already in the targets' order). ``reduce=False`` returns the ``(B, 2)`` angles."""
     if pred.shape != target.shape or pred.shape[-2:] != (2, 3):
         raise ValueError(f"localization_error needs (B, 2, 3) inputs, got {tuple(pred.shape)} and {tuple(target.shape)}")
-    p, _ = match_events(pred.double(), target.double())
+    p = match_events(pred.double(), target.double())[0] if match else F.normalize(pred.double(), dim=-1)
     cos = (p * F.normalize(target.double(), dim=-1)).sum(-1).clamp(-1, 1)
     angles = torch.rad2deg(torch.acos(cos))
     return angles.mean().item() if reduce else angles

@@ -39,6 +39,7 @@ __all__ = [
     "GradReverse",
     "grad_reverse",
     "ModalityClassifier",
+    "event_directions",
     "Outputs",
     "SpatialTemporalCLAP",
     "mlp",
@@ -593,6 +594,41 @@ class ModalityClassifier(nn.Module):
         return self.net(grad_reverse(x, lambd)).squeeze(-1)
 
 
+def event_directions(frames: torch.Tensor, n_events: int, threshold: float = 0.5, turn_deg: float = 30.0,
+                     min_frames: int = 2) -> torch.Tensor:  # fmt: skip
+    """``(B, T, 3)`` ACCDOA frames -> ``(B, n_events, 3)`` unit vectors, one per event in time order, with no
+    onsets given: the clip's sounding frames (vector length above ``threshold``) form runs, cut where the
+    direction turns by more than ``turn_deg`` from one frame to the next; runs shorter than ``min_frames`` are
+    dropped; the first ``n_events`` runs are the events, each run's summed vector its direction. A clip with
+    fewer such runs has its sounding frames (every frame where none sounds) cut into ``n_events`` parts of
+    equal total length in time order instead. The settings were chosen on the validation split of one run
+    (``results/doa_study/PLAN.md``); overlapping sounds make one run, so this is an approximation (the
+    evaluation's ``LE_deg`` reads each event on its own frames instead)."""
+    b, t, _ = frames.shape
+    act = frames.norm(dim=-1)  # (B, T)
+    on = act > threshold
+    unit = F.normalize(frames, dim=-1)
+    turn = (unit[:, 1:] * unit[:, :-1]).sum(-1) < math.cos(math.radians(turn_deg))  # (B, T-1)
+    starts = on & torch.cat([on.new_ones(b, 1), ~on[:, :-1] | turn], 1)
+    run = starts.long().cumsum(1) * on  # (B, T): the run each frame belongs to (1, 2, ...), 0 where silent
+    length = torch.zeros(b, t + 1, dtype=torch.long, device=frames.device).scatter_add_(1, run, on.long())
+    valid = length >= min_frames
+    valid[:, 0] = False
+    rank = valid.long().cumsum(1) * valid  # (B, T + 1): 1 for the first kept run, 2 for the second, ...
+    event = rank.gather(1, run)  # (B, T): the event each frame belongs to (0: none)
+    weights = F.one_hot(event.clamp(max=n_events + 1), n_events + 2)[..., 1 : n_events + 1].to(frames.dtype)
+    by_runs = torch.einsum("btn,btd->bnd", weights, frames)
+    # fewer runs than events: equal shares of the sounding frames
+    w = act * on
+    total = w.sum(1, keepdim=True)
+    w = torch.where(total > 0, w, act + 1e-6)
+    middle = (w.cumsum(1) - w / 2) / w.sum(1, keepdim=True)
+    share = F.one_hot((middle * n_events).floor().clamp(0, n_events - 1).long(), n_events).to(frames.dtype) * w[..., None]
+    by_share = torch.einsum("btn,btd->bnd", share, frames)
+    enough = (valid.sum(1) >= n_events)[:, None, None]
+    return F.normalize(torch.where(enough, by_runs, by_share), dim=-1)
+
+
 # --------------------------------------------------------------------------- the whole model
 
 
@@ -610,6 +646,8 @@ class Outputs:
     text: torch.Tensor  # plain caption
     logit_scale: torch.Tensor
     modality_logits: torch.Tensor | None = None  # (2N,) audio first, then text
+    doa_frames: torch.Tensor | None = None  # (N, T', 3) ACCDOA vectors of doa_pooling "frames"
+    doa_times: torch.Tensor | None = None  # (T',) the centre of each of those frames, seconds from the clip's start
     modality_labels: torch.Tensor | None = None  # 0 audio, 1 text
 
     @property
@@ -632,7 +670,7 @@ class SpatialTemporalCLAP(nn.Module):
         self.sed_projection = mlp(c, cfg.dim, cfg.dim)
         self.doa_projection = mlp(c, cfg.dim, cfg.dim)
         self.fusion_weight = nn.Parameter(torch.ones(cfg.dim))
-        if cfg.doa_pooling == "halves":
+        if cfg.doa_pooling in ("halves", "frames"):
             self.doa_head = mlp(c, cfg.dim, 3)
         else:
             self.doa_head = mlp(cfg.dim, cfg.dim, 3 * cfg.n_events)
@@ -664,6 +702,7 @@ class SpatialTemporalCLAP(nn.Module):
         """Normalised audio embeddings, DOA prediction and the two feature maps."""
         sed, sed_map = self.sed_encoder(logmel)
         doa, doa_map = self.doa_encoder(logmeliv)
+        doa_frames = None
         p_sed = self.sed_projection(sed)
         joint = p_sed + self.fusion_weight * self.doa_projection(doa)
         if self.cfg.doa_pooling == "halves":
@@ -672,6 +711,9 @@ class SpatialTemporalCLAP(nn.Module):
             over_freq = doa_map.mean(3)  # (B, C, T')
             pooled = torch.stack([pool_time(seg) for seg in torch.tensor_split(over_freq, self.cfg.n_events, dim=2)], 1)
             doa_pred = torch.tanh(self.doa_head(pooled))  # (B, n_events, 3)
+        elif self.cfg.doa_pooling == "frames":
+            doa_frames = torch.tanh(self.doa_head(doa_map.mean(3).transpose(1, 2)))  # (B, T', 3)
+            doa_pred = event_directions(doa_frames.float(), self.cfg.n_events)
         else:
             doa_pred = torch.tanh(self.doa_head(joint)).view(-1, self.cfg.n_events, 3)
         temporal = triplet = None
@@ -696,9 +738,17 @@ class SpatialTemporalCLAP(nn.Module):
             "e_temporal": temporal,
             "e_triplet": triplet,
             "doa": doa_pred,
+            "doa_frames": doa_frames,
             "sed_map": sed_map,
             "doa_map": doa_map,
         }
+
+    def frame_times(self, frames: int) -> torch.Tensor:
+        """``(frames,)``: the time (seconds from the clip's start) at the centre of each frame of the CNNs'
+        maps: map frame j averages input frames ``jR .. jR + R - 1`` (R the time reduction), input frame i is
+        centred at ``i * hop / sample_rate``."""
+        r, f = self.doa_encoder.time_reduction, self.cfg.features
+        return (torch.arange(frames, dtype=torch.float32) * r + (r - 1) / 2) * (f.hop_length / f.sample_rate)
 
     def encode_semantic(self, logmel: torch.Tensor) -> torch.Tensor:
         """The semantic branch alone: ``e_sed`` of :meth:`encode_audio` (normalised), for the class term."""
@@ -742,6 +792,8 @@ class SpatialTemporalCLAP(nn.Module):
             text_comb=text_comb,
             text=text,
             logit_scale=self.scale(),
+            doa_frames=audio["doa_frames"],
+            doa_times=None if audio["doa_frames"] is None else self.frame_times(audio["doa_frames"].shape[1]).to(logmel.device),
         )
         if self.modality_classifier is not None:
             x = torch.cat([out.e_audio, text_comb], 0)

@@ -314,7 +314,7 @@ def test_doa_halves_reads_each_direction_from_its_own_half(text_encoder):
         pred3 = model.encode_audio(logmel, logmeliv)["doa"]
         assert torch.allclose(pred3.flip(1), pred2, atol=1e-6)
     with pytest.raises(ValueError, match="doa_pooling"):
-        tiny_config(doa_pooling="frames")
+        tiny_config(doa_pooling="tracks")
 
 
 def _mean_offdiag_cos(e):

@@ -26,10 +26,31 @@ from .errors import CorpusError
 from .scenes import ALL_ROLES
 from .spatial import doa_vector
 
-__all__ = ["StClothoDataset", "EpochShuffleSampler", "NpyRows", "collate_groups", "feature_cache"]
+__all__ = ["StClothoDataset", "EpochShuffleSampler", "NpyRows", "collate_groups", "feature_cache", "EVENT_COLUMNS", "event_rows",
+           "event_array"]  # fmt: skip
 
-BATCH_KEYS = ("wave", "logmel", "logmeliv", "text_comb", "text", "doa", "group_size", "ids", "roles")
-_TENSOR_KEYS = ("wave", "logmel", "logmeliv", "doa")
+BATCH_KEYS = ("wave", "logmel", "logmeliv", "text_comb", "text", "doa", "events", "group_size", "ids", "roles")
+_TENSOR_KEYS = ("wave", "logmel", "logmeliv", "doa", "events")
+#: the columns of an item's ``events`` tensor, one row per event (padded rows have duration 0)
+EVENT_COLUMNS = ("onset", "duration", "azimuth", "azimuth_end", "elevation")
+
+
+def event_rows(row: dict) -> list[tuple[float, float, float, float, float]]:
+    """Every event of a metadata row as ``EVENT_COLUMNS`` (seconds, degrees), in time order: the ``events``
+    column of a timed corpus (a moving source from its start to its end azimuth), else the row's two events."""
+    if "events" in row:
+        return [(e["onset"], e["duration"], e["azimuth"], e["azimuth_end"], e["elevation"]) for e in row["events"]]
+    return [(row[f"onset_{j}"], row[f"duration_{j}"], row[f"azimuth_{j}"], row[f"azimuth_{j}"], row[f"elevation_{j}"])
+            for j in (1, 2)]  # fmt: skip
+
+
+def event_array(rows: list[dict]) -> np.ndarray:
+    """``(len(rows), E, 5)`` float32: :func:`event_rows` of each row, padded with zero rows to the most events."""
+    events = [event_rows(r) for r in rows]
+    out = np.zeros((len(rows), max((len(e) for e in events), default=2), len(EVENT_COLUMNS)), np.float32)
+    for i, ev in enumerate(events):
+        out[i, : len(ev)] = ev
+    return out
 
 
 def _metadata_digest(root: Path, split: str) -> str:
@@ -198,7 +219,8 @@ class StClothoDataset(Dataset):
 
     An item is a dict: [``wave``], [``logmel``, ``logmeliv``], ``text_comb`` and ``text``
     (lists of g spatial / plain captions), ``doa (g,2,3)`` unit vectors in event order
-    (x front, y left, z up), ``ids``, ``roles``, ``group_size`` (g = ``len(roles)`` or 1). Tensors are
+    (x front, y left, z up), ``events (g,E,5)`` every event's ``EVENT_COLUMNS`` (E: the split's most events a
+    clip; padded rows have duration 0), ``ids``, ``roles``, ``group_size`` (g = ``len(roles)`` or 1). Tensors are
     float32; ``logmel`` is a view of channel 0 of ``logmeliv``. ``__getitems__`` (used by
     ``DataLoader``) gathers a whole batch at once; ``collate_groups`` then only hands it on.
     """
@@ -260,6 +282,7 @@ class StClothoDataset(Dataset):
         self._doa = np.array(
             [[doa_vector(r[f"azimuth_{e}"], r[f"elevation_{e}"]) for e in (1, 2)] for r in self.rows], dtype=np.float32
         ).reshape(len(self.rows), 2, 3)
+        self._events = event_array(self.rows)
         self._lists = {
             "text_comb": [r["caption"] for r in self.rows],
             "text": [r["plain_caption"] for r in self.rows],
@@ -313,6 +336,7 @@ class StClothoDataset(Dataset):
                     liv = self._extractor(wave)[1]
             out["logmel"], out["logmeliv"] = liv[:, :1], liv
         out["doa"] = torch.from_numpy(self._doa[idx])
+        out["events"] = torch.from_numpy(self._events[idx])
         for k, values in self._lists.items():
             out[k] = [values[j] for j in idx]
         return out
