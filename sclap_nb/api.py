@@ -42,8 +42,10 @@ with ``embedding="sed"``. The embedding a method scores with: its
 (``AudioEmbeddings.default``, what ``python -m sclap_nb.embed --embedding`` chose), which for clips
 embedded in the call is the model's default. Scores are cosine similarities. The DOA head predicts
 ``n_events`` (2) unit vectors per clip: with ``doa_pooling="halves"`` (the default run) one per time
-half, in time order; with the specification's head on E_joint in no particular event order (both are
-trained with a permutation-invariant loss).
+half, in time order; with ``doa_pooling="frames"`` one per run of sounding frames, in time order
+(``sclap_nb.model.event_directions``), and :meth:`SCLAP.track` gives the direction frame by frame; with the
+specification's head on E_joint in no particular event order (all are trained with a permutation-invariant
+loss but the frame-wise head, whose frames are in time).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ from .features import check_foa
 from .files import atomic_write
 from .model import SpatialTemporalCLAP
 
-__all__ = ["AUDIO_SUFFIXES", "AUDIO_EMBEDDINGS", "PROGRESS_MIN_CLIPS", "Match", "Direction", "AudioEmbeddings", "SkippedAudio", "BadAudio",
+__all__ = ["AUDIO_SUFFIXES", "AUDIO_EMBEDDINGS", "PROGRESS_MIN_CLIPS", "Match", "Direction", "Track", "AudioEmbeddings", "SkippedAudio", "BadAudio",
            "SCLAP", "load", "read_foa", "default_cache_dir"]  # fmt: skip
 
 AUDIO_SUFFIXES = (".wav", ".flac")
@@ -119,6 +121,23 @@ class Direction:
         events = zip(self.sectors, self.azimuth, self.elevation)
         events = ", ".join(f"{s} (azimuth {a:+.0f}°, elevation {e:+.0f}°)" for s, a, e in events)
         return f"{self.name}: {events}"
+
+
+@dataclass(frozen=True)
+class Track:
+    """Where a clip's sound is, frame by frame, from a frame-wise DOA head (``doa_pooling`` frames): per frame
+    of the spatial branch's map, its centre (seconds), the head's azimuth and elevation (degrees) and its
+    ``activity``, the length of its vector (trained to 1 where one source sounds, 0 where none does)."""
+
+    name: str
+    times: np.ndarray  # (T,) seconds from the clip's start
+    azimuth: np.ndarray  # (T,) degrees, 0 front, +90 left
+    elevation: np.ndarray  # (T,) degrees, +90 up
+    activity: np.ndarray  # (T,) in [0, sqrt(3)]
+
+    def sounding(self, threshold: float = 0.5) -> np.ndarray:
+        """``(T,)`` bool: the frames where the head says a source sounds (activity above ``threshold``)."""
+        return self.activity > threshold
 
 
 @dataclass
@@ -374,6 +393,32 @@ class SCLAP:
         """The predicted direction (unit vectors, azimuth, elevation, sector) of each clip's sound events.
         A silent clip has none: ``ValueError`` naming it (with ``skip_bad``, a warning and no entry)."""
         return self._embedded(audio, sample_rate, skip_bad=skip_bad).directions()
+
+    def track(self, audio, sample_rate: int | None = None, *, skip_bad: bool = False) -> list[Track]:
+        """Where each clip's sound is over time: one :class:`Track` per clip, from a model whose DOA head reads
+        every frame (``--model.doa_pooling frames``); a model with another head is a ``ValueError`` that says so.
+        Bad clips as :meth:`embed_audio` (with ``skip_bad``, a warning and no entry)."""
+        if self.model.cfg.doa_pooling != "frames":
+            raise ValueError(f"this model's DOA head reads {'each half of the clip' if self.model.cfg.doa_pooling == 'halves' else 'E_joint'} "
+                             f"(doa_pooling {self.model.cfg.doa_pooling!r}), not each frame: no track; train with "
+                             "--model.doa_pooling frames")  # fmt: skip
+        tracks = []
+        for name, read, _ in self._sources(audio, sample_rate or self.sample_rate):
+            try:
+                wave = self._checked(name, read())
+            except (ValueError, OSError) as e:
+                why = str(e) if str(e).startswith(name) else f"{name}: {e}"
+                if not skip_bad:
+                    raise BadAudio(why) from e
+                warnings.warn(f"skipped {why}", SkippedAudio, stacklevel=2)
+                continue
+            with torch.no_grad():
+                frames = self.model.encode_audio(*self.model.features(torch.from_numpy(wave[None]).to(self.device)))["doa_frames"]
+            v = frames[0].float().cpu().double()
+            az = torch.rad2deg(torch.atan2(v[:, 1], v[:, 0]))
+            el = torch.rad2deg(torch.atan2(v[:, 2], v[:, :2].norm(dim=-1)))
+            tracks.append(Track(name, self.model.frame_times(len(v)).double().numpy(), az.numpy(), el.numpy(), v.norm(dim=-1).numpy()))
+        return tracks
 
     def classify(
         self, audio, labels: Sequence[str], embedding: str | None = None, sample_rate: int | None = None, *,

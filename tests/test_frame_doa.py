@@ -165,3 +165,29 @@ def test_a_frame_head_trains_and_reports_its_three_errors(corpus):
     metrics = evaluation_metrics(embed_split(model, loader), full=False)
     assert {"LE_deg", "LE_blind_deg", "LE_frames_deg"} <= set(metrics)
     assert all(0.0 <= metrics[k] <= 180.0 for k in ("LE_deg", "LE_blind_deg", "LE_frames_deg"))
+
+
+def test_the_api_tracks_a_frame_head_and_refuses_other_heads(tmp_path, recwarn):
+    from sclap_nb.api import BadAudio, load
+    from sclap_nb.export import export_model
+
+    torch.manual_seed(0)
+    frames_model = SpatialTemporalCLAP(ModelConfig(**TINY_MODEL, doa_pooling="frames")).eval()
+    with torch.no_grad():  # a head that answers "left, as loud as the input" on every frame
+        head = frames_model.doa_head[-1]
+        head.weight.zero_()
+        head.bias.copy_(torch.tensor([0.0, 3.0, 0.0]))
+    api = load(export_model(frames_model, tmp_path / "frames", clip_seconds=2.0), device="cpu")
+    rng = np.random.default_rng(0)
+    wave = (0.1 * rng.standard_normal((1, 2 * SR)) * np.array([[1.0], [1.0], [0.0], [0.0]])).astype(np.float32)
+    silent = np.zeros((4, 2 * SR), np.float32)
+    (track,) = api.track(wave)
+    assert track.times.shape == track.azimuth.shape == track.activity.shape == (25,)
+    assert np.allclose(np.diff(track.times), 0.08) and track.times[0] == pytest.approx(0.035)
+    assert np.allclose(track.azimuth, 90.0, atol=1e-3) and track.sounding().all()
+    with pytest.raises(BadAudio, match="silent"):
+        api.track([wave, silent])
+    assert len(api.track([wave, silent], skip_bad=True)) == 1
+    halves = load(export_model(SpatialTemporalCLAP(ModelConfig(**TINY_MODEL)).eval(), tmp_path / "halves", clip_seconds=2.0))
+    with pytest.raises(ValueError, match="each half of the clip.*--model.doa_pooling frames"):
+        halves.track(wave)
