@@ -76,14 +76,14 @@ def cmd_run(args) -> None:
 def _table(args) -> pd.DataFrame:
     rows = []
     for c, s, t in ORDER + REUSED:
-        base = args.results if c == "MF" else LIBRARY_RESULTS
+        base = args.results if c == "MF" else args.library_results
         rows.append({"config": c, "seed": s, "threads": t, **json.loads((base / "runs" / f"{c}_s{s}_t{t}" / SPLIT).read_text())})
     return pd.DataFrame(rows)
 
 
 def cmd_analyse(args) -> None:
     missing = [f"{c}_s{s}_t{t}" for c, s, t in ORDER if not (args.results / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
-    missing += [f"{c}_s{s}_t{t}" for c, s, t in REUSED if not (LIBRARY_RESULTS / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
+    missing += [f"{c}_s{s}_t{t}" for c, s, t in REUSED if not (args.library_results / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
     if missing:  # the plan's rule: nothing of MF's scores is read before every run has its file
         raise SystemExit(f"{len(missing)} runs have no {SPLIT} yet ({', '.join(missing[:4])}); analyse waits for all")
     table = _table(args)
@@ -104,6 +104,7 @@ def main(argv=None) -> int:
     ap.add_argument("command", choices=("run", "analyse"))
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "doa_study", help="where the runs of MF go")
     ap.add_argument("--results", type=Path, default=ROOT / "results" / "doa_study", help="where they are kept")
+    ap.add_argument("--library-results", type=Path, default=LIBRARY_RESULTS, help="results/library_study (the reused runs of ML)")
     args = ap.parse_args(argv)
     {"run": cmd_run, "analyse": cmd_analyse}[args.command](args)
     return 0

@@ -184,3 +184,40 @@ def test_a_studys_selection_is_quoted_from_its_file_and_a_kept_run_is_not_retrai
     assert ss.train("W0", 2025, 2, tmp_path / "out", folder).name == "W0_s2025_t2"
     with pytest.raises(pytest.fail.Exception, match="trained again"):  # and one not kept is trained
         ss.train("L2", 2025, 2, tmp_path / "out", folder)
+
+
+def test_the_doa_study_compares_mf_with_the_reused_ml_and_reads_both_localisation_errors(tmp_path):
+    """scripts/doa_study.py: MF's runs against the library study's ML, D1 reading MF's onset-free LE against ML's LE."""
+    import doa_study
+
+    rng = np.random.default_rng(3)
+    own, library = tmp_path / "doa", tmp_path / "library"
+    args = ["analyse", "--results", str(own), "--library-results", str(library)]
+
+    def split(folder, name, le, place):
+        (folder / "runs" / name).mkdir(parents=True, exist_ok=True)
+        scores = {f"mix/triplet/{m}": float(0.5 + rng.normal(0, 0.003)) for m in METRICS}
+        scores.update({"mix/LE_deg": le + rng.normal(0, 0.5), "mix/triplet/place_acc": place + rng.normal(0, 0.01)})
+        if name.startswith("MF"):
+            scores.update({"mix/LE_blind_deg": 17.0 + rng.normal(0, 0.5), "mix/LE_frames_deg": 9.0})
+        (folder / "runs" / name / "split_9661.json").write_text(json.dumps(scores))
+
+    for config, seed, threads in doa_study.REUSED:
+        split(library, f"{config}_s{seed}_t{threads}", 33.0, 0.45)
+    for config, seed, threads in doa_study.ORDER[:-1]:
+        split(own, f"{config}_s{seed}_t{threads}", 9.0, 0.45)
+    with pytest.raises(SystemExit, match="1 runs have no split_9661.json"):
+        doa_study.main(args)
+    config, seed, threads = doa_study.ORDER[-1]
+    split(own, f"{config}_s{seed}_t{threads}", 9.0, 0.45)
+    doa_study.main(args)
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert list(table.index) == ["D1", "D2", "D3", "D4", "D5"]
+    # D1: MF's LE without onsets (17) against ML's (33), not MF's LE with onsets (9)
+    assert table.loc["D1", "metric"] == "mix/LE_blind_deg" and table.loc["D1", "b_metric"] == "mix/LE_deg"
+    assert table.loc["D1", "diff"] == pytest.approx(-16.0, abs=1.0) and table.loc["D1", "finding"]
+    assert not table.loc["D2", "finding"]  # place: no difference was made up
+    assert table.loc["D4", "finding"] and table.loc["D5", "finding"]  # equal within the 0.05 margin
+    spread = report.study_analysis("doa", tmp_path)["seed_spread"]
+    assert spread.loc[("MF", "mean"), "mix/LE_frames_deg"] == pytest.approx(9.0) and pd.isna(spread.loc[("ML", "mean"), "mix/LE_frames_deg"])
+    assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"ML", "MF"}
