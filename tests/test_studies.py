@@ -191,7 +191,7 @@ def test_the_doa_study_compares_mf_with_the_reused_ml_and_reads_both_localisatio
     import doa_study
 
     rng = np.random.default_rng(3)
-    own, library = tmp_path / "doa", tmp_path / "library"
+    own, library = tmp_path / "results" / "doa_study", tmp_path / "library"
     args = ["analyse", "--results", str(own), "--library-results", str(library)]
 
     def split(folder, name, le, place):
@@ -218,6 +218,6 @@ def test_the_doa_study_compares_mf_with_the_reused_ml_and_reads_both_localisatio
     assert table.loc["D1", "diff"] == pytest.approx(-16.0, abs=1.0) and table.loc["D1", "finding"]
     assert not table.loc["D2", "finding"]  # place: no difference was made up
     assert table.loc["D4", "finding"] and table.loc["D5", "finding"]  # equal within the 0.05 margin
-    spread = report.study_analysis("doa", tmp_path)["seed_spread"]
+    spread = report.study_analysis("doa_study", tmp_path)["seed_spread"]
     assert spread.loc[("MF", "mean"), "mix/LE_frames_deg"] == pytest.approx(9.0) and pd.isna(spread.loc[("ML", "mean"), "mix/LE_frames_deg"])
     assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"ML", "MF"}
