@@ -63,7 +63,7 @@ def embed_batch(model: SpatialTemporalCLAP, batch: dict) -> dict:
     n = len(batch["text_comb"])
     part: dict = {k: getattr(out, k).float().cpu() for k in _KEYS if getattr(out, k) is not None}
     part["doa_target"] = batch["doa"].float().cpu()
-    if out.doa_frames is not None and "events" in batch:
+    if getattr(out, "doa_frames", None) is not None and "events" in batch:
         directions, err = frame_directions(out.doa_frames, out.doa_times, batch["events"])
         part["doa_events"], part["doa_frame_error"] = directions.cpu(), err.cpu()
     if out.modality_logits is not None:  # (n, 2): the clip's and its caption's classifier verdicts
