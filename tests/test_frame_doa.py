@@ -12,9 +12,11 @@ import torch
 import torch.nn.functional as F
 
 from conftest import TINY_MODEL, tiny_config
+from sclap_nb.api import BadAudio, load
 from sclap_nb.data import build_corpus, read_metadata
 from sclap_nb.data.dataset import StClothoDataset, collate_groups, event_array, event_rows
 from sclap_nb.evaluation import embed_split, evaluation_metrics, frame_directions
+from sclap_nb.export import export_model
 from sclap_nb.features import FeatureConfig, FOAFeatures
 from sclap_nb.losses import frame_doa_loss, frame_targets, total_loss
 from sclap_nb.model import ModelConfig, SpatialTemporalCLAP, event_directions
@@ -168,9 +170,6 @@ def test_a_frame_head_trains_and_reports_its_three_errors(corpus):
 
 
 def test_the_api_tracks_a_frame_head_and_refuses_other_heads(tmp_path, recwarn):
-    from sclap_nb.api import BadAudio, load
-    from sclap_nb.export import export_model
-
     torch.manual_seed(0)
     frames_model = SpatialTemporalCLAP(ModelConfig(**TINY_MODEL, doa_pooling="frames")).eval()
     with torch.no_grad():  # a head that answers "left, as loud as the input" on every frame

@@ -15,6 +15,7 @@ from sclap_nb import report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+import doa_study  # noqa: E402
 import ordered_study  # noqa: E402
 import paths_study  # noqa: E402
 import timed_study  # noqa: E402
@@ -188,8 +189,6 @@ def test_a_studys_selection_is_quoted_from_its_file_and_a_kept_run_is_not_retrai
 
 def test_the_doa_study_compares_mf_with_the_reused_ml_and_reads_both_localisation_errors(tmp_path):
     """scripts/doa_study.py: MF's runs against the library study's ML, D1 reading MF's onset-free LE against ML's LE."""
-    import doa_study
-
     rng = np.random.default_rng(3)
     own, library = tmp_path / "results" / "doa_study", tmp_path / "library"
     args = ["analyse", "--results", str(own), "--library-results", str(library)]
