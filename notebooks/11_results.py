@@ -26,25 +26,16 @@
 # **What you will learn here:**
 #
 # * every goal of the book, with the number that decides it and a plain PASS or MISS;
-# * eight findings, each with its numbers, most with a table and a figure: the 3-way test cannot credit any
-#   addition; the order comes from the clip's edges; the temporal path repeated E_joint until its tokens
-#   were normalised; two departures from the specification help; the GRL leaves the modality gap open;
-#   on timed scenes the full model hears order and motion and the baseline does not (a planned study);
-#   recorded sounds help a little on recordings never heard; a DOA head on every frame localises timed
-#   scenes twice as well (planned studies too);
+# * eight findings with their numbers, from the 3-way test that credits no addition to where the sounds are;
 # * what the evidence supports about each of the four additions, and what it does not.
 #
-# The page trains nothing. It reads the stored runs by name (`sclap_nb.results`): the **default run**
-# (the halves layout, `results/default`, and the same job with seed 2026 in `results/default_seed2026`), the
-# **ablation** (`results/ablation`: 7 configurations × 3 seeds at the specification's settings), the
-# **sweep** of the departures from the specification (`results/sweep`: 6 configurations × 3 seeds), the
-# **experiments** (`results/experiments`) and the **paths study** (`results/paths_study`). `make publish`
-# copies a finished default run into `results/` when you decide it should replace the stored one. The tables come from
-# `sclap_nb.report`; the statistics (paired differences, t-intervals) from `sclap_nb.ablation`.
+# The page trains nothing. It reads the stored runs by name (`sclap_nb.results`): the **default run** (the
+# halves layout, `results/default`, and seed 2026 in `results/default_seed2026`), the **ablation**, the
+# **sweep** of the departures from the specification, the **experiments** and the planned **studies**, each in
+# its folder of `results/`. The tables come from `sclap_nb.report`, the statistics from `sclap_nb.ablation`.
 #
-# The studies in full are in the appendices: {doc}`13_appendix_scenes` (E_joint and the triplet
-# embedding scene by scene), {doc}`14_appendix_temporal` (where the order comes from, and the temporal
-# path) and {doc}`15_appendix_experiments` (the ablation, the sweep and every experiment).
+# The appendices hold the studies in full: {doc}`13_appendix_scenes` (scene by scene),
+# {doc}`14_appendix_temporal` (the order and the temporal path), {doc}`15_appendix_experiments` (the rest).
 
 # %% tags=["parameters"]
 fast = True  # nothing here trains: the page reads stored results either way
@@ -458,6 +449,11 @@ glue_all({"train_" + re.sub(r"[^A-Za-z0-9]+", "_", k): main_metrics[k] for k in 
 assert list(ls_cmp.loc[ls_cmp["finding"].astype(bool), "name"]) == ["L1", "L2"]  # as the prose says
 assert (ls_cmp.set_index("name").loc[["L3", "L5"], "ci_high"] < 0).all()  # worse beyond their intervals
 assert main_metrics["heldout/sed/zero_shot_acc"] < 0.5 and main_metrics["heldout/triplet/zero_shot_acc"] < 0.5  # goal missed
+doa = report.study_analysis("doa_study", results_root)  # Finding 8
+ds_cmp = doa["comparisons"]
+glue_all({**report.study_facts("ds", ds_cmp), **report.spread_facts("ds", doa["seed_spread"], doa["rerun_noise"])})
+assert list(ds_cmp.loc[ds_cmp["finding"].astype(bool), "name"]) == ["D1", "D5"]  # as the prose says
+assert load_run("train", results_root).config.model.doa_pooling == "halves"  # the plan's rule kept the halves head
 
 # %% [markdown]
 # * **Never heard, a little better**: naming a held-out recording {glue:text}`ls_L1_diff:+.3f`
@@ -478,29 +474,11 @@ assert main_metrics["heldout/sed/zero_shot_acc"] < 0.5 and main_metrics["heldout
 #
 # ## Finding 8: where the sounds are, on timed scenes
 #
-# The **DOA study** (`results/doa_study`, planned; five seeds, paired; the library study's test sets) gives
-# `ML`, the main job's configuration, a DOA head on every frame (`MF`: ACCDOA, {doc}`08_doa`) in place of the
-# head on each time half, whose one-event-per-half assumption the timed scenes break. It compares, on the mixed
-# test split, the localisation error without onsets (D1), place, motion and order (D2-D4) and retrieval (D5).
-
-# %% tags=["hide-input"]
-doa = report.study_analysis("doa_study", results_root)
-ds_cmp = doa["comparisons"]
-glue_all({**report.study_facts("ds", ds_cmp), **report.spread_facts("ds", doa["seed_spread"], doa["rerun_noise"])})
-assert list(ds_cmp.loc[ds_cmp["finding"].astype(bool), "name"]) == ["D1", "D5"]  # as the prose says
-assert load_run("train", results_root).config.model.doa_pooling == "halves"  # the plan's rule kept the halves head
-
-# %% [markdown]
-# * **Twice as close, without onsets**: {glue:text}`ds_MF_mix_LE_blind_deg:.1f`° against
-#   {glue:text}`ds_ML_mix_LE_deg:.1f`°, {glue:text}`ds_D1_diff:+.1f`° [{glue:text}`ds_D1_lo:+.1f`,
-#   {glue:text}`ds_D1_hi:+.1f`] (D1, {glue:text}`ds_D1_finding`); given the onsets,
-#   {glue:text}`ds_MF_mix_LE_deg:.1f`° (goal 10°: met only there).
-# * **The embeddings hear the same**: place {glue:text}`ds_D2_diff:+.3f`, motion {glue:text}`ds_D3_diff:+.3f`,
-#   order {glue:text}`ds_D4_diff:+.3f` [{glue:text}`ds_D4_lo:+.3f`, {glue:text}`ds_D4_hi:+.3f`], T2A R@1
-#   {glue:text}`ds_D5_diff:+.3f` (D5, {glue:text}`ds_D5_finding`).
-# * **The main job keeps the halves head**: the plan asked order to be non-inferior by 0.05 under Holm's
-#   correction, and it is {glue:text}`ds_D4_finding` (Holm p {glue:text}`ds_D4_p_holm:.3f`). The frame-wise
-#   head is one setting away (`--model.doa_pooling frames`; `SCLAP.track` reads its direction frame by frame).
+# A DOA head on every frame (`results/doa_study`, planned, five seeds; {doc}`17_appendix_doa`) is off by
+# {glue:text}`ds_MF_mix_LE_blind_deg:.1f`° without onsets against the halves head's {glue:text}`ds_ML_mix_LE_deg:.1f`°
+# (D1: {glue:text}`ds_D1_diff:+.1f`° [{glue:text}`ds_D1_lo:+.1f`, {glue:text}`ds_D1_hi:+.1f`]); order, place, motion
+# and retrieval do not move, but order's non-inferiority is {glue:text}`ds_D4_finding` under Holm (p
+# {glue:text}`ds_D4_p_holm:.3f`), so by the plan's rule **the main job keeps the halves head**.
 #
 # ## What the evidence says, addition by addition
 #
@@ -525,9 +503,8 @@ assert load_run("train", results_root).config.model.doa_pooling == "halves"  # t
 #   own: the ablation rows share them; the sweep drops the ramp only together with other changes.
 # * **Localisation.** With the DOA head on E_joint, {glue:text}`abl_le_min:.1f`° to
 #   {glue:text}`abl_le_max:.1f`° on average per configuration (goal ≤ 10°), and no addition moves it; the
-#   head on each time half, a departure, brings the default run to {glue:text}`goal_le:.2f`°. On timed scenes
-#   that head is off by {glue:text}`ds_ML_mix_LE_deg:.1f`°, and a head on every frame by
-#   {glue:text}`ds_MF_mix_LE_blind_deg:.1f`° without onsets (Finding 8).
+#   head on each time half, a departure, brings the default run to {glue:text}`goal_le:.2f`° (on timed
+#   scenes: Finding 8).
 #
 # All are measurements on synthetic scenes (MIDI and library sounds rendered in simulated rooms, template
 # captions; a corpus of effects and speech in {doc}`15_appendix_experiments`), not on recorded scenes.
@@ -548,9 +525,6 @@ assert load_run("train", results_root).config.model.doa_pooling == "halves"  # t
 #   {glue:text}`ps_E6_diff:+.3f` on order; `order_acc` {glue:text}`ps_P_order_acc:.3f` misses 0.9.
 # * Recorded sounds help on never-heard recordings a little ({glue:text}`ls_L1_diff:+.3f` naming them,
 #   {glue:text}`ls_L2_diff:+.3f` T2A R@1), cost order on soundfont scenes ({glue:text}`ls_L3_diff:+.3f`).
-# * On timed scenes a DOA head on every frame localises without onsets {glue:text}`ds_D1_diff:+.1f`° better
-#   than the head on each time half and leaves what the embeddings hear as it was; order's non-inferiority
-#   was not shown under Holm, so the main job keeps the halves head.
 # * The default run meets the localisation, order and place goals, but on order not by the triplet
 #   embedding's merit; it misses the modality goal and the 1.5× retrieval goal, which no R@1 can reach
 #   against this corpus's baseline.
