@@ -29,10 +29,9 @@
 # * eight findings with their numbers, from the 3-way test that credits no addition to where the sounds are;
 # * what the evidence supports about each of the four additions, and what it does not.
 #
-# The page trains nothing. It reads the stored runs by name (`sclap_nb.results`): the **default run** (the
-# halves layout, `results/default`, and seed 2026 in `results/default_seed2026`), the **ablation**, the
-# **sweep** of the departures from the specification, the **experiments** and the planned **studies**, each in
-# its folder of `results/`. The tables come from `sclap_nb.report`, the statistics from `sclap_nb.ablation`.
+# The page trains nothing: it reads the stored runs by name (`sclap_nb.results`), the **default run** (the
+# halves layout; seeds 2025 and 2026), the **ablation**, the **sweep**, the **experiments** and the planned
+# **studies**, each in its folder of `results/` (`make publish` copies a run there); tables: `sclap_nb.report`.
 #
 # The appendices hold the studies in full: {doc}`13_appendix_scenes` (scene by scene),
 # {doc}`14_appendix_temporal` (the order and the temporal path), {doc}`15_appendix_experiments` (the rest).

@@ -646,9 +646,9 @@ class Outputs:
     text: torch.Tensor  # plain caption
     logit_scale: torch.Tensor
     modality_logits: torch.Tensor | None = None  # (2N,) audio first, then text
+    modality_labels: torch.Tensor | None = None  # 0 audio, 1 text
     doa_frames: torch.Tensor | None = None  # (N, T', 3) ACCDOA vectors of doa_pooling "frames"
     doa_times: torch.Tensor | None = None  # (T',) the centre of each of those frames, seconds from the clip's start
-    modality_labels: torch.Tensor | None = None  # 0 audio, 1 text
 
     @property
     def e_audio(self) -> torch.Tensor:
