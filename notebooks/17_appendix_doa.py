@@ -62,6 +62,7 @@ from sclap_nb import report, viz
 from sclap_nb.api import load
 from sclap_nb.data import SECTOR_WORDS, doa_vector, ensure_corpus, load_clip, read_metadata
 from sclap_nb.data.dataset import event_array
+from sclap_nb.data.spatial import wrap_azimuth
 from sclap_nb.losses import frame_targets
 from sclap_nb.metrics import localization_error, match_events
 from sclap_nb.notebook import figures_dir, glue, record, setup_chapter
@@ -376,10 +377,6 @@ def frame_view(row, track):
     return target_az, alone, measured
 
 
-def wrap(deg):
-    return (np.asarray(deg) + 180.0) % 360.0 - 180.0
-
-
 track_roles = ("pos", "neg_m")
 tracks = dict(zip(track_roles, framewise.track([str(timed_root / timed[r]["file"]) for r in track_roles])))
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), sharey=True)
@@ -388,7 +385,7 @@ for ax, role in zip(axes, track_roles):
     row, tr = timed[role], tracks[role]
     target_az, alone, measured = frame_view(row, tr)
     sounding = tr.sounding()
-    track_err[role] = float(np.median(np.abs(wrap(tr.azimuth - target_az))[alone & sounding]))
+    track_err[role] = float(np.median(np.abs(wrap_azimuth(tr.azimuth - target_az))[alone & sounding]))
     for e in row["events"]:
         ax.axvspan(e["onset"], e["onset"] + e["duration"], color=viz.PALETTE[2] if e["moving"] else "0.85", alpha=0.2, lw=0)
     ax.plot(tr.times[alone], target_az[alone], "_", ms=9, mew=2, color=viz.PALETTE[3], label="target (metadata)")
