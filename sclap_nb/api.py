@@ -413,7 +413,7 @@ class SCLAP:
                 warnings.warn(f"skipped {why}", SkippedAudio, stacklevel=2)
                 continue
             with torch.no_grad():
-                frames = self.model.encode_audio(*self.model.features(torch.from_numpy(wave[None]).to(self.device)))["doa_frames"]
+                frames = self.model.encode_wave(torch.from_numpy(wave[None]).to(self.device))["doa_frames"]
             v = frames[0].float().cpu().double()
             az = torch.rad2deg(torch.atan2(v[:, 1], v[:, 0]))
             el = torch.rad2deg(torch.atan2(v[:, 2], v[:, :2].norm(dim=-1)))
@@ -490,7 +490,7 @@ class SCLAP:
 
     def _encode(self, waves: np.ndarray) -> dict[str, torch.Tensor | None]:
         with torch.no_grad():
-            out = self.model.encode_audio(*self.model.features(torch.from_numpy(waves).to(self.device)))
+            out = self.model.encode_wave(torch.from_numpy(waves).to(self.device))
         triplet = out["e_triplet"]
         return {"joint": out["e_joint"].float().cpu(), "triplet": None if triplet is None else triplet.float().cpu(),
                 "doa": F.normalize(out["doa"], dim=-1).float().cpu(), "sed": out["e_sed"].float().cpu()}

@@ -230,6 +230,9 @@ class ModelConfig(_Checked):
         "halves", "DOA head on each time half of the spatial branch (the specification: on E_joint); frames: on every "
         "frame of its map (ACCDOA: a vector whose length says whether one source sounds), trained on each event's own "
         "frames, a moving source's along its path")
+    semantic_pretrained: Literal["none", "aisfx"] = setting(
+        "none", "pretrained features added to the semantic embedding (the specification: none): aisfx, the frozen "
+        "sound-effects CNN of the aisfx wheel on the W channel (sclap_nb.pretrained), through a trained layer norm and MLP")
     temporal_token_norm: bool = setting(
         True, "each chunk token's content standardised over the batch before its position (the specification: no)")
     temporal_span: Literal["clip", "active"] = setting(

@@ -62,7 +62,7 @@ def classification_metrics(model: SpatialTemporalCLAP, clips: Path, prefix: str,
     for i in range(0, len(rows), batch_size):
         wave = torch.stack([torch.from_numpy(sf.read(r["file"], dtype="float32", always_2d=True)[0].T.copy())
                             for r in rows[i : i + batch_size]]).to(device)  # fmt: skip
-        out = model.encode_audio(*model.features(wave))
+        out = model.encode_wave(wave)
         for name in ("sed", "joint", "triplet"):
             if out[f"e_{name}"] is not None:
                 embedded.setdefault(name, []).append(out[f"e_{name}"].float())

@@ -28,6 +28,7 @@ from torch import nn
 
 from .config import SPEC_MODEL, ModelConfig
 from .features import FOAFeatures
+from .pretrained import AISFX_DIM, AisfxEmbedder
 
 __all__ = [
     "ModelConfig",
@@ -692,18 +693,48 @@ class SpatialTemporalCLAP(nn.Module):
         else:
             self.temporal_encoder = self.final_audio_projection = None
         self.modality_classifier = ModalityClassifier(cfg.dim) if cfg.use_modality else None
+        # built last, so that every other part starts from the same initial weights with or without it
+        self.pretrained_projection = None
+        if cfg.semantic_pretrained == "aisfx":
+            self.pretrained_projection = nn.Sequential(nn.LayerNorm(AISFX_DIM), mlp(AISFX_DIM, cfg.dim, cfg.dim))
+        self._pretrained = [AisfxEmbedder()] if cfg.semantic_pretrained == "aisfx" else []  # a list: not a submodule
 
     # -- pieces -----------------------------------------------------------------------------
     def scale(self) -> torch.Tensor:
         """``exp(logit_scale)`` with the parameter clamped to ``[0, ln 100]``."""
         return self.logit_scale.clamp(0.0, math.log(100.0)).exp()
 
-    def encode_audio(self, logmel: torch.Tensor, logmeliv: torch.Tensor) -> dict[str, torch.Tensor | None]:
-        """Normalised audio embeddings, DOA prediction and the two feature maps."""
+    def semantic(self, sed: torch.Tensor, pretrained: torch.Tensor | None) -> torch.Tensor:
+        """``P_sed``: the semantic branch's projection, plus that of the pretrained features where the
+        model has them (``semantic_pretrained``)."""
+        p_sed = self.sed_projection(sed)
+        if self.pretrained_projection is None:
+            return p_sed
+        if pretrained is None:
+            raise ValueError("this model's semantic branch also reads aiSFX features (model.semantic_pretrained aisfx): "
+                             "pass them (batch 'aisfx', or pretrained=model.pretrained_features(wave)), or encode the "
+                             "waves with model.encode_wave")  # fmt: skip
+        return p_sed + self.pretrained_projection(pretrained.to(p_sed.device, torch.float32)).to(p_sed.dtype)
+
+    def pretrained_features(self, wave: torch.Tensor) -> torch.Tensor | None:
+        """``(N, 512)`` aiSFX features of the W channel of ``wave`` ``(N, 4, S)`` at the model's sample
+        rate, on ``wave``'s device; None for a model without them."""
+        if not self._pretrained:
+            return None
+        return self._pretrained[0](wave, self.cfg.features.sample_rate).to(wave.device)
+
+    def encode_wave(self, wave: torch.Tensor) -> dict[str, torch.Tensor | None]:
+        """:meth:`encode_audio` of FOA clips ``(N, 4, S)``: their features, pretrained ones included."""
+        return self.encode_audio(*self.features(wave), self.pretrained_features(wave))
+
+    def encode_audio(self, logmel: torch.Tensor, logmeliv: torch.Tensor,
+                     pretrained: torch.Tensor | None = None) -> dict[str, torch.Tensor | None]:  # fmt: skip
+        """Normalised audio embeddings, DOA prediction and the two feature maps. ``pretrained``: the
+        clips' aiSFX features, needed by (and only read by) a model with ``semantic_pretrained`` aisfx."""
         sed, sed_map = self.sed_encoder(logmel)
         doa, doa_map = self.doa_encoder(logmeliv)
         doa_frames = None
-        p_sed = self.sed_projection(sed)
+        p_sed = self.semantic(sed, pretrained)
         joint = p_sed + self.fusion_weight * self.doa_projection(doa)
         if self.cfg.doa_pooling == "halves":
             if doa_map.shape[2] < self.cfg.n_events:
@@ -750,9 +781,9 @@ class SpatialTemporalCLAP(nn.Module):
         r, f = self.doa_encoder.time_reduction, self.cfg.features
         return (torch.arange(frames, dtype=torch.float32) * r + (r - 1) / 2) * (f.hop_length / f.sample_rate)
 
-    def encode_semantic(self, logmel: torch.Tensor) -> torch.Tensor:
+    def encode_semantic(self, logmel: torch.Tensor, pretrained: torch.Tensor | None = None) -> torch.Tensor:
         """The semantic branch alone: ``e_sed`` of :meth:`encode_audio` (normalised), for the class term."""
-        return F.normalize(self.sed_projection(self.sed_encoder(logmel)[0]), dim=-1)
+        return F.normalize(self.semantic(self.sed_encoder(logmel)[0], pretrained), dim=-1)
 
     def encode_text(self, captions: list[str]) -> torch.Tensor:
         """Normalised caption embeddings; each distinct caption is encoded once."""
@@ -771,12 +802,16 @@ class SpatialTemporalCLAP(nn.Module):
 
     # -- forward ----------------------------------------------------------------------------
     def forward(self, batch: dict, lambd: float = 1.0) -> Outputs:
-        """``batch``: ``wave`` (N, 4, S) or ``logmel``/``logmeliv``, and ``text_comb``, ``text`` (N captions each).
+        """``batch``: ``wave`` (N, 4, S) or ``logmel``/``logmeliv``, and ``text_comb``, ``text`` (N captions each);
+        for a model with ``semantic_pretrained`` aisfx also ``aisfx`` (N, 512), else computed from ``wave``.
 
         ``lambd``: the gradient reversal's strength this step (``LossConfig.grl_lambda`` and its schedule,
         set by the training loop; the forward pass does not depend on it)."""
         logmel, logmeliv = self.audio_features(batch)
-        audio = self.encode_audio(logmel, logmeliv)
+        pretrained = batch.get("aisfx")
+        if pretrained is None and self._pretrained and "wave" in batch:
+            pretrained = self.pretrained_features(batch["wave"])
+        audio = self.encode_audio(logmel, logmeliv, pretrained)
         n = logmel.shape[0]
         for key in ("text_comb", "text"):
             if len(batch[key]) != n:

@@ -111,7 +111,7 @@ def build_data(cfg: RunConfig, root: Path, progress: bool = False):
         )  # fmt: skip
     dm = StClothoDataModule(corpus, batch_size=cfg.optim.batch_size, mode=cfg.optim.mode, features=cfg.model.features,
                             cache_dir=corpus / "cache", seed=cfg.runtime.seed, num_workers=cfg.runtime.num_workers,
-                            roles=("pos", *cfg.loss.negatives))  # fmt: skip
+                            roles=("pos", *cfg.loss.negatives), pretrained=cfg.model.semantic_pretrained)  # fmt: skip
     dm.setup("fit")
     return corpus, dm
 
@@ -128,7 +128,7 @@ def class_batches(cfg: RunConfig, root: Path) -> EventClipBatches | None:
                           f"{' and data.data_dir = ' + repr(d.data_dir) if d.data_dir else ''}")  # fmt: skip
     clips = ensure_event_clips(heldout_dirs(cfg, root)["train_clips"], sound_source("library", under(root, d.library_dir), sr),
                                "train", cfg.runtime.seed, sr, d.clip_seconds, d.anechoic)  # fmt: skip
-    return EventClipBatches(clips, d.class_batch, cfg.runtime.seed)
+    return EventClipBatches(clips, d.class_batch, cfg.runtime.seed, pretrained=cfg.model.semantic_pretrained)
 
 
 def evaluate_best(out: Path, module, datamodule, accelerator: str = RuntimeConfig.accelerator):
@@ -269,7 +269,8 @@ def small_data(cfg: RunConfig, corpus_dir: str | os.PathLike, n_train: int, n_va
     seed = cfg.runtime.seed
     path = ensure_corpus(root / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False, **corpus)
     dm = StClothoDataModule(path, batch_size=cfg.optim.batch_size, features=cfg.model.features, cache_dir=path / "cache",
-                            seed=seed, roles=("pos", *cfg.loss.negatives), eval_roles=eval_roles)  # fmt: skip
+                            seed=seed, roles=("pos", *cfg.loss.negatives), eval_roles=eval_roles,
+                            pretrained=cfg.model.semantic_pretrained)  # fmt: skip
     dm.setup("fit")
     return dm
 

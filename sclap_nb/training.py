@@ -35,6 +35,7 @@ from .config import RunConfig, RuntimeConfig, migrate_run_json
 from .allocator import in_use as allocator_in_use
 from .evaluation import embed_batch, evaluation_metrics, gather_embeddings, join_batches
 from .files import atomic_write
+from .hardware import cpu_has_native_bf16
 from .losses import grl_lambda_at, total_loss
 from .memory import release_freed_memory
 from .model import SpatialTemporalCLAP
@@ -156,7 +157,9 @@ class SCLAPModule(pl.LightningModule):
         rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
         b = self.class_batches(self.global_step, rank)
         logmel, _ = self.model.features(b["wave"].to(self.device))
-        return self.model.encode_semantic(logmel), self.model.encode_text(b["text"]), b["label"].to(self.device)
+        pretrained = b.get("aisfx")
+        pretrained = None if pretrained is None else pretrained.to(self.device)
+        return self.model.encode_semantic(logmel, pretrained), self.model.encode_text(b["text"]), b["label"].to(self.device)
 
     def on_train_epoch_start(self):
         # Lightning restores each submodule's mode as it found it; a module built in eval mode (a
@@ -239,18 +242,6 @@ def quiet_lightning() -> None:
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
-
-
-def cpu_has_native_bf16() -> bool:
-    """True where the CPU computes bf16 in hardware (AVX512-BF16 or AMX-BF16)."""
-    try:
-        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-    except AttributeError:  # older torch: read the flags
-        try:
-            flags = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
-        return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def resolve_precision(precision: str, accelerator: str = RuntimeConfig.accelerator) -> tuple[str, str]:

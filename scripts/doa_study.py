@@ -56,9 +56,11 @@ REPORTED = [
 ]  # fmt: skip
 
 
-def cmd_run(args) -> None:
+def run_variant(args, order: list, configs: dict) -> None:
+    """Train and score every run of ``order`` (a variant of ``ML``; ``configs`` its settings) that has no
+    split file yet: each export scored on ``results/library_study``'s splits, written, not printed."""
     split_dirs = ls.splits()
-    for config, seed, threads in ORDER:
+    for config, seed, threads in order:
         where = ts.run_dir(args.out, config, seed, threads)
         kept = args.results / "runs" / where.name
         if (kept / SPLIT).is_file():
@@ -66,37 +68,43 @@ def cmd_run(args) -> None:
             continue
         if not (where / "metrics.json").is_file():
             print(f"[run ] {where}", flush=True)
-            ts.run(ts.config_of(config, seed, threads, args.out, CONFIGS), ROOT)
+            ts.run(ts.config_of(config, seed, threads, args.out, configs), ROOT)
         kept.mkdir(parents=True, exist_ok=True)
         ts.finish(where, args.results, threads, {}, ls.KEPT)
         write_json_atomic(ls.score(where / "model", split_dirs), kept / SPLIT)
         print(f"[kept] {kept}", flush=True)
 
 
-def _table(args) -> pd.DataFrame:
-    rows = []
-    for c, s, t in ORDER + REUSED:
-        base = args.results if c == "MF" else args.library_results
-        rows.append({"config": c, "seed": s, "threads": t, **json.loads((base / "runs" / f"{c}_s{s}_t{t}" / SPLIT).read_text())})
-    return pd.DataFrame(rows)
-
-
-def cmd_analyse(args) -> None:
-    missing = [f"{c}_s{s}_t{t}" for c, s, t in ORDER if not (args.results / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
+def analyse_variant(args, name: str, order: list, comparisons: list, reported: list) -> None:
+    """The plan's analysis of variant ``name`` (its runs ``order``) against the reused runs of ``ML``; refuses
+    until every run of both has its split file (nothing of the variant's scores is read before)."""
+    missing = [f"{c}_s{s}_t{t}" for c, s, t in order if not (args.results / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
     missing += [f"{c}_s{s}_t{t}" for c, s, t in REUSED if not (args.library_results / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
-    if missing:  # the plan's rule: nothing of MF's scores is read before every run has its file
+    if missing:
         raise SystemExit(f"{len(missing)} runs have no {SPLIT} yet ({', '.join(missing[:4])}); analyse waits for all")
-    table = _table(args)
-    for k in REPORTED:
+    rows = []
+    for c, s, t in order + REUSED:
+        base = args.results if c == name else args.library_results
+        rows.append({"config": c, "seed": s, "threads": t, **json.loads((base / "runs" / f"{c}_s{s}_t{t}" / SPLIT).read_text())})
+    table = pd.DataFrame(rows)
+    for k in reported:
         if k not in table:
             table[k] = float("nan")
     main = table[table["threads"] == THREADS]
-    spread = main.groupby("config")[REPORTED].agg(["mean", "std"]).stack(level=1, future_stack=True)
+    spread = main.groupby("config")[reported].agg(["mean", "std"]).stack(level=1, future_stack=True)
     rerun = []
-    for config in ("ML", "MF"):
+    for config in ("ML", name):
         pair = table[(table["config"] == config) & (table["seed"] == RERUN_SEED)].set_index("threads")
-        rerun.append({"config": config, **{m: abs(pair.loc[THREADS, m] - pair.loc[RERUN_THREADS, m]) for m in REPORTED}})
-    ts.write_analysis(args.results, table, planned_comparisons(main, COMPARISONS), spread, rerun)
+        rerun.append({"config": config, **{m: abs(pair.loc[THREADS, m] - pair.loc[RERUN_THREADS, m]) for m in reported}})
+    ts.write_analysis(args.results, table, planned_comparisons(main, comparisons), spread, rerun)
+
+
+def cmd_run(args) -> None:
+    run_variant(args, ORDER, CONFIGS)
+
+
+def cmd_analyse(args) -> None:
+    analyse_variant(args, "MF", ORDER, COMPARISONS, REPORTED)
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,14 @@ import torch
 
 pytest.importorskip("aisfx", reason="make setup installs aisfx")
 
-from sclap_nb.pretrained import AISFX_BLOCK, AISFX_DIM, AISFX_MELS, aisfx_input, aisfx_network  # noqa: E402
+from conftest import TINY_MODEL  # noqa: E402
+from sclap_nb.data import read_metadata  # noqa: E402
+from sclap_nb.data.corpus import load_clip  # noqa: E402
+from sclap_nb.data.dataset import StClothoDataset, collate_groups  # noqa: E402
+from sclap_nb.features import FeatureConfig  # noqa: E402
+from sclap_nb.model import ModelConfig, SpatialTemporalCLAP  # noqa: E402
+from sclap_nb.pretrained import (AISFX_BLOCK, AISFX_DIM, AISFX_MELS, AisfxEmbedder, aisfx_input, aisfx_logmel,  # noqa: E402
+                                 aisfx_network, embed_cache)  # fmt: skip
 
 RATE = 16000
 
@@ -55,3 +62,102 @@ def test_the_shipped_weights_load_and_differ_from_the_initialisation():
     with torch.no_grad():
         e = trained(x)
     assert e.shape == (len(x), AISFX_DIM) and torch.isfinite(e).all()
+
+
+# ------------------------------------------------ the batched front end, its cache, and the model that reads it
+
+
+def test_batched_log_mel_is_the_block_input_of_whole_clips():
+    rng = np.random.default_rng(0)
+    clips = (rng.standard_normal((3, 4 * RATE)) * np.linspace(0.0, 1.0, 4 * RATE)).astype(np.float32)
+    whole = aisfx_logmel(clips, RATE)
+    assert whole.shape == (3, 173, AISFX_MELS)  # 4 s at 44.1 kHz, hop 1024, centred frames
+    for k in range(3):
+        blocks = aisfx_input(clips[k], RATE)  # the probe's librosa path: blocks of 100 frames, hop 50
+        torch.testing.assert_close(whole[k, :100], blocks[0], atol=1e-5, rtol=0)
+        torch.testing.assert_close(whole[k, 50:150], blocks[1], atol=1e-5, rtol=0)
+    assert aisfx_logmel(clips[:, : RATE // 2], RATE).shape == (3, AISFX_BLOCK, AISFX_MELS)  # padded to one block
+    with pytest.raises(ValueError, match="mono clips"):
+        aisfx_logmel(clips[0], RATE)
+
+
+def test_the_embedder_reads_the_w_channel_only():
+    rng = np.random.default_rng(1)
+    foa = rng.standard_normal((2, 4, 2 * RATE)).astype(np.float32)
+    embed = AisfxEmbedder()
+    a = embed(foa, RATE)
+    assert a.shape == (2, AISFX_DIM) and a.dtype == torch.float32
+    other = foa.copy()
+    other[:, 1:] = rng.standard_normal(other[:, 1:].shape)
+    torch.testing.assert_close(embed(other, RATE), a)  # Y, Z, X do not count
+    torch.testing.assert_close(embed(foa[:, 0], RATE), a)  # mono clips are W
+    louder = foa.copy()
+    louder[1, 0] = np.concatenate([tone(440.0, 1.0), tone(2000.0, 1.0)])
+    b = embed(louder, RATE)
+    torch.testing.assert_close(b[0], a[0])
+    assert not torch.allclose(b[1], a[1], atol=1e-3)
+    # bf16 (where the CPU has it) and float32 give the same vectors to within their rounding
+    cos = torch.nn.functional.cosine_similarity(AisfxEmbedder(bf16=True)(louder, RATE), AisfxEmbedder(bf16=False)(louder, RATE))
+    assert float(cos.min()) > 0.999, cos
+
+
+def test_the_feature_cache_is_computed_once_and_redone_when_its_inputs_change(tmp_path):
+    rng = np.random.default_rng(2)
+    waves = rng.standard_normal((5, RATE)).astype(np.float32)
+    calls = []
+
+    def load(ix):
+        calls.append(list(ix))
+        return waves[ix]
+
+    ids = [f"c{i}" for i in range(5)]
+    first = embed_cache(tmp_path / "a.npy", ids, "digest-1", RATE, load)
+    assert first.shape == (5, AISFX_DIM) and calls == [[0, 1, 2, 3, 4]]
+    torch.testing.assert_close(torch.from_numpy(first), AisfxEmbedder()(waves, RATE))
+    again = embed_cache(tmp_path / "a.npy", ids, "digest-1", RATE, load)
+    assert np.array_equal(again, first) and len(calls) == 1  # reused, nothing read
+    embed_cache(tmp_path / "a.npy", ids, "digest-2", RATE, load)  # other clips behind the same ids
+    assert len(calls) == 2
+    (tmp_path / "a.json").write_text("{not json")
+    embed_cache(tmp_path / "a.npy", ids, "digest-2", RATE, load)
+    assert len(calls) == 3
+
+
+def test_a_model_with_pretrained_features_needs_them_and_leaves_the_rest_as_it_was():
+    torch.manual_seed(3)
+    plain = SpatialTemporalCLAP(ModelConfig(**TINY_MODEL))
+    torch.manual_seed(3)
+    model = SpatialTemporalCLAP(ModelConfig(**TINY_MODEL, semantic_pretrained="aisfx")).eval()
+    extra = {k for k in model.state_dict() if k not in plain.state_dict()}
+    assert extra and all(k.startswith("pretrained_projection.") for k in extra)  # the aiSFX weights are not exported
+    for k, v in plain.state_dict().items():
+        assert torch.equal(model.state_dict()[k], v), k  # every other part starts from the same weights
+    wave = torch.from_numpy(np.random.default_rng(4).standard_normal((2, 4, 2 * RATE)).astype(np.float32))
+    with pytest.raises(ValueError, match="aiSFX features"):
+        model.encode_audio(*model.features(wave))
+    with torch.no_grad():
+        out = model.encode_wave(wave)
+        pre = model.pretrained_features(wave)
+        torch.testing.assert_close(out["e_sed"], model.encode_audio(*model.features(wave), pre)["e_sed"])
+        torch.testing.assert_close(model.encode_semantic(model.features(wave)[0], pre), out["e_sed"])
+        moved = model.encode_audio(*model.features(wave), pre.roll(1, dims=-1))  # (a shift alone the layer norm removes)
+    assert not torch.allclose(moved["e_sed"], out["e_sed"], atol=1e-4)  # the features reach e_sed ...
+    torch.testing.assert_close(moved["e_temporal"], out["e_temporal"])  # ... and not the temporal path
+    assert plain.pretrained_features(wave) is None
+
+
+def test_corpus_items_and_class_batches_carry_the_clips_features(tiny_corpus, tmp_path):
+    ds = StClothoDataset(tiny_corpus, "val", "triplet", FeatureConfig(), tmp_path / "cache", pretrained="aisfx")
+    batch = collate_groups([ds[0], ds[1]])
+    assert batch["aisfx"].shape == (len(batch["ids"]), AISFX_DIM)
+    rows = {r["id"]: r for r in read_metadata(tiny_corpus, "val")}
+    waves = np.stack([load_clip(tiny_corpus, rows[i]) for i in batch["ids"]])
+    torch.testing.assert_close(batch["aisfx"], AisfxEmbedder()(waves, RATE))
+    cached = next((tmp_path / "cache").glob("aisfx-*/val.npy"))
+    stamp = cached.stat().st_mtime_ns
+    fly = StClothoDataset(tiny_corpus, "val", "triplet", FeatureConfig(), None, pretrained="aisfx")  # no cache: on the fly
+    torch.testing.assert_close(collate_groups([fly[0], fly[1]])["aisfx"], batch["aisfx"])
+    StClothoDataset(tiny_corpus, "val", "triplet", FeatureConfig(), tmp_path / "cache", pretrained="aisfx")
+    assert cached.stat().st_mtime_ns == stamp  # the second dataset reused the file
+    with pytest.raises(ValueError, match="pretrained must be"):
+        StClothoDataset(tiny_corpus, "val", pretrained="panns")

@@ -175,6 +175,9 @@ class ToneModel(nn.Module):
     def features(self, wave):
         return wave, wave
 
+    def encode_wave(self, wave):
+        return self.encode_audio(*self.features(wave))
+
     def encode_audio(self, logmel, logmeliv):
         w = logmel[:, 0]
         peak = torch.fft.rfft(w).abs().argmax(1).float() * SR / w.shape[1]

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset, Sampler, get_worker_info
 from ..config import OptimConfig
 from ..features import FeatureConfig, FOAFeatures
 from ..files import atomic_write
+from ..pretrained import AisfxEmbedder, embed_cache
 from .corpus import ROLES, SPEC_ROLES, SPLITS, check_audio_header, load_clip, read_metadata, scene_roles
 from .errors import CorpusError
 from .scenes import ALL_ROLES
@@ -30,7 +31,7 @@ __all__ = ["StClothoDataset", "EpochShuffleSampler", "NpyRows", "collate_groups"
            "event_array"]  # fmt: skip
 
 BATCH_KEYS = ("wave", "logmel", "logmeliv", "text_comb", "text", "doa", "events", "group_size", "ids", "roles")
-_TENSOR_KEYS = ("wave", "logmel", "logmeliv", "doa", "events")
+_TENSOR_KEYS = ("wave", "logmel", "logmeliv", "aisfx", "doa", "events")
 #: the columns of an item's ``events`` tensor, one row per event (padded rows have duration 0)
 EVENT_COLUMNS = ("onset", "duration", "azimuth", "azimuth_end", "elevation")
 
@@ -217,6 +218,11 @@ class StClothoDataset(Dataset):
     samples when it is loaded); ``check_headers=False`` skips the header check when the
     features come from the cache, whose json proves the metadata is the one it was built from.
 
+    ``pretrained="aisfx"`` adds ``aisfx (g,512)``, the frozen aiSFX network's features of each clip's W
+    channel (``sclap_nb.pretrained``, for a model with ``semantic_pretrained`` aisfx): with ``cache_dir``
+    computed once into ``{cache_dir}/aisfx-{rate}hz/{split}.npy`` (reused while the metadata, the rate and
+    the weights match), else on the fly from the clips.
+
     An item is a dict: [``wave``], [``logmel``, ``logmeliv``], ``text_comb`` and ``text``
     (lists of g spatial / plain captions), ``doa (g,2,3)`` unit vectors in event order
     (x front, y left, z up), ``events (g,E,5)`` every event's ``EVENT_COLUMNS`` (E: the split's most events a
@@ -235,6 +241,7 @@ class StClothoDataset(Dataset):
         roles: tuple[str, ...] | str | None = None,
         load_audio: bool | None = None,
         check_headers: bool = True,
+        pretrained: str = "none",
     ):
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -249,6 +256,8 @@ class StClothoDataset(Dataset):
             raise ValueError(f"load_audio must be None, True or False, got {load_audio!r}")
         if load_audio is False and features is None:
             raise ValueError("load_audio=False needs features (an item would hold no audio at all)")
+        if pretrained not in ("none", "aisfx"):
+            raise ValueError(f"pretrained must be 'none' or 'aisfx', got {pretrained!r}")
         self.root, self.split, self.mode, self.features = Path(root), split, mode, features
         self.rows = read_metadata(self.root, split)
         have = scene_roles(self.rows) or ROLES  # an empty split: any roles
@@ -277,6 +286,15 @@ class StClothoDataset(Dataset):
             self.items = [[i] for i, r in enumerate(self.rows) if r["role"] in self.roles]
         self.cache_path = feature_cache(self.root, split, features, cache_dir) if cached else None
         self.load_audio = not cached if load_audio is None else load_audio
+        self.pretrained, self._aisfx, self._embedder = pretrained, None, None
+        if pretrained == "aisfx":
+            if cache_dir is not None:
+                rate = self.rows[0]["sample_rate"] if self.rows else 0
+                self._aisfx = embed_cache(Path(cache_dir) / f"aisfx-{rate}hz" / f"{split}.npy", [r["id"] for r in self.rows],
+                                          _metadata_digest(self.root, split), rate,
+                                          lambda ix: np.stack([load_clip(self.root, self.rows[j]) for j in ix]))  # fmt: skip
+            else:
+                self._embedder = AisfxEmbedder()
         # everything an item needs, once: __getitem__ / __getitems__ only index
         self._groups = np.array(self.items, dtype=np.int64).reshape(len(self.items), self.group_size)
         self._doa = np.array(
@@ -315,7 +333,7 @@ class StClothoDataset(Dataset):
         """The clips ``idx`` (rows, groups contiguous) as one dict of the item / batch layout."""
         out = {"group_size": self.group_size}
         wave = None
-        if self.load_audio or (self.features is not None and self.cache_path is None):
+        if self.load_audio or (self.features is not None and self.cache_path is None) or self._embedder is not None:
             clips = [load_clip(self.root, self.rows[j]) for j in idx]
             wave = _empty_float((len(clips), *clips[0].shape))
             for k, (j, clip) in enumerate(zip(idx, clips)):
@@ -335,6 +353,10 @@ class StClothoDataset(Dataset):
                 with torch.no_grad():
                     liv = self._extractor(wave)[1]
             out["logmel"], out["logmeliv"] = liv[:, :1], liv
+        if self._aisfx is not None:
+            out["aisfx"] = torch.from_numpy(self._aisfx[idx])
+        elif self._embedder is not None:
+            out["aisfx"] = self._embedder(wave, self.rows[idx[0]]["sample_rate"])
         out["doa"] = torch.from_numpy(self._doa[idx])
         out["events"] = torch.from_numpy(self._events[idx])
         for k, values in self._lists.items():

@@ -15,6 +15,7 @@ built with the same parameters is reused (``ensure_event_clips``), one built oth
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -23,8 +24,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from ..config import DataConfig, FeatureConfig, RuntimeConfig
+from ..pretrained import embed_cache
 from .corpus import wav_bytes
 from .errors import CorpusError
 from .parallel import ordered_map
@@ -158,21 +161,40 @@ class EventClipBatches:
     gets the same batch, also when resumed, and the ranks of a distributed run get different ones.
     Returns ``{"wave": (B, 4, S) float32, "text": [B captions], "label": (B,) class indices}``;
     clips of one class share a label, so the term can keep them out of each other's negatives.
+    ``pretrained="aisfx"`` adds ``"aisfx": (B, 512)``, the clips' aiSFX features, computed once for the
+    whole set into ``{root}/cache/aisfx.npy`` (``sclap_nb.pretrained.embed_cache``).
     """
 
-    def __init__(self, root: str | os.PathLike, batch_size: int, seed: int = RuntimeConfig.seed):
+    def __init__(self, root: str | os.PathLike, batch_size: int, seed: int = RuntimeConfig.seed, pretrained: str = "none"):
         self.rows, self.captions = read_event_clips(root)
         if batch_size < 2 or batch_size > len(self.rows):
             raise ValueError(f"{root}: batch_size must be in [2, {len(self.rows)}] (the set's clips), got {batch_size}")
         self.root, self.batch_size, self.seed = Path(root), int(batch_size), int(seed)
         self.classes = sorted(self.captions)
         self.labels = np.array([self.classes.index(r["class"]) for r in self.rows])
+        if pretrained not in ("none", "aisfx"):
+            raise ValueError(f"pretrained must be 'none' or 'aisfx', got {pretrained!r}")
+        self.aisfx = None
+        if pretrained == "aisfx":
+            digest = hashlib.sha1((self.root / "clips.csv").read_bytes()).hexdigest()
+            rate = sf.info(self.rows[0]["file"]).samplerate
+            self.aisfx = embed_cache(self.root / "cache" / "aisfx.npy", [r["file"] for r in self.rows], digest, rate,
+                                     lambda ix: np.stack([self._read(self.rows[j]) for j in ix]))  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.rows)
 
+    @staticmethod
+    def _read(r: dict) -> np.ndarray:
+        try:
+            x, _ = sf.read(r["file"], dtype="float32", always_2d=True)
+        except (OSError, RuntimeError) as e:
+            raise CorpusError(f"{r['file']}: cannot be read ({e})") from None
+        if x.shape[1] != 4:
+            raise CorpusError(f"{r['file']}: {x.shape[1]} channels, an event clip has 4 (W, Y, Z, X)")
+        return x.T
+
     def __call__(self, step: int, rank: int = 0) -> dict:
-        import soundfile as sf
         import torch
 
         rng = np.random.default_rng([self.seed, 11, int(step), int(rank)])
@@ -180,17 +202,13 @@ class EventClipBatches:
         waves, texts = [], []
         for i in pick:
             r = self.rows[int(i)]
-            try:
-                x, _ = sf.read(r["file"], dtype="float32", always_2d=True)
-            except (OSError, RuntimeError) as e:
-                raise CorpusError(f"{r['file']}: cannot be read ({e})") from None
-            if x.shape[1] != 4:
-                raise CorpusError(f"{r['file']}: {x.shape[1]} channels, an event clip has 4 (W, Y, Z, X)")
-            waves.append(x.T)
+            waves.append(self._read(r))
             options = self.captions[r["class"]]
             texts.append(options[int(rng.integers(len(options)))])
         lengths = {w.shape[1] for w in waves}
         if len(lengths) != 1:
             raise CorpusError(f"{self.root}: event clips of different lengths {sorted(lengths)}")
-        return {"wave": torch.from_numpy(np.stack(waves)), "text": texts,
-                "label": torch.from_numpy(self.labels[pick].astype(np.int64))}  # fmt: skip
+        out = {"wave": torch.from_numpy(np.stack(waves)), "text": texts, "label": torch.from_numpy(self.labels[pick].astype(np.int64))}
+        if self.aisfx is not None:
+            out["aisfx"] = torch.from_numpy(self.aisfx[pick])
+        return out
