@@ -11,7 +11,10 @@ Parts, each its own ``nn.Module``:
 * :class:`TemporalAudioEncoder` -- time chunks -> Transformer -> temporal embedding;
 * :func:`grad_reverse` / :class:`ModalityClassifier` -- the gradient reversal layer and the
   audio-vs-text classifier behind it;
-* :class:`SpatialTemporalCLAP` -- everything together; one forward returns :class:`Outputs`.
+* :class:`SpatialTemporalCLAP` -- everything together; one forward returns :class:`Outputs`. With
+  ``semantic_pretrained`` aisfx (a deviation, off by default) the frozen aiSFX network's vector of each
+  clip (``sclap_nb.pretrained``; not part of the ``state_dict``) is added, through a trained layer norm and
+  MLP, to the semantic projection: ``P_sed = MLP(CNN_sed) + MLP(LN(aiSFX))``.
 """
 
 from __future__ import annotations

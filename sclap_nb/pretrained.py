@@ -1,7 +1,8 @@
 """A pretrained audio front end that installs from the package registries: aiSFX's sound-effects CNN.
 
-The project's CNNs are trained from scratch, and on the library's held-out packages they name a
-recording no better than chance (``results/experiments/library_mixed_*``). The pretrained audio
+The project's CNNs are trained from scratch, and on the library's held-out packages they name few
+recordings right (``results/library_study``); ``model.semantic_pretrained`` aisfx adds this network's
+features to the semantic branch (``results/pretrained_study``). The pretrained audio
 models on PyPI checked here (torchopenl3, panns-inference, hear21passt) download their weights at
 run time, which this project may not do. ``aisfx`` (Ma & Lerch, *Representation learning for the
 automatic indexing of sound effects libraries*, ISMIR 2022) does not: its wheel carries the weights

@@ -11,7 +11,9 @@ pytest.importorskip("aisfx", reason="make setup installs aisfx")
 from conftest import TINY_MODEL  # noqa: E402
 from sclap_nb.data import read_metadata  # noqa: E402
 from sclap_nb.data.corpus import load_clip  # noqa: E402
+from sclap_nb.api import load  # noqa: E402
 from sclap_nb.data.dataset import StClothoDataset, collate_groups  # noqa: E402
+from sclap_nb.export import export_model  # noqa: E402
 from sclap_nb.features import FeatureConfig  # noqa: E402
 from sclap_nb.model import ModelConfig, SpatialTemporalCLAP  # noqa: E402
 from sclap_nb.pretrained import (AISFX_BLOCK, AISFX_DIM, AISFX_MELS, AisfxEmbedder, aisfx_input, aisfx_logmel,  # noqa: E402
@@ -161,3 +163,17 @@ def test_corpus_items_and_class_batches_carry_the_clips_features(tiny_corpus, tm
     assert cached.stat().st_mtime_ns == stamp  # the second dataset reused the file
     with pytest.raises(ValueError, match="pretrained must be"):
         StClothoDataset(tiny_corpus, "val", pretrained="panns")
+
+
+def test_an_exported_model_with_pretrained_features_embeds_through_the_api(tmp_path):
+    torch.manual_seed(5)
+    model = SpatialTemporalCLAP(ModelConfig(**TINY_MODEL, semantic_pretrained="aisfx")).eval()
+    api = load(export_model(model, tmp_path / "m", clip_seconds=2.0), device="cpu")
+    assert api.model.cfg.semantic_pretrained == "aisfx" and api.model.pretrained_projection is not None
+    rng = np.random.default_rng(6)
+    waves = (0.1 * rng.standard_normal((3, 4, 2 * RATE))).astype(np.float32)
+    got = api.embed_audio(list(waves))
+    with torch.no_grad():
+        want = api.model.encode_wave(torch.from_numpy(waves))
+    torch.testing.assert_close(got.get("sed"), want["e_sed"].float(), atol=1e-4, rtol=0)
+    torch.testing.assert_close(got.get("triplet"), want["e_triplet"].float(), atol=1e-4, rtol=0)

@@ -19,6 +19,7 @@ from sclap_nb.data.event_clips import EventClipBatches, build_event_clips, ensur
 from sclap_nb.data.sounds import MixedSource, heldout_source, library_identity, sound_source
 from sclap_nb.data.spatial import azimuth_of
 from sclap_nb.heldout import classification_metrics
+from sclap_nb.pretrained import AisfxEmbedder
 
 SR = 16000
 #: the fake library's classes, each a pure tone of its own frequency, and its splits
@@ -144,6 +145,18 @@ def test_class_term_batches_are_a_function_of_the_step_and_rank(library, tmp_pat
     assert len(drawn) > 3  # steps and ranks draw different clips
     with pytest.raises(ValueError, match=r"batch_size must be in \[2, 6\]"):
         EventClipBatches(out, 7)
+
+
+def test_class_term_batches_carry_the_clips_pretrained_features(library, tmp_path):
+    pytest.importorskip("aisfx", reason="make setup installs aisfx")
+    out = build_event_clips(tmp_path / "ev", sound_source("library", library), "train", seed=2, clip_seconds=1.0, anechoic=True)
+    batches = EventClipBatches(out, 4, seed=9, pretrained="aisfx")
+    b = batches(3)
+    assert torch.equal(b["wave"], EventClipBatches(out, 4, seed=9)(3)["wave"])  # the same draw as without them
+    torch.testing.assert_close(b["aisfx"], AisfxEmbedder()(b["wave"], SR))  # each clip's own vector
+    assert (out / "cache" / "aisfx.npy").is_file()
+    with pytest.raises(ValueError, match="pretrained must be"):
+        EventClipBatches(out, 4, pretrained="vggish")
 
 
 def test_the_class_term_needs_library_sounds(tmp_path):
