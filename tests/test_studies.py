@@ -16,9 +16,13 @@ from sclap_nb import report
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import doa_study  # noqa: E402
+import library_study  # noqa: E402
 import ordered_study  # noqa: E402
 import paths_study  # noqa: E402
+import pretrained_study  # noqa: E402
 import timed_study  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
 
 METRICS = ("order_acc", "motion_acc", "place_acc", "t2a/R@1")
 
@@ -220,3 +224,19 @@ def test_the_doa_study_compares_mf_with_the_reused_ml_and_reads_both_localisatio
     spread = report.study_analysis("doa_study", tmp_path)["seed_spread"]
     assert spread.loc[("MF", "mean"), "mix/LE_frames_deg"] == pytest.approx(9.0) and pd.isna(spread.loc[("ML", "mean"), "mix/LE_frames_deg"])
     assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"ML", "MF"}
+
+
+def test_the_pretrained_study_is_ml_with_the_pretrained_features_and_kept_its_runs():
+    """scripts/pretrained_study.py: MP differs from the library study's ML in the semantic branch's features alone,
+    and every run the plan names is kept with its split file, trained with that one setting changed."""
+    assert {k: v for k, v in pretrained_study.CONFIGS["MP"].items() if library_study.CONFIGS["ML"].get(k) != v} == {
+        "model.semantic_pretrained": "aisfx"}
+    assert [(s, t) for _, s, t in pretrained_study.ORDER] == [(2025, 2), (2026, 2), (2027, 2), (2028, 2), (2029, 2), (2025, 1)]
+    for config, seed, threads in pretrained_study.ORDER:
+        kept = REPO / "results" / "pretrained_study" / "runs" / f"{config}_s{seed}_t{threads}"
+        assert (kept / "split_9661.json").is_file(), kept
+        run = json.loads((kept / "run.json").read_text())
+        ml = json.loads((REPO / "results" / "library_study" / "runs" / f"ML_s{seed}_t{threads}" / "run.json").read_text())
+        assert run["model"]["semantic_pretrained"] == "aisfx" and ml["model"].get("semantic_pretrained", "none") == "none"
+        # ML's run.json predates two settings; their defaults are what it trained with
+        assert {k: v for k, v in run["model"].items() if k != "semantic_pretrained"} == {"channels_last": False, **ml["model"]}
