@@ -507,7 +507,10 @@ glue("main_heldout_classes", int(main_metrics["heldout/zero_shot_classes"]), dis
 # {glue:text}`main_real_motion_acc:.3f`, `order_acc` {glue:text}`main_real_order_acc:.3f`. Alone in a clip, a
 # held-out recording is named among {glue:text}`main_heldout_classes` classes in {glue:text}`main_heldout_zs:.3f`
 # of the cases. Four epochs over the soundfont's and the library's classes teach the model little of either
-# (the chapter {doc}`11_results`, Finding 7): not yet a search engine for your recordings.
+# (the chapter {doc}`11_results`, Finding 7): not yet a search engine for your recordings. To name what your
+# recordings hold, `load("results/pretrained_study/model_MP_s2025")` is the same model with a pretrained
+# sound-effects network in its semantic branch, which names never-heard recordings more often but does not
+# search their scenes better ({doc}`15_appendix_experiments`: a pretrained network for what a sound is).
 
 # %% [markdown]
 # ## Takeaway
