@@ -17,9 +17,10 @@ are for its own scripts, and only its network class and weights are used here.
 * :func:`aisfx_network` -- the embedding network, ``(blocks, 100, 96) -> (blocks, 512)``, with the
   shipped weights or (``pretrained=False``, a control) with its own random initialisation.
 
-* :func:`aisfx_logmel` -- the same input for a batch of whole clips at once (torch's STFT): one
-  "block" as long as the clip, which the network reads whole (it ends in a mean over frequency and a
-  maximum over time, so a long block is the maximum over the short ones, up to their edges).
+* :func:`aisfx_logmel` -- that log-mel for a batch of whole clips at once (torch's STFT; librosa's
+  numbers, tested): one "block" as long as the clip, which the network reads whole (it ends in a mean
+  over frequency and a maximum over time, so a long block is the maximum over the short ones, up to
+  their edges).
 * :class:`AisfxEmbedder` -- the frozen network on a batch of clips: ``(N, samples) -> (N, 512)``, the
   pretrained semantic features of ``model.semantic_pretrained`` aisfx (kept out of the model's
   ``state_dict``: the weights come from the installed wheel, not from an export).
@@ -54,27 +55,16 @@ AISFX_SPEC_MAX = 9.457798957824707  # the package's "original" min-max normalisa
 
 
 def aisfx_input(y: np.ndarray, rate: int) -> torch.Tensor:
-    """``(blocks, 100, 96)`` float32: aiSFX's log-mel blocks of the mono signal ``y`` sampled at ``rate`` Hz.
+    """``(blocks, 100, 96)`` float32: aiSFX's log-mel blocks of the mono signal ``y`` sampled at ``rate`` Hz
+    (:func:`aisfx_logmel` of the whole signal, cut into blocks of 100 frames with hop 50).
 
     A signal shorter than one block is padded with silence to one block; a silent one gives zeros.
     """
-    import librosa
-
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
         raise ValueError(f"aisfx_input needs a mono signal (1-D), got shape {y.shape}")
-    if rate != AISFX_RATE:
-        y = resample_poly(y, AISFX_RATE, rate).astype(np.float32)
-    peak = float(np.abs(y).max()) if y.size else 0.0
-    if peak > 0:
-        y = y / peak
-    spec = librosa.feature.melspectrogram(y=y, sr=AISFX_RATE, n_fft=AISFX_WINDOW, hop_length=AISFX_HOP, n_mels=AISFX_MELS,
-                                          fmin=0.0, fmax=AISFX_RATE / 2, htk=True, norm=1.0, power=2.0)  # fmt: skip
-    spec = (np.log10(spec * 10000.0 + 1.0) / AISFX_SPEC_MAX).T  # (frames, bands)
-    if len(spec) < AISFX_BLOCK:
-        spec = np.vstack([spec, np.zeros((AISFX_BLOCK - len(spec), AISFX_MELS), dtype=spec.dtype)])
-    starts = range(0, len(spec) - AISFX_BLOCK + 1, AISFX_BLOCK // 2)
-    return torch.tensor(np.stack([spec[s : s + AISFX_BLOCK] for s in starts]), dtype=torch.float32)
+    spec = aisfx_logmel(y[None], rate)[0]  # (frames, bands)
+    return torch.stack([spec[s : s + AISFX_BLOCK] for s in range(0, len(spec) - AISFX_BLOCK + 1, AISFX_BLOCK // 2)])
 
 
 def aisfx_network(pretrained: bool = True) -> torch.nn.Module:

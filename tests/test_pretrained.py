@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import librosa
 import numpy as np
 import pytest
 import torch
+from scipy.signal import resample_poly
 
 pytest.importorskip("aisfx", reason="make setup installs aisfx")
 
@@ -16,8 +18,8 @@ from sclap_nb.data.dataset import StClothoDataset, collate_groups  # noqa: E402
 from sclap_nb.export import export_model  # noqa: E402
 from sclap_nb.features import FeatureConfig  # noqa: E402
 from sclap_nb.model import ModelConfig, SpatialTemporalCLAP  # noqa: E402
-from sclap_nb.pretrained import (AISFX_BLOCK, AISFX_DIM, AISFX_MELS, AisfxEmbedder, aisfx_input, aisfx_logmel,  # noqa: E402
-                                 aisfx_network, embed_cache)  # fmt: skip
+from sclap_nb.pretrained import (AISFX_BLOCK, AISFX_DIM, AISFX_MELS, AISFX_RATE, AISFX_SPEC_MAX, AisfxEmbedder,  # noqa: E402
+                                 aisfx_input, aisfx_logmel, aisfx_network, embed_cache)  # fmt: skip
 
 RATE = 16000
 
@@ -69,15 +71,19 @@ def test_the_shipped_weights_load_and_differ_from_the_initialisation():
 # ------------------------------------------------ the batched front end, its cache, and the model that reads it
 
 
-def test_batched_log_mel_is_the_block_input_of_whole_clips():
+def test_batched_log_mel_is_librosas_and_cut_into_the_blocks():
     rng = np.random.default_rng(0)
     clips = (rng.standard_normal((3, 4 * RATE)) * np.linspace(0.0, 1.0, 4 * RATE)).astype(np.float32)
     whole = aisfx_logmel(clips, RATE)
     assert whole.shape == (3, 173, AISFX_MELS)  # 4 s at 44.1 kHz, hop 1024, centred frames
-    for k in range(3):
-        blocks = aisfx_input(clips[k], RATE)  # the probe's librosa path: blocks of 100 frames, hop 50
-        torch.testing.assert_close(whole[k, :100], blocks[0], atol=1e-5, rtol=0)
-        torch.testing.assert_close(whole[k, 50:150], blocks[1], atol=1e-5, rtol=0)
+    for k in range(3):  # the reference: aiSFX's own recipe with librosa, written out here
+        y = resample_poly(clips[k], AISFX_RATE, RATE)
+        mel = librosa.feature.melspectrogram(y=y / np.abs(y).max(), sr=AISFX_RATE, n_fft=2048, hop_length=1024, n_mels=96,
+                                             fmin=0.0, fmax=AISFX_RATE / 2, htk=True, norm=1.0, power=2.0)  # fmt: skip
+        reference = torch.from_numpy(np.log10(mel * 10000.0 + 1.0).T / AISFX_SPEC_MAX).float()
+        torch.testing.assert_close(whole[k], reference, atol=1e-5, rtol=0)
+        blocks = aisfx_input(clips[k], RATE)  # blocks of 100 frames, hop 50
+        assert torch.equal(blocks[0], whole[k, :100]) and torch.equal(blocks[1], whole[k, 50:150]) and len(blocks) == 2
     assert aisfx_logmel(clips[:, : RATE // 2], RATE).shape == (3, AISFX_BLOCK, AISFX_MELS)  # padded to one block
     with pytest.raises(ValueError, match="mono clips"):
         aisfx_logmel(clips[0], RATE)
