@@ -118,25 +118,28 @@ def aisfx_logmel(waves: np.ndarray | torch.Tensor, rate: int) -> torch.Tensor:
     return out.contiguous()
 
 
+@functools.lru_cache(maxsize=1)
+def _shared_network() -> torch.nn.Module:
+    """The shipped network, loaded once for every embedder of the process (frozen, so they can share it)."""
+    return aisfx_network(pretrained=True)
+
+
 class AisfxEmbedder:
     """aiSFX's frozen network on whole clips: ``embedder(waves, rate)`` -> ``(N, 512)`` float32 on the CPU.
 
     ``waves``: ``(N, samples)`` mono, or ``(N, 4, samples)`` FOA, of which W (channel 0) is read. The
-    network (25 MB) is loaded on first use and runs on the CPU whatever the model's device, under bf16
-    autocast where the CPU computes bf16 in hardware (``bf16=None``; 1.7 times as fast as float32 on this
-    project's EPYC), else in float32: a machine gives the same vectors in a cache and in the API, machines of
+    network (25 MB) is loaded once per process, on first use, and runs on the CPU whatever the model's device,
+    under bf16 autocast where the CPU computes bf16 in hardware (``bf16=None``; 0.61 times float32's time on
+    this project's EPYC: ``benchmarks/pretrained_front_end_epyc.json``), else in float32: a machine gives the same vectors in a cache and in the API, machines of
     other kinds differ in their last bits, as training does."""
 
     def __init__(self, bf16: bool | None = None):
         self.batch_size = AISFX_BATCH
         self.bf16 = cpu_has_native_bf16() if bf16 is None else bool(bf16)
-        self._net: torch.nn.Module | None = None
 
     @property
     def net(self) -> torch.nn.Module:
-        if self._net is None:
-            self._net = aisfx_network(pretrained=True)
-        return self._net
+        return _shared_network()
 
     @torch.no_grad()
     def __call__(self, waves: np.ndarray | torch.Tensor, rate: int) -> torch.Tensor:
@@ -152,6 +155,7 @@ class AisfxEmbedder:
                               for i in range(0, len(w), self.batch_size)]).float()  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1)
 def weights_digest() -> str:
     """SHA-1 of the installed aiSFX weights file (a cache of its features names the weights it came from)."""
     from aisfx.inference import get_path_modelWeights
@@ -162,7 +166,8 @@ def weights_digest() -> str:
 def embed_cache(npy: str | os.PathLike, ids: Sequence[str], source: str, rate: int,
                 load: Callable[[list[int]], np.ndarray], embedder: AisfxEmbedder | None = None) -> np.ndarray:  # fmt: skip
     """``(len(ids), 512)`` float32: aiSFX's features of each clip, from ``npy`` when its ``.json`` matches
-    (the clip ids, ``source`` -- a digest of what the clips are -- the rate and the weights), else computed
+    (the clip ids, ``source`` -- a digest of what the clips are -- the rate, the weights and the embedder's
+    precision), else computed
     from ``load(indices)`` (their waves, ``(n, samples)`` or ``(n, 4, samples)``) and written atomically."""
     npy = Path(npy)
     meta = npy.with_suffix(".json")
