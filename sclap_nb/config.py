@@ -233,6 +233,10 @@ class ModelConfig(_Checked):
     semantic_pretrained: Literal["none", "aisfx"] = setting(
         "none", "pretrained features added to the semantic embedding (the specification: none): aisfx, the frozen "
         "sound-effects CNN of the aisfx wheel on the W channel (sclap_nb.pretrained), through a trained layer norm and MLP")
+    temporal_pretrained: bool = setting(
+        False, "the frozen aiSFX network's frame features (its map before the maximum over time, about 5 a second) "
+        "also in the temporal path's frame tokens, through a trained layer norm and linear map (the specification: "
+        "no; needs semantic_pretrained aisfx and temporal_readout ordered)")
     temporal_token_norm: bool = setting(
         True, "each chunk token's content standardised over the batch before its position (the specification: no)")
     temporal_span: Literal["clip", "active"] = setting(
@@ -249,8 +253,21 @@ class ModelConfig(_Checked):
             self._bad("temporal_heads", f"must divide dim = {self.dim} (the temporal Transformer splits dim among its heads)")
         if len(self.cnn_pools) != len(self.cnn_channels) or not self.cnn_channels:
             self._bad("cnn_pools", f"needs one (time, freq) pool per CNN stage ({len(self.cnn_channels)} stages)")
+        if self.temporal_pretrained and (self.semantic_pretrained != "aisfx" or self.temporal_readout != "ordered"
+                                         or not self.use_temporal):  # fmt: skip
+            self._bad("temporal_pretrained", "needs semantic_pretrained aisfx, use_temporal and temporal_readout ordered "
+                      "(the frame features join the ordered readout's frame tokens)")
         if self.temporal_readout == "ordered" and self.temporal_span != "clip":
             self._bad("temporal_span", "has no chunks to place with temporal_readout ordered (it reads every frame): use clip")
+
+    @property
+    def pretrained_input(self) -> str:
+        """What a model of these settings reads besides the features: ``"none"``, ``"aisfx"`` (a vector a
+        clip) or ``"aisfx_frames"`` (the network's frames, ``temporal_pretrained``); the ``pretrained``
+        argument of the datasets."""
+        if self.semantic_pretrained == "none":
+            return "none"
+        return "aisfx_frames" if self.temporal_pretrained else "aisfx"
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":

@@ -58,7 +58,7 @@ def evaluate_model(model, corpus: str | Path, split: str = "test", batch_size: i
     _check_split(corpus, split)
     cache = corpus / "cache"
     dataset = StClothoDataset(corpus, split, "triplet", model.cfg.features, cache if cache.is_dir() else None, roles="all",
-                              pretrained=model.cfg.semantic_pretrained)  # fmt: skip
+                              pretrained=model.cfg.pretrained_input)  # fmt: skip
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_groups)
     metrics = evaluate(model, loader)
     if references:

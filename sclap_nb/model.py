@@ -14,7 +14,9 @@ Parts, each its own ``nn.Module``:
 * :class:`SpatialTemporalCLAP` -- everything together; one forward returns :class:`Outputs`. With
   ``semantic_pretrained`` aisfx (a deviation, off by default) the frozen aiSFX network's vector of each
   clip (``sclap_nb.pretrained``; not part of the ``state_dict``) is added, through a trained layer norm and
-  MLP, to the semantic projection: ``P_sed = MLP(CNN_sed) + MLP(LN(aiSFX))``.
+  MLP, to the semantic projection: ``P_sed = MLP(CNN_sed) + MLP(LN(aiSFX))``; with ``temporal_pretrained``
+  (a deviation, off by default) the network's frames (its map before the maximum over time, whose maximum is
+  that vector) also join the ordered readout's frame tokens, through a trained layer norm and linear map.
 """
 
 from __future__ import annotations
@@ -540,18 +542,26 @@ class TemporalAudioEncoder(nn.Module):
             content = self.content_norm(content.transpose(1, 2).unsqueeze(-1)).squeeze(-1).transpose(1, 2)
         return content + self.positional
 
-    def frame_tokens(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0) -> torch.Tensor:
-        """One token per frame of the maps, ``(B, T', dim)``, normalised as the chunk tokens are (no position)."""
+    def frame_tokens(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0,
+                     extra: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """One token per frame of the maps, ``(B, T', dim)``, normalised as the chunk tokens are (no position);
+        ``extra`` ``(B, T', dim)``, added before the normalisation: the projected pretrained frames."""
         content = self.chunk_projection(sed_map.mean(3).transpose(1, 2)) + w * self.chunk_projection(doa_map.mean(3).transpose(1, 2))
+        if extra is not None:
+            content = content + extra.to(content.dtype)
         if self.content_norm is not None:
             content = self.content_norm(content.transpose(1, 2).unsqueeze(-1)).squeeze(-1).transpose(1, 2)
         return content
 
     def forward(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0,
-                span: torch.Tensor | None = None, activity: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
-        """``activity`` (``(B, T')``, readout ``ordered`` only): how much each frame sounds (all 1 if None)."""
+                span: torch.Tensor | None = None, activity: torch.Tensor | None = None,
+                extra: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """``activity`` (``(B, T')``, readout ``ordered`` only): how much each frame sounds (all 1 if None);
+        ``extra`` (readout ``ordered`` only): more content for each frame token (:meth:`frame_tokens`)."""
+        if extra is not None and self.readout != "ordered":
+            raise ValueError("extra frame content needs readout 'ordered'")
         if self.readout == "ordered":
-            x = self.frame_tokens(sed_map, doa_map, w)
+            x = self.frame_tokens(sed_map, doa_map, w, extra)
             g = torch.ones(x.shape[:2], device=x.device, dtype=x.dtype) if activity is None else activity.to(x.dtype)
             a, b = F.softplus(self.first(x)) * g[..., None], F.softplus(self.second(x)) * g[..., None]
             return self.head(ordered_pairs(a.float(), b.float()).to(x.dtype))
@@ -700,7 +710,10 @@ class SpatialTemporalCLAP(nn.Module):
         self.pretrained_projection = None
         if cfg.semantic_pretrained == "aisfx":
             self.pretrained_projection = nn.Sequential(nn.LayerNorm(AISFX_DIM), mlp(AISFX_DIM, cfg.dim, cfg.dim))
-        self._pretrained = [AisfxEmbedder()] if cfg.semantic_pretrained == "aisfx" else []  # a list: not a submodule
+        self.temporal_pretrained_projection = None
+        if cfg.temporal_pretrained:  # the frame features into the ordered readout's frame tokens
+            self.temporal_pretrained_projection = nn.Sequential(nn.LayerNorm(AISFX_DIM), nn.Linear(AISFX_DIM, cfg.dim))
+        self._pretrained = [AisfxEmbedder(frames=cfg.temporal_pretrained)] if cfg.semantic_pretrained == "aisfx" else []
 
     # -- pieces -----------------------------------------------------------------------------
     def scale(self) -> torch.Tensor:
@@ -717,14 +730,27 @@ class SpatialTemporalCLAP(nn.Module):
             raise ValueError("this model's semantic branch also reads aiSFX features (model.semantic_pretrained aisfx): "
                              "pass them (batch 'aisfx', or pretrained=model.pretrained_features(wave)), or encode the "
                              "waves with model.encode_wave")  # fmt: skip
+        if pretrained.ndim == 3:  # the network's frames (temporal_pretrained): its vector is their maximum over time
+            pretrained = pretrained.amax(1)
         return p_sed + self.pretrained_projection(pretrained.to(p_sed.device, torch.float32)).to(p_sed.dtype)
 
     def pretrained_features(self, wave: torch.Tensor) -> torch.Tensor | None:
         """``(N, 512)`` aiSFX features of the W channel of ``wave`` ``(N, 4, S)`` at the model's sample
-        rate, on ``wave``'s device; None for a model without them."""
+        rate (``(N, frames, 512)``, the network's frames, with ``temporal_pretrained``), on ``wave``'s device;
+        None for a model without them."""
         if not self._pretrained:
             return None
         return self._pretrained[0](wave, self.cfg.features.sample_rate).to(wave.device)
+
+    def pretrained_frames(self, pretrained: torch.Tensor | None, frames: int) -> torch.Tensor:
+        """The aiSFX frames ``(N, F, 512)`` projected (layer norm, linear) and linearly interpolated onto the
+        CNNs' ``frames`` map frames: ``(N, frames, dim)``, the frame tokens' pretrained part. Both grids are
+        taken to span the clip (aiSFX's last frame ends up to 7 of its hops, 0.16 s, before the clip's end)."""
+        if pretrained is None or pretrained.ndim != 3:
+            raise ValueError("this model's temporal path reads aiSFX frames (model.temporal_pretrained): pass the "
+                             "network's frames (N, frames, 512) as 'aisfx', or encode the waves with model.encode_wave")  # fmt: skip
+        x = self.temporal_pretrained_projection(pretrained.to(self.fusion_weight.device, torch.float32))
+        return F.interpolate(x.transpose(1, 2), size=frames, mode="linear", align_corners=False).transpose(1, 2)
 
     def encode_wave(self, wave: torch.Tensor) -> dict[str, torch.Tensor | None]:
         """:meth:`encode_audio` of FOA clips ``(N, 4, S)``: their features, pretrained ones included."""
@@ -758,7 +784,10 @@ class SpatialTemporalCLAP(nn.Module):
             activity = None
             if self.cfg.temporal_readout == "ordered":
                 activity = frame_activity(logmel, sed_map.shape[2], self.cfg.temporal_active_db)
-            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight, span, activity)
+            extra = None
+            if self.temporal_pretrained_projection is not None:
+                extra = self.pretrained_frames(pretrained, sed_map.shape[2])
+            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight, span, activity, extra)
             # both parts on the unit sphere, so the order-carrying temporal part is not drowned by E_joint
             fused = torch.cat([F.normalize(joint, dim=-1), F.normalize(temporal, dim=-1)], 1)
             triplet = self.final_audio_projection(fused)
@@ -806,7 +835,7 @@ class SpatialTemporalCLAP(nn.Module):
     # -- forward ----------------------------------------------------------------------------
     def forward(self, batch: dict, lambd: float = 1.0) -> Outputs:
         """``batch``: ``wave`` (N, 4, S) or ``logmel``/``logmeliv``, and ``text_comb``, ``text`` (N captions each);
-        for a model with ``semantic_pretrained`` aisfx also ``aisfx`` (N, 512), else computed from ``wave``.
+        for a model with ``semantic_pretrained`` aisfx also ``aisfx`` (N, 512) (with ``temporal_pretrained`` the frames, (N, frames, 512)), else computed from ``wave``.
 
         ``lambd``: the gradient reversal's strength this step (``LossConfig.grl_lambda`` and its schedule,
         set by the training loop; the forward pass does not depend on it)."""

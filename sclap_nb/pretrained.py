@@ -21,9 +21,11 @@ are for its own scripts, and only its network class and weights are used here.
   numbers, tested): one "block" as long as the clip, which the network reads whole (it ends in a mean
   over frequency and a maximum over time, so a long block is the maximum over the short ones, up to
   their edges).
+* :func:`aisfx_frames` -- the network's map before its maximum over time, a 512-d vector every 0.186 s.
 * :class:`AisfxEmbedder` -- the frozen network on a batch of clips: ``(N, samples) -> (N, 512)``, the
   pretrained semantic features of ``model.semantic_pretrained`` aisfx (kept out of the model's
-  ``state_dict``: the weights come from the installed wheel, not from an export).
+  ``state_dict``: the weights come from the installed wheel, not from an export); ``frames=True``:
+  ``(N, frames, 512)``, for ``model.temporal_pretrained``.
 * :func:`embed_cache` -- those features of every clip of a list, computed once into a ``.npy`` beside a
   ``.json`` that says what they were computed from, and reused only when that matches.
 
@@ -47,7 +49,7 @@ from .files import atomic_write
 from .hardware import cpu_has_native_bf16
 
 __all__ = ["AISFX_RATE", "AISFX_BLOCK", "AISFX_MELS", "AISFX_DIM", "aisfx_input", "aisfx_network", "aisfx_logmel",
-           "AisfxEmbedder", "embed_cache", "weights_digest"]
+           "aisfx_frames", "AisfxEmbedder", "embed_cache", "weights_digest"]
 
 AISFX_RATE, AISFX_WINDOW, AISFX_HOP, AISFX_MELS, AISFX_BLOCK, AISFX_DIM = 44100, 2048, 1024, 96, 100, 512
 AISFX_BATCH = 32  # clips the network reads in one call
@@ -87,6 +89,17 @@ def aisfx_network(pretrained: bool = True) -> torch.nn.Module:
     for p in net.parameters():
         p.requires_grad_(False)
     return net.eval()
+
+
+def aisfx_frames(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The network's map before its maximum over time: ``(N, frames, 96) -> (N, frames // 8, 512)``, one vector
+    every 8 input frames (0.186 s); its maximum over time is ``net(x)`` (tested). The package's forward with
+    the last step left out."""
+    h = x.unsqueeze(1)
+    for block, pool in ((net.conv_block1, (2, 2)), (net.conv_block2, (2, 2)), (net.conv_block3, (2, 2)),
+                        (net.conv_block4, (1, 1))):  # fmt: skip
+        h = block(h, pool_size=pool, pool_type=net.pool_type)
+    return h.mean(3).transpose(1, 2)
 
 
 @functools.lru_cache(maxsize=1)
@@ -133,9 +146,10 @@ class AisfxEmbedder:
     this project's EPYC: ``benchmarks/pretrained_front_end_epyc.json``), else in float32: a machine gives the same vectors in a cache and in the API, machines of
     other kinds differ in their last bits, as training does."""
 
-    def __init__(self, bf16: bool | None = None):
+    def __init__(self, bf16: bool | None = None, frames: bool = False):
         self.batch_size = AISFX_BATCH
         self.bf16 = cpu_has_native_bf16() if bf16 is None else bool(bf16)
+        self.frames = bool(frames)
 
     @property
     def net(self) -> torch.nn.Module:
@@ -149,9 +163,10 @@ class AisfxEmbedder:
         if w.ndim != 2:
             raise ValueError(f"AisfxEmbedder needs clips (N, samples) or (N, channels, samples), got shape {tuple(w.shape)}")
         if len(w) == 0:
-            return torch.zeros(0, AISFX_DIM)
+            return torch.zeros(0, 0, AISFX_DIM) if self.frames else torch.zeros(0, AISFX_DIM)
+        run = (lambda x: aisfx_frames(self.net, x)) if self.frames else self.net
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16), torch.autocast("cuda", enabled=False):
-            return torch.cat([self.net(aisfx_logmel(w[i : i + self.batch_size].float(), rate))
+            return torch.cat([run(aisfx_logmel(w[i : i + self.batch_size].float(), rate))
                               for i in range(0, len(w), self.batch_size)]).float()  # fmt: skip
 
 
@@ -167,24 +182,33 @@ def embed_cache(npy: str | os.PathLike, ids: Sequence[str], source: str, rate: i
                 load: Callable[[list[int]], np.ndarray], embedder: AisfxEmbedder | None = None) -> np.ndarray:  # fmt: skip
     """``(len(ids), 512)`` float32: aiSFX's features of each clip, from ``npy`` when its ``.json`` matches
     (the clip ids, ``source`` -- a digest of what the clips are -- the rate, the weights and the embedder's
-    precision), else computed
-    from ``load(indices)`` (their waves, ``(n, samples)`` or ``(n, 4, samples)``) and written atomically."""
+    precision and kind), else computed
+    from ``load(indices)`` (their waves, ``(n, samples)`` or ``(n, 4, samples)``) and written atomically.
+    With an embedder of frames (``AisfxEmbedder(frames=True)``, clips of one length): ``(len(ids), frames,
+    512)``, stored in float16 (the network computes in bf16 where the CPU has it, whose 8-bit mantissa
+    float16's 10 bits hold) and returned as such."""
     npy = Path(npy)
     meta = npy.with_suffix(".json")
     embedder = embedder or AisfxEmbedder()
     want = {"ids": list(ids), "source": source, "rate": int(rate), "weights_sha1": weights_digest(), "network": "aisfx 0.1.2",
             "precision": "bf16" if embedder.bf16 else "float32"}  # fmt: skip
+    dtype = np.float16 if embedder.frames else np.float32
+    if embedder.frames:
+        want["frames"] = True
     if npy.is_file() and meta.is_file():
         try:
             if json.loads(meta.read_text()) == want:
                 out = np.load(npy)
-                if out.shape == (len(ids), AISFX_DIM):
+                if out.dtype == dtype and out.shape[:1] == (len(ids),) and out.shape[-1] == AISFX_DIM \
+                        and out.ndim == (3 if embedder.frames else 2):  # fmt: skip
                     return out
         except (json.JSONDecodeError, ValueError):
             pass
     step = embedder.batch_size
-    parts = [embedder(load(list(range(i, min(i + step, len(ids))))), rate).numpy() for i in range(0, len(ids), step)]
-    out = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, AISFX_DIM), np.float32)
+    parts = [embedder(load(list(range(i, min(i + step, len(ids))))), rate).numpy().astype(dtype)
+             for i in range(0, len(ids), step)]  # fmt: skip
+    empty = (0, 0, AISFX_DIM) if embedder.frames else (0, AISFX_DIM)
+    out = np.concatenate(parts) if parts else np.zeros(empty, dtype)
     atomic_write(npy, lambda f: np.save(f, out))
     atomic_write(meta, json.dumps(want))
     return out

@@ -111,7 +111,7 @@ def build_data(cfg: RunConfig, root: Path, progress: bool = False):
         )  # fmt: skip
     dm = StClothoDataModule(corpus, batch_size=cfg.optim.batch_size, mode=cfg.optim.mode, features=cfg.model.features,
                             cache_dir=corpus / "cache", seed=cfg.runtime.seed, num_workers=cfg.runtime.num_workers,
-                            roles=("pos", *cfg.loss.negatives), pretrained=cfg.model.semantic_pretrained)  # fmt: skip
+                            roles=("pos", *cfg.loss.negatives), pretrained=cfg.model.pretrained_input)  # fmt: skip
     dm.setup("fit")
     return corpus, dm
 
@@ -270,7 +270,7 @@ def small_data(cfg: RunConfig, corpus_dir: str | os.PathLike, n_train: int, n_va
     path = ensure_corpus(root / corpus_dir, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed, progress=False, **corpus)
     dm = StClothoDataModule(path, batch_size=cfg.optim.batch_size, features=cfg.model.features, cache_dir=path / "cache",
                             seed=seed, roles=("pos", *cfg.loss.negatives), eval_roles=eval_roles,
-                            pretrained=cfg.model.semantic_pretrained)  # fmt: skip
+                            pretrained=cfg.model.pretrained_input)  # fmt: skip
     dm.setup("fit")
     return dm
 

@@ -75,16 +75,17 @@ def run_variant(args, order: list, configs: dict) -> None:
         print(f"[kept] {kept}", flush=True)
 
 
-def analyse_variant(args, name: str, order: list, comparisons: list, reported: list) -> None:
-    """The plan's analysis of variant ``name`` (its runs ``order``) against the reused runs of ``ML``; refuses
-    until every run of both has its split file (nothing of the variant's scores is read before)."""
-    missing = [f"{c}_s{s}_t{t}" for c, s, t in order if not (args.results / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
-    missing += [f"{c}_s{s}_t{t}" for c, s, t in REUSED if not (args.library_results / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
+def analyse_variant(args, name: str, order: list, comparisons: list, reported: list, reused: list | None = None) -> None:
+    """The plan's analysis of variant ``name`` (its runs ``order``) against reused runs: ``reused``, a list of
+    ``(config, seed, threads, results directory)`` (default: ``ML``'s runs in ``args.library_results``); refuses
+    until every run of each has its split file (nothing of the variant's scores is read before)."""
+    reused = reused if reused is not None else [(c, s, t, args.library_results) for c, s, t in REUSED]
+    runs = [(c, s, t, args.results) for c, s, t in order] + list(reused)
+    missing = [f"{c}_s{s}_t{t}" for c, s, t, base in runs if not (base / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
     if missing:
         raise SystemExit(f"{len(missing)} runs have no {SPLIT} yet ({', '.join(missing[:4])}); analyse waits for all")
     rows = []
-    for c, s, t in order + REUSED:
-        base = args.results if c == name else args.library_results
+    for c, s, t, base in runs:
         rows.append({"config": c, "seed": s, "threads": t, **json.loads((base / "runs" / f"{c}_s{s}_t{t}" / SPLIT).read_text())})
     table = pd.DataFrame(rows)
     for k in reported:
@@ -93,7 +94,7 @@ def analyse_variant(args, name: str, order: list, comparisons: list, reported: l
     main = table[table["threads"] == THREADS]
     spread = main.groupby("config")[reported].agg(["mean", "std"]).stack(level=1, future_stack=True)
     rerun = []
-    for config in ("ML", name):
+    for config in dict.fromkeys([c for c, *_ in reused] + [name]):
         pair = table[(table["config"] == config) & (table["seed"] == RERUN_SEED)].set_index("threads")
         rerun.append({"config": config, **{m: abs(pair.loc[THREADS, m] - pair.loc[RERUN_THREADS, m]) for m in reported}})
     ts.write_analysis(args.results, table, planned_comparisons(main, comparisons), spread, rerun)

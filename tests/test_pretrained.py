@@ -19,7 +19,8 @@ from sclap_nb.export import export_model  # noqa: E402
 from sclap_nb.features import FeatureConfig  # noqa: E402
 from sclap_nb.model import ModelConfig, SpatialTemporalCLAP  # noqa: E402
 from sclap_nb.pretrained import (AISFX_BLOCK, AISFX_DIM, AISFX_MELS, AISFX_RATE, AISFX_SPEC_MAX, AisfxEmbedder,  # noqa: E402
-                                 aisfx_input, aisfx_logmel, aisfx_network, embed_cache)  # fmt: skip
+                                 aisfx_frames, aisfx_input, aisfx_logmel, aisfx_network, embed_cache)  # fmt: skip
+from sclap_nb.config import ConfigError  # noqa: E402
 
 RATE = 16000
 
@@ -171,11 +172,14 @@ def test_corpus_items_and_class_batches_carry_the_clips_features(tiny_corpus, tm
         StClothoDataset(tiny_corpus, "val", pretrained="panns")
 
 
-def test_an_exported_model_with_pretrained_features_embeds_through_the_api(tmp_path):
+@pytest.mark.parametrize("frames", [False, True])
+def test_an_exported_model_with_pretrained_features_embeds_through_the_api(tmp_path, frames):
     torch.manual_seed(5)
-    model = SpatialTemporalCLAP(ModelConfig(**TINY_MODEL, semantic_pretrained="aisfx")).eval()
+    settings = dict(TINY_MODEL, semantic_pretrained="aisfx", temporal_pretrained=frames, temporal_readout="ordered")
+    model = SpatialTemporalCLAP(ModelConfig(**settings)).eval()
     api = load(export_model(model, tmp_path / "m", clip_seconds=2.0), device="cpu")
     assert api.model.cfg.semantic_pretrained == "aisfx" and api.model.pretrained_projection is not None
+    assert api.model.cfg.temporal_pretrained == frames and (api.model.temporal_pretrained_projection is not None) == frames
     rng = np.random.default_rng(6)
     waves = (0.1 * rng.standard_normal((3, 4, 2 * RATE))).astype(np.float32)
     got = api.embed_audio(list(waves))
@@ -183,3 +187,81 @@ def test_an_exported_model_with_pretrained_features_embeds_through_the_api(tmp_p
         want = api.model.encode_wave(torch.from_numpy(waves))
     torch.testing.assert_close(got.get("sed"), want["e_sed"].float(), atol=1e-4, rtol=0)
     torch.testing.assert_close(got.get("triplet"), want["e_triplet"].float(), atol=1e-4, rtol=0)
+
+
+FRAMES_MODEL = dict(TINY_MODEL, semantic_pretrained="aisfx", temporal_pretrained=True, temporal_readout="ordered")
+
+
+def test_the_networks_frames_follow_the_sound_in_time_and_their_maximum_is_its_vector():
+    net = aisfx_network()
+    clip = np.concatenate([np.zeros(2 * RATE, np.float32), tone(440.0, 2.0)])  # silence, then a tone
+    x = aisfx_logmel(clip[None], RATE)
+    with torch.no_grad():
+        frames, vector = aisfx_frames(net, x), net(x)
+    assert frames.shape == (1, x.shape[1] // 8, AISFX_DIM)  # one every 8 input frames
+    torch.testing.assert_close(frames.amax(1), vector)
+    # away from the clip's edges (its padding reaches 3 frames in), the frames change most where the tone
+    # starts, and not at all in the silence well before it
+    step = frames[0].diff(dim=0).norm(dim=1)  # step[i]: from frame i to i + 1
+    half, edge = frames.shape[1] / 2, 3
+    assert abs(edge + int(step[edge:-edge].argmax()) + 1 - half) <= 1.5, step
+    assert float(step[edge : int(half) - 5].max()) < 0.05 * float(step.max()), step
+    embedded = AisfxEmbedder(bf16=False, frames=True)(clip[None], RATE)
+    torch.testing.assert_close(embedded, frames, atol=1e-4, rtol=1e-4)
+
+
+def test_the_frame_cache_is_float16_and_kept_apart_from_the_vectors(tmp_path):
+    rng = np.random.default_rng(7)
+    waves = rng.standard_normal((3, 2 * RATE)).astype(np.float32)
+    ids = ["a", "b", "c"]
+    frames = embed_cache(tmp_path / "f.npy", ids, "d", RATE, lambda ix: waves[ix], AisfxEmbedder(frames=True))
+    assert frames.dtype == np.float16 and frames.shape[0] == 3 and frames.shape[2] == AISFX_DIM and frames.shape[1] > 1
+    vectors = embed_cache(tmp_path / "v.npy", ids, "d", RATE, lambda ix: waves[ix])
+    torch.testing.assert_close(torch.from_numpy(frames.astype(np.float32)).amax(1), torch.from_numpy(vectors),
+                               atol=2e-2, rtol=1e-2)  # fmt: skip
+    # a cache of vectors is not taken for one of frames
+    calls = []
+    embed_cache(tmp_path / "v.npy", ids, "d", RATE, lambda ix: calls.append(ix) or waves[ix], AisfxEmbedder(frames=True))
+    assert calls
+
+
+def test_frames_reach_the_temporal_path_only_through_their_own_projection():
+    with pytest.raises(ConfigError, match="temporal_pretrained"):
+        ModelConfig(**TINY_MODEL, temporal_pretrained=True, temporal_readout="ordered")  # no semantic features
+    with pytest.raises(ConfigError, match="temporal_pretrained"):
+        ModelConfig(**TINY_MODEL, semantic_pretrained="aisfx", temporal_pretrained=True, temporal_readout="concat")
+    torch.manual_seed(8)
+    vec = SpatialTemporalCLAP(ModelConfig(**{**FRAMES_MODEL, "temporal_pretrained": False}))
+    torch.manual_seed(8)
+    model = SpatialTemporalCLAP(ModelConfig(**FRAMES_MODEL)).eval()
+    extra = {k for k in model.state_dict() if k not in vec.state_dict()}
+    assert extra and all(k.startswith("temporal_pretrained_projection.") for k in extra)
+    for k, v in vec.state_dict().items():
+        assert torch.equal(model.state_dict()[k], v), k
+    assert ModelConfig(**FRAMES_MODEL).pretrained_input == "aisfx_frames"
+    wave = torch.from_numpy(np.random.default_rng(9).standard_normal((2, 4, 2 * RATE)).astype(np.float32))
+    feats = model.features(wave)
+    with torch.no_grad():
+        pre = model.pretrained_features(wave)
+        assert pre.ndim == 3 and pre.shape[2] == AISFX_DIM
+        out = model.encode_audio(*feats, pre)
+        torch.testing.assert_close(model.encode_wave(wave)["e_triplet"], out["e_triplet"])
+        # the semantic branch reads the frames' maximum: the clip vector
+        torch.testing.assert_close(out["e_sed"], model.encode_audio(*feats, pre)["e_sed"])
+        torch.testing.assert_close(model.encode_semantic(feats[0], pre.amax(1)), out["e_sed"])
+        # frames with the same maximum but their order reversed: e_sed unchanged, the temporal embedding not
+        flipped = model.encode_audio(*feats, pre.flip(1))
+    torch.testing.assert_close(flipped["e_sed"], out["e_sed"])
+    assert not torch.allclose(flipped["e_temporal"], out["e_temporal"], atol=1e-4)
+    with pytest.raises(ValueError, match="aiSFX frames"):
+        model.encode_audio(*feats, pre.amax(1))
+
+
+def test_a_corpus_item_carries_each_clips_frames(tiny_corpus, tmp_path):
+    ds = StClothoDataset(tiny_corpus, "val", "triplet", FeatureConfig(), tmp_path / "cache", pretrained="aisfx_frames")
+    batch = collate_groups([ds[0], ds[1]])
+    assert batch["aisfx"].ndim == 3 and batch["aisfx"].shape[0] == len(batch["ids"]) and batch["aisfx"].dtype == torch.float32
+    assert list((tmp_path / "cache").glob("aisfx-frames-*/val.npy"))
+    rows = {r["id"]: r for r in read_metadata(tiny_corpus, "val")}
+    waves = np.stack([load_clip(tiny_corpus, rows[i]) for i in batch["ids"]])
+    torch.testing.assert_close(batch["aisfx"], AisfxEmbedder(frames=True)(waves, RATE), atol=2e-2, rtol=1e-2)

@@ -31,6 +31,7 @@ __all__ = ["StClothoDataset", "EpochShuffleSampler", "NpyRows", "collate_groups"
            "event_array"]  # fmt: skip
 
 BATCH_KEYS = ("wave", "logmel", "logmeliv", "text_comb", "text", "doa", "events", "group_size", "ids", "roles")
+PRETRAINED = ("none", "aisfx", "aisfx_frames")  # what a dataset adds for a model's pretrained_input
 _TENSOR_KEYS = ("wave", "logmel", "logmeliv", "aisfx", "doa", "events")
 #: the columns of an item's ``events`` tensor, one row per event (padded rows have duration 0)
 EVENT_COLUMNS = ("onset", "duration", "azimuth", "azimuth_end", "elevation")
@@ -221,7 +222,8 @@ class StClothoDataset(Dataset):
     ``pretrained="aisfx"`` adds ``aisfx (g,512)``, the frozen aiSFX network's features of each clip's W
     channel (``sclap_nb.pretrained``, for a model with ``semantic_pretrained`` aisfx): with ``cache_dir``
     computed once into ``{cache_dir}/aisfx-{rate}hz/{split}.npy`` (reused while the metadata, the rate and
-    the weights match), else on the fly from the clips.
+    the weights match), else on the fly from the clips. ``"aisfx_frames"``: the network's frames instead,
+    ``aisfx (g,frames,512)`` (``model.temporal_pretrained``; cached in ``aisfx-frames-{rate}hz``).
 
     An item is a dict: [``wave``], [``logmel``, ``logmeliv``], ``text_comb`` and ``text``
     (lists of g spatial / plain captions), ``doa (g,2,3)`` unit vectors in event order
@@ -256,8 +258,8 @@ class StClothoDataset(Dataset):
             raise ValueError(f"load_audio must be None, True or False, got {load_audio!r}")
         if load_audio is False and features is None:
             raise ValueError("load_audio=False needs features (an item would hold no audio at all)")
-        if pretrained not in ("none", "aisfx"):
-            raise ValueError(f"pretrained must be 'none' or 'aisfx', got {pretrained!r}")
+        if pretrained not in PRETRAINED:
+            raise ValueError(f"pretrained must be one of {PRETRAINED}, got {pretrained!r}")
         self.root, self.split, self.mode, self.features = Path(root), split, mode, features
         self.rows = read_metadata(self.root, split)
         have = scene_roles(self.rows) or ROLES  # an empty split: any roles
@@ -287,14 +289,17 @@ class StClothoDataset(Dataset):
         self.cache_path = feature_cache(self.root, split, features, cache_dir) if cached else None
         self.load_audio = not cached if load_audio is None else load_audio
         self.pretrained, self._aisfx, self._embedder = pretrained, None, None
-        if pretrained == "aisfx":
+        if pretrained != "none":
+            frames = pretrained == "aisfx_frames"
             if cache_dir is not None:
                 rate = self.rows[0]["sample_rate"] if self.rows else 0
-                self._aisfx = embed_cache(Path(cache_dir) / f"aisfx-{rate}hz" / f"{split}.npy", [r["id"] for r in self.rows],
+                name = f"aisfx-frames-{rate}hz" if frames else f"aisfx-{rate}hz"
+                self._aisfx = embed_cache(Path(cache_dir) / name / f"{split}.npy", [r["id"] for r in self.rows],
                                           _metadata_digest(self.root, split), rate,
-                                          lambda ix: np.stack([load_clip(self.root, self.rows[j]) for j in ix]))  # fmt: skip
+                                          lambda ix: np.stack([load_clip(self.root, self.rows[j]) for j in ix]),
+                                          AisfxEmbedder(frames=frames))  # fmt: skip
             else:
-                self._embedder = AisfxEmbedder()
+                self._embedder = AisfxEmbedder(frames=frames)
         # everything an item needs, once: __getitem__ / __getitems__ only index
         self._groups = np.array(self.items, dtype=np.int64).reshape(len(self.items), self.group_size)
         self._doa = np.array(
@@ -354,7 +359,7 @@ class StClothoDataset(Dataset):
                     liv = self._extractor(wave)[1]
             out["logmel"], out["logmeliv"] = liv[:, :1], liv
         if self._aisfx is not None:
-            out["aisfx"] = torch.from_numpy(self._aisfx[idx])
+            out["aisfx"] = torch.from_numpy(self._aisfx[idx].astype(np.float32, copy=False))
         elif self._embedder is not None:
             out["aisfx"] = self._embedder(wave, self.rows[idx[0]]["sample_rate"])
         out["doa"] = torch.from_numpy(self._doa[idx])
