@@ -16,6 +16,7 @@ from sclap_nb import report
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import doa_study  # noqa: E402
+import frames_study  # noqa: E402
 import library_study  # noqa: E402
 import ordered_study  # noqa: E402
 import paths_study  # noqa: E402
@@ -240,3 +241,36 @@ def test_the_pretrained_study_is_ml_with_the_pretrained_features_and_kept_its_ru
         assert run["model"]["semantic_pretrained"] == "aisfx" and ml["model"].get("semantic_pretrained", "none") == "none"
         # ML's run.json predates two settings; their defaults are what it trained with
         assert {k: v for k, v in run["model"].items() if k != "semantic_pretrained"} == {"channels_last": False, **ml["model"]}
+
+
+def test_the_frames_study_is_mp_with_the_frames_and_compares_with_both_reused_configurations(tmp_path):
+    """scripts/frames_study.py: MT differs from the pretrained study's MP in the temporal path's frames alone; its
+    analysis pairs MT with MP (T1-T4) and with ML (T5), each read from its own study, and refuses until all are there."""
+    assert {k: v for k, v in frames_study.CONFIGS["MT"].items() if pretrained_study.CONFIGS["MP"].get(k) != v} == {
+        "model.temporal_pretrained": True}
+    rng = np.random.default_rng(4)
+    own, pre, library = tmp_path / "results" / "frames_study", tmp_path / "pre", tmp_path / "library"
+    args = ["analyse", "--results", str(own), "--pretrained-results", str(pre), "--library-results", str(library)]
+
+    def split(folder, name, order):
+        (folder / "runs" / name).mkdir(parents=True, exist_ok=True)
+        scores = {f"mix/triplet/{m}": float(0.6 + rng.normal(0, 0.003)) for m in METRICS}
+        scores["mix/triplet/order_acc"] = order + rng.normal(0, 0.01)
+        (folder / "runs" / name / "split_9661.json").write_text(json.dumps(scores))
+
+    seeds = [(s, 2) for s in range(2025, 2030)] + [(2025, 1)]
+    for seed, threads in seeds:
+        split(library, f"ML_s{seed}_t{threads}", 0.50)
+        split(pre, f"MP_s{seed}_t{threads}", 0.70)
+    for config, seed, threads in frames_study.ORDER[:-1]:
+        split(own, f"{config}_s{seed}_t{threads}", 0.70)
+    with pytest.raises(SystemExit, match="1 runs have no split_9661.json"):
+        frames_study.main(args)
+    config, seed, threads = frames_study.ORDER[-1]
+    split(own, f"{config}_s{seed}_t{threads}", 0.70)
+    frames_study.main(args)
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert list(table.index) == ["T1", "T2", "T3", "T4", "T5"] and list(table["b"]) == ["MP"] * 4 + ["ML"]
+    assert not table.loc["T1", "finding"] and table.loc["T1", "diff"] == pytest.approx(0.0, abs=0.03)  # equal to MP
+    assert table.loc["T5", "finding"] and table.loc["T5", "diff"] == pytest.approx(0.2, abs=0.03)  # above ML
+    assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"MP", "ML", "MT"}
