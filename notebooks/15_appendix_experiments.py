@@ -34,7 +34,7 @@
 # * the GRL tried the domain-adversarial way, the same job on a corpus of other sounds, and every
 #   one-off experiment with the settings that set it apart;
 # * what a pretrained sound-effects network adds to the semantic branch on recordings the model never
-#   heard (a planned study, five seeds).
+#   heard, and what its frames add to the temporal path (two planned studies, five seeds each).
 #
 # The results chapter ({doc}`11_results`) states the findings and draws the ablation
 # ({numref}`fig-11-ablation`) and the sweep ({numref}`fig-11-sweep`); this appendix has the studies in
@@ -335,6 +335,49 @@ _ = viz.save(fig, FIG / "15_pretrained.png")
 # if P3 were a finding too, so **the main job keeps its CNN-only semantic branch**; the features are one
 # setting away, and `results/pretrained_study/model_MP_s2025` is a model that has them
 # (`load("results/pretrained_study/model_MP_s2025").classify(...)`).
+#
+# ## The pretrained frames in the temporal path
+#
+# The features above reach the triplet embedding only through E_joint; the temporal path's ordered readout
+# still scores which detector fires first over the frames of the CNN maps, whose idea of what a sound is
+# the CNNs learn from scratch in 128 steps. The aiSFX network ends in a maximum over time: before it, its map
+# holds a 512-d vector every 0.186 s, and their maximum is the vector the semantic branch reads.
+# `--model.temporal_pretrained true` adds those frames, through a trained layer norm and linear map and
+# interpolated onto the CNN maps' frames, to the ordered readout's frame tokens:
+#
+# $$\text{token}_t = P(\text{sed}_t) + w \odot P(\text{doa}_t) + \mathrm{Lin}(\mathrm{LN}(\text{aiSFX}_t(W))).$$
+#
+# A planned study (`results/frames_study`: `MT`, which is `MP` with the frames, against `MP` and the main
+# job's `ML`; five seeds, paired; Holm over T1-T5; the same test sets of seed 9661) asks whether the triplet
+# embedding then hears which sound comes first (T1; T5 against `ML`) and where each one is (T2), without
+# losing motion or search (T3, T4, non-inferiority by 0.05):
+
+# %%
+frames = report.study_analysis("frames_study", results_root)
+ft_cmp = frames["comparisons"]
+glue_all({**report.study_facts("ft", ft_cmp), **report.spread_facts("ft", frames["seed_spread"], frames["rerun_noise"])})
+report.comparisons_table(ft_cmp)
+
+# %% tags=["hide-input"]
+seeds = frames["runs"].query("threads == 2")
+panels = {"mix/triplet/order_acc": "order_acc", "mix/triplet/place_acc": "place_acc",
+          "mix/triplet/motion_acc": "motion_acc", "mix/triplet/t2a/R@1": "T2A R@1"}
+fig = viz.plot_ablation(seeds.rename(columns=panels), list(panels.values()), order=["ML", "MP", "MT"])
+for ax in fig.axes:
+    ax.set_ylim(0, 1)
+_ = viz.save(fig, FIG / "15_frames.png")
+
+# %% [markdown]
+# ```{figure} ../figures/15_frames.png
+# :name: fig-15-frames
+# :width: 100%
+#
+# The pretrained frames in the temporal path, on the main job's kind of timed scene (`mix`, 128 scenes of
+# seed 9661), triplet embedding. Bars: the mean over five seeds; dots: each seed. `ML`: the main job's
+# configuration; `MP`: with aiSFX's vector in the semantic branch; `MT`: with its frames in the temporal path too.
+# ```
+#
+# FRAMES_PROSE
 #
 # ## Every experiment
 #

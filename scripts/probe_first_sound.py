@@ -47,13 +47,13 @@ def embeddings(model, corpus: Path, split: str, seed: int):
     timed = all(r.get("events") for r in rows.values())
     roles = ("pos", "neg_t", "neg_s", "neg_c") + (("neg_m",) if timed else ())
     dm = StClothoDataModule(corpus, batch_size=16, mode="triplet", features=FeatureConfig(), cache_dir=corpus / "cache",
-                            seed=seed, roles=roles)
+                            seed=seed, roles=roles, pretrained=model.cfg.pretrained_input)  # fmt: skip
     out = {"joint": [], "temporal": [], "triplet": []}
     first, second, motion = [], [], []
     model.eval()
     with torch.no_grad():
         for batch in DataLoader(dm.dataset(split), batch_size=16, collate_fn=collate_groups):
-            a = model.encode_audio(batch["logmel"], batch["logmeliv"])
+            a = model.encode_audio(batch["logmel"], batch["logmeliv"], batch.get("aisfx"))  # (a pretrained model's features)
             for k in out:
                 out[k].append(a[f"e_{k}"].float())
             for i in batch["ids"]:
