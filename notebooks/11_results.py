@@ -454,6 +454,9 @@ pt_cmp = pretrained["comparisons"]
 glue_all({**report.study_facts("pt", pt_cmp), **report.spread_facts("pt", pretrained["seed_spread"], pretrained["rerun_noise"])})
 assert not pt_cmp.set_index("name").loc["P3", "finding"] and pt_cmp.set_index("name").loc["P1", "finding"]  # as the prose says
 assert load_run("train", results_root).config.model.semantic_pretrained == "none"  # so the main job keeps its branch
+ft_cmp = report.study_analysis("frames_study", results_root)["comparisons"]  # the TemporalAudioEncoder's bullet
+glue_all(report.study_facts("ft", ft_cmp))
+assert not ft_cmp.set_index("name").loc["T1", "finding"]  # as the prose says
 
 # %% [markdown]
 # * **Never heard, a little better**: naming a held-out recording {glue:text}`ls_L1_diff:+.3f`
@@ -488,6 +491,8 @@ assert load_run("train", results_root).config.model.semantic_pretrained == "none
 #   on timed scenes, with the `ordered` readout and path slots, it adds {glue:text}`ps_E6_diff:+.3f` to
 #   E_joint's `order_acc` (Finding 6); with chunks it does not (timed study, appendix B: `order_acc`
 #   {glue:text}`ts_C1_diff:+.3f` [{glue:text}`ts_C1_lo:+.3f`, {glue:text}`ts_C1_hi:+.3f`] over the baseline).
+#   Given a pretrained network's frames it knows the first sound, but hears the order only
+#   {glue:text}`ft_T1_diff:+.3f` better ({glue:text}`ft_T1_finding`; appendix C).
 # * **The 3-way loss.** It trains, and the 3-way accuracies reach 1.00; but a scorer that reads only the
 #   order of the directions does so too, and `+3-way` moves no metric beyond its interval. At full weight
 #   from the first epoch and with neg_c as a fourth clip it raises order and retrieval, in both
