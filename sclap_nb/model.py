@@ -835,7 +835,8 @@ class SpatialTemporalCLAP(nn.Module):
     # -- forward ----------------------------------------------------------------------------
     def forward(self, batch: dict, lambd: float = 1.0) -> Outputs:
         """``batch``: ``wave`` (N, 4, S) or ``logmel``/``logmeliv``, and ``text_comb``, ``text`` (N captions each);
-        for a model with ``semantic_pretrained`` aisfx also ``aisfx`` (N, 512) (with ``temporal_pretrained`` the frames, (N, frames, 512)), else computed from ``wave``.
+        for a model with ``semantic_pretrained`` aisfx also ``aisfx`` (N, 512) (with ``temporal_pretrained`` the
+        frames, (N, frames, 512)), else computed from ``wave``.
 
         ``lambd``: the gradient reversal's strength this step (``LossConfig.grl_lambda`` and its schedule,
         set by the training loop; the forward pass does not depend on it)."""
