@@ -489,9 +489,9 @@ assert not ft_cmp.set_index("name").loc["T1", "finding"]  # as the prose says
 #   output had collapsed in scale, so the triplet embedding repeated E_joint, and E_joint reads the order
 #   from the clip's edges. With the token norm it hears the order where the edges do not give it away;
 #   on timed scenes, with the `ordered` readout and path slots, it adds {glue:text}`ps_E6_diff:+.3f` to
-#   E_joint's `order_acc` (Finding 6); with chunks it does not (timed study, appendix B: `order_acc`
+#   E_joint's `order_acc` (Finding 6); with chunks it does not (appendix B: `order_acc`
 #   {glue:text}`ts_C1_diff:+.3f` [{glue:text}`ts_C1_lo:+.3f`, {glue:text}`ts_C1_hi:+.3f`] over the baseline).
-#   Given a pretrained network's frames it knows the first sound, but hears the order only
+#   With the pretrained CNN's frames it names the first sound (one seed's probe) but hears order only
 #   {glue:text}`ft_T1_diff:+.3f` better ({glue:text}`ft_T1_finding`; appendix C).
 # * **The 3-way loss.** It trains, and the 3-way accuracies reach 1.00; but a scorer that reads only the
 #   order of the directions does so too, and `+3-way` moves no metric beyond its interval. At full weight
