@@ -653,6 +653,23 @@ def study_analysis(name: str, root: Root = None) -> dict[str, pd.DataFrame]:
             "rerun_noise": pd.read_csv(folder / "rerun_noise.csv"), "runs": pd.read_csv(folder / "runs.csv")}  # fmt: skip
 
 
+def last_validation(pattern: str, metrics: list[str], root: Root = None) -> pd.DataFrame:
+    """The validation figures of the last epoch that has them, for every finished run matching ``pattern``
+    under ``results/`` (``load_runs``; e.g. ``"frames_study/runs/MT_s20*_t2"``): one row per run (its name as
+    the index), one column per metric (``"val/triplet/order_acc"``, ...). Refuses a run whose log lacks one."""
+    rows = {}
+    for run in load_runs(pattern, root):
+        log = run.log
+        missing = [m for m in metrics if m not in log or log[m].isna().all()]
+        if missing:
+            raise KeyError(f"{run.path}: its training log has no {', '.join(missing)}")
+        last = log.dropna(subset=list(metrics)).iloc[-1]
+        rows[run.path.name] = {m: float(last[m]) for m in metrics}
+    if not rows:
+        raise FileNotFoundError(f"{results_dir(root)}: no finished run matches {pattern!r}")
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def selection_facts(prefix: str, name: str, root: Root = None) -> dict:
     """The first phase of the planned study ``results/<name>`` (its ``selection.json``, written by its script's
     ``select`` from validation figures only): ``<prefix>_chosen`` and, per configuration ``c``,

@@ -164,3 +164,18 @@ def test_a_studys_seed_spread_is_quoted_with_its_rerun_noise():
     assert facts["ps_A_t2a_R_1"] == 0.24 and facts["ps_P_t2a_R_1_rerun"] == 0.013
     assert "ps_A_order_acc_rerun" not in facts  # A was not rerun
     assert len(report.spread_facts("ps", spread)) == 8  # no rerun table: means and SDs only
+
+
+def test_last_validation_reads_each_runs_last_epoch_with_validation_figures(tmp_path):
+    for name, last in (("X_s1_t2", 0.7), ("X_s2_t2", 0.5)):
+        folder = tmp_path / "results" / "st" / "runs" / name
+        _run(folder, {"triplet/order_acc": 0.1})
+        # a validation row, then train-only rows, then the last validation row, then a test row without them
+        pd.DataFrame({"epoch": [0, 0, 1, 1, 1], "val/triplet/order_acc": [0.2, np.nan, np.nan, last, np.nan],
+                      "train/loss": [np.nan, 3.0, 2.0, np.nan, np.nan]}).to_csv(folder / "metrics.csv", index=False)  # fmt: skip
+    got = report.last_validation("st/runs/X_s*_t2", ["val/triplet/order_acc"], tmp_path)
+    assert got["val/triplet/order_acc"].to_dict() == {"X_s1_t2": 0.7, "X_s2_t2": 0.5}
+    with pytest.raises(KeyError, match=r"X_s1_t2: its training log has no val/joint/order_acc"):
+        report.last_validation("st/runs/X_s*_t2", ["val/joint/order_acc"], tmp_path)
+    with pytest.raises(FileNotFoundError, match="no finished run matches"):
+        report.last_validation("st/runs/Y_s*", ["val/triplet/order_acc"], tmp_path)
