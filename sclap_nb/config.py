@@ -299,6 +299,8 @@ class DataConfig(_Checked):
     n_train: int = setting(512, "training scenes of the embedded corpus (each scene: pos and its negatives)", low=1)
     n_val: int = setting(64, "validation scenes (model selection)", low=0)
     n_test: int = setting(128, "test scenes (the reported metrics)", low=0)
+    scenes_per_epoch: int = setting(0, "train scenes an epoch: each epoch takes the next this many of one stream of "
+                                    "random passes over the train scenes (0: all of them every epoch)", low=0)
     anechoic: bool = setting(False, "no room: direct sound only (default: simulated shoebox rooms)")
     layout: Literal["spill", "isolated", "timed"] = setting(
         "spill", "scene layout: spill (each event fills a half, reverb tails cross the middle), isolated (each "

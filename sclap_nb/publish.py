@@ -47,12 +47,14 @@ def _export_small(src: Path, dest: Path) -> list[Path]:
 
 
 def publish_experiment(run: Path, results: Path, name: str, with_model: bool = False) -> list[Path]:
-    """A finished one-off run's ``metrics.json`` and ``run.json`` (and its model export when
-    ``with_model``) into ``results/experiments/<name>``."""
+    """A finished one-off run's ``metrics.json``, ``run.json``, its joined CSV log where it has one (``metrics.csv``:
+    the validation figures of each epoch) and its model export when ``with_model``, into ``results/experiments/<name>``."""
     run, dest = Path(run), Path(results) / "experiments" / name
     if not (run / "metrics.json").is_file():
         raise FileNotFoundError(f"{run}: no metrics.json, the run has not finished")
     written = [copy_atomic(run / n, dest / n) for n in ("metrics.json", "run.json")]
+    if (run / "metrics.csv").is_file() or any(run.glob("logs/version_*/metrics.csv")):
+        written.append(atomic_write(dest / "metrics.csv", viz.read_log(run).to_csv(index=False)))
     if with_model:
         if not (run / "model").is_dir():
             raise FileNotFoundError(f"{run}: no model/ export")

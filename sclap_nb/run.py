@@ -111,7 +111,8 @@ def build_data(cfg: RunConfig, root: Path, progress: bool = False):
         )  # fmt: skip
     dm = StClothoDataModule(corpus, batch_size=cfg.optim.batch_size, mode=cfg.optim.mode, features=cfg.model.features,
                             cache_dir=corpus / "cache", seed=cfg.runtime.seed, num_workers=cfg.runtime.num_workers,
-                            roles=("pos", *cfg.loss.negatives), pretrained=cfg.model.pretrained_input)  # fmt: skip
+                            roles=("pos", *cfg.loss.negatives), pretrained=cfg.model.pretrained_input,
+                            scenes_per_epoch=d.scenes_per_epoch)  # fmt: skip
     dm.setup("fit")
     return corpus, dm
 

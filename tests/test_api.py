@@ -463,3 +463,10 @@ def test_publish_experiment_copies_metrics_settings_and_model(tiny_export, tmp_p
     assert publish.main(["--experiment", str(run), "exp_s1", "--with-model", "--results", str(results)]) == 0
     assert json.loads((dest / "model" / "config.json").read_text())["weights"]["dtype"] == "float32"
     assert publish.main(["--experiment", str(tmp_path / "nowhere"), "x", "--results", str(results)]) == 1
+    # a run with a training log: its validation figures come along, the versions of a resumed run joined
+    for version, rows in ((0, "step,val/x\n1,0.1\n2,0.2\n"), (1, "step,val/x\n2,0.3\n3,0.4\n")):
+        (run / "logs" / f"version_{version}").mkdir(parents=True)
+        (run / "logs" / f"version_{version}" / "metrics.csv").write_text(rows)
+    assert publish.main(["--experiment", str(run), "exp_s2", "--results", str(results)]) == 0
+    log = (results / "experiments" / "exp_s2" / "metrics.csv").read_text().split()
+    assert log == ["step,val/x", "1,0.1", "2,0.3", "3,0.4"]

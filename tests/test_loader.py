@@ -164,6 +164,38 @@ def test_loader_batches_are_the_collated_items_in_sampler_order(tiny_corpus, tmp
     assert [b["ids"] for b in loader_batches(loader, 0)] != [b["ids"] for b in loader_batches(loader, 1)]
 
 
+def test_scenes_per_epoch_take_the_next_scenes_of_one_stream_of_passes():
+    n, per = 10, 4
+    sampler = EpochShuffleSampler(n, 3, per)
+    assert len(sampler) == per
+    epochs = []
+    for e in range(5):  # 20 items: two whole passes, the second epoch and the fourth straddling a pass's end
+        sampler.set_epoch(e)
+        epochs.append(list(sampler))
+    assert all(len(ep) == per for ep in epochs)
+    seen = [i for ep in epochs for i in ep]
+    assert sorted(seen) == sorted(list(range(n)) * 2)  # every scene twice in two passes' worth of epochs
+    assert len(set(epochs[0] + epochs[1])) == 2 * per  # within a pass no scene comes back
+    again = EpochShuffleSampler(n, 3, per)
+    again.set_epoch(3)
+    assert list(again) == epochs[3]  # an epoch's scenes and order depend on the seed and the epoch alone (resumable)
+    whole = EpochShuffleSampler(n, 3, 0)
+    assert len(whole) == n and len(EpochShuffleSampler(n, 3, n)) == n  # 0 (or all): every scene every epoch
+    whole.set_epoch(2)
+    assert sorted(whole) == list(range(n))
+    with pytest.raises(ValueError, match="per_epoch must be an integer >= 0"):
+        EpochShuffleSampler(n, 3, -1)
+
+
+def test_the_train_loader_takes_scenes_per_epoch(tiny_corpus, tmp_path):
+    dm = StClothoDataModule(tiny_corpus, batch_size=2, features=FeatureConfig(), cache_dir=tmp_path, seed=5, scenes_per_epoch=4)
+    dm.setup("fit")
+    loader = dm.train_dataloader()
+    assert len(dm.dataset("train")) > 4 and len(loader) == 2
+    assert sum(len(b["ids"]) for b in loader_batches(loader, 0)) == 4 * 3  # groups of pos, neg_t, neg_s
+    assert len(dm.val_dataloader().dataset) == len(dm.dataset("val"))  # validation is untouched
+
+
 def test_one_worker_yields_the_same_batches(tiny_corpus, tmp_path):
     def batches(workers, **kw):
         dm = StClothoDataModule(tiny_corpus, batch_size=3, features=FeatureConfig(), cache_dir=tmp_path, seed=2, num_workers=workers, **kw)

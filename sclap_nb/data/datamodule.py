@@ -13,7 +13,7 @@ import lightning.pytorch as pl
 from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
 from torch.utils.data import DataLoader
 
-from ..config import OptimConfig, RuntimeConfig
+from ..config import DataConfig, OptimConfig, RuntimeConfig
 from ..features import FeatureConfig
 from .dataset import EpochShuffleSampler, StClothoDataset, _check_int, _world_size, collate_groups
 from .scenes import SPEC_ROLES
@@ -30,7 +30,8 @@ class StClothoDataModule(pl.LightningDataModule):
     included on corpora of format 2); see ``StClothoDataset``. ``batch_size`` counts groups (a
     triplet batch has ``3 * batch_size`` clips, a batch of groups of 4 ``4 * batch_size``). The train
     loader shuffles with an :class:`EpochShuffleSampler` (the order of epoch ``e`` is fixed by
-    ``seed + e``); val and test keep the file order. ``features=None`` yields waveforms only;
+    ``seed + e``; ``scenes_per_epoch`` > 0: each epoch takes the next that many train scenes of one
+    stream of passes over them); val and test keep the file order. ``features=None`` yields waveforms only;
     ``cache_dir`` switches features to the on-disk cache (see ``feature_cache``), and then
     batches hold no waveform unless ``load_audio=True``.
     ``num_workers``, ``pin_memory``, ``persistent_workers`` (default: ``num_workers > 0``) and
@@ -52,6 +53,7 @@ class StClothoDataModule(pl.LightningDataModule):
         prefetch_factor: int | None = None,
         roles: tuple[str, ...] | str | None = None,
         eval_roles: tuple[str, ...] | str | None = None,
+        scenes_per_epoch: int = DataConfig.scenes_per_epoch,
         **dataset_kwargs,
     ):
         super().__init__()
@@ -73,6 +75,7 @@ class StClothoDataModule(pl.LightningDataModule):
         self.pin_memory, self.persistent_workers, self.prefetch_factor = pin_memory, persistent_workers, prefetch_factor
         self.roles = SPEC_ROLES if roles is None else roles
         self.eval_roles = "all" if eval_roles is None else eval_roles
+        self.scenes_per_epoch = _check_int("scenes_per_epoch", scenes_per_epoch, 0)
         self.dataset_kwargs = dataset_kwargs
         self.datasets: dict[str, StClothoDataset] = {}
 
@@ -91,7 +94,7 @@ class StClothoDataModule(pl.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         dataset = self.dataset(split)
-        sampler = EpochShuffleSampler(len(dataset), self.seed) if shuffle else None
+        sampler = EpochShuffleSampler(len(dataset), self.seed, self.scenes_per_epoch) if shuffle else None
         if sampler is not None and _world_size() > 1:
             # each rank takes the items r, r + W, ... of the one epoch order (not shuffled again), so the
             # ranks' batches of a step together are the batch one process would see

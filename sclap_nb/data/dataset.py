@@ -389,20 +389,36 @@ class EpochShuffleSampler(Sampler[int]):
     The order of epoch ``e`` depends on nothing but the seed and ``e`` (Lightning calls
     ``set_epoch`` at the start of each epoch), so a run resumed at epoch ``e`` sees the same
     batches as an uninterrupted one.
+
+    ``per_epoch`` (0: all ``n`` items every epoch): an epoch takes the next ``per_epoch`` items of one
+    stream, passes over the items each in a random order of its own (pass ``c`` drawn from ``(seed, c)``),
+    shuffled again within the epoch (from ``seed + epoch``); so ``n / per_epoch`` epochs see every item
+    once, and more items at the same epochs and steps mean more different items seen.
     """
 
-    def __init__(self, n: int, seed: int):
+    def __init__(self, n: int, seed: int, per_epoch: int = 0):
         self.n, self.seed, self.epoch = int(n), int(seed), 0
+        per_epoch = _check_int("per_epoch", per_epoch, 0)
+        self.per_epoch = per_epoch if per_epoch < self.n else 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
-        return self.n
+        return self.per_epoch or self.n
+
+    def _pass(self, c: int) -> torch.Tensor:
+        return torch.from_numpy(np.random.default_rng([self.seed, 7, c]).permutation(self.n))
 
     def __iter__(self):
         g = torch.Generator().manual_seed(self.seed + self.epoch)
-        return iter(torch.randperm(self.n, generator=g).tolist())
+        if not self.per_epoch:
+            return iter(torch.randperm(self.n, generator=g).tolist())
+        start = self.epoch * self.per_epoch
+        first, last = start // self.n, (start + self.per_epoch - 1) // self.n
+        stream = torch.cat([self._pass(c) for c in range(first, last + 1)])
+        items = stream[start - first * self.n : start - first * self.n + self.per_epoch]
+        return iter(items[torch.randperm(self.per_epoch, generator=g)].tolist())
 
 
 def _channel0_view(logmel: torch.Tensor, liv: torch.Tensor) -> bool:
