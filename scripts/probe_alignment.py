@@ -23,8 +23,8 @@ frame ``t``, and a clip-caption score by one of three rules:
 
 * ``ordered``: the best monotone alignment, ``max over t_1 <= t_2 <= ... of mean_k s[k, t_k]`` (dynamic
   programming with running maxima; two items may share a frame, as overlapping sounds do);
-* ``unordered``: each item's best frame on its own, ``mean_k max_t s[k, t]`` (the control: it hears what and
-  where but not in which order);
+* ``unordered``: each item's best frame on its own, ``mean_k max_t s[k, t]`` (the control without the order
+  constraint; what order it hears comes from its inputs: the items' context words, overlapping sounds);
 * ``pooled``: one vector each, the mean of the frames against the mean of the items (a plain CLAP score);
 * ``pairs``: one vector each as the main model makes them: the clip's mean frame beside the ``ordered``
   readout of the frames (:func:`sclap_nb.model.ordered_pairs` of two detector MLPs, weighted by how loud
@@ -124,6 +124,8 @@ def caption_items(tokenizer, backbone, captions: list[str], max_items: int = 6) 
             for k, ((a, b), leave_out) in enumerate(spans):
                 keep = [t for t, (s, e) in enumerate(offsets[j].tolist())
                         if e > s and a <= s < b and not (leave_out and leave_out[0] <= s < leave_out[1])]  # fmt: skip
+                if not keep:
+                    raise ValueError(f"caption {i + j}: its item {k} has no tokens (longer than 96 tokens?): {cap!r}")
                 items[i + j, k] = h[j, keep].mean(0)
                 mask[i + j, k] = True
     return items, mask
