@@ -340,9 +340,8 @@ _ = viz.save(fig, FIG / "15_pretrained.png")
 # and motion, and at T2A R@1 near 0.1 naming one sound better is not enough. The plan moved the main job only
 # if P3 were a finding too, so **the main job keeps its CNN-only semantic branch**; the features are one
 # setting away, and `results/pretrained_study/model_MP_s2025` is a model that has them
-# (`load("results/pretrained_study/model_MP_s2025").classify(...)`). Fine-tuning the network (exploratory;
-# `results/experiments/aisfx_finetune`) names them at {glue:text}`pt_tuned_finetune_heldout_acc:.3f` (frozen:
-# {glue:text}`pt_tuned_frozen_heldout_acc:.3f`): 0.5 is beyond this front end and this library.
+# (`load("results/pretrained_study/model_MP_s2025").classify(...)`). Fine-tuned, the network names them at
+# {glue:text}`pt_tuned_finetune_heldout_acc:.3f` (frozen {glue:text}`pt_tuned_frozen_heldout_acc:.3f`; exploratory, `aisfx_finetune`).
 #
 # ## The pretrained frames in the temporal path
 #
@@ -418,10 +417,9 @@ _ = viz.save(fig, FIG / "15_frames.png")
 #
 # **unordered**, each item's best frame on its own ($\frac1K\sum_k \max_t \cos(g_k, f_t)$); and **pairs**,
 # one vector each as the main model makes them (the mean frame beside the ordered readout of the frames,
-# against the items' slots concatenated). Each is trained with the symmetric InfoNCE on one corpus's 512 train
-# scenes, or with as many steps on 2,560: the train scenes of the main job's corpora of seeds 2025-2029 (no
-# train scene holds a validation recording). All are scored on those corpora's 320 validation scenes, beside
-# the main job's configurations on the same scenes (last epoch). One seed each: a few points are not evidence.
+# against the items' slots concatenated). Each is trained (symmetric InfoNCE) on one corpus's 512 train scenes,
+# or with as many steps on the 2,560 of the main job's corpora of seeds 2025-2029, and scored on their 320
+# validation scenes beside the main job's runs on them (last epoch). One seed: a few points are not evidence.
 
 # %% tags=["hide-input"]
 probe_dir = results_dir(results_root) / "experiments" / "alignment_probe"
@@ -452,11 +450,9 @@ aligned.round(3)
 # ({glue:text}`al_one_unordered_order_acc:.3f`) to {glue:text}`al_five_unordered_order_acc:.3f`, from its items'
 # context ("first", "while it goes on") and from which sound is alone where two overlap. Keeping the order helps
 # motion most ({glue:text}`al_five_ordered_motion_acc:.3f` against {glue:text}`al_five_unordered_motion_acc:.3f`),
-# still under the main job's {glue:text}`al_main_ML_motion_acc:.3f` from its learned spatial branch. Nothing
-# reaches 0.9, and nothing fits the main job's budget: the aiSFX frames of 2,560 scenes' clips alone take
-# {glue:text}`al_front_end_min:.1f` minutes here (`benchmarks/pretrained_front_end_epyc.json`). It points to a
-# model that scores a caption's events against the frames in order and trains on many more scenes; that model
-# is not built yet.
+# still under the main job's {glue:text}`al_main_ML_motion_acc:.3f`. Nothing reaches 0.9 or fits the budget (the
+# aiSFX frames of 2,560 scenes take {glue:text}`al_front_end_min:.1f` minutes here); the model it points to, events
+# scored against frames in order and many more scenes, is not built yet.
 #
 # ## Every experiment
 #
@@ -486,8 +482,6 @@ experiments.set_index("experiment").round(3)
 #   {glue:text}`pt_ratio_sed:.1f` times as often ({glue:text}`pt_P1_diff:+.3f`) but does not find scenes of them
 #   better; the main job keeps its branch. Its frames in the temporal path raise `order_acc` by
 #   {glue:text}`ft_T1_diff:+.3f`, not a finding.
-# * Exploratory: events scored against frames in order, on five times the scenes, hear the order in
-#   {glue:text}`al_five_ordered_order_acc:.3f` of validation scenes; the number of scenes matters most.
 #
 # ## Exercises
 #
