@@ -423,18 +423,20 @@ _ = viz.save(fig, FIG / "15_frames.png")
 
 # %% tags=["hide-input"]
 probe_dir = results_dir(results_root) / "experiments" / "alignment_probe"
-probe = {n: json.loads((probe_dir / n / "summary.json").read_text()) for n in ("one_corpus", "five_corpora")}
+probe = {tag: json.loads((probe_dir / name / "summary.json").read_text()) for tag, name in (("one", "one_corpus"), ("five", "five_corpora"))}
+assert probe["five"]["scenes"] == {"train": 2560, "val": 320} and probe["one"]["scenes"] == {"train": 512, "val": 320}
+assert probe["one"]["epochs"] * 512 == probe["five"]["epochs"] * 2560  # as many steps either way
 shown = {"order_acc": "order_acc", "place_acc": "place_acc", "motion_acc": "motion_acc", "t2a/R@1": "T2A R@1"}
-rows = {(f"{s['scenes']['train']:,} train scenes", rule): {v: r["last_epoch"][f"val/{k}"] for k, v in shown.items()}
-        for s in probe.values() for rule, r in s["rules"].items()}  # fmt: skip
-for config, study in (("ML", "library_study"), ("MT", "frames_study")):
+rows = {}  # (glue tag, table row) -> the validation figures
+for tag, s in probe.items():
+    for rule, r in s["rules"].items():
+        rows[(f"{tag}_{rule}", (f"{s['scenes']['train']:,} train scenes", rule))] = {v: r["last_epoch"][f"val/{k}"] for k, v in shown.items()}
+for config, study in (("ML", "library_study"), ("MT", "frames_study")):  # the main job's runs on the same scenes
     val = report.last_validation(f"{study}/runs/{config}_s20*_t2", [f"val/triplet/{k}" for k in shown], results_root)
-    rows[("the main job's runs: 512 train scenes, 4 epochs", f"{config} (5 seeds)")] = {v: val[f"val/triplet/{k}"].mean() for k, v in shown.items()}
-aligned = pd.DataFrame.from_dict(rows, orient="index")
-glue_all({f"al_{'five' if a.startswith('2,560') else 'one' if a.startswith('512') else 'main'}_{b.split(' ')[0]}_{v.replace(' ', '_').replace('@', '')}": x
-          for (a, b), r in rows.items() for v, x in r.items()})  # fmt: skip
-assert probe["five_corpora"]["scenes"] == {"train": 2560, "val": 320} and probe["one_corpus"]["scenes"]["val"] == 320
-assert probe["one_corpus"]["epochs"] * 512 == probe["five_corpora"]["epochs"] * 2560  # as many steps either way
+    rows[(f"main_{config}", ("the main job's runs: 512 train scenes, 4 epochs", f"{config} (5 seeds)"))] = {
+        v: val[f"val/triplet/{k}"].mean() for k, v in shown.items()}
+glue_all({f"al_{tag}_{v.replace(' ', '_').replace('@', '')}": x for (tag, _), r in rows.items() for v, x in r.items()})
+aligned = pd.DataFrame.from_dict({row: r for (_, row), r in rows.items()}, orient="index")
 front_end = json.loads((ROOT / "benchmarks" / "pretrained_front_end_epyc.json").read_text())  # a 4 s clip, bf16, 2 threads
 glue("al_front_end_min", 2560 * 5 * front_end["bf16_ms"] / 1000 / 60, display=False)  # five clips a scene
 aligned.round(3)

@@ -53,6 +53,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import soundfile as sf
 import torch
 import torch.nn.functional as F
@@ -61,7 +62,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sclap_nb.files import write_json_atomic  # noqa: E402
+from sclap_nb.files import atomic_write, write_json_atomic  # noqa: E402
 from sclap_nb.metrics import order_place_from_scores, retrieval_metrics  # noqa: E402
 from sclap_nb.model import clause_spans, default_text_model_path, mlp, ordered_pairs, path_spans  # noqa: E402
 
@@ -132,7 +133,8 @@ def caption_items(tokenizer, backbone, captions: list[str], max_items: int = 6) 
 
 
 def load_split(corpus: Path, split: str, tokenizer, backbone) -> dict:
-    rows = list(csv.DictReader(open(corpus / "metadata" / f"{split}.csv", newline="")))
+    with open(corpus / "metadata" / f"{split}.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
     cache = corpus / "cache" / "aisfx-frames-16000hz"
     ids = json.loads((cache / f"{split}.json").read_text())["ids"]
     if ids != [r["id"] for r in rows]:
@@ -273,13 +275,8 @@ def main() -> None:
         log, last = train(rule, data["train"], data["val"], args.epochs, args.seed, args.eval_every)
         logs += log
         summary["rules"][rule] = {"last_epoch": last, "best_val_order_acc": max(r["val/order_acc"] for r in log)}
-    args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "epochs.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(logs[0]))
-        w.writeheader()
-        w.writerows(logs)
-    write_json_atomic(summary, args.out / "summary.json")
-    print(f"wrote {args.out / 'summary.json'}")
+    atomic_write(args.out / "epochs.csv", pd.DataFrame(logs).to_csv(index=False))  # every epoch's figures
+    print(f"wrote {write_json_atomic(summary, args.out / 'summary.json')}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import json
 import os
 import sys
@@ -36,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import soundfile as sf
 import torch
 import torch.nn.functional as F
@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from sclap_nb.data.event_clips import ensure_event_clips, read_event_clips  # noqa: E402
 from sclap_nb.data.sounds import heldout_source, sound_source  # noqa: E402
-from sclap_nb.files import write_json_atomic  # noqa: E402
+from sclap_nb.files import atomic_write, write_json_atomic  # noqa: E402
 from sclap_nb.hardware import cpu_has_native_bf16  # noqa: E402
 from sclap_nb.metrics import zero_shot_accuracy  # noqa: E402
 from sclap_nb.pretrained import aisfx_logmel, aisfx_network  # noqa: E402
@@ -180,13 +180,8 @@ def main() -> None:
         summary["arms"][arm], log = run_arm(arm, data, prompts, labels, args.epochs, args.batch, bf16)
         logs += log
         print(arm, json.dumps(summary["arms"][arm]), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "epochs.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(logs[0]))
-        w.writeheader()
-        w.writerows(logs)
-    write_json_atomic(summary, args.out / "summary.json")
-    print(f"wrote {args.out / 'summary.json'}")
+    atomic_write(args.out / "epochs.csv", pd.DataFrame(logs).to_csv(index=False))  # every epoch's figures
+    print(f"wrote {write_json_atomic(summary, args.out / 'summary.json')}")
 
 
 if __name__ == "__main__":
