@@ -42,7 +42,7 @@ __all__ = [
     "PROBE_RUNS", "RATIO_GOAL", "SCENE_TESTS", "STUDY_FILES", "SWEEP", "SWEEP_METRICS", "TOKEN_NORM_METRICS",
     "ablation_facts", "ablation_table", "analysis_markdown", "comparisons_table", "corpus_table", "cue_facts",
     "cue_table", "difference_table", "experiments_with_default", "format_table", "goal_facts", "goal_rows",
-    "goals_table", "grl_table", "group_spread", "noise_table", "paired_cells", "permutation_p", "plot_per_class",
+    "goals_table", "grl_table", "group_spread", "last_validation", "noise_table", "paired_cells", "permutation_p", "plot_per_class",
     "plot_per_direction", "plot_run_bars", "plot_scores", "probe_facts", "probe_table", "run_kind", "scene_outcomes", "spread_facts",
     "study_analysis", "study_facts", "sweep_facts", "sweep_table", "token_norm_comparison", "token_norm_runs",
 ]  # fmt: skip
