@@ -74,7 +74,8 @@ RULES = ("ordered", "unordered", "pooled", "pairs")
 def intensity_frames(files: list[Path], frames: int, batch: int = 64) -> torch.Tensor:
     """``(N, frames, 11)``: per frame the unit direction of the active intensity vector (x, y, z), the cosine
     and sine of 1, 2 and 3 times its azimuth, the log level (bels below the clip's loudest frame, over 3)
-    and the intensity's norm over the energy (near 1: one plane wave; near 0: diffuse)."""
+    and the intensity's norm over the energy (near 1: one plane wave; near 0: diffuse). One broadband vector per
+    frame from the STFT, not ``sclap_nb.features``' per-mel-band channels: the probe needs a direction, not a map."""
     out = []
     for i in range(0, len(files), batch):
         w = torch.from_numpy(np.stack([sf.read(f, dtype="float32", always_2d=True)[0].T for f in files[i : i + batch]]))
