@@ -245,6 +245,11 @@ class ModelConfig(_Checked):
     temporal_active_db: float = setting(30.0, "how far below the clip's loudest frame a frame still sounds (dB): "
                                         "with temporal_span active the span's ends; with readout ordered the range "
                                         "over which a frame's weight falls from 1 to 0", low=0.0, low_open=True)  # fmt: skip
+    align_dim: int = setting(0, "width of the aligned scoring (a deviation; 0: off): each caption's events, in order, "
+                             "scored against the clip's frames by the best monotone alignment (aligned_scores); needs "
+                             "use_temporal and temporal_readout ordered, whose frame tokens it reads", low=0)  # fmt: skip
+    align_items: int = setting(6, "most items of a caption the aligned scoring reads (an event clause each, a moving "
+                               "one as two: origin, destination); later ones share the last", low=1)  # fmt: skip
     logit_scale_init: float = setting(math.log(1 / 0.07), "initial log inverse temperature of the contrastive logits")
     features: FeatureConfig = setting(factory=FeatureConfig, help="the feature extractor")
 
@@ -257,6 +262,8 @@ class ModelConfig(_Checked):
                                          or not self.use_temporal):  # fmt: skip
             self._bad("temporal_pretrained", "needs semantic_pretrained aisfx, use_temporal and temporal_readout ordered "
                       "(the frame features join the ordered readout's frame tokens)")
+        if self.align_dim and (not self.use_temporal or self.temporal_readout != "ordered"):
+            self._bad("align_dim", "needs use_temporal and temporal_readout ordered (it reads that readout's frame tokens)")
         if self.temporal_readout == "ordered" and self.temporal_span != "clip":
             self._bad("temporal_span", "has no chunks to place with temporal_readout ordered (it reads every frame): use clip")
 
@@ -341,6 +348,10 @@ class LossConfig(_Checked):
         0.0, "weight of L_ts on the temporal embedding alone (the group term asked of e_temporal, which the triplet "
         "embedding's E_joint residual otherwise lets off; needs model.use_temporal; 0: off, the specification)", low=0.0)
 
+    w_align: float = setting(
+        0.0, "weight of L_align: InfoNCE of the aligned scores (model.align_dim) of the batch's clips against their "
+        "spatial captions (a deviation; 0: off)", low=0.0)
+
     def check(self) -> None:
         if not 0.0 <= self.weights[1] <= 1.0:
             self._bad("weights", "w_sem (the second) must be in [0, 1]: it mixes L_sCL and L_CL")
@@ -398,6 +409,9 @@ class RunConfig(_Checked):
         if self.loss.w_temporal_group > 0 and not self.model.use_temporal:
             raise ConfigError(f"loss.w_temporal_group = {self.loss.w_temporal_group} asks the temporal embedding for the "
                               "group term, but model.use_temporal is false: set it to 0 or switch the temporal path on")
+        if self.loss.w_align > 0 and not self.model.align_dim:
+            raise ConfigError(f"loss.w_align = {self.loss.w_align} trains the aligned scores, but model.align_dim is 0 "
+                              "(no aligned scoring): set model.align_dim (e.g. 256) or loss.w_align 0")
 
     # -- the tree as plain data -------------------------------------------------------------
     def to_dict(self) -> dict:

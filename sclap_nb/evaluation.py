@@ -16,7 +16,7 @@ from .data.scenes import ALL_ROLES, ROLES, SPEC_ROLES
 from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
 from .losses import frame_targets
 from .metrics import localization_error, modality_gap, order_place_accuracy, retrieval_metrics, three_way_accuracy
-from .model import SpatialTemporalCLAP
+from .model import SpatialTemporalCLAP, aligned_pair_scores, aligned_scores
 
 __all__ = ["direction_prompts", "frame_directions", "embed_batch", "join_batches", "embed_split", "gather_embeddings", "evaluation_metrics", "evaluate"]
 
@@ -26,7 +26,7 @@ def direction_prompts(words=SECTOR_WORDS) -> list[str]:
     return [f"The sound is coming from the {w}." for w in words]
 
 
-_KEYS = ("e_sed", "e_joint", "e_triplet", "text_comb", "text", "doa")
+_KEYS = ("e_sed", "e_joint", "e_triplet", "text_comb", "text", "doa", "a_frames", "t_items")
 
 
 @torch.no_grad()
@@ -61,7 +61,7 @@ def embed_batch(model: SpatialTemporalCLAP, batch: dict) -> dict:
     (tensors on the CPU, in float32), as :func:`join_batches` takes them."""
     out = model(batch)
     n = len(batch["text_comb"])
-    part: dict = {k: getattr(out, k).float().cpu() for k in _KEYS if getattr(out, k) is not None}
+    part: dict = {k: getattr(out, k).float().cpu() for k in _KEYS if getattr(out, k, None) is not None}
     part["doa_target"] = batch["doa"].float().cpu()
     if getattr(out, "doa_frames", None) is not None and "events" in batch:
         directions, err = frame_directions(out.doa_frames, out.doa_times, batch["events"])
@@ -136,7 +136,8 @@ def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
     """Every metric of the book from :func:`embed_split`'s output.
 
     For each audio embedding (``joint``: E_joint; ``triplet``: the temporal-path embedding when
-    the model has one):
+    the model has one; ``aligned``: with the aligned scoring, ``align_dim``, the clip's frames against the
+    caption's items in order, retrieval and the order, placement and motion tests only):
 
     * T2A/A2T R@1/5/10 and mAP@10 of the clips against their spatial captions, over every clip of
       the specification's roles (pos, neg_t, neg_s), so order and position must be right;
@@ -187,6 +188,13 @@ def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
             out.update({f"{name}/{k}": v for k, v in op.items()})
         pred = (audio @ emb["direction_prompts"].T).argmax(1)
         out[f"{name}/zeroshot_direction"] = (pred[:, None] == sectors).any(1).double().mean().item()
+    if len(emb.get("a_frames", [])):  # the aligned scoring (align_dim): caption items against clip frames, in order
+        frames, items = emb["a_frames"], emb["t_items"]
+        r = retrieval_metrics(frames[rows], items[rows], torch.arange(len(rows)), score=aligned_scores)
+        out.update({f"aligned/{k}": v for k, v in r.items()})
+        if has_c:
+            op = order_place_accuracy(frames, items, roles, pair_score=aligned_pair_scores)
+            out.update({f"aligned/{k}": v for k, v in op.items()})
     if len(emb.get("doa_events", [])):  # a frame-wise head: each event read on its own frames
         out["LE_deg"] = localization_error(emb["doa_events"], emb["doa_target"], match=False)
         out["LE_blind_deg"] = localization_error(emb["doa"], emb["doa_target"])

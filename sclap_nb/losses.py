@@ -19,9 +19,12 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from .config import LossConfig
+from .model import aligned_scores
 
 __all__ = [
     "info_nce",
+    "symmetric_ce",
+    "align_loss",
     "three_way_loss",
     "class_loss",
     "doa_loss",
@@ -51,12 +54,26 @@ def info_nce(
     ``same[i, j]`` (N x N bool) marks text j as a true match of audio i besides the diagonal
     (identical captions): those logits are set to -inf, so a true match never counts as a negative.
     """
-    logits = logit_scale * audio @ text.T  # (N audio, N text)
+    return symmetric_ce(logit_scale * audio @ text.T, same)  # logits (N audio, N text)
+
+
+def symmetric_ce(logits: torch.Tensor, same: torch.Tensor | None = None) -> torch.Tensor:
+    """``(CE(L, I) + CE(L^T, I)) / 2`` of ``(N audio, N text)`` logits whose diagonal holds the matches;
+    ``same`` as in :func:`info_nce` (off-diagonal true matches set to -inf)."""
     if same is not None:
-        off_diagonal = same & ~torch.eye(len(audio), dtype=torch.bool, device=same.device)
+        off_diagonal = same & ~torch.eye(len(logits), dtype=torch.bool, device=same.device)
         logits = logits.masked_fill(off_diagonal, float("-inf"))
-    labels = torch.arange(len(audio), device=audio.device)
+    labels = torch.arange(len(logits), device=logits.device)
     return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
+
+
+def align_loss(
+    frames: torch.Tensor, items: torch.Tensor, logit_scale: torch.Tensor | float, same: torch.Tensor | None = None
+) -> torch.Tensor:
+    """L_align: symmetric InfoNCE of the aligned scores, ``s(i, j) = aligned_scores(items_j, frames_i)``
+    (each caption's items matched to the clip's frames in order, :func:`sclap_nb.model.aligned_scores`):
+    ``(CE(s S, I) + CE(s S^T, I)) / 2`` for ``(N, T, D)`` frames and ``(N, K, D)`` items of their own captions."""
+    return symmetric_ce(logit_scale * aligned_scores(items, frames).T, same)
 
 
 def three_way_loss(
@@ -226,7 +243,7 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
                classes: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:  # fmt: skip
     """Every component and the total of spec section 4, with the weights and switches of ``cfg``.
 
-    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod [+ w_class L_class] [+ w_tg L_tg]``
+    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod [+ w_class L_class] [+ w_tg L_tg] [+ w_align L_align]``
 
     * L_sCL: InfoNCE of ``e_joint`` against the spatial captions; L_CL: ``e_sed`` against the plain
       captions. ``cfg.triplet_contrastive`` (a deviation from the specification): L_sCL is the mean of
@@ -243,6 +260,9 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
     * L_DOA: :func:`doa_loss` on the head's per-event directions, or, with the head on every frame
       (``doa_pooling`` frames), :func:`frame_doa_loss` against the batch's ``events``.
     * L_mod: BCE of the modality classifier (0 when the model has none).
+    * L_align (a deviation, off by default): :func:`align_loss` of the clips' frame vectors against their
+      spatial captions' items (``outputs.a_frames``, ``outputs.t_items``, a model with ``align_dim``), with
+      its own temperature, weighted by ``cfg.w_align``; returned as ``loss_align`` and ``w_align`` when on.
     * L_class (a deviation, off by default): :func:`class_loss` of ``classes`` = (semantic embeddings
       of single-event clips, their class captions' embeddings, class labels), weighted by
       ``cfg.w_class``; 0 without ``classes``.
@@ -298,6 +318,14 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
              + w_class * loss_class)
     if tg_on:
         total = total + w_tg * loss_tg
+    # L_align (a deviation, off by default): the aligned scores of the batch's clips and spatial captions
+    align_on = cfg.w_align > 0
+    if align_on:
+        if getattr(outputs, "a_frames", None) is None:
+            raise ValueError(f"loss.w_align = {cfg.w_align} needs a model with the aligned scoring (model.align_dim)")
+        loss_align = align_loss(gather_with_grad(outputs.a_frames), gather_with_grad(outputs.t_items),
+                                outputs.align_scale, same_comb)  # fmt: skip
+        total = total + cfg.w_align * loss_align
     parts = {
         "total": total,
         "loss_scl": loss_scl,
@@ -316,4 +344,6 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
     }
     if tg_on:
         parts.update(loss_tg=loss_tg, w_tg=scale.new_tensor(w_tg))
+    if align_on:
+        parts.update(loss_align=loss_align, w_align=scale.new_tensor(cfg.w_align))
     return parts

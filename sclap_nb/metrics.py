@@ -46,11 +46,13 @@ def beats(scores: torch.Tensor, priority: torch.Tensor, right_score: torch.Tenso
 
 
 @torch.no_grad()
-def retrieval_metrics(audio: torch.Tensor, text: torch.Tensor, text_to_audio: torch.Tensor) -> dict[str, float]:
+def retrieval_metrics(audio: torch.Tensor, text: torch.Tensor, text_to_audio: torch.Tensor, score=None) -> dict[str, float]:
     """T2A and A2T R@1/5/10 and mAP@10.
 
     ``audio`` (Na, D), ``text`` (Nt, D), ``text_to_audio`` (Nt,) the clip index of each caption
-    (several captions per clip allowed; every clip needs at least one).
+    (several captions per clip allowed; every clip needs at least one). ``score`` (default: the dot
+    product ``text @ audio.T``): a function of ``(text, audio)`` returning the ``(Nt, Na)`` scores, e.g.
+    :func:`sclap_nb.model.aligned_scores` of caption items ``(Nt, K, D)`` and clip frames ``(Na, T, D)``.
 
     * T2A: ``r`` = rank of the caption's clip among all clips; R@k = mean(r < k);
       mAP@10 = mean(1 / (r + 1) if r < 10 else 0).
@@ -68,7 +70,7 @@ def retrieval_metrics(audio: torch.Tensor, text: torch.Tensor, text_to_audio: to
     if (counts == 0).any():
         raise ValueError(f"clips {(counts == 0).nonzero().flatten().tolist()[:10]} have no caption")
 
-    sim = (text @ audio.T).double()  # (Nt, Na)
+    sim = (text @ audio.T if score is None else score(text, audio)).double()  # (Nt, Na)
     true = sim.gather(1, text_to_audio[:, None])
     pa = tie_order(n_audio, audio.device)
     t2a_rank = beats(sim, pa[None], true, pa[text_to_audio][:, None]).sum(1)  # (Nt,)
@@ -176,21 +178,25 @@ def _groups(roles, n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
-def group_scores(audio: torch.Tensor, text: torch.Tensor, roles) -> torch.Tensor:
+def group_scores(audio: torch.Tensor, text: torch.Tensor, roles, pair_score=None) -> torch.Tensor:
     """``(B, 4)`` scores of each group's pos caption against its clips ``GROUP_ROLES`` (NaN: role absent);
     ``(B, 5)``, columns ``TIMED_GROUP_ROLES``, where some clip is a ``neg_m`` (a timed corpus).
 
     ``audio`` and ``text`` are ``(N, D)`` in groups of contiguous clips, one group per scene, each
     starting with its ``pos`` and in the columns' order; ``roles`` names each clip's role.
-    ``scores[b, k] = text[pos of b] . audio[clip of role k in b]``.
+    ``scores[b, k] = text[pos of b] . audio[clip of role k in b]``; ``pair_score`` (default: that dot
+    product): a function of ``(text rows, audio rows)`` returning each row pair's score, e.g.
+    :func:`sclap_nb.model.aligned_pair_scores` of caption items and clip frames.
     """
-    if audio.ndim != 2 or audio.shape != text.shape:
+    if (audio.ndim != 2 or audio.shape != text.shape) if pair_score is None else len(audio) != len(text):
         raise ValueError(f"group_scores needs (N, D) audio and text, got {tuple(audio.shape)} and {tuple(text.shape)}")
     group, col = _groups(roles, len(audio))
     group, col = group.to(audio.device), col.to(audio.device)
     pos = (col == 0).nonzero().flatten()
     scores = torch.full((len(pos), len(_columns(roles))), float("nan"), dtype=torch.float64, device=audio.device)
-    scores[group, col] = (audio.double() * text.double()[pos][group]).sum(-1)
+    caption = text[pos][group]
+    scores[group, col] = ((audio.double() * caption.double()).sum(-1) if pair_score is None
+                          else pair_score(caption, audio).double())  # fmt: skip
     return scores
 
 
@@ -257,15 +263,15 @@ def order_place_from_scores(scores: torch.Tensor, priority: torch.Tensor | None 
 
 
 @torch.no_grad()
-def order_place_accuracy(audio: torch.Tensor, text: torch.Tensor, roles) -> dict[str, float]:
+def order_place_accuracy(audio: torch.Tensor, text: torch.Tensor, roles, pair_score=None) -> dict[str, float]:
     """``order_place_from_scores`` of ``group_scores(audio, text, roles)`` (text-to-audio, as ``three_way_accuracy``).
 
     Ties break by the same fixed per-clip priority as ``three_way_accuracy`` (``tie_order(N)``), so on
     groups ``[pos, neg_t, neg_s]`` ``vs_neg_t`` and ``vs_neg_s`` equal its ``temporal`` and ``spatial``.
     Without neg_c clips only ``vs_neg_t`` and ``vs_neg_s`` come back; with neg_m clips (timed corpora)
-    ``motion_acc`` and ``vs_neg_m`` too.
+    ``motion_acc`` and ``vs_neg_m`` too. ``pair_score``: as in :func:`group_scores`.
     """
-    scores = group_scores(audio, text, roles)
+    scores = group_scores(audio, text, roles, pair_score)
     group, col = _groups(roles, len(audio))
     priority = torch.full(scores.shape, -1, dtype=torch.long)
     priority[group, col] = tie_order(len(audio))

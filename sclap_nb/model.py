@@ -17,6 +17,10 @@ Parts, each its own ``nn.Module``:
   MLP, to the semantic projection: ``P_sed = MLP(CNN_sed) + MLP(LN(aiSFX))``; with ``temporal_pretrained``
   (a deviation, off by default) the network's frames (its map before the maximum over time, whose maximum is
   that vector) also join the ordered readout's frame tokens, through a trained layer norm and linear map.
+  With ``align_dim`` (a deviation, off by default) the ordered readout's frame tokens and the spatial
+  caption's items (:func:`event_items`: its event clauses in order, a moving one as origin and destination)
+  go through two MLPs into one space, and :func:`aligned_scores` scores a caption against a clip by the best
+  alignment of its items to the frames in the caption's order (late interaction under an order constraint).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ __all__ = [
     "TemporalAudioEncoder",
     "frame_activity",
     "ordered_pairs",
+    "event_items",
+    "aligned_scores",
+    "aligned_pair_scores",
     "GradReverse",
     "grad_reverse",
     "ModalityClassifier",
@@ -235,6 +242,58 @@ def clause_spans(caption: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if caption[a:b].strip()] or [(0, len(caption))]
 
 
+def event_items(caption: str) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
+    """A caption's items for the aligned scoring, in order: ``(clause span, span left out of it or None)``,
+    character spans. Each event clause (:func:`clause_spans`) is one item; the clause holding the first path
+    (:func:`path_spans`), two: the clause without its destination, then the clause without its origin ("a
+    siren, moving from the left to the front" -> "a siren, moving from the left to", then "... from to the
+    front"), so that a moving source is heard where it starts, then where it ends."""
+    paths = path_spans(caption)
+    items: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
+    for a, b in clause_spans(caption):
+        if paths and a <= paths[0][0] < b:
+            items += [((a, b), paths[1]), ((a, b), paths[0])]
+        else:
+            items.append(((a, b), None))
+    return items
+
+
+def _best_monotone(s: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+    """``(..., K, T)`` item-frame scores and ``(..., K)`` which items exist (the first always) ->
+    ``max over t_1 <= ... <= t_K of mean_k s[k, t_k]`` over the present items, by running maxima:
+    ``best_k[t] = max_{t' <= t} (best_{k-1}[t'] + s[k, t'])``."""
+    best = s[..., 0, :].cummax(-1).values
+    for k in range(1, s.shape[-2]):
+        step = (best + s[..., k, :]).cummax(-1).values
+        best = torch.where(present[..., k, None], step, best)
+    return best[..., -1] / present.sum(-1).clamp_min(1).to(best.dtype)
+
+
+def aligned_scores(items: torch.Tensor, frames: torch.Tensor, block: int = 64) -> torch.Tensor:
+    """Each caption against each clip by the best monotone alignment of its items to the clip's frames:
+    ``(C, K, D)`` items (unit vectors in order; an absent item is a row of zeros, after the present ones),
+    ``(A, T, D)`` frames -> ``(C, A)``.
+
+    ``score(c, a) = max over t_1 <= t_2 <= ... <= t_K of mean_k <item_k, frame_{t_k}>``: the items must be
+    found in the caption's order (two may share a frame, as overlapping sounds do), so a clip whose sounds
+    come the other way round cannot score as high. Computed ``block`` captions at a time."""
+    if items.ndim != 3 or frames.ndim != 3 or items.shape[-1] != frames.shape[-1]:
+        raise ValueError(f"aligned_scores needs (C, K, D) items and (A, T, D) frames, got {tuple(items.shape)} and {tuple(frames.shape)}")
+    out = []
+    for part in items.split(block):
+        s = torch.einsum("ckd,atd->cakt", part, frames)
+        present = (part.abs().sum(-1) > 0)[:, None].expand(-1, len(frames), -1)
+        out.append(_best_monotone(s, present))
+    return torch.cat(out) if out else items.new_zeros(0, len(frames))
+
+
+def aligned_pair_scores(items: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
+    """:func:`aligned_scores` of row ``i`` of ``items`` ``(N, K, D)`` against row ``i`` of ``frames`` ``(N, T, D)``: ``(N,)``."""
+    if items.ndim != 3 or frames.shape[0] != items.shape[0] or frames.ndim != 3:
+        raise ValueError(f"aligned_pair_scores needs (N, K, D) items and (N, T, D) frames, got {tuple(items.shape)} and {tuple(frames.shape)}")
+    return _best_monotone(torch.einsum("nkd,ntd->nkt", items, frames), items.abs().sum(-1) > 0)
+
+
 class TextEncoder(nn.Module):
     """A transformers encoder whose top ``trainable_layers`` are fine-tuned, then pooled and projected.
 
@@ -282,6 +341,7 @@ class TextEncoder(nn.Module):
         self.pooling, self.segments, self.max_length = pooling, segments if pooling != "mean" else 1, max_length
         self.n_slots = self.segments + 2 if pooling == "clause_paths" else self.segments
         self._clauses: dict[str, torch.Tensor] = {}
+        self._items: dict[tuple[str, int], torch.Tensor] = {}
         for p in self.backbone.parameters():
             p.requires_grad_(False)
         # the frozen part computes without dropout in every mode, so its per-caption cache stays valid
@@ -384,15 +444,47 @@ class TextEncoder(nn.Module):
         means = sums / onehot.sum(1)[..., None].clamp_min(1)
         return means.flatten(1)
 
-    def forward(self, captions: list[str]) -> torch.Tensor:
-        """Projected (not normalised) caption embeddings ``(N, dim)``."""
+    def token_items(self, caption: str, max_items: int) -> torch.Tensor:
+        """``(max_items, L)``: which of the caption's tokens (as ``token_states`` has them) make each of its
+        :func:`event_items`, each row summing to 1 (the item is the mean of its tokens); a row of zeros for
+        an absent item; the items after ``max_items - 1`` share the last row. Cached per caption."""
+        key = (caption, max_items)
+        if key not in self._items:
+            tok = self.tokenizer(caption, truncation=True, max_length=self.max_length, return_offsets_mapping=True)
+            offsets = tok["offset_mapping"]
+            w = torch.zeros(max_items, len(offsets))
+            for k, ((a, b), leave_out) in enumerate(event_items(caption)):
+                for t, (s0, s1) in enumerate(offsets):
+                    if s1 > s0 and a <= s0 < b and not (leave_out and leave_out[0] <= s0 < leave_out[1]):
+                        w[min(k, max_items - 1), t] = 1.0
+            if not (w[0] > 0).any():  # nothing but special tokens (or cut off): the whole caption is the item
+                w[0, 1:-1] = 1.0
+            self._items[key] = w / w.sum(1, keepdim=True).clamp_min(1.0)
+        return self._items[key]
+
+    def items(self, h: torch.Tensor, mask: torch.Tensor, captions: list[str], max_items: int) -> torch.Tensor:
+        """``(N, max_items, H)``: the mean token state of each of each caption's :meth:`token_items` (zeros: absent)."""
+        w = torch.zeros(len(captions), max_items, h.shape[1], dtype=h.dtype, device=h.device)
+        for i, c in enumerate(captions):
+            wi = self.token_items(c, max_items)
+            w[i, :, : wi.shape[1]] = wi.to(h.device, h.dtype)
+        return torch.einsum("nkl,nlh->nkh", w * mask[:, None].to(h.dtype), h)
+
+    def encode(self, captions: list[str], max_items: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Projected (not normalised) caption embeddings ``(N, dim)`` and, with ``max_items``, the items'
+        token-state means ``(N, max_items, H)`` (:meth:`items`) from the same forward pass."""
         if len(captions) == 0:
             raise ValueError("TextEncoder got an empty list of captions")
         for i, c in enumerate(captions):
             if not isinstance(c, str) or not c.strip():
                 raise ValueError(f"caption {i} is empty or not a string: {c!r}")
         h, mask = self.token_states(captions)
-        return self.projection(self.pool(h, mask, list(captions)))
+        emb = self.projection(self.pool(h, mask, list(captions)))
+        return emb, (self.items(h, mask, list(captions), max_items) if max_items else None)
+
+    def forward(self, captions: list[str]) -> torch.Tensor:
+        """Projected (not normalised) caption embeddings ``(N, dim)``."""
+        return self.encode(captions)[0]
 
 
 # --------------------------------------------------------------------------- temporal
@@ -555,16 +647,18 @@ class TemporalAudioEncoder(nn.Module):
 
     def forward(self, sed_map: torch.Tensor, doa_map: torch.Tensor, w: torch.Tensor | float = 1.0,
                 span: torch.Tensor | None = None, activity: torch.Tensor | None = None,
-                extra: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+                extra: torch.Tensor | None = None, return_frames: bool = False):  # fmt: skip
         """``activity`` (``(B, T')``, readout ``ordered`` only): how much each frame sounds (all 1 if None);
-        ``extra`` (readout ``ordered`` only): more content for each frame token (:meth:`frame_tokens`)."""
-        if extra is not None and self.readout != "ordered":
-            raise ValueError("extra frame content needs readout 'ordered'")
+        ``extra`` (readout ``ordered`` only): more content for each frame token (:meth:`frame_tokens`);
+        ``return_frames`` (readout ``ordered`` only): also return the frame tokens ``(B, T', dim)``."""
+        if (extra is not None or return_frames) and self.readout != "ordered":
+            raise ValueError("extra frame content and the frame tokens need readout 'ordered'")
         if self.readout == "ordered":
             x = self.frame_tokens(sed_map, doa_map, w, extra)
             g = torch.ones(x.shape[:2], device=x.device, dtype=x.dtype) if activity is None else activity.to(x.dtype)
             a, b = F.softplus(self.first(x)) * g[..., None], F.softplus(self.second(x)) * g[..., None]
-            return self.head(ordered_pairs(a.float(), b.float()).to(x.dtype))
+            out = self.head(ordered_pairs(a.float(), b.float()).to(x.dtype))
+            return (out, x) if return_frames else out
         z = self.norm(self.transformer(self.tokens(sed_map, doa_map, w, span)))
         return self.head(z.flatten(1) if self.readout == "concat" else z.mean(1))
 
@@ -663,6 +757,9 @@ class Outputs:
     modality_labels: torch.Tensor | None = None  # 0 audio, 1 text
     doa_frames: torch.Tensor | None = None  # (N, T', 3) ACCDOA vectors of doa_pooling "frames"
     doa_times: torch.Tensor | None = None  # (T',) the centre of each of those frames, seconds from the clip's start
+    a_frames: torch.Tensor | None = None  # (N, T', align_dim) unit frame vectors of the aligned scoring (align_dim)
+    t_items: torch.Tensor | None = None  # (N, align_items, align_dim) the spatial captions' unit item vectors, 0: absent
+    align_scale: torch.Tensor | None = None  # the aligned scores' logit multiplier
 
     @property
     def e_audio(self) -> torch.Tensor:
@@ -714,6 +811,11 @@ class SpatialTemporalCLAP(nn.Module):
         if cfg.temporal_pretrained:  # the frame features into the ordered readout's frame tokens
             self.temporal_pretrained_projection = nn.Sequential(nn.LayerNorm(AISFX_DIM), nn.Linear(AISFX_DIM, cfg.dim))
         self._pretrained = [AisfxEmbedder(frames=cfg.temporal_pretrained)] if cfg.semantic_pretrained == "aisfx" else []
+        self.align_audio = self.align_text = self.align_logit_scale = None
+        if cfg.align_dim:  # the aligned scoring: frame tokens and caption items into one space, its own temperature
+            self.align_audio = mlp(cfg.dim, cfg.dim, cfg.align_dim)
+            self.align_text = mlp(self.text_encoder.hidden_size, cfg.dim, cfg.align_dim)
+            self.align_logit_scale = nn.Parameter(torch.tensor(float(cfg.logit_scale_init)))
 
     # -- pieces -----------------------------------------------------------------------------
     def scale(self) -> torch.Tensor:
@@ -776,7 +878,7 @@ class SpatialTemporalCLAP(nn.Module):
             doa_pred = event_directions(doa_frames.float(), self.cfg.n_events)
         else:
             doa_pred = torch.tanh(self.doa_head(joint)).view(-1, self.cfg.n_events, 3)
-        temporal = triplet = None
+        temporal = triplet = a_frames = None
         if self.temporal_encoder is not None:
             span = None
             if self.cfg.temporal_span == "active":
@@ -787,7 +889,11 @@ class SpatialTemporalCLAP(nn.Module):
             extra = None
             if self.temporal_pretrained_projection is not None:
                 extra = self.pretrained_frames(pretrained, sed_map.shape[2])
-            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight, span, activity, extra)
+            temporal = self.temporal_encoder(sed_map, doa_map, self.fusion_weight, span, activity, extra,
+                                             return_frames=self.align_audio is not None)  # fmt: skip
+            if self.align_audio is not None:
+                temporal, frames = temporal
+                a_frames = F.normalize(self.align_audio(frames), dim=-1)
             # both parts on the unit sphere, so the order-carrying temporal part is not drowned by E_joint
             fused = torch.cat([F.normalize(joint, dim=-1), F.normalize(temporal, dim=-1)], 1)
             triplet = self.final_audio_projection(fused)
@@ -802,6 +908,7 @@ class SpatialTemporalCLAP(nn.Module):
             "e_triplet": triplet,
             "doa": doa_pred,
             "doa_frames": doa_frames,
+            "a_frames": a_frames,
             "sed_map": sed_map,
             "doa_map": doa_map,
         }
@@ -819,10 +926,26 @@ class SpatialTemporalCLAP(nn.Module):
 
     def encode_text(self, captions: list[str]) -> torch.Tensor:
         """Normalised caption embeddings; each distinct caption is encoded once."""
+        return self.encode_text_items(captions, items=False)[0]
+
+    def encode_text_items(self, captions: list[str], items: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Normalised caption embeddings and (``items``, a model with ``align_dim``) the captions' item
+        vectors for the aligned scoring ``(N, align_items, align_dim)``: unit vectors, rows of zeros where a
+        caption has fewer items. Each distinct caption is encoded once."""
         unique = list(dict.fromkeys(captions))
-        emb = F.normalize(self.text_encoder(unique), dim=-1)
-        index = {c: i for i, c in enumerate(unique)}
-        return emb[torch.tensor([index[c] for c in captions], device=emb.device)]
+        index = torch.tensor([{c: i for i, c in enumerate(unique)}[c] for c in captions])
+        if not (items and self.align_text is not None):
+            emb = F.normalize(self.text_encoder(unique), dim=-1)
+            return emb[index.to(emb.device)], None
+        emb, h = self.text_encoder.encode(unique, self.cfg.align_items)
+        present = (h.abs().sum(-1, keepdim=True) > 0).to(h.dtype)
+        it = F.normalize(self.align_text(h), dim=-1) * present
+        index = index.to(emb.device)
+        return F.normalize(emb, dim=-1)[index], it[index]
+
+    def align_scale(self) -> torch.Tensor:
+        """``exp(align_logit_scale)`` clamped as :meth:`scale` is (a model with ``align_dim``)."""
+        return self.align_logit_scale.clamp(0.0, math.log(100.0)).exp()
 
     def audio_features(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """``(logmel, logmeliv)`` from the batch, computed from ``wave`` when absent."""
@@ -849,8 +972,9 @@ class SpatialTemporalCLAP(nn.Module):
         for key in ("text_comb", "text"):
             if len(batch[key]) != n:
                 raise ValueError(f"batch[{key!r}] has {len(batch[key])} captions for {n} clips")
-        text_all = self.encode_text(list(batch["text_comb"]) + list(batch["text"]))
+        text_all, items = self.encode_text_items(list(batch["text_comb"]) + list(batch["text"]))
         text_comb, text = text_all[:n], text_all[n:]
+        items = None if items is None else items[:n]  # the spatial captions' items
         out = Outputs(
             e_sed=audio["e_sed"],
             e_joint=audio["e_joint"],
@@ -862,6 +986,9 @@ class SpatialTemporalCLAP(nn.Module):
             logit_scale=self.scale(),
             doa_frames=audio["doa_frames"],
             doa_times=None if audio["doa_frames"] is None else self.frame_times(audio["doa_frames"].shape[1]).to(logmel.device),
+            a_frames=audio["a_frames"],
+            t_items=items,
+            align_scale=None if self.align_logit_scale is None else self.align_scale(),
         )
         if self.modality_classifier is not None:
             x = torch.cat([out.e_audio, text_comb], 0)

@@ -184,9 +184,9 @@ class SCLAPModule(pl.LightningModule):
         if emb is None:
             return
         metrics = evaluation_metrics(emb, full=False)
-        # model selection: the better of the two embeddings at text-to-audio R@1 over all clips
-        # (negatives included, so order and position count)
-        metrics["t2a_R@1_best"] = max(metrics.get("joint/t2a/R@1", 0.0), metrics.get("triplet/t2a/R@1", 0.0))
+        # model selection: the best of the two embeddings (and of the aligned scores, align_dim) at text-to-audio
+        # R@1 over all clips (negatives included, so order and position count)
+        metrics["t2a_R@1_best"] = max(metrics.get(f"{k}/t2a/R@1", 0.0) for k in ("joint", "triplet", "aligned"))
         # identical on every rank (computed on the gathered split); sync_dist only keeps Lightning's
         # epoch-level logging consistent across ranks
         self.log_dict({f"val/{k}": float(v) for k, v in metrics.items()}, sync_dist=True)
@@ -313,7 +313,8 @@ class EpochProgress(pl.Callback):
     """
 
     KEYS = ("total", "loss_scl", "loss_cl", "loss_doa", "loss_ts", "loss_mod")
-    VAL = ("joint/t2a/R@1", "triplet/t2a/R@1", "joint/3way_temporal", "triplet/3way_temporal", "LE_deg", "modality_acc")
+    VAL = ("joint/t2a/R@1", "triplet/t2a/R@1", "aligned/t2a/R@1", "joint/3way_temporal", "triplet/3way_temporal",
+           "LE_deg", "modality_acc")
 
     def __init__(self, stream=None, precision_note: str = ""):
         self.stream = stream or terminal_stream()
@@ -344,7 +345,8 @@ class EpochProgress(pl.Callback):
         m = trainer.callback_metrics
         parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
         keys = (*self.KEYS, *(("loss_class",) if module.cfg.loss.w_class > 0 else ()),
-                *(("loss_tg",) if module.cfg.loss.w_temporal_group > 0 else ()))
+                *(("loss_tg",) if module.cfg.loss.w_temporal_group > 0 else ()),
+                *(("loss_align",) if module.cfg.loss.w_align > 0 else ()))
         parts += [f"{k} {float(m[f'train/{k}_epoch']):.3f}" for k in keys if f"train/{k}_epoch" in m]
         parts += [f"val {k} {float(m[f'val/{k}']):.3f}" for k in self.VAL if f"val/{k}" in m and self.validated]
         now = time.perf_counter()

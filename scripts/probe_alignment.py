@@ -64,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 
 from sclap_nb.files import atomic_write, write_json_atomic  # noqa: E402
 from sclap_nb.metrics import order_place_from_scores, retrieval_metrics  # noqa: E402
-from sclap_nb.model import clause_spans, default_text_model_path, mlp, ordered_pairs, path_spans  # noqa: E402
+from sclap_nb.model import aligned_scores, default_text_model_path, event_items, mlp, ordered_pairs  # noqa: E402
 
 CORPUS = ROOT / "data" / "stclotho-512-64-128-s2025-16000hz-4s-rooms-timed-mixed"
 ROLES = ("pos", "neg_t", "neg_s", "neg_c", "neg_m")
@@ -96,19 +96,6 @@ def intensity_frames(files: list[Path], frames: int, batch: int = 64) -> torch.T
     return torch.cat(out)
 
 
-def item_spans(caption: str) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
-    """A caption's items in order: ``(clause span, span left out of it or None)``, character spans. Each event
-    clause is one item; the clause holding the path, two: without its destination, then without its origin."""
-    paths = path_spans(caption)
-    spans = []
-    for a, b in clause_spans(caption):
-        if paths and a <= paths[0][0] < b:  # the moving event: origin first, destination second
-            spans += [((a, b), paths[1]), ((a, b), paths[0])]
-        else:
-            spans.append(((a, b), None))
-    return spans
-
-
 def caption_items(tokenizer, backbone, captions: list[str], max_items: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
     """``(N, max_items, 384)`` item means of the frozen token states and the ``(N, max_items)`` mask of real items."""
     items = torch.zeros(len(captions), max_items, backbone.config.hidden_size)
@@ -120,7 +107,7 @@ def caption_items(tokenizer, backbone, captions: list[str], max_items: int = 6) 
         with torch.no_grad():
             h = backbone(**tok).last_hidden_state
         for j, cap in enumerate(part):
-            spans = item_spans(cap)
+            spans = event_items(cap)
             if len(spans) > max_items:
                 raise ValueError(f"caption {i + j} has {len(spans)} items, more than {max_items}: {cap!r}")
             for k, ((a, b), leave_out) in enumerate(spans):
@@ -184,14 +171,10 @@ class Aligner(nn.Module):
             a = F.normalize(f.mean(1), dim=-1)
             t = F.normalize((g * mask[..., None]).sum(1), dim=-1)
             return t @ a.T
-        s = torch.einsum("ckd,atd->cakt", g, f)  # (C, A, K, T)
         if self.rule == "unordered":
+            s = torch.einsum("ckd,atd->cakt", g, f)  # (C, A, K, T)
             return (s.amax(-1) * mask[:, None]).sum(-1) / n_items[:, None]
-        best = s[:, :, 0].cummax(-1).values  # best score of items 0..k with item k at or before frame t
-        for k in range(1, s.shape[2]):
-            step = (best + s[:, :, k]).cummax(-1).values
-            best = torch.where(mask[:, k, None, None], step, best)
-        return best[..., -1] / n_items[:, None]
+        return aligned_scores(g * mask[..., None], f)  # the package's rule (an absent item: a row of zeros)
 
 
 @torch.no_grad()

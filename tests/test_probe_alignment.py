@@ -2,7 +2,6 @@
 items to its frames, so a clip whose sounds come in the other order scores lower; the unordered control cannot
 tell; a caption's items and a clip's directions are read as the probe says."""
 
-import itertools
 import sys
 from pathlib import Path
 
@@ -12,20 +11,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from probe_alignment import Aligner, intensity_frames, item_spans  # noqa: E402
-
-
-def test_the_ordered_rule_is_the_best_monotone_alignment():
-    g = torch.Generator().manual_seed(0)
-    f = F.normalize(torch.randn(3, 7, 8, generator=g), dim=-1)  # 3 clips, 7 frames
-    items = F.normalize(torch.randn(2, 4, 8, generator=g), dim=-1)  # 2 captions, up to 4 items
-    mask = torch.tensor([[True, True, True, False], [True, True, False, False]])
-    got = Aligner("ordered").scores(f, items, mask)
-    for c, a in itertools.product(range(2), range(3)):
-        k = int(mask[c].sum())
-        s = items[c, :k] @ f[a].T  # (k, frames)
-        best = max(sum(s[i, t[i]] for i in range(k)) for t in itertools.combinations_with_replacement(range(7), k)) / k
-        assert torch.isclose(got[c, a], best, atol=1e-6), (c, a, got[c, a], best)
+from probe_alignment import Aligner, intensity_frames  # noqa: E402
 
 
 def test_sounds_in_the_other_order_score_lower_only_under_the_ordered_rule():
@@ -39,16 +25,6 @@ def test_sounds_in_the_other_order_score_lower_only_under_the_ordered_rule():
     unordered = Aligner("unordered").scores(clips, caption, mask)[0]
     assert ordered[0] == 1.0 and ordered[1] == 0.5  # the swapped clip: one item on a frame of the other sound
     assert unordered[0] == unordered[1] == 1.0
-
-
-def test_a_moving_clause_is_two_items_origin_first():
-    cap = "first a siren wails, moving from the left to the front, then a drum rolls on the right"
-    items = item_spans(cap)
-    assert len(items) == 3
-    (c0, out0), (c1, out1), (c2, out2) = items
-    assert c0 == c1 and cap[slice(*out0)] == "the front" and cap[slice(*out1)] == "the left"
-    assert out2 is None and cap[slice(*c2)].startswith("then a drum")
-    assert [o for _, o in item_spans("a drum rolls on the right, and then a bell rings on the left")] == [None, None]
 
 
 def test_the_intensity_direction_of_a_plane_wave(tmp_path):
