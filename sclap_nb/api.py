@@ -34,7 +34,10 @@ order), an array or tensor ``(4, samples)`` or ``(N, 4, samples)``, or a list of
 
 Audio embeddings: ``"joint"`` (E_joint) or ``"triplet"`` (the temporal path's, models with
 ``use_temporal``); their retrieval scores are in ``results/train/metrics.json``. The default is
-``"triplet"`` where the model has it, else ``"joint"``. ``"sed"`` is the semantic branch alone (the
+``"triplet"`` where the model has it, else ``"joint"``. A model trained with the aligned scores
+(``model.align_dim``) also keeps ``"aligned"``: each clip's frame vectors, which a caption scores by the best
+alignment of its events, in order, to the frames (``sclap_nb.model.aligned_scores``; a longer clip has more
+frames, a shorter one's last frame is repeated, which leaves its scores unchanged). ``"sed"`` is the semantic branch alone (the
 omni log-mel, trained against the captions without directions, and by the class term
 ``loss.w_class`` where a run has it): what a sound is, not where or when, for :meth:`SCLAP.classify`
 with ``embedding="sed"``. The embedding a method scores with: its
@@ -70,14 +73,14 @@ from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
 from .export import load_model, resolve_device, weights_id
 from .features import check_foa
 from .files import atomic_write
-from .model import SpatialTemporalCLAP
+from .model import SpatialTemporalCLAP, aligned_scores
 
 __all__ = ["AUDIO_SUFFIXES", "AUDIO_EMBEDDINGS", "PROGRESS_MIN_CLIPS", "Match", "Direction", "Track", "AudioEmbeddings", "SkippedAudio", "BadAudio",
            "SCLAP", "load", "read_foa", "default_cache_dir"]  # fmt: skip
 
 AUDIO_SUFFIXES = (".wav", ".flac")
 #: the audio embeddings a clip gets (``"triplet"`` only from a model with the temporal path)
-AUDIO_EMBEDDINGS = ("joint", "triplet", "sed")
+AUDIO_EMBEDDINGS = ("joint", "triplet", "sed", "aligned")
 #: embedding this many clips or more shows a progress bar (unless ``progress=False``)
 PROGRESS_MIN_CLIPS = 64
 
@@ -152,18 +155,23 @@ class AudioEmbeddings:
     model_id: str  # ``sclap_nb.export.weights_id`` of the model that embedded them
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why) of clips ``skip_bad`` left out; not saved
     sed: torch.Tensor | None = None  # (N, D), L2-normalised: the semantic branch; None in files of older versions
+    aligned: torch.Tensor | None = None  # (N, T', align_dim) unit frame vectors of the aligned scores (align_dim models)
 
     def __len__(self) -> int:
         return len(self.names)
 
     def get(self, embedding: str | None = None) -> torch.Tensor:
-        """The ``"joint"``, ``"triplet"`` or ``"sed"`` embeddings (default: ``self.default``)."""
+        """The ``"joint"``, ``"triplet"`` or ``"sed"`` embeddings ``(N, D)``, or the ``"aligned"`` frames
+        ``(N, T', D')`` (default: ``self.default``)."""
         embedding = embedding or self.default
         if embedding not in AUDIO_EMBEDDINGS:
             raise ValueError(f"embedding must be one of {', '.join(AUDIO_EMBEDDINGS)}, got {embedding!r}")
         value = getattr(self, embedding)
         if value is None and embedding == "triplet":
             raise ValueError("these embeddings have no 'triplet' embedding (the model has no temporal path): use 'joint'")
+        if value is None and embedding == "aligned":
+            raise ValueError("these embeddings have no 'aligned' frames (the model has no aligned scores, model.align_dim 0): "
+                             "use 'triplet' or 'joint'")  # fmt: skip
         if value is None:
             raise ValueError("these embeddings have no 'sed' embedding (written by an older version): embed the audio again")
         return value
@@ -185,7 +193,7 @@ class AudioEmbeddings:
         ]  # fmt: skip
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        """Write an ``.npz``: ``names``, ``joint``, ``triplet`` and ``sed`` (if any), ``doa``, ``sectors``,
+        """Write an ``.npz``: ``names``, ``joint``, ``triplet``, ``sed`` and ``aligned`` (if any), ``doa``, ``sectors``,
         ``azimuth``, ``elevation`` (degrees), ``sector_words``, ``default``, ``model_id``.
         An existing file is refused unless ``overwrite``."""
         path = Path(path)
@@ -200,7 +208,7 @@ class AudioEmbeddings:
             elevation=np.array([x.elevation for x in d], dtype=np.float32).reshape(len(d), -1),
             sector_words=np.array(SECTOR_WORDS), default=np.array(self.default), model_id=np.array(self.model_id),
         )  # fmt: skip
-        for name in ("triplet", "sed"):
+        for name in ("triplet", "sed", "aligned"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name).numpy()
         return atomic_write(path, lambda f: np.savez(f, **arrays))
@@ -215,6 +223,7 @@ class AudioEmbeddings:
                     triplet=torch.from_numpy(d["triplet"]) if "triplet" in d else None, doa=torch.from_numpy(d["doa"]),
                     default=str(d["default"]), model_id=str(d["model_id"]),
                     sed=torch.from_numpy(d["sed"]) if "sed" in d else None,
+                    aligned=torch.from_numpy(d["aligned"]) if "aligned" in d else None,
                 )  # fmt: skip
         except (OSError, KeyError, ValueError) as e:
             raise ValueError(f"{path}: not an embeddings file of sclap_nb.embed ({e})") from e
@@ -355,11 +364,12 @@ class SCLAP:
         kept = [i for i, d in enumerate(done) if d is not None]
         if not kept:
             raise ValueError(f"no clip left to embed: all {len(sources)} were skipped (the first: {skipped[0][1]})")
-        parts = {k: [done[i][k] for i in kept] for k in ("joint", "triplet", "doa", "sed")}
+        parts = {k: [done[i].get(k) for i in kept] for k in ("joint", "triplet", "doa", "sed", "aligned")}
         triplet = torch.stack(parts["triplet"]) if parts["triplet"][0] is not None else None
+        aligned = _pad_frames(parts["aligned"]) if all(x is not None for x in parts["aligned"]) else None
         return AudioEmbeddings([sources[i][0] for i in kept], torch.stack(parts["joint"]), triplet,
                                torch.stack(parts["doa"]), self.embedding, self.model_id, skipped,
-                               torch.stack(parts["sed"]))  # fmt: skip
+                               torch.stack(parts["sed"]), aligned)  # fmt: skip
 
     def embed_text(self, captions: str | Sequence[str]) -> torch.Tensor:
         """L2-normalised caption embeddings ``(N, D)`` (on the CPU)."""
@@ -377,7 +387,7 @@ class SCLAP:
         if not isinstance(caption, str):
             raise TypeError(f"caption must be a string, got {type(caption).__name__}")
         clips = self._embedded(audio, skip_bad=skip_bad, cache=cache, progress=progress)
-        scores = clips.get(self._which(embedding, clips)) @ self.embed_text(caption)[0]
+        scores = self._scores(clips, self._which(embedding, clips), [caption])[:, 0]
         return _top(scores, clips.names, k)
 
     def rank_captions(self, clip, captions: Sequence[str], k: int | None = None, embedding: str | None = None) -> list[Match]:
@@ -386,7 +396,7 @@ class SCLAP:
         if len(clips) != 1:
             raise ValueError(f"rank_captions ranks captions for one clip, got {len(clips)}: {clips.names[:3]}")
         captions = [captions] if isinstance(captions, str) else list(captions)
-        scores = self.embed_text(captions) @ clips.get(self._which(embedding, clips))[0]
+        scores = self._scores(clips, self._which(embedding, clips), captions)[0]
         return _top(scores, captions, k or len(captions))
 
     def direction(self, audio, sample_rate: int | None = None, *, skip_bad: bool = False) -> list[Direction]:
@@ -425,15 +435,29 @@ class SCLAP:
         skip_bad: bool = False,
     ) -> torch.Tensor:  # fmt: skip
         """Zero-shot classification with your own labels: ``(N, K)`` probabilities, the softmax over the
-        ``K`` label captions of the model's learned similarity scale times the cosine similarity."""
+        ``K`` label captions of the model's learned similarity scale times the cosine similarity (with
+        ``embedding="aligned"``, its own scale times the aligned score)."""
         if isinstance(labels, str) or not labels:
             raise ValueError("labels must be a non-empty list of captions")
         clips = self._embedded(audio, sample_rate, skip_bad=skip_bad)
+        which = self._which(embedding, clips)
         with torch.no_grad():
-            scale = self.model.scale().float().cpu()
-        return F.softmax(scale * clips.get(self._which(embedding, clips)) @ self.embed_text(labels).T, dim=1)
+            scale = (self.model.align_scale() if which == "aligned" else self.model.scale()).float().cpu()
+        return F.softmax(scale * self._scores(clips, which, list(labels)), dim=1)
 
     # -- internals --------------------------------------------------------------------------
+    def _scores(self, clips: AudioEmbeddings, which: str, captions: list[str]) -> torch.Tensor:
+        """``(N clips, N captions)``: cosine similarities of embedding ``which``, or the aligned scores
+        (``sclap_nb.model.aligned_scores`` of the captions' items against the clips' frames)."""
+        if which != "aligned":
+            return clips.get(which) @ self.embed_text(captions).T
+        frames = clips.get("aligned")
+        if self.model.align_text is None:
+            raise ValueError("this model has no aligned scores (model.align_dim 0): use 'triplet' or 'joint'")
+        with torch.no_grad():
+            items = self.model.encode_text_items(captions)[1].float().cpu()
+            return aligned_scores(items, frames).T
+
     def _which(self, embedding: str | None, clips: AudioEmbeddings) -> str:
         """The embedding to score with: the argument, else ``load``'s, else the one ``clips`` record."""
         return embedding or self._chosen or clips.default
@@ -491,9 +515,17 @@ class SCLAP:
     def _encode(self, waves: np.ndarray) -> dict[str, torch.Tensor | None]:
         with torch.no_grad():
             out = self.model.encode_wave(torch.from_numpy(waves).to(self.device))
-        triplet = out["e_triplet"]
+        triplet, aligned = out["e_triplet"], out["a_frames"]
         return {"joint": out["e_joint"].float().cpu(), "triplet": None if triplet is None else triplet.float().cpu(),
-                "doa": F.normalize(out["doa"], dim=-1).float().cpu(), "sed": out["e_sed"].float().cpu()}
+                "doa": F.normalize(out["doa"], dim=-1).float().cpu(), "sed": out["e_sed"].float().cpu(),
+                "aligned": None if aligned is None else aligned.float().cpu()}
+
+
+def _pad_frames(frames: list[torch.Tensor]) -> torch.Tensor:
+    """Clips' aligned frames ``(T_i, D)`` as one ``(N, max T_i, D)``: a shorter clip's last frame repeated, which
+    leaves its aligned scores as they are (items may share a frame, so a repeated one offers nothing new)."""
+    t = max(f.shape[0] for f in frames)
+    return torch.stack([torch.cat([f, f[-1:].expand(t - f.shape[0], -1)]) for f in frames])
 
 
 def _top(scores: torch.Tensor, names: Sequence[str], k: int) -> list[Match]:
@@ -538,7 +570,8 @@ class _Cache:
         try:
             with np.load(path, allow_pickle=False) as d:
                 return {"joint": torch.from_numpy(d["joint"]), "doa": torch.from_numpy(d["doa"]), "sed": torch.from_numpy(d["sed"]),
-                        "triplet": torch.from_numpy(d["triplet"]) if "triplet" in d else None}  # fmt: skip
+                        "triplet": torch.from_numpy(d["triplet"]) if "triplet" in d else None,
+                        "aligned": torch.from_numpy(d["aligned"]) if "aligned" in d else None}  # fmt: skip
         except (OSError, KeyError, ValueError):
             return None
 

@@ -49,6 +49,7 @@ __all__ = [
     "event_items",
     "aligned_scores",
     "aligned_pair_scores",
+    "aligned_path",
     "GradReverse",
     "grad_reverse",
     "ModalityClassifier",
@@ -285,6 +286,29 @@ def aligned_scores(items: torch.Tensor, frames: torch.Tensor, block: int = 64) -
         present = (part.abs().sum(-1) > 0)[:, None].expand(-1, len(frames), -1)
         out.append(_best_monotone(s, present))
     return torch.cat(out) if out else items.new_zeros(0, len(frames))
+
+
+@torch.no_grad()
+def aligned_path(items: torch.Tensor, frames: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Where the best monotone alignment of :func:`aligned_scores` puts each item of one caption in one clip:
+    ``(K, D)`` items (absent ones: rows of zeros, after the present ones), ``(T, D)`` frames -> the frame of each
+    present item ``(K',)``, non-decreasing, and the score (the mean of the items' similarities there)."""
+    keep = items.abs().sum(-1) > 0
+    s = (items[keep] @ frames.T).double()  # (K', T)
+    k_n, t_n = s.shape
+    best = torch.empty_like(s)
+    arg = torch.zeros(k_n, t_n, dtype=torch.long)  # arg[k, t]: where item k sits in the best alignment up to frame t
+    run, at = s[0].cummax(0)
+    best[0], arg[0] = run, at
+    for k in range(1, k_n):
+        step = best[k - 1] + s[k]
+        best[k], arg[k] = step.cummax(0)
+    path, t = [], t_n - 1
+    for k in range(k_n - 1, -1, -1):
+        t = int(arg[k, t])
+        path.append(t)
+    path = torch.tensor(path[::-1])
+    return path, float(s[torch.arange(k_n), path].mean())
 
 
 def aligned_pair_scores(items: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:

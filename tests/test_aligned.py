@@ -12,7 +12,7 @@ from sclap_nb.config import ConfigError, LossConfig, ModelConfig, RunConfig
 from sclap_nb.evaluation import embed_batch, evaluation_metrics, join_batches
 from sclap_nb.losses import align_loss, total_loss
 from sclap_nb.metrics import order_place_accuracy, retrieval_metrics
-from sclap_nb.model import SpatialTemporalCLAP, aligned_pair_scores, aligned_scores, event_items
+from sclap_nb.model import SpatialTemporalCLAP, aligned_pair_scores, aligned_path, aligned_scores, event_items
 
 from conftest import TINY_MODEL
 
@@ -31,6 +31,22 @@ def test_the_aligned_score_is_the_best_monotone_alignment():
         assert torch.isclose(got[c, a], best, atol=1e-6), (c, a, got[c, a], best)
     pairs = aligned_pair_scores(items[[0, 1, 1]], frames[[2, 0, 1]])
     assert torch.allclose(pairs, torch.stack([got[0, 2], got[1, 0], got[1, 1]]))
+
+
+def test_the_path_is_monotone_and_scores_the_aligned_score():
+    g = torch.Generator().manual_seed(3)
+    for trial in range(20):
+        k, t = 1 + trial % 4, 3 + trial % 9
+        items = F.normalize(torch.randn(k + 1, 8, generator=g), dim=-1)
+        items[k] = 0.0  # one absent item at the end
+        frames = F.normalize(torch.randn(t, 8, generator=g), dim=-1)
+        path, score = aligned_path(items, frames)
+        assert len(path) == k and (path[1:] >= path[:-1]).all() and path.min() >= 0 and path.max() < t
+        assert score == pytest.approx(float(aligned_scores(items[None], frames[None])[0, 0]), abs=1e-5)
+        assert score == pytest.approx(float((items[:k] * frames[path]).sum(-1).mean()), abs=1e-5)
+    x, y = torch.eye(4)[0], torch.eye(4)[1]
+    path, _ = aligned_path(torch.stack([x, y]), torch.stack([y, x, x, y, torch.zeros(4)]))
+    assert path.tolist() in ([1, 3], [2, 3])
 
 
 def test_sounds_in_the_other_order_score_lower():

@@ -470,3 +470,54 @@ def test_publish_experiment_copies_metrics_settings_and_model(tiny_export, tmp_p
     assert publish.main(["--experiment", str(run), "exp_s2", "--results", str(results)]) == 0
     log = (results / "experiments" / "exp_s2" / "metrics.csv").read_text().split()
     assert log == ["step,val/x", "1,0.1", "2,0.3", "3,0.4"]
+
+
+# --------------------------------------------------------------------------- the aligned scores
+
+
+@pytest.fixture(scope="module")
+def aligned_model(tmp_path_factory):
+    """A tiny model with the aligned scores (model.align_dim), exported and loaded."""
+    torch.manual_seed(0)
+    cfg = ModelConfig.from_dict({**TINY_MODEL, "temporal_readout": "ordered", "align_dim": 16})
+    net = trained_looking(SpatialTemporalCLAP(cfg))
+    return load(export_model(net, tmp_path_factory.mktemp("aligned") / "model", clip_seconds=1.0), device="cpu")
+
+
+def test_the_aligned_scores_search_rank_and_keep_their_frames(aligned_model, tmp_path):
+    from sclap_nb.model import aligned_scores
+
+    m = aligned_model
+    assert m.info["embeddings"]["default"] == "triplet" and "aligned" in m.info["embeddings"]["audio"]
+    waves = foa(3, seconds=1.5)
+    emb = m.embed_audio(waves)
+    assert emb.aligned.ndim == 3 and emb.aligned.shape[0] == 3 and emb.aligned.shape[2] == 16
+    caption = "first a violin plays on the left, then a drum rolls behind"
+    items = m.model.encode_text_items([caption])[1].float()
+    want = aligned_scores(items, emb.aligned)[0]
+    top = m.search(caption, emb, k=3, embedding="aligned")
+    assert [t.score for t in top] == pytest.approx(sorted(want.tolist(), reverse=True), abs=1e-6)
+    assert [t.score for t in top] != pytest.approx([t.score for t in m.search(caption, emb, k=3)], abs=1e-3)
+    one = AudioEmbeddings(emb.names[:1], emb.joint[:1], emb.triplet[:1], emb.doa[:1], "aligned", emb.model_id,
+                          sed=emb.sed[:1], aligned=emb.aligned[:1])  # fmt: skip
+    ranked = m.rank_captions(one, [caption, "a dog barks"])  # scored with the embedding the clips record
+    both = aligned_scores(m.model.encode_text_items([caption, "a dog barks"])[1].float(), emb.aligned[:1])[:, 0]
+    assert [r.score for r in ranked] == pytest.approx(sorted(both.tolist(), reverse=True), abs=1e-6)
+    back = AudioEmbeddings.load(emb.save(tmp_path / "emb.npz"))
+    assert torch.equal(back.aligned, emb.aligned)
+    # clips of other lengths: the shorter one's last frame repeated, its scores unchanged
+    mixed = m.embed_audio([waves[0], foa(1, seconds=1.0, seed=5)[0]])
+    alone = m.embed_audio(foa(1, seconds=1.0, seed=5))
+    assert mixed.aligned.shape[1] == emb.aligned.shape[1] > alone.aligned.shape[1]
+    assert torch.allclose(aligned_scores(items, mixed.aligned[1:]), aligned_scores(items, alone.aligned), atol=1e-6)
+    probs = m.classify(emb, ["a violin", "a drum"], embedding="aligned")
+    assert probs.shape == (3, 2) and torch.allclose(probs.sum(1), torch.ones(3))
+
+
+def test_a_model_without_the_aligned_scores_says_so(model):
+    emb = model.embed_audio(foa(1))
+    assert emb.aligned is None and "aligned" not in model.info["embeddings"]["audio"]
+    with pytest.raises(ValueError, match="no 'aligned' frames"):
+        model.search("rain", emb, embedding="aligned")
+    with pytest.raises(ValueError, match="this model has"):
+        SCLAP(model.model, model.info, "aligned")
