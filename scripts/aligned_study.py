@@ -39,11 +39,11 @@ COMPARISONS = [
     _cmp("A4", "mix/triplet/order_acc", "mix/triplet/order_acc", "greater"),  # L_align's effect on the triplet embedding
     _cmp("A5", "mix/triplet/motion_acc", "mix/triplet/motion_acc", "greater", 0.05),  # motion not lost (margin 0.05)
 ]
-REPORTED = list(dict.fromkeys([c["a_metric"] for c in COMPARISONS] + [c["b_metric"] for c in COMPARISONS])) + [
+REPORTED = list(dict.fromkeys([c["a_metric"] for c in COMPARISONS] + [c["b_metric"] for c in COMPARISONS] + [
     "mix/aligned/motion_acc", "mix/triplet/place_acc", "mix/joint/t2a/R@1", "sf/aligned/order_acc", "sf/triplet/order_acc",
     "pkg/aligned/order_acc", "pkg/triplet/order_acc", "pkg/aligned/t2a/R@1", "pkg/triplet/t2a/R@1", "mix/LE_deg",
     "pkgcls/sed/zero_shot_acc",
-]  # fmt: skip
+]))  # fmt: skip
 
 
 def reused(args) -> list:

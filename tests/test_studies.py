@@ -15,6 +15,7 @@ from sclap_nb import report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+import aligned_study  # noqa: E402
 import doa_study  # noqa: E402
 import frames_study  # noqa: E402
 import library_study  # noqa: E402
@@ -274,3 +275,39 @@ def test_the_frames_study_is_mp_with_the_frames_and_compares_with_both_reused_co
     assert not table.loc["T1", "finding"] and table.loc["T1", "diff"] == pytest.approx(0.0, abs=0.03)  # equal to MP
     assert table.loc["T5", "finding"] and table.loc["T5", "diff"] == pytest.approx(0.2, abs=0.03)  # above ML
     assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"MP", "ML", "MT"}
+
+
+def test_the_aligned_study_is_mt_with_the_aligned_scores_and_compares_across_scorers(tmp_path):
+    """scripts/aligned_study.py: MA differs from the frames study's MT in the aligned scores alone; its analysis
+    pairs MA's aligned scorer (A1-A3) and its triplet embedding (A4, A5) with MT's triplet embedding, read from the
+    frames study's runs, and refuses until all are there."""
+    assert {k: v for k, v in aligned_study.CONFIGS["MA"].items() if frames_study.CONFIGS["MT"].get(k) != v} == {
+        "model.align_dim": 256, "loss.w_align": 1.0}
+    rng = np.random.default_rng(5)
+    own, frames = tmp_path / "results" / "aligned_study", tmp_path / "frames"
+    args = ["analyse", "--results", str(own), "--frames-results", str(frames)]
+
+    def split(folder, name, triplet_order, aligned_order=None):
+        (folder / "runs" / name).mkdir(parents=True, exist_ok=True)
+        scores = {f"mix/{e}/{m}": float(0.6 + rng.normal(0, 0.003)) for e in ("triplet", "aligned") for m in METRICS}
+        scores["mix/triplet/order_acc"] = triplet_order + rng.normal(0, 0.01)
+        if aligned_order is None:  # MT has no aligned scores
+            scores = {k: v for k, v in scores.items() if "/aligned/" not in k}
+        else:
+            scores["mix/aligned/order_acc"] = aligned_order + rng.normal(0, 0.01)
+        (folder / "runs" / name / "split_9661.json").write_text(json.dumps(scores))
+
+    for seed, threads in [(s, 2) for s in range(2025, 2030)] + [(2025, 1)]:
+        split(frames, f"MT_s{seed}_t{threads}", 0.60)
+    for config, seed, threads in aligned_study.ORDER[:-1]:
+        split(own, f"{config}_s{seed}_t{threads}", 0.60, 0.85)
+    with pytest.raises(SystemExit, match="1 runs have no split_9661.json"):
+        aligned_study.main(args)
+    config, seed, threads = aligned_study.ORDER[-1]
+    split(own, f"{config}_s{seed}_t{threads}", 0.60, 0.85)
+    aligned_study.main(args)
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert list(table.index) == ["A1", "A2", "A3", "A4", "A5"] and set(table["b"]) == {"MT"}
+    assert table.loc["A1", "finding"] and table.loc["A1", "diff"] == pytest.approx(0.25, abs=0.03)  # aligned over triplet
+    assert not table.loc["A4", "finding"] and table.loc["A4", "diff"] == pytest.approx(0.0, abs=0.03)  # triplet unchanged
+    assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"MT", "MA"}
