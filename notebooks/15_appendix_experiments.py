@@ -453,8 +453,8 @@ aligned.round(3)
 # context ("first", "while it goes on") and from which sound is alone where two overlap. Keeping the order helps
 # motion most ({glue:text}`al_five_ordered_motion_acc:.3f` against {glue:text}`al_five_unordered_motion_acc:.3f`),
 # still under the main job's {glue:text}`al_main_ML_motion_acc:.3f`. Nothing reaches 0.9 or fits the budget (the
-# aiSFX frames of 2,560 scenes take {glue:text}`al_front_end_min:.1f` minutes here); the model it points to, events
-# scored against frames in order and many more scenes, is not built yet.
+# aiSFX frames of 2,560 scenes take {glue:text}`al_front_end_min:.1f` minutes here). The model's own aligned
+# scores, and a planned study of them, are in {doc}`18_appendix_order_cues`.
 #
 # ## Every experiment
 #
