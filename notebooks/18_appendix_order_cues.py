@@ -481,6 +481,25 @@ report.comparisons_table(al_cmp)
 # {glue:text}`as_MT_mix_triplet_motion_acc:.3f` is not shown to be within 0.05 (A5, {glue:text}`as_A5_finding`). The
 # main job keeps `ML` (the aiSFX front end does not fit its budget); the aligned scores are one setting away.
 #
+# Both scorers at once? An exploratory probe (`scripts/probe_combined_scores.py`; the study's five runs, each on
+# its own corpus's 64 validation scenes) adds the triplet embedding's cosine to the aligned scores.
+
+# %%
+combined = json.loads((ROOT / "results" / "experiments" / "aligned_combined" / "summary.json").read_text())
+combined = pd.DataFrame(combined["mean"]).set_index("scorer")
+for name, tag in (("triplet + 0 aligned", "trip"), ("aligned alone", "alig"), ("triplet + 1 aligned", "sum")):
+    for metric in ("order_acc", "motion_acc", "t2a/R@1"):
+        glue(f"comb_{tag}_{metric.replace('/', '_').replace('@', '')}", float(combined.loc[name, metric]), display=False)
+combined.round(3)
+
+# %% [markdown]
+# At equal weight the sum hears the order in {glue:text}`comb_sum_order_acc:.3f` of the validation scenes
+# (triplet {glue:text}`comb_trip_order_acc:.3f`, aligned {glue:text}`comb_alig_order_acc:.3f`), keeps the motion
+# ({glue:text}`comb_sum_motion_acc:.3f` against {glue:text}`comb_trip_motion_acc:.3f` and
+# {glue:text}`comb_alig_motion_acc:.3f`) and searches better than either ({glue:text}`comb_sum_t2a_R1:.3f` against
+# {glue:text}`comb_trip_t2a_R1:.3f` and {glue:text}`comb_alig_t2a_R1:.3f`): a candidate for the next planned study,
+# not a finding.
+#
 # * On clips whose two sounds each fill one half, the order reaches a pooled CNN through the clip's
 #   edges: with circular padding the baseline's `order_acc` falls from
 #   {glue:text}`cue_baseline_isolated_zeros_e_joint:.3f` to
