@@ -422,6 +422,7 @@ for ax, role in zip(axes, ("pos", "neg_t")):
         ax.axvline(e["onset"], color="white", lw=0.8, ls=":")
     ax.set_title(f"{role}: aligned score {score:.3f}")
     ax.set_xlabel("time (s)")
+    ax.grid(False)  # no grid lines across the picture
 axes[0].set_yticks(range(int(present.sum())), item_labels(scene["pos"]["caption"]))
 fig.colorbar(im, ax=axes, label="cosine (item, frame)", shrink=0.9)
 _ = viz.save(fig, FIG / "18_aligned_path.png")
