@@ -18,7 +18,7 @@ from .losses import frame_targets
 from .metrics import localization_error, modality_gap, order_place_accuracy, retrieval_metrics, three_way_accuracy
 from .model import SpatialTemporalCLAP, aligned_pair_scores, aligned_scores
 
-__all__ = ["direction_prompts", "frame_directions", "embed_batch", "join_batches", "embed_split", "gather_embeddings", "evaluation_metrics", "evaluate"]
+__all__ = ["direction_prompts", "frame_directions", "retrieval_rows", "embed_batch", "join_batches", "embed_split", "gather_embeddings", "evaluation_metrics", "evaluate"]
 
 
 def direction_prompts(words=SECTOR_WORDS) -> list[str]:
@@ -132,6 +132,16 @@ def gather_embeddings(emb: dict | None) -> dict | None:
     return out
 
 
+def retrieval_rows(captions: list[str], roles: list[str]) -> torch.Tensor:
+    """The clips retrieval is scored over: those of the specification's roles (pos, neg_t, neg_s), each caption
+    once (a caption may repeat across clips, rarely: its first clip is kept)."""
+    first_clip: dict[str, int] = {}
+    for clip, role in enumerate(roles):
+        if role in SPEC_ROLES:
+            first_clip.setdefault(captions[clip], clip)
+    return torch.tensor(list(first_clip.values()))
+
+
 def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
     """Every metric of the book from :func:`embed_split`'s output.
 
@@ -163,11 +173,7 @@ def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
     n, g = len(emb["captions"]), int(emb["group_size"])
     roles = list(emb.get("roles") or ({3: SPEC_ROLES, 4: ROLES, 5: ALL_ROLES}.get(g, ("pos",)) * (n // max(g, 1))))
     spec = [i for i, r in enumerate(roles) if r in SPEC_ROLES]
-    # a caption may repeat across clips (rare): retrieval then keeps the first clip of each caption
-    first_clip: dict[str, int] = {}
-    for clip in spec:
-        first_clip.setdefault(emb["captions"][clip], clip)
-    rows = torch.tensor(list(first_clip.values()))
+    rows = retrieval_rows(emb["captions"], roles)
     text_of_rows = emb["text_comb"][rows]
     sectors = sector_of(azimuth_of(emb["doa_target"]))  # (N, 2)
     groups = [roles[i : i + g] for i in range(0, len(roles), g)] if g > 1 else []

@@ -26,8 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sclap_nb.data import StClothoDataset, collate_groups  # noqa: E402
-from sclap_nb.data.scenes import SPEC_ROLES  # noqa: E402
-from sclap_nb.evaluation import embed_split  # noqa: E402
+from sclap_nb.evaluation import embed_split, retrieval_rows  # noqa: E402
 from sclap_nb.export import load_model, resolve_device  # noqa: E402
 from sclap_nb.files import write_json_atomic  # noqa: E402
 from sclap_nb.metrics import order_place_accuracy, retrieval_metrics  # noqa: E402
@@ -40,12 +39,8 @@ CORPUS = "data/stclotho-512-64-128-s{seed}-16000hz-4s-rooms-timed-mixed"
 
 def scorer_metrics(score: torch.Tensor, emb: dict) -> dict[str, float]:
     """``metrics.json``'s order, place, motion and T2A R@1 of a ``(captions, clips)`` score matrix over a split's clips."""
-    roles, captions = emb["roles"], emb["captions"]
-    first: dict[str, int] = {}
-    for i, r in enumerate(roles):
-        if r in SPEC_ROLES:
-            first.setdefault(captions[i], i)
-    rows = torch.tensor(list(first.values()))
+    roles = emb["roles"]
+    rows = retrieval_rows(emb["captions"], roles)
     index = torch.arange(len(roles), dtype=torch.float32)[:, None]  # the metrics' functions see clip indices
     out = retrieval_metrics(index[rows], index[rows], torch.arange(len(rows)),
                             score=lambda t, a: score[t[:, 0].long()][:, a[:, 0].long()])  # fmt: skip
