@@ -351,6 +351,9 @@ class LossConfig(_Checked):
     w_align: float = setting(
         0.0, "weight of L_align: InfoNCE of the aligned scores (model.align_dim) of the batch's clips against their "
         "spatial captions (a deviation; 0: off)", low=0.0)
+    w_align_group: float = setting(
+        0.0, "weight of L_ag: the group term of L_ts on the aligned scores (each scene's caption against its clip and "
+        "that clip's hard negatives, and back; a deviation; needs model.align_dim; 0: off)", low=0.0)
 
     def check(self) -> None:
         if not 0.0 <= self.weights[1] <= 1.0:
@@ -412,6 +415,10 @@ class RunConfig(_Checked):
         if self.loss.w_align > 0 and not self.model.align_dim:
             raise ConfigError(f"loss.w_align = {self.loss.w_align} trains the aligned scores, but model.align_dim is 0 "
                               "(no aligned scoring): set model.align_dim (e.g. 256) or loss.w_align 0")
+        if self.loss.w_align_group > 0 and not self.model.align_dim:
+            raise ConfigError(f"loss.w_align_group = {self.loss.w_align_group} trains the aligned scores, but "
+                              "model.align_dim is 0 (no aligned scoring): set model.align_dim (e.g. 256) or "
+                              "loss.w_align_group 0")
 
     # -- the tree as plain data -------------------------------------------------------------
     def to_dict(self) -> dict:

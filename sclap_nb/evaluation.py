@@ -16,7 +16,7 @@ from .data.scenes import ALL_ROLES, ROLES, SPEC_ROLES
 from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
 from .losses import frame_targets
 from .metrics import localization_error, modality_gap, order_place_accuracy, retrieval_metrics, three_way_accuracy
-from .model import SpatialTemporalCLAP, aligned_pair_scores, aligned_scores
+from .model import SpatialTemporalCLAP, aligned_pair_scores, aligned_scores, combined_pair_scores, combined_scores
 
 __all__ = ["direction_prompts", "frame_directions", "retrieval_rows", "embed_batch", "join_batches", "embed_split", "gather_embeddings", "evaluation_metrics", "evaluate"]
 
@@ -142,12 +142,33 @@ def retrieval_rows(captions: list[str], roles: list[str]) -> torch.Tensor:
     return torch.tensor(list(first_clip.values()))
 
 
+def _combined_metrics(emb: dict, roles: list, rows: torch.Tensor, has_c: bool) -> dict[str, float]:
+    """Retrieval and the order, place and motion tests of the combined scorer (:func:`sclap_nb.model.combined_scores`):
+    the metrics' functions see clip indices, which the scorer looks up."""
+    audio, frames, text, items = emb["e_triplet"], emb["a_frames"], emb["text_comb"], emb["t_items"]
+    index = torch.arange(len(roles), dtype=torch.float32)[:, None]
+
+    def score(t, a):
+        t, a = t[:, 0].long(), a[:, 0].long()
+        return combined_scores(text[t], items[t], audio[a], frames[a])
+
+    def pair_score(t, a):
+        t, a = t[:, 0].long(), a[:, 0].long()
+        return combined_pair_scores(text[t], items[t], audio[a], frames[a])
+
+    out = retrieval_metrics(index[rows], index[rows], torch.arange(len(rows)), score=score)
+    if has_c:
+        out.update(order_place_accuracy(index, index, roles, pair_score=pair_score))
+    return out
+
+
 def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
     """Every metric of the book from :func:`embed_split`'s output.
 
     For each audio embedding (``joint``: E_joint; ``triplet``: the temporal-path embedding when
     the model has one; ``aligned``: with the aligned scoring, ``align_dim``, the clip's frames against the
-    caption's items in order, retrieval and the order, placement and motion tests only):
+    caption's items in order, retrieval and the order, placement and motion tests only; ``combined``: with both,
+    the triplet cosine plus the aligned scores, :func:`sclap_nb.model.combined_scores`, the same tests):
 
     * T2A/A2T R@1/5/10 and mAP@10 of the clips against their spatial captions, over every clip of
       the specification's roles (pos, neg_t, neg_s), so order and position must be right;
@@ -201,6 +222,8 @@ def evaluation_metrics(emb: dict, full: bool = True) -> dict[str, float]:
         if has_c:
             op = order_place_accuracy(frames, items, roles, pair_score=aligned_pair_scores)
             out.update({f"aligned/{k}": v for k, v in op.items()})
+        if torch.is_tensor(emb.get("e_triplet")) and len(emb["e_triplet"]):  # cos(triplet) + w * aligned
+            out.update({f"combined/{k}": v for k, v in _combined_metrics(emb, roles, rows, has_c).items()})
     if len(emb.get("doa_events", [])):  # a frame-wise head: each event read on its own frames
         out["LE_deg"] = localization_error(emb["doa_events"], emb["doa_target"], match=False)
         out["LE_blind_deg"] = localization_error(emb["doa"], emb["doa_target"])

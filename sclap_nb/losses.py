@@ -25,6 +25,8 @@ __all__ = [
     "info_nce",
     "symmetric_ce",
     "align_loss",
+    "align_group_loss",
+    "group_ce",
     "three_way_loss",
     "class_loss",
     "doa_loss",
@@ -92,10 +94,32 @@ def three_way_loss(
         raise ValueError(f"three_way_loss needs ({k}B, D) audio and text, got {tuple(audio.shape)} and {tuple(text.shape)}")
     a = audio.view(-1, k, audio.shape[-1])
     t = text.view(-1, k, text.shape[-1])
-    t2a = (logit_scale * torch.einsum("bd,bkd->bk", t[:, 0], a)).clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
-    a2t = (logit_scale * torch.einsum("bd,bkd->bk", a[:, 0], t)).clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
-    label = torch.zeros(len(a), dtype=torch.long, device=audio.device)
+    t2a = logit_scale * torch.einsum("bd,bkd->bk", t[:, 0], a)
+    a2t = logit_scale * torch.einsum("bd,bkd->bk", a[:, 0], t)
+    return group_ce(t2a, a2t)
+
+
+def group_ce(t2a: torch.Tensor, a2t: torch.Tensor) -> torch.Tensor:
+    """The group term of :func:`three_way_loss` from its ``(B, k)`` logits (the positive in column 0):
+    ``(CE(clamp(t2a), 0) + CE(clamp(a2t), 0)) / 2``, logits clamped to +-50."""
+    label = torch.zeros(len(t2a), dtype=torch.long, device=t2a.device)
+    t2a, a2t = t2a.clamp(-LOGIT_CLAMP, LOGIT_CLAMP), a2t.clamp(-LOGIT_CLAMP, LOGIT_CLAMP)
     return (F.cross_entropy(t2a, label) + F.cross_entropy(a2t, label)) / 2
+
+
+def align_group_loss(
+    frames: torch.Tensor, items: torch.Tensor, logit_scale: torch.Tensor | float, group_size: int
+) -> torch.Tensor:
+    """L_ag: the group term of :func:`three_way_loss` on the aligned scores ``S(c, a) = aligned_scores(items_c,
+    frames_a)``: in each group ``[pos, neg_1, ..., neg_{k-1}]`` the positive caption scores its group's clips
+    (t2a) and the positive clip its group's captions (a2t), label 0; ``(kB, T, D)`` frames, ``(kB, K, D)`` items."""
+    k = int(group_size)
+    if k < 2 or len(frames) % k or len(frames) != len(items):
+        raise ValueError(f"align_group_loss needs {k}B frames and items, got {len(frames)} and {len(items)}")
+    s = logit_scale * aligned_scores(items, frames)  # (captions, clips)
+    first = torch.arange(0, len(s), k, device=s.device)[:, None]  # each group's positive
+    member = first + torch.arange(k, device=s.device)  # (B, k): the group's rows
+    return group_ce(s[first, member], s[member, first])
 
 
 def class_loss(
@@ -243,7 +267,7 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
                classes: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:  # fmt: skip
     """Every component and the total of spec section 4, with the weights and switches of ``cfg``.
 
-    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod [+ w_class L_class] [+ w_tg L_tg] [+ w_align L_align]``
+    ``total = (1 - w_sem) L_sCL + w_sem L_CL + w_doa L_DOA + w_ts L_ts + w_mod L_mod [+ w_class L_class] [+ w_tg L_tg] [+ w_align L_align] [+ w_align_group L_ag]``
 
     * L_sCL: InfoNCE of ``e_joint`` against the spatial captions; L_CL: ``e_sed`` against the plain
       captions. ``cfg.triplet_contrastive`` (a deviation from the specification): L_sCL is the mean of
@@ -263,6 +287,9 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
     * L_align (a deviation, off by default): :func:`align_loss` of the clips' frame vectors against their
       spatial captions' items (``outputs.a_frames``, ``outputs.t_items``, a model with ``align_dim``), with
       its own temperature, weighted by ``cfg.w_align``; returned as ``loss_align`` and ``w_align`` when on.
+    * L_ag (a deviation, off by default): :func:`align_group_loss`, the group term on the aligned scores
+      (each scene's caption against its clip's hard negatives), weighted by ``cfg.w_align_group``, on group
+      batches only; returned as ``loss_ag`` and ``w_ag`` when on.
     * L_class (a deviation, off by default): :func:`class_loss` of ``classes`` = (semantic embeddings
       of single-event clips, their class captions' embeddings, class labels), weighted by
       ``cfg.w_class``; 0 without ``classes``.
@@ -326,6 +353,13 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
         loss_align = align_loss(gather_with_grad(outputs.a_frames), gather_with_grad(outputs.t_items),
                                 outputs.align_scale, same_comb)  # fmt: skip
         total = total + cfg.w_align * loss_align
+    # L_ag (a deviation, off by default): the group term on the aligned scores
+    ag_on = cfg.w_align_group > 0 and ts_active
+    if ag_on:
+        if getattr(outputs, "a_frames", None) is None:
+            raise ValueError(f"loss.w_align_group = {cfg.w_align_group} needs a model with the aligned scoring (model.align_dim)")
+        loss_ag = align_group_loss(outputs.a_frames, outputs.t_items, outputs.align_scale, group_size)
+        total = total + cfg.w_align_group * loss_ag
     parts = {
         "total": total,
         "loss_scl": loss_scl,
@@ -346,4 +380,6 @@ def total_loss(outputs, batch: dict, epoch: int, cfg: LossConfig | None = None,
         parts.update(loss_tg=loss_tg, w_tg=scale.new_tensor(w_tg))
     if align_on:
         parts.update(loss_align=loss_align, w_align=scale.new_tensor(cfg.w_align))
+    if ag_on:
+        parts.update(loss_ag=loss_ag, w_ag=scale.new_tensor(cfg.w_align_group))
     return parts

@@ -50,6 +50,9 @@ __all__ = [
     "aligned_scores",
     "aligned_pair_scores",
     "aligned_path",
+    "COMBINED_WEIGHT",
+    "combined_scores",
+    "combined_pair_scores",
     "GradReverse",
     "grad_reverse",
     "ModalityClassifier",
@@ -316,6 +319,26 @@ def aligned_pair_scores(items: torch.Tensor, frames: torch.Tensor) -> torch.Tens
     if items.ndim != 3 or frames.shape[0] != items.shape[0] or frames.ndim != 3:
         raise ValueError(f"aligned_pair_scores needs (N, K, D) items and (N, T, D) frames, got {tuple(items.shape)} and {tuple(frames.shape)}")
     return _best_monotone(torch.einsum("nkd,ntd->nkt", items, frames), items.abs().sum(-1) > 0)
+
+
+#: the weight w of the aligned scores in the combined scorer, ``cos(triplet) + w * aligned``; chosen among
+#: 0.5, 1 and 2 on the validation splits of results/experiments/aligned_combined (exploratory, five seeds of MA)
+COMBINED_WEIGHT = 1.0
+
+
+def combined_scores(text: torch.Tensor, items: torch.Tensor, audio: torch.Tensor, frames: torch.Tensor,
+                    weight: float = COMBINED_WEIGHT) -> torch.Tensor:  # fmt: skip
+    """The combined scorer, each caption against each clip: ``text @ audio.T + weight * aligned_scores(items,
+    frames)`` for ``(C, D)`` caption embeddings with their ``(C, K, D')`` items and ``(A, D)`` clip embeddings
+    with their ``(A, T, D')`` frames -> ``(C, A)``. The embeddings' cosine hears what the whole clip holds
+    (a moving source's direction of travel among it); the aligned scores, in which order its events come."""
+    return text @ audio.T + weight * aligned_scores(items, frames)
+
+
+def combined_pair_scores(text: torch.Tensor, items: torch.Tensor, audio: torch.Tensor, frames: torch.Tensor,
+                         weight: float = COMBINED_WEIGHT) -> torch.Tensor:  # fmt: skip
+    """:func:`combined_scores` of row ``i`` of each against row ``i`` of the others: ``(N,)``."""
+    return (text * audio).sum(-1) + weight * aligned_pair_scores(items, frames)
 
 
 class TextEncoder(nn.Module):

@@ -346,7 +346,8 @@ class EpochProgress(pl.Callback):
         parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
         keys = (*self.KEYS, *(("loss_class",) if module.cfg.loss.w_class > 0 else ()),
                 *(("loss_tg",) if module.cfg.loss.w_temporal_group > 0 else ()),
-                *(("loss_align",) if module.cfg.loss.w_align > 0 else ()))
+                *(("loss_align",) if module.cfg.loss.w_align > 0 else ()),
+                *(("loss_ag",) if module.cfg.loss.w_align_group > 0 else ()))
         parts += [f"{k} {float(m[f'train/{k}_epoch']):.3f}" for k in keys if f"train/{k}_epoch" in m]
         parts += [f"val {k} {float(m[f'val/{k}']):.3f}" for k in self.VAL if f"val/{k}" in m and self.validated]
         now = time.perf_counter()

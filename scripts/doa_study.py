@@ -56,14 +56,15 @@ REPORTED = [
 ]  # fmt: skip
 
 
-def run_variant(args, order: list, configs: dict) -> None:
+def run_variant(args, order: list, configs: dict, split: str = SPLIT, split_dirs=None, score=None) -> None:
     """Train and score every run of ``order`` (a variant of ``ML``; ``configs`` its settings) that has no
-    split file yet: each export scored on ``results/library_study``'s splits, written, not printed."""
-    split_dirs = ls.splits()
+    split file yet: each export scored on ``results/library_study``'s splits, written, not printed (or, for
+    another plan, ``score(model_dir, split_dirs())`` written to its file ``split``)."""
+    dirs = (split_dirs or ls.splits)()
     for config, seed, threads in order:
         where = ts.run_dir(args.out, config, seed, threads)
         kept = args.results / "runs" / where.name
-        if (kept / SPLIT).is_file():
+        if (kept / split).is_file():
             print(f"[done] {where.name}", flush=True)
             continue
         if not (where / "metrics.json").is_file():
@@ -71,22 +72,23 @@ def run_variant(args, order: list, configs: dict) -> None:
             ts.run(ts.config_of(config, seed, threads, args.out, configs), ROOT)
         kept.mkdir(parents=True, exist_ok=True)
         ts.finish(where, args.results, threads, {}, ls.KEPT)
-        write_json_atomic(ls.score(where / "model", split_dirs), kept / SPLIT)
+        write_json_atomic((score or ls.score)(where / "model", dirs), kept / split)
         print(f"[kept] {kept}", flush=True)
 
 
-def analyse_variant(args, name: str, order: list, comparisons: list, reported: list, reused: list | None = None) -> None:
+def analyse_variant(args, name: str, order: list, comparisons: list, reported: list, reused: list | None = None,
+                    split: str = SPLIT) -> None:  # fmt: skip
     """The plan's analysis of variant ``name`` (its runs ``order``) against reused runs: ``reused``, a list of
     ``(config, seed, threads, results directory)`` (default: ``ML``'s runs in ``args.library_results``); refuses
-    until every run of each has its split file (nothing of the variant's scores is read before)."""
+    until every run of each has its split file ``split`` (nothing of the variant's scores is read before)."""
     reused = reused if reused is not None else [(c, s, t, args.library_results) for c, s, t in REUSED]
     runs = [(c, s, t, args.results) for c, s, t in order] + list(reused)
-    missing = [f"{c}_s{s}_t{t}" for c, s, t, base in runs if not (base / "runs" / f"{c}_s{s}_t{t}" / SPLIT).is_file()]
+    missing = [f"{c}_s{s}_t{t}" for c, s, t, base in runs if not (base / "runs" / f"{c}_s{s}_t{t}" / split).is_file()]
     if missing:
-        raise SystemExit(f"{len(missing)} runs have no {SPLIT} yet ({', '.join(missing[:4])}); analyse waits for all")
+        raise SystemExit(f"{len(missing)} runs have no {split} yet ({', '.join(missing[:4])}); analyse waits for all")
     rows = []
     for c, s, t, base in runs:
-        rows.append({"config": c, "seed": s, "threads": t, **json.loads((base / "runs" / f"{c}_s{s}_t{t}" / SPLIT).read_text())})
+        rows.append({"config": c, "seed": s, "threads": t, **json.loads((base / "runs" / f"{c}_s{s}_t{t}" / split).read_text())})
     table = pd.DataFrame(rows)
     for k in reported:
         if k not in table:

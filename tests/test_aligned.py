@@ -10,9 +10,10 @@ import torch.nn.functional as F
 
 from sclap_nb.config import ConfigError, LossConfig, ModelConfig, RunConfig
 from sclap_nb.evaluation import embed_batch, evaluation_metrics, join_batches
-from sclap_nb.losses import align_loss, total_loss
+from sclap_nb.losses import align_group_loss, align_loss, total_loss
 from sclap_nb.metrics import order_place_accuracy, retrieval_metrics
-from sclap_nb.model import SpatialTemporalCLAP, aligned_pair_scores, aligned_path, aligned_scores, event_items
+from sclap_nb.model import (SpatialTemporalCLAP, aligned_pair_scores, aligned_path, aligned_scores, combined_pair_scores,
+                            combined_scores, event_items)
 
 from conftest import TINY_MODEL
 
@@ -94,6 +95,8 @@ def test_the_setting_needs_the_ordered_readout_and_the_loss_needs_the_setting():
     with pytest.raises(ConfigError, match="w_align"):
         RunConfig().with_settings({"loss.w_align": 1.0})
     RunConfig().with_settings({"loss.w_align": 1.0, "model.align_dim": 32, "model.temporal_readout": "ordered"})
+    with pytest.raises(ConfigError, match="w_align_group"):
+        RunConfig().with_settings({"loss.w_align_group": 1.0})
 
 
 def _timed_batch(groups=2, seed=0):
@@ -166,3 +169,66 @@ def test_a_model_without_the_setting_is_unchanged(text_encoder):
     assert model.align_audio is None and not any("align" in k for k in model.state_dict())
     out = model(_timed_batch(1))
     assert out.a_frames is None and out.t_items is None and out.align_scale is None
+
+
+def test_the_group_term_on_the_aligned_scores_is_a_cross_entropy_within_each_group():
+    g = torch.Generator().manual_seed(5)
+    frames = F.normalize(torch.randn(10, 6, 8, generator=g), dim=-1)  # two groups of 5 clips
+    items = F.normalize(torch.randn(10, 3, 8, generator=g), dim=-1)
+    s = 7.0 * aligned_scores(items, frames)
+    want = 0.0
+    for b in (0, 5):
+        t2a = s[b, b : b + 5]  # the positive caption against its group's clips
+        a2t = s[b : b + 5, b]  # the group's captions against the positive clip
+        want += (F.cross_entropy(t2a[None], torch.tensor([0])) + F.cross_entropy(a2t[None], torch.tensor([0]))) / 2
+    assert torch.isclose(align_group_loss(frames, items, 7.0, 5), want / 2, atol=1e-6)
+    # the term reads only the group's own clips: another group's clips do not change it
+    other = frames.clone()
+    other[5:] = F.normalize(torch.randn(5, 6, 8, generator=g), dim=-1)
+    assert not torch.isclose(align_group_loss(other, items, 7.0, 5), want / 2)
+    first_group = (align_group_loss(frames[:5], items[:5], 7.0, 5) + align_group_loss(other[5:], items[5:], 7.0, 5)) / 2
+    assert torch.isclose(align_group_loss(other, items, 7.0, 5), first_group, atol=1e-6)
+    with pytest.raises(ValueError, match="5B"):
+        align_group_loss(frames[:7], items[:7], 7.0, 5)
+
+
+def test_the_total_loss_adds_the_aligned_group_term(text_encoder):
+    cfg = ModelConfig.from_dict({**TINY_MODEL, "temporal_readout": "ordered", "align_dim": 16, "align_items": 4})
+    torch.manual_seed(0)
+    model = SpatialTemporalCLAP(cfg, text_encoder=text_encoder)
+    batch = _timed_batch()
+    out = model(batch)
+    negatives = ("neg_t", "neg_s", "neg_c", "neg_m")
+    parts = total_loss(out, batch, epoch=5, cfg=LossConfig(w_align_group=0.5, negatives=negatives))
+    manual = align_group_loss(out.a_frames, out.t_items, out.align_scale, 5)
+    assert torch.isclose(parts["loss_ag"], manual) and parts["w_ag"] == 0.5
+    without = total_loss(out, batch, epoch=5, cfg=LossConfig(negatives=negatives))
+    assert "loss_ag" not in without
+    assert torch.isclose(parts["total"] - without["total"], 0.5 * manual, atol=1e-5)
+    model.zero_grad()
+    manual.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.align_audio.parameters())
+
+
+def test_the_combined_scorer_is_the_cosine_plus_the_aligned_scores(text_encoder):
+    g = torch.Generator().manual_seed(2)
+    text, audio = F.normalize(torch.randn(3, 8, generator=g), dim=-1), F.normalize(torch.randn(4, 8, generator=g), dim=-1)
+    items, frames = F.normalize(torch.randn(3, 2, 5, generator=g), dim=-1), F.normalize(torch.randn(4, 6, 5, generator=g), dim=-1)
+    got = combined_scores(text, items, audio, frames, weight=2.0)
+    assert torch.allclose(got, text @ audio.T + 2.0 * aligned_scores(items, frames))
+    pair = combined_pair_scores(text[[0, 2]], items[[0, 2]], audio[[1, 3]], frames[[1, 3]], weight=2.0)
+    assert torch.allclose(pair, got[[0, 2], [1, 3]])
+
+    cfg = ModelConfig.from_dict({**TINY_MODEL, "temporal_readout": "ordered", "align_dim": 16, "align_items": 4})
+    torch.manual_seed(0)
+    model = SpatialTemporalCLAP(cfg, text_encoder=text_encoder).eval()
+    batch = _timed_batch()
+    emb = join_batches(model, [embed_batch(model, batch)])
+    m = evaluation_metrics(emb, full=False)
+    spec = [i for i, r in enumerate(batch["roles"]) if r in ("pos", "neg_t", "neg_s")]
+    sim = combined_scores(emb["text_comb"][spec], emb["t_items"][spec], emb["e_triplet"][spec], emb["a_frames"][spec])
+    assert m["combined/t2a/R@1"] == pytest.approx((sim.argmax(1) == torch.arange(len(spec))).double().mean().item())
+    pos, neg_m = [i for i, r in enumerate(batch["roles"]) if r == "pos"], [i for i, r in enumerate(batch["roles"]) if r == "neg_m"]
+    wins = combined_pair_scores(emb["text_comb"][pos], emb["t_items"][pos], emb["e_triplet"][pos], emb["a_frames"][pos]) > \
+        combined_pair_scores(emb["text_comb"][pos], emb["t_items"][pos], emb["e_triplet"][neg_m], emb["a_frames"][neg_m])
+    assert m["combined/motion_acc"] == pytest.approx(wins.double().mean().item())

@@ -22,6 +22,7 @@ import library_study  # noqa: E402
 import ordered_study  # noqa: E402
 import paths_study  # noqa: E402
 import pretrained_study  # noqa: E402
+import scorers_study  # noqa: E402
 import timed_study  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -310,4 +311,43 @@ def test_the_aligned_study_is_mt_with_the_aligned_scores_and_compares_across_sco
     assert list(table.index) == ["A1", "A2", "A3", "A4", "A5"] and set(table["b"]) == {"MT"}
     assert table.loc["A1", "finding"] and table.loc["A1", "diff"] == pytest.approx(0.25, abs=0.03)  # aligned over triplet
     assert not table.loc["A4", "finding"] and table.loc["A4", "diff"] == pytest.approx(0.0, abs=0.03)  # triplet unchanged
+    assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"MT", "MA"}
+
+
+def test_the_scorers_study_trains_nothing_and_compares_the_combined_scorer_with_both_parts_and_mt(tmp_path, monkeypatch):
+    """scripts/scorers_study.py: it scores the exports of MT and MA only (a missing export stops it, nothing is
+    trained); its analysis pairs MA's combined scorer with MT's triplet embedding (S1-S3) and with MA's own two
+    parts (S4-S6) on the split of seed 4817, and refuses until all twelve runs are scored."""
+    assert scorers_study.SPLIT == "split_4817.json" and scorers_study.SPLIT_SEED not in (9661, 9787)
+    assert [c["name"] for c in scorers_study.COMPARISONS] == ["S1", "S2", "S3", "S4", "S5", "S6"]
+    assert len(scorers_study.REPORTED) == len(set(scorers_study.REPORTED))
+    monkeypatch.setattr(scorers_study, "splits", lambda: {})
+    monkeypatch.setitem(scorers_study.EXPORTS, "MT", tmp_path / "none")
+    with pytest.raises(SystemExit, match="no export"):
+        scorers_study.main(["score", "--results", str(tmp_path / "unused")])
+    rng = np.random.default_rng(7)
+    own = tmp_path / "results" / "scorers_study"
+    levels = {"MT": {"triplet": (0.60, 0.80, 0.25)},  # order, motion, R@1
+              "MA": {"triplet": (0.62, 0.80, 0.25), "aligned": (0.75, 0.50, 0.30), "combined": (0.72, 0.79, 0.36)}}
+
+    def split(config, seed, threads):
+        scores = {}
+        for e, (order, motion, r1) in levels[config].items():
+            for m, v in (("order_acc", order), ("motion_acc", motion), ("t2a/R@1", r1), ("place_acc", 0.5)):
+                scores[f"mix/{e}/{m}"] = float(v + rng.normal(0, 0.005))
+        (own / "runs" / f"{config}_s{seed}_t{threads}").mkdir(parents=True, exist_ok=True)
+        (own / "runs" / f"{config}_s{seed}_t{threads}" / "split_4817.json").write_text(json.dumps(scores))
+
+    for config in ("MT", "MA"):
+        for seed, threads in scorers_study.RUNS[: -1 if config == "MA" else None]:
+            split(config, seed, threads)
+    with pytest.raises(SystemExit, match="1 runs have no split_4817.json"):
+        scorers_study.main(["analyse", "--results", str(own)])
+    split("MA", *scorers_study.RUNS[-1])
+    scorers_study.main(["analyse", "--results", str(own)])
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert table.loc["S1", "diff"] == pytest.approx(0.12, abs=0.02) and table.loc["S1", "finding"]
+    assert table.loc["S4", "diff"] == pytest.approx(0.29, abs=0.02) and table.loc["S4", "finding"]
+    assert table.loc["S6", "b"] == "MA" and table.loc["S6", "diff"] == pytest.approx(0.10, abs=0.02)
+    assert table.loc["S2", "margin"] == 0.05 and table.loc["S2", "finding"]  # -0.01 is within the margin
     assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"MT", "MA"}
