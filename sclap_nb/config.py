@@ -250,6 +250,9 @@ class ModelConfig(_Checked):
                              "use_temporal and temporal_readout ordered, whose frame tokens it reads", low=0)  # fmt: skip
     align_items: int = setting(6, "most items of a caption the aligned scoring reads (an event clause each, a moving "
                                "one as two: origin, destination); later ones share the last", low=1)  # fmt: skip
+    align_path_items: Literal["clause", "ends"] = setting(
+        "clause", "a moving event's items in the aligned scoring: clause (its clause without the destination, then "
+        "without the origin) or ends (the clause without its path, then the origin alone, then the destination alone)")
     logit_scale_init: float = setting(math.log(1 / 0.07), "initial log inverse temperature of the contrastive logits")
     features: FeatureConfig = setting(factory=FeatureConfig, help="the feature extractor")
 

@@ -246,16 +246,23 @@ def clause_spans(caption: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if caption[a:b].strip()] or [(0, len(caption))]
 
 
-def event_items(caption: str) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
+def event_items(caption: str, path: str = "clause") -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
     """A caption's items for the aligned scoring, in order: ``(clause span, span left out of it or None)``,
     character spans. Each event clause (:func:`clause_spans`) is one item; the clause holding the first path
     (:func:`path_spans`), two: the clause without its destination, then the clause without its origin ("a
     siren, moving from the left to the front" -> "a siren, moving from the left to", then "... from to the
-    front"), so that a moving source is heard where it starts, then where it ends."""
+    front"), so that a moving source is heard where it starts, then where it ends. ``path="ends"``: three
+    instead, the clause without its path ("a siren, moving from"), then the origin alone ("the left"), then
+    the destination alone ("the front"), so the two ends share no words."""
+    if path not in ("clause", "ends"):
+        raise ValueError(f"path must be 'clause' or 'ends', got {path!r}")
     paths = path_spans(caption)
     items: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
     for a, b in clause_spans(caption):
-        if paths and a <= paths[0][0] < b:
+        if paths and a <= paths[0][0] < b and path == "ends":
+            (o0, o1), (d0, d1) = paths
+            items += [((a, b), (o0, d1)), ((o0, o1), None), ((d0, d1), None)]
+        elif paths and a <= paths[0][0] < b:
             items += [((a, b), paths[1]), ((a, b), paths[0])]
         else:
             items.append(((a, b), None))
@@ -491,16 +498,16 @@ class TextEncoder(nn.Module):
         means = sums / onehot.sum(1)[..., None].clamp_min(1)
         return means.flatten(1)
 
-    def token_items(self, caption: str, max_items: int) -> torch.Tensor:
+    def token_items(self, caption: str, max_items: int, path: str = "clause") -> torch.Tensor:
         """``(max_items, L)``: which of the caption's tokens (as ``token_states`` has them) make each of its
-        :func:`event_items`, each row summing to 1 (the item is the mean of its tokens); a row of zeros for
-        an absent item; the items after ``max_items - 1`` share the last row. Cached per caption."""
-        key = (caption, max_items)
+        :func:`event_items` (``path`` as there), each row summing to 1 (the item is the mean of its tokens); a
+        row of zeros for an absent item; the items after ``max_items - 1`` share the last row. Cached per caption."""
+        key = (caption, max_items, path)
         if key not in self._items:
             tok = self.tokenizer(caption, truncation=True, max_length=self.max_length, return_offsets_mapping=True)
             offsets = tok["offset_mapping"]
             w = torch.zeros(max_items, len(offsets))
-            for k, ((a, b), leave_out) in enumerate(event_items(caption)):
+            for k, ((a, b), leave_out) in enumerate(event_items(caption, path)):
                 for t, (s0, s1) in enumerate(offsets):
                     if s1 > s0 and a <= s0 < b and not (leave_out and leave_out[0] <= s0 < leave_out[1]):
                         w[min(k, max_items - 1), t] = 1.0
@@ -509,17 +516,19 @@ class TextEncoder(nn.Module):
             self._items[key] = w / w.sum(1, keepdim=True).clamp_min(1.0)
         return self._items[key]
 
-    def items(self, h: torch.Tensor, mask: torch.Tensor, captions: list[str], max_items: int) -> torch.Tensor:
+    def items(self, h: torch.Tensor, mask: torch.Tensor, captions: list[str], max_items: int,
+              path: str = "clause") -> torch.Tensor:  # fmt: skip
         """``(N, max_items, H)``: the mean token state of each of each caption's :meth:`token_items` (zeros: absent)."""
         w = torch.zeros(len(captions), max_items, h.shape[1], dtype=h.dtype, device=h.device)
         for i, c in enumerate(captions):
-            wi = self.token_items(c, max_items)
+            wi = self.token_items(c, max_items, path)
             w[i, :, : wi.shape[1]] = wi.to(h.device, h.dtype)
         return torch.einsum("nkl,nlh->nkh", w * mask[:, None].to(h.dtype), h)
 
-    def encode(self, captions: list[str], max_items: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def encode(self, captions: list[str], max_items: int = 0, path: str = "clause") -> tuple[torch.Tensor, torch.Tensor | None]:
         """Projected (not normalised) caption embeddings ``(N, dim)`` and, with ``max_items``, the items'
-        token-state means ``(N, max_items, H)`` (:meth:`items`) from the same forward pass."""
+        token-state means ``(N, max_items, H)`` (:meth:`items`, ``path`` as :func:`event_items`') from the same
+        forward pass."""
         if len(captions) == 0:
             raise ValueError("TextEncoder got an empty list of captions")
         for i, c in enumerate(captions):
@@ -527,7 +536,7 @@ class TextEncoder(nn.Module):
                 raise ValueError(f"caption {i} is empty or not a string: {c!r}")
         h, mask = self.token_states(captions)
         emb = self.projection(self.pool(h, mask, list(captions)))
-        return emb, (self.items(h, mask, list(captions), max_items) if max_items else None)
+        return emb, (self.items(h, mask, list(captions), max_items, path) if max_items else None)
 
     def forward(self, captions: list[str]) -> torch.Tensor:
         """Projected (not normalised) caption embeddings ``(N, dim)``."""
@@ -984,7 +993,7 @@ class SpatialTemporalCLAP(nn.Module):
         if not (items and self.align_text is not None):
             emb = F.normalize(self.text_encoder(unique), dim=-1)
             return emb[index.to(emb.device)], None
-        emb, h = self.text_encoder.encode(unique, self.cfg.align_items)
+        emb, h = self.text_encoder.encode(unique, self.cfg.align_items, self.cfg.align_path_items)
         present = (h.abs().sum(-1, keepdim=True) > 0).to(h.dtype)
         it = F.normalize(self.align_text(h), dim=-1) * present
         index = index.to(emb.device)

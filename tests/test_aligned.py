@@ -71,6 +71,25 @@ def test_a_moving_clause_is_two_items_origin_first():
     assert [o for _, o in event_items("a drum rolls on the right, and then a bell rings on the left")] == [None, None]
 
 
+
+def test_the_ends_of_a_path_can_be_items_of_their_own(text_encoder):
+    cap = "first a siren wails, moving from the left to the front, then a drum rolls on the right"
+    items = event_items(cap, path="ends")
+    assert len(items) == 4
+    (c0, out0), (c1, out1), (c2, out2), (c3, out3) = items
+    assert cap[slice(*out0)] == "the left to the front" and cap[slice(*c0)].startswith("first a siren")
+    assert (cap[slice(*c1)], out1, cap[slice(*c2)], out2) == ("the left", None, "the front", None)
+    assert out3 is None and cap[slice(*c3)].startswith("then a drum")
+    with pytest.raises(ValueError, match="path"):
+        event_items(cap, path="both")
+    tokens = text_encoder.tokenizer.convert_ids_to_tokens(text_encoder.tokenizer(cap)["input_ids"])
+    w = text_encoder.token_items(cap, 4, "ends")
+    words = [[t for t, x in zip(tokens, row) if x > 0] for row in w]
+    assert "siren" in words[0] and "left" not in words[0] and "front" not in words[0]
+    assert words[1] == ["the", "left"] and words[2] == ["the", "front"] and "drum" in words[3]
+    assert not torch.equal(w, text_encoder.token_items(cap, 4))  # the default is cached apart
+
+
 def test_the_text_items_are_the_means_of_their_tokens(text_encoder):
     cap = "first a siren wails, moving from the left to the front, then a drum rolls on the right"
     w = text_encoder.token_items(cap, 3)
