@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import aligned_study  # noqa: E402
 import doa_study  # noqa: E402
+import ends_study  # noqa: E402
 import frames_study  # noqa: E402
 import library_study  # noqa: E402
 import ordered_study  # noqa: E402
@@ -351,3 +352,38 @@ def test_the_scorers_study_trains_nothing_and_compares_the_combined_scorer_with_
     assert table.loc["S6", "b"] == "MA" and table.loc["S6", "diff"] == pytest.approx(0.10, abs=0.02)
     assert table.loc["S2", "margin"] == 0.05 and table.loc["S2", "finding"]  # -0.01 is within the margin
     assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"MT", "MA"}
+
+
+def test_the_ends_study_is_ma_with_the_ends_as_items_and_reads_the_scorers_studys_scores(tmp_path):
+    """scripts/ends_study.py: ME differs from MA in the path items alone; its analysis pairs ME with MA's and MT's
+    scores of results/scorers_study on the split of seed 4817 and refuses until all its own runs are scored."""
+    assert {k: v for k, v in ends_study.CONFIGS["ME"].items() if aligned_study.CONFIGS["MA"].get(k) != v} == {
+        "model.align_path_items": "ends"}
+    assert ends_study.SPLIT == "split_4817.json" and len(ends_study.REPORTED) == len(set(ends_study.REPORTED))
+    rng = np.random.default_rng(11)
+    own, scorers = tmp_path / "ends", tmp_path / "scorers"
+    args = ["analyse", "--results", str(own), "--scorers-results", str(scorers)]
+
+    def split(folder, name, aligned_motion, combined_order):
+        scores = {f"mix/{e}/{m}": float(0.6 + rng.normal(0, 0.005)) for e in ("triplet", "aligned", "combined") for m in METRICS}
+        scores["mix/aligned/motion_acc"] = aligned_motion + rng.normal(0, 0.01)
+        scores["mix/combined/order_acc"] = combined_order + rng.normal(0, 0.01)
+        if name.startswith("MT"):
+            scores = {k: v for k, v in scores.items() if "/triplet/" in k}
+        (folder / "runs" / name).mkdir(parents=True, exist_ok=True)
+        (folder / "runs" / name / "split_4817.json").write_text(json.dumps(scores))
+
+    for config in ("MA", "MT"):
+        for seed, threads in scorers_study.RUNS:
+            split(scorers, f"{config}_s{seed}_t{threads}", 0.5, 0.75)
+    for config, seed, threads in ends_study.ORDER[:-1]:
+        split(own, f"{config}_s{seed}_t{threads}", 0.7, 0.75)
+    with pytest.raises(SystemExit, match="1 runs have no split_4817.json"):
+        ends_study.main(args)
+    split(own, "ME_s2025_t1", 0.7, 0.75)
+    ends_study.main(args)
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert list(table.index) == ["E1", "E2", "E3", "E4", "E5"]
+    assert table.loc["E1", "b"] == "MA" and table.loc["E1", "diff"] == pytest.approx(0.2, abs=0.03) and table.loc["E1", "finding"]
+    assert table.loc["E4", "margin"] == 0.05 and table.loc["E4", "diff"] == pytest.approx(0.0, abs=0.03)
+    assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"MA", "MT", "ME"}
