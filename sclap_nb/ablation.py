@@ -287,12 +287,20 @@ def plot_comparisons(comparisons: pd.DataFrame, labels: dict[str, str] | None = 
 
 def comparison_label(r, name: bool = True) -> str:
     """A row of :func:`planned_comparisons` in words: ``E1: P triplet − A joint, order_acc`` where the
-    two sides read different embeddings, else ``E4: P − N, triplet/order_acc`` (``name=False``: no ``E1:``)."""
-    a_emb, _, metric = str(r["metric"]).partition("/")
-    b_emb = str(r.get("b_metric", r["metric"])).partition("/")[0]
+    two sides read different embeddings (``A1: MA aligned − MT triplet, mix/order_acc`` where the metric
+    names a split first: the part in which the two metrics differ goes beside each side), else
+    ``E4: P − N, triplet/order_acc`` (``name=False``: no ``E1:``)."""
+    a_parts = str(r["metric"]).split("/")
+    b_raw = r.get("b_metric", r["metric"])
+    b_parts = str(r["metric"] if pd.isna(b_raw) else b_raw).split("/")
     head = f"{r['name']}: " if name else ""
-    if a_emb != b_emb:
-        return f"{head}{r['a']} {a_emb} − {r['b']} {b_emb}, {metric}"
+    differ = [i for i, (x, y) in enumerate(zip(a_parts, b_parts)) if x != y]
+    if len(a_parts) == len(b_parts) and len(differ) == 1:
+        i = differ[0]
+        rest = "/".join(a_parts[:i] + a_parts[i + 1 :])
+        return f"{head}{r['a']} {a_parts[i]} − {r['b']} {b_parts[i]}, {rest}"
+    if a_parts != b_parts:
+        return f"{head}{r['a']} {'/'.join(a_parts)} − {r['b']} {'/'.join(b_parts)}"
     return f"{head}{r['a']} − {r['b']}, {r['metric']}"
 
 

@@ -145,3 +145,18 @@ def test_planned_comparisons_pair_by_seed_and_correct_with_holm():
     # Holm: the smallest p-value times the number of comparisons
     assert out["p_holm"].min() == pytest.approx(min(1.0, out["p"].min() * len(comparisons)))
     assert (out["bonferroni_low"] <= out["ci_low"]).all() and (out["bonferroni_high"] >= out["ci_high"]).all()
+
+
+def test_a_comparisons_label_names_what_each_side_reads():
+    from sclap_nb.ablation import comparison_label
+
+    def row(metric, b_metric, a="A", b="B"):
+        return {"name": "X1", "a": a, "b": b, "metric": metric, "b_metric": b_metric}
+
+    assert comparison_label(row("triplet/order_acc", "joint/order_acc")) == "X1: A triplet − B joint, order_acc"
+    assert comparison_label(row("triplet/order_acc", "triplet/order_acc"), name=False) == "A − B, triplet/order_acc"
+    # a split first: the side's scorer is the part that differs, not the split
+    assert comparison_label(row("mix/aligned/order_acc", "mix/triplet/order_acc"), name=False) == "A aligned − B triplet, mix/order_acc"
+    assert comparison_label(row("mix/LE_blind_deg", "mix/LE_deg"), name=False) == "A LE_blind_deg − B LE_deg, mix"
+    assert comparison_label(row("sf/a/x", "mix/b/x"), name=False) == "A sf/a/x − B mix/b/x"
+    assert comparison_label({"name": "X2", "a": "A", "b": "B", "metric": "joint/order_acc"}) == "X2: A − B, joint/order_acc"
