@@ -88,6 +88,12 @@ def test_the_ends_of_a_path_can_be_items_of_their_own(text_encoder):
     assert "siren" in words[0] and "left" not in words[0] and "front" not in words[0]
     assert words[1] == ["the", "left"] and words[2] == ["the", "front"] and "drum" in words[3]
     assert not torch.equal(w, text_encoder.token_items(cap, 4))  # the default is cached apart
+    present = {}
+    for path in ("clause", "ends"):  # the model's setting reaches its items
+        cfg = {**TINY_MODEL, "temporal_readout": "ordered", "align_dim": 16, "align_path_items": path}
+        model = SpatialTemporalCLAP(ModelConfig.from_dict(cfg), text_encoder=text_encoder)
+        present[path] = int((model.encode_text_items([cap])[1][0].norm(dim=-1) > 0).sum())
+    assert present == {"clause": 3, "ends": 4}
 
 
 def test_the_text_items_are_the_means_of_their_tokens(text_encoder):
@@ -133,10 +139,15 @@ def _timed_batch(groups=2, seed=0):
             "roles": roles * groups}  # fmt: skip
 
 
-def test_the_model_the_loss_and_the_metrics_carry_the_aligned_scores(text_encoder):
+def _aligned_model(text_encoder):
+    """A tiny model with the aligned scoring (16 wide, 4 items), seeded."""
     cfg = ModelConfig.from_dict({**TINY_MODEL, "temporal_readout": "ordered", "align_dim": 16, "align_items": 4})
     torch.manual_seed(0)
-    model = SpatialTemporalCLAP(cfg, text_encoder=text_encoder)
+    return SpatialTemporalCLAP(cfg, text_encoder=text_encoder)
+
+
+def test_the_model_the_loss_and_the_metrics_carry_the_aligned_scores(text_encoder):
+    model = _aligned_model(text_encoder)
     batch = _timed_batch()
     out = model(batch)
     n = len(batch["text_comb"])
@@ -212,9 +223,7 @@ def test_the_group_term_on_the_aligned_scores_is_a_cross_entropy_within_each_gro
 
 
 def test_the_total_loss_adds_the_aligned_group_term(text_encoder):
-    cfg = ModelConfig.from_dict({**TINY_MODEL, "temporal_readout": "ordered", "align_dim": 16, "align_items": 4})
-    torch.manual_seed(0)
-    model = SpatialTemporalCLAP(cfg, text_encoder=text_encoder)
+    model = _aligned_model(text_encoder)
     batch = _timed_batch()
     out = model(batch)
     negatives = ("neg_t", "neg_s", "neg_c", "neg_m")
@@ -238,9 +247,7 @@ def test_the_combined_scorer_is_the_cosine_plus_the_aligned_scores(text_encoder)
     pair = combined_pair_scores(text[[0, 2]], items[[0, 2]], audio[[1, 3]], frames[[1, 3]], weight=2.0)
     assert torch.allclose(pair, got[[0, 2], [1, 3]])
 
-    cfg = ModelConfig.from_dict({**TINY_MODEL, "temporal_readout": "ordered", "align_dim": 16, "align_items": 4})
-    torch.manual_seed(0)
-    model = SpatialTemporalCLAP(cfg, text_encoder=text_encoder).eval()
+    model = _aligned_model(text_encoder).eval()
     batch = _timed_batch()
     emb = join_batches(model, [embed_batch(model, batch)])
     m = evaluation_metrics(emb, full=False)
