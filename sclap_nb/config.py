@@ -249,7 +249,7 @@ class ModelConfig(_Checked):
                              "scored against the clip's frames by the best monotone alignment (aligned_scores); needs "
                              "use_temporal and temporal_readout ordered, whose frame tokens it reads", low=0)  # fmt: skip
     align_items: int = setting(6, "most items of a caption the aligned scoring reads (an event clause each, a moving "
-                               "one as two: origin, destination); later ones share the last", low=1)  # fmt: skip
+                               "one as two or three: align_path_items); later ones share the last", low=1)  # fmt: skip
     align_path_items: Literal["clause", "ends"] = setting(
         "clause", "a moving event's items in the aligned scoring: clause (its clause without the destination, then "
         "without the origin) or ends (the clause without its path, then the origin alone, then the destination alone)")
