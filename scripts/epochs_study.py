@@ -45,11 +45,11 @@ COMPARISONS = [
     _cmp("L1", "ME", "mix/combined/order_acc", "mix/combined/order_acc"),  # longer training: the sum's order
     _cmp("L2", "ME", "mix/combined/motion_acc", "mix/combined/motion_acc"),  # ... its motion
     _cmp("L3", "ME", "mix/combined/t2a/R@1", "mix/combined/t2a/R@1"),  # ... its search
-    _cmp("L4", "ME", "mix/triplet/order_acc", "mix/triplet/order_acc"),  # ... the triplet embedding's order
-    _cmp("L5", "MT", "mix/combined/motion_acc", "mix/triplet/motion_acc"),  # the sum above MT's motion
+    _cmp("L4", "MT", "mix/combined/order_acc", "mix/triplet/order_acc"),  # the sum above MT's triplet embedding: order
+    _cmp("L5", "MT", "mix/combined/motion_acc", "mix/triplet/motion_acc"),  # ... and motion
 ]
 REPORTED = list(dict.fromkeys([c["a_metric"] for c in COMPARISONS] + [c["b_metric"] for c in COMPARISONS] + [
-    "mix/triplet/motion_acc", "mix/triplet/t2a/R@1", "mix/aligned/order_acc", "mix/aligned/motion_acc",
+    "mix/triplet/order_acc", "mix/triplet/motion_acc", "mix/triplet/t2a/R@1", "mix/aligned/order_acc", "mix/aligned/motion_acc",
     "mix/aligned/t2a/R@1", "mix/combined/place_acc", "mix/LE_deg", "pkg/combined/order_acc", "pkg/combined/motion_acc",
     "pkg/combined/t2a/R@1", "pkg/triplet/order_acc", "pkg/triplet/motion_acc",
 ]))  # fmt: skip

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import aligned_study  # noqa: E402
 import doa_study  # noqa: E402
 import ends_study  # noqa: E402
+import epochs_study  # noqa: E402
 import frames_study  # noqa: E402
 import library_study  # noqa: E402
 import ordered_study  # noqa: E402
@@ -387,3 +388,37 @@ def test_the_ends_study_is_ma_with_the_ends_as_items_and_reads_the_scorers_study
     assert table.loc["E1", "b"] == "MA" and table.loc["E1", "diff"] == pytest.approx(0.2, abs=0.03) and table.loc["E1", "finding"]
     assert table.loc["E4", "margin"] == 0.05 and table.loc["E4", "diff"] == pytest.approx(0.0, abs=0.03)
     assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"MA", "MT", "ME"}
+
+
+def test_the_epochs_study_is_me_trained_longer_and_reads_the_ends_and_scorers_studys_scores(tmp_path):
+    """scripts/epochs_study.py: ME12 differs from ME in its number of epochs alone; its analysis pairs ME12 with ME's
+    scores of results/ends_study and MT's of results/scorers_study on the split of seed 4817, and refuses until all
+    its own runs are scored."""
+    assert {k: v for k, v in epochs_study.CONFIGS["ME12"].items() if ends_study.CONFIGS["ME"].get(k) != v} == {"optim.epochs": 12}
+    assert epochs_study.SPLIT == "split_4817.json" and len(epochs_study.REPORTED) == len(set(epochs_study.REPORTED))
+    rng = np.random.default_rng(12)
+    own, ends, scorers = tmp_path / "epochs", tmp_path / "ends", tmp_path / "scorers"
+    args = ["analyse", "--results", str(own), "--ends-results", str(ends), "--scorers-results", str(scorers)]
+
+    def split(folder, name, level):
+        scores = {f"mix/{e}/{m}": float(level + rng.normal(0, 0.01)) for e in ("triplet", "aligned", "combined") for m in METRICS}
+        if name.startswith("MT"):
+            scores = {k: v for k, v in scores.items() if "/triplet/" in k}
+        (folder / "runs" / name).mkdir(parents=True, exist_ok=True)
+        (folder / "runs" / name / "split_4817.json").write_text(json.dumps(scores))
+
+    for seed, threads in scorers_study.RUNS:
+        split(ends, f"ME_s{seed}_t{threads}", 0.7)
+        split(scorers, f"MT_s{seed}_t{threads}", 0.7)
+    for config, seed, threads in epochs_study.ORDER[:-1]:
+        split(own, f"{config}_s{seed}_t{threads}", 0.9)
+    with pytest.raises(SystemExit, match="1 runs have no split_4817.json"):
+        epochs_study.main(args)
+    split(own, "ME12_s2025_t1", 0.9)
+    epochs_study.main(args)
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert list(table.index) == ["L1", "L2", "L3", "L4", "L5"]
+    assert list(table["b"]) == ["ME", "ME", "ME", "MT", "MT"]
+    assert list(table["b_metric"])[3:] == ["mix/triplet/order_acc", "mix/triplet/motion_acc"]
+    assert table["diff"].to_numpy() == pytest.approx([0.2] * 5, abs=0.03) and table["finding"].all()
+    assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"ME", "MT", "ME12"}
