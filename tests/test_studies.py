@@ -422,3 +422,12 @@ def test_the_epochs_study_is_me_trained_longer_and_reads_the_ends_and_scorers_st
     assert list(table["b_metric"])[3:] == ["mix/triplet/order_acc", "mix/triplet/motion_acc"]
     assert table["diff"].to_numpy() == pytest.approx([0.2] * 5, abs=0.03) and table["finding"].all()
     assert set(pd.read_csv(own / "rerun_noise.csv")["config"]) == {"ME", "MT", "ME12"}
+    goal = pd.read_csv(own / "goal.csv").set_index("metric")
+    assert list(goal.index) == ["mix/combined/order_acc", "mix/combined/motion_acc"] and (goal["seeds"] == 5).all()
+    assert goal["mean"].to_numpy() == pytest.approx([0.9, 0.9], abs=0.02)
+    assert "## The goal (not a test)" in (own / "analysis.md").read_text()
+    made = pd.DataFrame({"config": "ME12", "seed": [1, 2, 3, 1], "threads": [2, 2, 2, 1],
+                         "mix/combined/order_acc": [0.95, 0.96, 0.94, 0.0], "mix/combined/motion_acc": [0.95, 0.85, 0.96, 1.0]})
+    g = epochs_study.goal_table(made).set_index("metric")  # the 1-thread rerun is not a seed
+    assert g.loc["mix/combined/order_acc", "mean"] == pytest.approx(0.95) and g.loc["mix/combined/order_acc", "met_with_interval"]
+    assert g.loc["mix/combined/motion_acc", "met"] and not g.loc["mix/combined/motion_acc", "met_with_interval"]
