@@ -274,8 +274,9 @@ def test_channels_last_is_the_same_model_in_another_memory_layout(text_encoder):
     assert torch.allclose(out[True].e_joint, out[False].e_joint, atol=1e-5)
     assert torch.allclose(out[True].e_triplet, out[False].e_triplet, atol=1e-5)
     assert grads[True].keys() == grads[False].keys()
-    for name, g in grads[False].items():
-        assert torch.allclose(grads[True][name], g, rtol=1e-3, atol=1e-5), name
+    for name, g in grads[False].items():  # a tensor's error against its size: a conv's weight gradient sums over
+        # every pixel of the batch, in another order in each layout (at 1 thread a few of its entries near 0 move by 1e-5)
+        assert (grads[True][name] - g).norm() <= 1e-3 * g.norm() + 1e-5 * g.numel() ** 0.5, name
 
 
 def test_mean_readout_forgets_which_chunk_is_which_and_concat_readout_does_not():
