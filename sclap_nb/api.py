@@ -37,7 +37,10 @@ Audio embeddings: ``"joint"`` (E_joint) or ``"triplet"`` (the temporal path's, m
 ``"triplet"`` where the model has it, else ``"joint"``. A model trained with the aligned scores
 (``model.align_dim``) also keeps ``"aligned"``: each clip's frame vectors, which a caption scores by the best
 alignment of its events, in order, to the frames (``sclap_nb.model.aligned_scores``; a longer clip has more
-frames, a shorter one's last frame is repeated, which leaves its scores unchanged). ``"sed"`` is the semantic branch alone (the
+frames, a shorter one's last frame is repeated, which leaves its scores unchanged), and ``"combined"``: the
+triplet embedding's cosine plus the aligned score (``sclap_nb.model.combined_scores``, weight
+``COMBINED_WEIGHT``), a scorer over those two rather than an embedding of its own, which hears both the order
+of the events and the direction a source moves (``results/epochs_study``). ``"sed"`` is the semantic branch alone (the
 omni log-mel, trained against the captions without directions, and by the class term
 ``loss.w_class`` where a run has it): what a sound is, not where or when, for :meth:`SCLAP.classify`
 with ``embedding="sed"``. The embedding a method scores with: its
@@ -73,14 +76,14 @@ from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
 from .export import load_model, resolve_device, weights_id
 from .features import check_foa
 from .files import atomic_write
-from .model import SpatialTemporalCLAP, aligned_scores
+from .model import SpatialTemporalCLAP, aligned_scores, combined_scores
 
 __all__ = ["AUDIO_SUFFIXES", "AUDIO_EMBEDDINGS", "PROGRESS_MIN_CLIPS", "Match", "Direction", "Track", "AudioEmbeddings", "SkippedAudio", "BadAudio",
            "SCLAP", "load", "read_foa", "default_cache_dir"]  # fmt: skip
 
 AUDIO_SUFFIXES = (".wav", ".flac")
 #: the audio embeddings a clip gets (``"triplet"`` only from a model with the temporal path)
-AUDIO_EMBEDDINGS = ("joint", "triplet", "sed", "aligned")
+AUDIO_EMBEDDINGS = ("joint", "triplet", "sed", "aligned", "combined")
 #: embedding this many clips or more shows a progress bar (unless ``progress=False``)
 PROGRESS_MIN_CLIPS = 64
 
@@ -166,6 +169,9 @@ class AudioEmbeddings:
         embedding = embedding or self.default
         if embedding not in AUDIO_EMBEDDINGS:
             raise ValueError(f"embedding must be one of {', '.join(AUDIO_EMBEDDINGS)}, got {embedding!r}")
+        if embedding == "combined":
+            raise ValueError("'combined' is a scorer, not an embedding: it adds the 'aligned' score to the 'triplet' "
+                             "cosine; get('triplet') and get('aligned')")  # fmt: skip
         value = getattr(self, embedding)
         if value is None and embedding == "triplet":
             raise ValueError("these embeddings have no 'triplet' embedding (the model has no temporal path): use 'joint'")
@@ -262,6 +268,8 @@ class SCLAP:
         self._chosen = embedding  # None: embeddings given ready-made are scored with the one they record
         self.embedding = embedding or info["embeddings"]["default"]
         have = list(dict.fromkeys(["sed", *info["embeddings"]["audio"]]))  # every model has its semantic branch
+        if "triplet" in have and "aligned" in have:  # the combined scorer needs both (exports older than it too)
+            have.append("combined")
         if self.embedding not in have:
             raise ValueError(f"embedding {self.embedding!r}: this model has {have}")
 
@@ -436,7 +444,8 @@ class SCLAP:
     ) -> torch.Tensor:  # fmt: skip
         """Zero-shot classification with your own labels: ``(N, K)`` probabilities, the softmax over the
         ``K`` label captions of the model's learned similarity scale times the cosine similarity (with
-        ``embedding="aligned"``, its own scale times the aligned score)."""
+        ``embedding="aligned"``, its own scale times the aligned score; with ``"combined"``, the cosine's
+        scale times the combined score)."""
         if isinstance(labels, str) or not labels:
             raise ValueError("labels must be a non-empty list of captions")
         clips = self._embedded(audio, sample_rate, skip_bad=skip_bad)
@@ -449,14 +458,16 @@ class SCLAP:
     def _scores(self, clips: AudioEmbeddings, which: str, captions: list[str]) -> torch.Tensor:
         """``(N clips, N captions)``: cosine similarities of embedding ``which``, or the aligned scores
         (``sclap_nb.model.aligned_scores`` of the captions' items against the clips' frames)."""
-        if which != "aligned":
+        if which not in ("aligned", "combined"):
             return clips.get(which) @ self.embed_text(captions).T
         frames = clips.get("aligned")
         if self.model.align_text is None:
             raise ValueError("this model has no aligned scores (model.align_dim 0): use 'triplet' or 'joint'")
         with torch.no_grad():
             items = self.model.encode_text_items(captions)[1].float().cpu()
-            return aligned_scores(items, frames).T
+            if which == "aligned":
+                return aligned_scores(items, frames).T
+            return combined_scores(self.embed_text(captions), items, clips.get("triplet"), frames).T
 
     def _which(self, embedding: str | None, clips: AudioEmbeddings) -> str:
         """The embedding to score with: the argument, else ``load``'s, else the one ``clips`` record."""

@@ -68,9 +68,10 @@ def _parser() -> argparse.ArgumentParser:
                    "files, or folders of them (their .wav and .flac files)")  # fmt: skip
     p.add_argument("--out", required=True, help="the .npz file to write the embeddings, DOA and file names into")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (else an existing file is refused)")
-    p.add_argument("--embedding", choices=("joint", "triplet", "sed", "aligned"), help="the audio embedding the file records as the one to "
+    p.add_argument("--embedding", choices=("joint", "triplet", "sed", "aligned", "combined"), help="the audio embedding the file records as the one to "
                    "search with (default: triplet where the model has a temporal path, else joint; sed: the semantic branch alone, "
-                   "what a sound is, not where or when; aligned: the frames of the aligned scores, models with model.align_dim)")  # fmt: skip
+                   "what a sound is, not where or when; aligned: the frames of the aligned scores, models with model.align_dim; combined: the triplet cosine plus "
+                   "the aligned score, models with both)")  # fmt: skip
     add_embedding_options(p)
     return p
 

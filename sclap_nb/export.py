@@ -203,11 +203,14 @@ def _audio(cfg: ModelConfig, clip_seconds: float | None) -> dict:
 
 def describe_embeddings(model: SpatialTemporalCLAP) -> dict:
     """The audio embeddings a model has, the one to use by default (the last vector one: ``"aligned"``, the
-    frames of the aligned scores, is never the default), their size and the DOA head's."""
+    frames of the aligned scores, and ``"combined"``, the scorer over them and the triplet embedding, are never
+    the default), their size and the DOA head's."""
     audio = ["sed", "joint", "triplet"] if model.cfg.use_temporal else ["sed", "joint"]
     default = audio[-1]
     if model.cfg.align_dim:  # the aligned scores: frames against a caption's items, not one vector
         audio.append("aligned")
+        if model.cfg.use_temporal:  # the combined scorer: the triplet cosine plus the aligned score
+            audio.append("combined")
     return {"audio": audio, "default": default, "text": "text_comb", "dim": model.cfg.dim,
             "doa_events": model.cfg.n_events}  # fmt: skip
 

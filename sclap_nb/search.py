@@ -32,9 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--embeddings", help="an .npz written by python -m sclap_nb.embed, ranked instead of FILES_OR_FOLDER "
                    "(no audio is read)")  # fmt: skip
     p.add_argument("-k", type=int, default=5, help="how many of the best clips to print (default 5)")
-    p.add_argument("--embedding", choices=("joint", "triplet", "sed", "aligned"), help="the audio embedding to score with (default: the "
+    p.add_argument("--embedding", choices=("joint", "triplet", "sed", "aligned", "combined"), help="the audio embedding to score with (default: the "
                    "one the --embeddings file records; for audio, triplet where the model has a temporal path, else joint; aligned: the "
-                   "caption's events against the clip's frames in order, models with model.align_dim)")  # fmt: skip
+                   "caption's events against the clip's frames in order, models with model.align_dim; combined: the triplet cosine "
+                   "plus the aligned score, models with both)")  # fmt: skip
     add_embedding_options(p)
     return p
 

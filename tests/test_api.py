@@ -514,6 +514,27 @@ def test_the_aligned_scores_search_rank_and_keep_their_frames(aligned_model, tmp
     assert probs.shape == (3, 2) and torch.allclose(probs.sum(1), torch.ones(3))
 
 
+def test_the_combined_scorer_is_the_triplet_cosine_plus_the_aligned_score(aligned_model, tmp_path):
+    from sclap_nb.model import COMBINED_WEIGHT, aligned_scores
+
+    m = aligned_model
+    assert m.info["embeddings"]["audio"][-2:] == ["aligned", "combined"] and m.info["embeddings"]["default"] == "triplet"
+    emb = m.embed_audio(foa(3, seconds=1.5))
+    caption = "first a violin plays on the left, then a drum rolls behind"
+    items = m.model.encode_text_items([caption])[1].float()
+    want = emb.triplet @ m.embed_text([caption])[0] + COMBINED_WEIGHT * aligned_scores(items, emb.aligned)[0]
+    top = m.search(caption, emb, k=3, embedding="combined")
+    assert [t.score for t in top] == pytest.approx(sorted(want.tolist(), reverse=True), abs=1e-5)
+    for part in ("triplet", "aligned"):  # neither half alone
+        assert [t.score for t in top] != pytest.approx([t.score for t in m.search(caption, emb, k=3, embedding=part)], abs=1e-3)
+    chosen = SCLAP(m.model, m.info, "combined")  # load(..., embedding="combined") scores with it by default
+    assert [t.score for t in chosen.search(caption, emb, k=3)] == pytest.approx([t.score for t in top], abs=1e-6)
+    with pytest.raises(ValueError, match="'combined' is a scorer, not an embedding"):
+        emb.get("combined")
+    probs = m.classify(emb, ["a violin", "a drum"], embedding="combined")
+    assert probs.shape == (3, 2) and torch.allclose(probs.sum(1), torch.ones(3))
+
+
 def test_a_model_without_the_aligned_scores_says_so(model):
     emb = model.embed_audio(foa(1))
     assert emb.aligned is None and "aligned" not in model.info["embeddings"]["audio"]
@@ -521,3 +542,5 @@ def test_a_model_without_the_aligned_scores_says_so(model):
         model.search("rain", emb, embedding="aligned")
     with pytest.raises(ValueError, match="this model has"):
         SCLAP(model.model, model.info, "aligned")
+    with pytest.raises(ValueError, match="this model has"):
+        SCLAP(model.model, model.info, "combined")
