@@ -181,3 +181,15 @@ def test_nbval_sanitize_file():
     for keep in ["R@1 = 0.412", "loss 0.693 at epoch 4", "accuracy 0.50 over 64 triplets", "12/12 batches",
                  "4 chunks of 8 frames", "tensor([[0.1, 0.2]])"]:
         assert sanitize(keep) == keep, (keep, sanitize(keep))
+
+
+def test_every_chapter_names_the_pinned_jupytext():
+    """The .py headers name the jupytext that pyproject.toml pins: a save from JupyterLab with another version
+    rewrites the header (tests/test_lab.py), so a re-sync with another version must move the pin too."""
+    import re
+
+    pin = re.search(r'"jupytext==([\d.]+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pin, "pyproject.toml does not pin jupytext"
+    assert jupytext.__version__ == pin[1], f"jupytext {jupytext.__version__} is installed, pyproject.toml pins {pin[1]}"
+    named = {p.name: re.search(r"jupytext_version: ([\d.]+)", p.read_text(encoding="utf-8")) for p in sorted(NOTEBOOKS.glob("*.py"))}
+    assert named and all(m and m[1] == pin[1] for m in named.values()), {k: m and m[1] for k, m in named.items()}
