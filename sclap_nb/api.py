@@ -268,7 +268,7 @@ class SCLAP:
         self._chosen = embedding  # None: embeddings given ready-made are scored with the one they record
         self.embedding = embedding or info["embeddings"]["default"]
         have = list(dict.fromkeys(["sed", *info["embeddings"]["audio"]]))  # every model has its semantic branch
-        if "triplet" in have and "aligned" in have:  # the combined scorer needs both (exports older than it too)
+        if "triplet" in have and "aligned" in have and "combined" not in have:  # exports older than the combined scorer
             have.append("combined")
         if self.embedding not in have:
             raise ValueError(f"embedding {self.embedding!r}: this model has {have}")
@@ -456,8 +456,9 @@ class SCLAP:
 
     # -- internals --------------------------------------------------------------------------
     def _scores(self, clips: AudioEmbeddings, which: str, captions: list[str]) -> torch.Tensor:
-        """``(N clips, N captions)``: cosine similarities of embedding ``which``, or the aligned scores
-        (``sclap_nb.model.aligned_scores`` of the captions' items against the clips' frames)."""
+        """``(N clips, N captions)``: cosine similarities of embedding ``which``, the aligned scores
+        (``sclap_nb.model.aligned_scores`` of the captions' items against the clips' frames), or for
+        ``"combined"`` the triplet cosine plus the aligned score (``sclap_nb.model.combined_scores``)."""
         if which not in ("aligned", "combined"):
             return clips.get(which) @ self.embed_text(captions).T
         frames = clips.get("aligned")
