@@ -529,6 +529,8 @@ def test_the_combined_scorer_is_the_triplet_cosine_plus_the_aligned_score(aligne
         assert [t.score for t in top] != pytest.approx([t.score for t in m.search(caption, emb, k=3, embedding=part)], abs=1e-3)
     chosen = SCLAP(m.model, m.info, "combined")  # load(..., embedding="combined") scores with it by default
     assert [t.score for t in chosen.search(caption, emb, k=3)] == pytest.approx([t.score for t in top], abs=1e-6)
+    older = {**m.info, "embeddings": {**m.info["embeddings"], "audio": m.info["embeddings"]["audio"][:-1]}}
+    assert SCLAP(m.model, older, "combined").embedding == "combined"  # an export written before the scorer existed
     with pytest.raises(ValueError, match="'combined' is a scorer, not an embedding"):
         emb.get("combined")
     probs = m.classify(emb, ["a violin", "a drum"], embedding="combined")
