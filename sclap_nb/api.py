@@ -38,9 +38,11 @@ Audio embeddings: ``"joint"`` (E_joint) or ``"triplet"`` (the temporal path's, m
 (``model.align_dim``) also keeps ``"aligned"``: each clip's frame vectors, which a caption scores by the best
 alignment of its events, in order, to the frames (``sclap_nb.model.aligned_scores``; a longer clip has more
 frames, a shorter one's last frame is repeated, which leaves its scores unchanged), and ``"combined"``: the
-triplet embedding's cosine plus the aligned score (``sclap_nb.model.combined_scores``, weight
-``COMBINED_WEIGHT``), a scorer over those two rather than an embedding of its own, which hears both the order
-of the events and the direction a source moves (``results/epochs_study``). ``"sed"`` is the semantic branch alone (the
+triplet embedding's cosine plus ``w`` times the aligned score (``sclap_nb.model.combined_scores``; ``w``: the
+weight the export records, ``embeddings.combined_weight`` in its ``config.json``, else ``COMBINED_WEIGHT``, 1;
+``load(..., combined_weight=w)`` to choose), a scorer over those two rather than an embedding of its own, which
+hears both the order of the events and the direction a source moves (``results/epochs_study``,
+``results/weight_study``). ``"sed"`` is the semantic branch alone (the
 omni log-mel, trained against the captions without directions, and by the class term
 ``loss.w_class`` where a run has it): what a sound is, not where or when, for :meth:`SCLAP.classify`
 with ``embedding="sed"``. The embedding a method scores with: its
@@ -58,6 +60,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sys
 import warnings
@@ -76,7 +79,7 @@ from .data.spatial import SECTOR_WORDS, azimuth_of, sector_of
 from .export import load_model, resolve_device, weights_id
 from .features import check_foa
 from .files import atomic_write
-from .model import SpatialTemporalCLAP, aligned_scores, combined_scores
+from .model import COMBINED_WEIGHT, SpatialTemporalCLAP, aligned_scores, combined_scores
 
 __all__ = ["AUDIO_SUFFIXES", "AUDIO_EMBEDDINGS", "PROGRESS_MIN_CLIPS", "Match", "Direction", "Track", "AudioEmbeddings", "SkippedAudio", "BadAudio",
            "SCLAP", "load", "read_foa", "default_cache_dir"]  # fmt: skip
@@ -262,9 +265,16 @@ def _resample(wave: np.ndarray, rate: int, target: int) -> np.ndarray:
 class SCLAP:
     """A trained spatial-temporal CLAP, ready to embed, rank, locate and classify (see the module's notes)."""
 
-    def __init__(self, model: SpatialTemporalCLAP, info: dict, embedding: str | None = None):
+    def __init__(self, model: SpatialTemporalCLAP, info: dict, embedding: str | None = None,
+                 combined_weight: float | None = None):  # fmt: skip
         self.model = model.eval()
         self.info = info
+        w = info["embeddings"].get("combined_weight", COMBINED_WEIGHT) if combined_weight is None else combined_weight
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
+            where = "combined_weight" if combined_weight is not None else "config.json: embeddings.combined_weight"
+            raise ValueError(f"{where} must be a positive number, got {w!r}")
+        #: the weight of the aligned score in ``embedding="combined"`` (``sclap_nb.model.combined_scores``)
+        self.combined_weight = float(w)
         self._chosen = embedding  # None: embeddings given ready-made are scored with the one they record
         self.embedding = embedding or info["embeddings"]["default"]
         have = list(dict.fromkeys(["sed", *info["embeddings"]["audio"]]))  # every model has its semantic branch
@@ -458,7 +468,7 @@ class SCLAP:
     def _scores(self, clips: AudioEmbeddings, which: str, captions: list[str]) -> torch.Tensor:
         """``(N clips, N captions)``: cosine similarities of embedding ``which``, the aligned scores
         (``sclap_nb.model.aligned_scores`` of the captions' items against the clips' frames), or for
-        ``"combined"`` the triplet cosine plus the aligned score (``sclap_nb.model.combined_scores``)."""
+        ``"combined"`` the triplet cosine plus ``combined_weight`` times the aligned score (``sclap_nb.model.combined_scores``)."""
         if which not in ("aligned", "combined"):
             return clips.get(which) @ self.embed_text(captions).T
         frames = clips.get("aligned")
@@ -468,7 +478,7 @@ class SCLAP:
             items = self.model.encode_text_items(captions)[1].float().cpu()
             if which == "aligned":
                 return aligned_scores(items, frames).T
-            return combined_scores(self.embed_text(captions), items, clips.get("triplet"), frames).T
+            return combined_scores(self.embed_text(captions), items, clips.get("triplet"), frames, self.combined_weight).T
 
     def _which(self, embedding: str | None, clips: AudioEmbeddings) -> str:
         """The embedding to score with: the argument, else ``load``'s, else the one ``clips`` record."""
@@ -547,16 +557,24 @@ def _top(scores: torch.Tensor, names: Sequence[str], k: int) -> list[Match]:
     return [Match(names[i], float(scores[i])) for i in order.tolist()]
 
 
-def load(path: str | os.PathLike, device: str | torch.device | None = None, embedding: str | None = None) -> SCLAP:
+def load(path: str | os.PathLike, device: str | torch.device | None = None, embedding: str | None = None,
+         combined_weight: float | None = None) -> SCLAP:  # fmt: skip
     """A trained model from an export directory, a Lightning checkpoint (``best.ckpt``) or a run directory.
 
     ``device``: ``"cpu"``, ``"cuda"``, ... (default: a GPU where there is one); one this PyTorch cannot
     use is a ``ValueError`` of one line (``sclap_nb.export.resolve_device``). ``embedding``: the audio
     embedding its methods use (default ``"triplet"`` where the model has a temporal path, else
-    ``"joint"``; embeddings given ready-made are then scored with the one they record).
+    ``"joint"``; embeddings given ready-made are then scored with the one they record). ``combined_weight``:
+    the weight of the aligned score in ``embedding="combined"`` (default: the export's
+    ``embeddings.combined_weight``, else ``sclap_nb.model.COMBINED_WEIGHT``).
     """
     model, info = load_model(path, resolve_device(device))
-    return SCLAP(model, info, embedding)
+    try:
+        return SCLAP(model, info, embedding, combined_weight)
+    except ValueError as e:
+        if str(e).startswith("config.json"):
+            raise ValueError(f"{path}: {e}") from None
+        raise
 
 
 class _Cache:

@@ -537,6 +537,35 @@ def test_the_combined_scorer_is_the_triplet_cosine_plus_the_aligned_score(aligne
     assert probs.shape == (3, 2) and torch.allclose(probs.sum(1), torch.ones(3))
 
 
+def test_the_combined_scorer_takes_the_weight_an_export_records_or_load_is_given(aligned_model, tmp_path):
+    """embeddings.combined_weight in an export's config.json weighs the aligned score in "combined"; load(...,
+    combined_weight=) overrides it; a weight that is not a positive number is refused, naming the file."""
+    from sclap_nb.model import aligned_scores
+
+    m = aligned_model
+    emb = m.embed_audio(foa(3, seconds=1.5))
+    caption = "first a violin plays on the left, then a drum rolls behind"
+    items = m.model.encode_text_items([caption])[1].float()
+    cosine, aligned = emb.triplet @ m.embed_text([caption])[0], aligned_scores(items, emb.aligned)[0]
+    assert m.combined_weight == 1.0
+    export = export_model(m.model, tmp_path / "weighted", clip_seconds=1.0)
+    config = json.loads((export / "config.json").read_text())
+    config["embeddings"]["combined_weight"] = 8.0
+    (export / "config.json").write_text(json.dumps(config))
+    weighted = load(export, device="cpu", embedding="combined")
+    assert weighted.combined_weight == 8.0
+    top = weighted.search(caption, emb, k=3)
+    assert [t.score for t in top] == pytest.approx(sorted((cosine + 8.0 * aligned).tolist(), reverse=True), abs=1e-5)
+    assert [t.score for t in top] != pytest.approx([t.score for t in m.search(caption, emb, k=3, embedding="combined")], abs=1e-3)
+    assert load(export, device="cpu", combined_weight=2.0).combined_weight == 2.0
+    config["embeddings"]["combined_weight"] = -1
+    (export / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"weighted: config.json: embeddings.combined_weight must be a positive number"):
+        load(export, device="cpu")
+    with pytest.raises(ValueError, match="combined_weight must be a positive number"):
+        SCLAP(m.model, m.info, combined_weight=float("nan"))
+
+
 def test_a_model_without_the_aligned_scores_says_so(model):
     emb = model.embed_audio(foa(1))
     assert emb.aligned is None and "aligned" not in model.info["embeddings"]["audio"]

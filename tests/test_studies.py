@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from sclap_nb import report
 
@@ -26,6 +27,7 @@ import paths_study  # noqa: E402
 import pretrained_study  # noqa: E402
 import scorers_study  # noqa: E402
 import timed_study  # noqa: E402
+import weight_study  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -431,3 +433,78 @@ def test_the_epochs_study_is_me_trained_longer_and_reads_the_ends_and_scorers_st
     g = epochs_study.goal_table(made).set_index("metric")  # the 1-thread rerun is not a seed
     assert g.loc["mix/combined/order_acc", "mean"] == pytest.approx(0.95) and g.loc["mix/combined/order_acc", "met_with_interval"]
     assert g.loc["mix/combined/motion_acc", "met"] and not g.loc["mix/combined/motion_acc", "met_with_interval"]
+
+
+def _timed_embeddings(scenes: int = 12, seed: int = 0) -> dict:
+    """Made-up embeddings of a timed split as ``embed_split`` returns them: ``scenes`` groups of the five roles."""
+    from sclap_nb.metrics import TIMED_GROUP_ROLES
+
+    g = torch.Generator().manual_seed(seed)
+    n = scenes * len(TIMED_GROUP_ROLES)
+    unit = lambda *shape: torch.nn.functional.normalize(torch.randn(*shape, generator=g), dim=-1)  # noqa: E731
+    return {"roles": list(TIMED_GROUP_ROLES) * scenes, "captions": [f"caption {i}" for i in range(n)],
+            "text_comb": unit(n, 8), "e_triplet": unit(n, 8), "t_items": unit(n, 3, 6), "a_frames": unit(n, 5, 6)}
+
+
+def test_the_weight_studys_scores_at_weight_1_are_the_combined_scorers_of_metrics_json():
+    """weight_study.weight_metrics: the sum at w = 1 counts order, place, motion and T2A R@1 as the evaluation's combined
+    scorer does, the aligned scores alone as the evaluation's aligned ones, and another weight gives other scores."""
+    from sclap_nb.evaluation import _combined_metrics, retrieval_rows
+    from sclap_nb.metrics import order_place_accuracy
+    from sclap_nb.model import aligned_pair_scores
+
+    emb = _timed_embeddings()
+    ours = weight_study.weight_metrics(emb, (1.0, 8.0), aligned_alone=True)
+    theirs = _combined_metrics(emb, emb["roles"], retrieval_rows(emb["captions"], emb["roles"]), True)
+    aligned = order_place_accuracy(emb["a_frames"], emb["t_items"], emb["roles"], pair_score=aligned_pair_scores)
+    for m in ("order_acc", "place_acc", "motion_acc", "t2a/R@1"):
+        assert ours[f"combined_w1/{m}"] == pytest.approx(theirs[m]), m
+    for m in ("order_acc", "place_acc", "motion_acc"):
+        assert ours[f"aligned/{m}"] == pytest.approx(aligned[m]), m
+    assert any(ours[f"combined_w8/{m}"] != ours[f"combined_w1/{m}"] for m in METRICS)
+
+
+def test_the_weight_study_chooses_its_weight_on_validation_and_compares_as_its_plan_says(tmp_path):
+    """scripts/weight_study.py: the weight with the best mean validation order among those keeping the motion (a tie to
+    the smaller, 1 if none); analyse refuses without every seed's validation file, then runs W1-W3 (W3 alone at w* 1)."""
+    wkey = weight_study.wkey
+    assert weight_study.CONFIGS["ME12"] == epochs_study.CONFIGS["ME12"] and weight_study.STORED == ("ME12", 2025, 2)
+
+    def val(order: dict, motion: dict) -> pd.DataFrame:
+        row = {f"{wkey(w)}/{m}": level[w] for w in order for m, level in (("order_acc", order), ("motion_acc", motion))}
+        return pd.DataFrame([row, row])
+
+    ws = weight_study.WEIGHTS
+    assert weight_study.choose_weight(val(dict(zip(ws, [0.7, 0.8, 0.85, 0.88, 0.9])), dict.fromkeys(ws, 0.97))) == 8.0
+    assert weight_study.choose_weight(val(dict(zip(ws, [0.7, 0.8, 0.85, 0.88, 0.9])), dict(zip(ws, [1, 1, 1, 0.96, 0.94])))) == 4.0
+    assert weight_study.choose_weight(val(dict(zip(ws, [0.7, 0.9, 0.9, 0.8, 0.8])), dict.fromkeys(ws, 0.97))) == 1.0
+    assert weight_study.choose_weight(val(dict(zip(ws, [0.7, 0.8, 0.9, 0.9, 0.8])), dict.fromkeys(ws, 0.97))) == 2.0
+    assert weight_study.choose_weight(val(dict.fromkeys(ws, 0.9), dict.fromkeys(ws, 0.5))) == 1.0
+
+    rng = np.random.default_rng(3)
+    own = tmp_path / "weight"
+    args = ["analyse", "--results", str(own)]
+    for config, seed, threads in weight_study.ORDER:
+        where = own / "runs" / f"{config}_s{seed}_t{threads}"
+        where.mkdir(parents=True)
+        split = {f"{s}/{e}/{m}": float(0.8 + rng.normal(0, 0.01)) for s in ("mix", "sf", "lib")
+                 for e in ("aligned", "combined", "triplet", *map(wkey, ws)) for m in (*METRICS, "vs_neg_c", "vs_neg_t")}
+        split.update({f"mix/{wkey(4.0)}/order_acc": 0.9 + rng.normal(0, 0.01), "sf/aligned/vs_neg_c": 0.95 + rng.normal(0, 0.01)})
+        (where / "split_4817.json").write_text(json.dumps(split))
+        if seed != 2029 or threads != 2:
+            levels = {wkey(w): (o, m) for w, o, m in zip(ws, [0.7, 0.8, 0.85, 0.88, 0.9], [1, 1, 1, 0.96, 0.94])}
+            (where / "val_6263.json").write_text(json.dumps({f"{k}/{n}": v for k, (o, m) in levels.items()
+                                                             for n, v in (("order_acc", o), ("motion_acc", m), ("place_acc", o), ("t2a/R@1", o))}
+                                                            | {f"aligned/{n}": 0.9 for n in METRICS}))  # fmt: skip
+    with pytest.raises(SystemExit, match="val_6263.json: missing"):
+        weight_study.main(args)
+    (own / "runs" / "ME12_s2029_t2" / "val_6263.json").write_text((own / "runs" / "ME12_s2028_t2" / "val_6263.json").read_text())
+    weight_study.main(args)
+    assert json.loads((own / "weight.json").read_text())["chosen"] == 4.0
+    table = pd.read_csv(own / "comparisons.csv").set_index("name")
+    assert list(table.index) == ["W1", "W2", "W3"] and table.loc["W2", "margin"] == 0.05
+    assert table.loc["W1", "metric"] == "mix/combined_w4/order_acc" and table.loc["W1", "diff"] == pytest.approx(0.1, abs=0.03)
+    assert table.loc["W3", "diff"] == pytest.approx(0.15, abs=0.03) and table.loc["W3", "finding"]
+    goal = pd.read_csv(own / "goal.csv").set_index("metric")
+    assert "mix/combined_w4/order_acc" in goal.index and (goal["seeds"] == 5).all()
+    assert [c["name"] for c in weight_study.comparisons(1.0)] == ["W3"]
