@@ -3,6 +3,7 @@ where ``ME12`` loses the order.
 
     python scripts/weight_study.py run        # every run of ME12, in the plan's order (scored, not printed)
     python scripts/weight_study.py analyse    # refuses until every run has its validation and test scores
+    python scripts/weight_study.py decide     # the plan's decision: the stored export records the chosen weight
 
 What the plan fixes is fixed here: configuration ``ME12`` (``results/epochs_study``'s, retrained), the seeds and
 thread counts (seed 2025 at 2 threads: ``results/epochs_study/model_ME12_s2025``, not retrained), the validation
@@ -253,6 +254,21 @@ def prepare_stored(args) -> Path:
     return where
 
 
+def decide(args) -> float | None:
+    """The plan's decision: if W1 and W2 are findings, the stored export of ``ME12`` (``STORED_EXPORT``) records the
+    chosen weight as its ``embeddings.combined_weight`` (``config.json``, rewritten atomically), which the API's
+    ``embedding="combined"`` uses; returns that weight, or ``None`` where the plan keeps weight 1."""
+    table = pd.read_csv(args.results / "comparisons.csv").set_index("name")
+    if not {"W1", "W2"} <= set(table.index) or not (table.loc["W1", "finding"] and table.loc["W2", "finding"]):
+        return None
+    w_star = float(json.loads((args.results / "weight.json").read_text())["chosen"])
+    path = args.export / "config.json"
+    config = json.loads(path.read_text())
+    config["embeddings"]["combined_weight"] = w_star
+    atomic_write(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+    return w_star
+
+
 def run(args) -> None:
     """Every run of ``ORDER`` (``ds.run_variant``: trained, except ``STORED``; its export scored on the test splits,
     written and not printed), each also scored on the validation scenes (``VAL``) first."""
@@ -269,16 +285,20 @@ def run(args) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=("check", "run", "analyse"))
+    ap.add_argument("command", choices=("check", "run", "analyse", "decide"))
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "weight_study", help="where the runs of ME12 go")
     ap.add_argument("--results", type=Path, default=ROOT / "results" / "weight_study", help="where they are kept")
     ap.add_argument("--epochs-results", type=Path, default=EPOCHS_RESULTS, help="results/epochs_study (ME12_s2025)")
+    ap.add_argument("--export", type=Path, default=STORED_EXPORT, help="the export that decide gives the chosen weight")
     args = ap.parse_args(argv)
     if args.command == "check":
         for k, v in check(args).items():
             print(f"{k:28s} stored {v['stored']:.4f}  rebuilt {v['rebuilt']:.4f}  difference {v['difference']:+.4f}")
     elif args.command == "run":
         run(args)
+    elif args.command == "decide":
+        w = decide(args)
+        print(f"{args.export}: combined_weight {w:g}" if w is not None else "W1 and W2 are not both findings: weight 1 stays")
     else:
         analyse(args)
     return 0

@@ -508,3 +508,24 @@ def test_the_weight_study_chooses_its_weight_on_validation_and_compares_as_its_p
     goal = pd.read_csv(own / "goal.csv").set_index("metric")
     assert "mix/combined_w4/order_acc" in goal.index and (goal["seeds"] == 5).all()
     assert [c["name"] for c in weight_study.comparisons(1.0)] == ["W3"]
+
+
+def test_the_weight_studys_decision_gives_the_stored_export_the_chosen_weight(tmp_path):
+    """weight_study decide: the export records the chosen weight only where W1 and W2 are both findings; the stored
+    export of ME12 records what the committed analysis decided."""
+    export = tmp_path / "model"
+    export.mkdir()
+    (export / "config.json").write_text(json.dumps({"embeddings": {"audio": ["triplet", "aligned", "combined"]}}))
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "weight.json").write_text(json.dumps({"chosen": 4.0}))
+    args = ["decide", "--results", str(results), "--export", str(export)]
+    for w2, want in ((False, None), (True, 4.0)):
+        pd.DataFrame({"name": ["W1", "W2", "W3"], "finding": [True, w2, False]}).to_csv(results / "comparisons.csv", index=False)
+        weight_study.main(args)
+        assert json.loads((export / "config.json").read_text())["embeddings"].get("combined_weight") == want
+    stored = REPO / "results" / "weight_study"
+    table = pd.read_csv(stored / "comparisons.csv").set_index("name")
+    decided = bool(table.loc["W1", "finding"] and table.loc["W2", "finding"]) if "W2" in table.index else False
+    recorded = json.loads((weight_study.STORED_EXPORT / "config.json").read_text())["embeddings"].get("combined_weight")
+    assert recorded == (json.loads((stored / "weight.json").read_text())["chosen"] if decided else None)
