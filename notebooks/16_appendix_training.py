@@ -32,12 +32,15 @@
 #   ramp), how its loss leaves the value of guessing, and what three seeds of the sweep say about that
 #   change;
 # * how far the timed scenes' 4-epoch budget is from a trained model: what 12 epochs do to the order and the
-#   motion that the combined scorer hears, in one run epoch by epoch and in a planned study of five seeds.
+#   motion that the combined scorer hears, in one run epoch by epoch and in a planned study of five seeds;
+# * how much of the sum the aligned score should weigh, chosen on validation scenes, and which test of the order
+#   the model still fails.
 #
 # Nothing is trained here. The page reads the committed log of the run with the specification's
 # settings (`results/experiments/spec_settings_s2025/metrics.csv` and its `run.json`), the log of
-# today's default run (`results/default/metrics.csv`), the sweep (`results/sweep`) and the epochs study
-# (`results/epochs_study`, with the logs of its runs and of `results/ends_study`'s). Every number in the
+# today's default run (`results/default/metrics.csv`), the sweep (`results/sweep`), the epochs study
+# (`results/epochs_study`, with the logs of its runs and of `results/ends_study`'s) and the weight study
+# (`results/weight_study`). Every number in the
 # prose comes from those files. The DOA head in detail is {doc}`17_appendix_doa`.
 
 # %% tags=["parameters"]
@@ -56,6 +59,7 @@ epochs_logs = {"4 epochs": "results/ends_study/runs/ME_s2025_t2/metrics.csv",  #
 # {doc}`07_loss_schedule` reads them, and the steps where its loss weights change.
 
 # %%
+import json
 import math
 
 import matplotlib.pyplot as plt
@@ -358,6 +362,121 @@ report.comparisons_table(ep_cmp)
 # By the plan's rule the API now offers the sum, `embedding="combined"` ({doc}`18_appendix_order_cues`). The main
 # job stays at 4 epochs: these runs trained for {glue:text}`ep_train_min:.0f`-{glue:text}`ep_train_max:.0f` s each
 # on a 2-core machine, beyond its budget of 6 minutes with the data and the evaluation.
+
+# %% [markdown]
+# ## Which weight, and what is left of the order
+#
+# The combined scorer adds the aligned score to the triplet cosine at weight 1, a weight chosen for `MA` at 4
+# epochs. An exploratory look at `ME12`'s seed-2025 model on 384 validation scenes of an unused seed
+# (`results/experiments/order_failures`) found the aligned scores losing the order where they must tell which
+# sound is which: they beat neg_c (the sounds swapped, the directions kept) in
+# {glue:text}`of_sf_neg_c:.3f` of the scenes whose first two sounds are soundfont instruments and in
+# {glue:text}`of_lib_neg_c:.3f` where both are recordings. A fifth plan, `results/weight_study`, asked two
+# questions of five runs of `ME12` (seed 2025's kept model and four trained again): which weight the
+# validation scenes choose (the highest mean validation order among the weights that keep the motion at 0.95),
+# and whether it hears the order better than weight 1 on the test split (W1) while keeping the motion within
+# 0.05 (W2); and whether the aligned scores beat neg_c more often on new test scenes of soundfont instruments
+# than on new test scenes of recordings (W3). {numref}`fig-weight-study` draws both.
+
+# %%
+weight_dir = ROOT / "results" / "weight_study"
+chosen = json.loads((weight_dir / "weight.json").read_text())
+w_star = chosen["chosen"]
+weight_grid = sorted({float(k.split("/")[0].removeprefix("combined_w")) for k in chosen["validation_mean"] if k.startswith("combined_w")})
+failures = json.loads((ROOT / "results" / "experiments" / "order_failures" / "summary.json").read_text())["by_make_up"]
+glue("of_sf_neg_c", failures["first two: soundfont+soundfont"]["aligned/beats_neg_c"], display=False)
+glue("of_lib_neg_c", failures["first two: recorded+recorded"]["aligned/beats_neg_c"], display=False)
+names = [f"combined_w{w:g}" for w in weight_grid] + ["aligned"]
+val = pd.DataFrame([{"seed": int(p.parent.name.split("_s")[1].split("_")[0]), **json.loads(p.read_text())}
+                    for p in sorted(weight_dir.glob("runs/ME12_s*_t2/val_6263.json"))]).set_index("seed")
+wt = report.study_analysis("weight_study")
+test = wt["runs"].query("config == 'ME12' and threads == 2").set_index("seed")
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.6), gridspec_kw={"width_ratios": [3, 2]})
+x = np.arange(len(names))
+for metric, color, label in (("order_acc", "C0", "order"), ("motion_acc", "C1", "motion")):
+    cols = [f"{n}/{metric}" for n in names]
+    for _, row in val[cols].iterrows():
+        left.plot(x, row.to_numpy(), color=color, alpha=0.25, lw=1)
+    left.plot(x, val[cols].mean().to_numpy(), "o-", color=color, lw=2, label=f"validation {label}")
+left.axvline(names.index(f"combined_w{w_star:g}"), color="grey", ls=":", lw=1)
+left.axhline(0.9, color="grey", ls="--", lw=1)
+left.set_xticks(x, [f"w = {w:g}" for w in weight_grid] + ["aligned\nalone"])
+left.set_ylabel("share of scenes")
+left.legend(loc="lower right")
+for split, marker in (("sf", "o"), ("lib", "s")):
+    for metric, color in (("vs_neg_t", "C2"), ("vs_neg_c", "C3")):
+        right.plot(np.full(len(test), 0 if split == "sf" else 1), test[f"{split}/aligned/{metric}"], marker, color=color,
+                   alpha=0.7, label=f"{metric}" if split == "sf" else None)
+for metric, color in (("vs_neg_t", "C2"), ("vs_neg_c", "C3")):
+    for seed in test.index:
+        right.plot([0, 1], [test.loc[seed, f"sf/aligned/{metric}"], test.loc[seed, f"lib/aligned/{metric}"]], color=color, alpha=0.4, lw=1)
+right.set_xticks([0, 1], ["soundfont scenes", "recorded scenes"])
+right.set_xlim(-0.4, 1.4)
+right.set_ylabel("aligned scores beat the negative")
+right.legend(loc="lower left")
+left.set_title("(a) validation: the weight (mean over seeds, thick)", fontsize="medium")
+right.set_title("(b) test: the aligned scores by sound (a line a seed)", fontsize="medium")
+for ax in (left, right):
+    ax.set_ylim(0.5, 1.02)
+fig.tight_layout()
+viz.save(fig, FIG / "16_weight_study.png")
+plt.close(fig)
+pd.DataFrame({n.replace("combined_", ""): {f"validation {m}": val[f"{n}/{m}"].mean() for m in ("order_acc", "motion_acc")}
+              for n in names}).round(3)
+
+# %% [markdown]
+# ```{figure} ../figures/16_weight_study.png
+# :name: fig-weight-study
+# (a) `ME12`'s order (blue) and motion (orange) on the 384 validation scenes of seed 6263, for each weight of the
+# aligned score and for the aligned scores alone: thin lines one seed each, thick their mean; dotted, the weight
+# the plan's rule chose; dashed, the goal of 0.9. (b) On the test scenes of seed 7129, how often the aligned scores
+# beat neg_t (green) and neg_c (red) on scenes of soundfont instruments and on scenes of recordings; a line joins
+# one seed's two figures.
+# ```
+
+# %%
+wt_cmp = wt["comparisons"]
+facts = {**report.study_facts("wt", wt_cmp), **report.spread_facts("wt", wt["seed_spread"], wt["rerun_noise"])}
+goal = pd.read_csv(weight_dir / "goal.csv").set_index("metric")
+star = f"combined_w{w_star:g}"
+facts.update(wt_w=w_star, wt_val_order_1=float(val["combined_w1/order_acc"].mean()),
+             wt_val_order_star=float(val[f"{star}/order_acc"].mean()),
+             wt_val_motion_star=float(val[f"{star}/motion_acc"].mean()))
+for metric, key in ((f"mix/{star}/order_acc", "order_star"), ("mix/combined/order_acc", "order_1"),
+                    ("mix/aligned/order_acc", "order_aligned"), ("sf/aligned/order_acc", "order_sf")):
+    for part in ("mean", "ci_low", "ci_high"):
+        facts[f"wt_goal_{key}_{part}"] = float(goal.loc[metric, part])
+    facts[f"wt_goal_{key}_met"] = "met" if goal.loc[metric, "met"] else "missed"
+for k, v in facts.items():
+    glue(k, v, display=False)
+assert facts["wt_findings"] == 3 and not goal.loc[f"mix/{star}/order_acc", "met"]  # as the prose says
+report.comparisons_table(wt_cmp)
+
+# %% [markdown]
+# The validation scenes chose w = {glue:text}`wt_w:g`: there the sum heard the order in
+# {glue:text}`wt_val_order_star:.3f` of the scenes, against {glue:text}`wt_val_order_1:.3f` at weight 1, and
+# kept the motion at {glue:text}`wt_val_motion_star:.3f` ({numref}`fig-weight-study`a). On the test split it hears
+# the order in {glue:text}`wt_goal_order_star_mean:.3f` of the scenes, against
+# {glue:text}`wt_goal_order_1_mean:.3f` at weight 1 (W1 {glue:text}`wt_W1_diff:+.3f`, Holm p
+# {glue:text}`wt_W1_p_holm:.3f`, {glue:text}`wt_W1_finding` by the plan's one-sided test, though its two-sided
+# interval [{glue:text}`wt_W1_lo:+.3f`, {glue:text}`wt_W1_hi:+.3f`] reaches below 0), keeps the motion (W2
+# {glue:text}`wt_W2_diff:+.3f` [{glue:text}`wt_W2_lo:+.3f`, {glue:text}`wt_W2_hi:+.3f`], within the margin of 0.05:
+# {glue:text}`wt_W2_finding`) and finds the captioned clip first in
+# {glue:text}`wt_ME12_mix_combined_w8_t2a_R_1:.3f` of the searches, against
+# {glue:text}`wt_ME12_mix_combined_t2a_R_1:.3f` (not tested). So `results/epochs_study/model_ME12_s2025` now
+# records that weight, and `embedding="combined"` uses it ({doc}`18_appendix_order_cues`). **The goal of 0.9 for
+# the order is still {glue:text}`wt_goal_order_star_met`**: {glue:text}`wt_goal_order_star_mean:.3f`
+# ({glue:text}`wt_goal_order_star_ci_low:.3f` to {glue:text}`wt_goal_order_star_ci_high:.3f`).
+#
+# What is left is the test that asks which sound is which. Against neg_t, where the directions give the order away
+# too, the aligned scores win {glue:text}`wt_ME12_sf_aligned_vs_neg_t:.3f` of the soundfont scenes and
+# {glue:text}`wt_ME12_lib_aligned_vs_neg_t:.3f` of the recorded ones; against neg_c
+# {glue:text}`wt_ME12_sf_aligned_vs_neg_c:.3f` and {glue:text}`wt_ME12_lib_aligned_vs_neg_c:.3f`
+# ({numref}`fig-weight-study`b; W3 {glue:text}`wt_W3_diff:+.3f` [{glue:text}`wt_W3_lo:+.3f`,
+# {glue:text}`wt_W3_hi:+.3f`], {glue:text}`wt_W3_finding`). Recordings cost a little, and instruments lose neg_c
+# too: the model hears when its events happen, and part of the time not which sound made which. The four runs
+# trained again for this study score exactly what the epochs study stored for the same seeds
+# (`results/weight_study/README.md`).
 #
 # ## In short
 #
@@ -377,6 +496,9 @@ report.comparisons_table(ep_cmp)
 #   {glue:text}`ep_ME12_mix_combined_order_acc:.3f` (missed), both planned findings against 4 epochs and against
 #   `MT`'s triplet embedding, and T2A R@1 rises to {glue:text}`ep_ME12_mix_combined_t2a_R_1:.3f`
 #   ({numref}`fig-epochs-validation`).
+# * The aligned score weighs {glue:text}`wt_w:g` times the cosine in the sum, chosen on validation scenes: order
+#   {glue:text}`wt_goal_order_star_mean:.3f` on the test split, above weight 1 and the motion kept (planned findings),
+#   still short of 0.9; what it loses is mostly neg_c, which sound is which ({numref}`fig-weight-study`).
 #
 # ## Exercises
 #
@@ -407,6 +529,17 @@ report.comparisons_table(ep_cmp)
 #    shown 0.85 or 0.99. And the length was chosen by looking at these very scenes, so they flatter it; another
 #    seed would train another model too. Only scenes that took no part in the choice, over several seeds, say
 #    what 12 epochs give.
+#    :::
+#
+# 4. **One side or two.** W1's difference is {glue:text}`wt_W1_diff:+.3f` over five seeds, its one-sided p-value after
+#    Holm {glue:text}`wt_W1_p_holm:.3f`, yet its two-sided 95 % interval reaches {glue:text}`wt_W1_lo:+.3f`. How can
+#    both be true, and what did the plan commit to before the runs?
+#
+#    :::{dropdown} Solution
+#    The plan asked a one-sided question (is w* better than 1?), so the test puts all 5 % of its error on one side.
+#    A two-sided 95 % interval puts 2.5 % on each side; its lower end matches a one-sided test at 2.5 %, which W1's
+#    p-value, between 0.025 and 0.05, does not pass. Both are honest; the plan's hypothesis, written before any run,
+#    says which one decides, and the book prints the other beside it.
 #    :::
 #
 # ## References
