@@ -142,6 +142,21 @@ def retrieval_rows(captions: list[str], roles: list[str]) -> torch.Tensor:
     return torch.tensor(list(first_clip.values()))
 
 
+@torch.no_grad()
+def score_matrix_metrics(score: torch.Tensor, emb: dict) -> dict[str, float]:
+    """``order_acc``, ``place_acc``, ``motion_acc`` and T2A R@1 of any scorer given as a ``(captions, clips)``
+    matrix over an :func:`embed_split`'s clips (one caption per clip, in the split's order), counted as
+    :func:`evaluation_metrics` counts them (the same retrieval rows, groups and tie rule), e.g. a weighted sum of
+    two scorers."""
+    roles = emb["roles"]
+    rows = retrieval_rows(emb["captions"], roles)
+    index = torch.arange(len(roles), dtype=torch.float32)[:, None]  # the metrics' functions see clip indices
+    r = retrieval_metrics(index[rows], index[rows], torch.arange(len(rows)),
+                          score=lambda t, a: score[t[:, 0].long()][:, a[:, 0].long()])  # fmt: skip
+    op = order_place_accuracy(index, index, roles, pair_score=lambda t, a: score[t[:, 0].long(), a[:, 0].long()])
+    return {"order_acc": op["order_acc"], "place_acc": op["place_acc"], "motion_acc": op["motion_acc"], "t2a/R@1": r["t2a/R@1"]}
+
+
 def _combined_metrics(emb: dict, roles: list, rows: torch.Tensor, has_c: bool) -> dict[str, float]:
     """Retrieval and the order, place and motion tests of the combined scorer (:func:`sclap_nb.model.combined_scores`):
     the metrics' functions see clip indices, which the scorer looks up."""

@@ -26,26 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sclap_nb.data import StClothoDataset, collate_groups  # noqa: E402
-from sclap_nb.evaluation import embed_split, retrieval_rows  # noqa: E402
+from sclap_nb.evaluation import embed_split, score_matrix_metrics  # noqa: E402
 from sclap_nb.export import load_model, resolve_device  # noqa: E402
 from sclap_nb.files import write_json_atomic  # noqa: E402
-from sclap_nb.metrics import order_place_accuracy, retrieval_metrics  # noqa: E402
 from sclap_nb.model import aligned_scores  # noqa: E402
 
 SEEDS = (2025, 2026, 2027, 2028, 2029)
 WEIGHTS = (0.0, 0.5, 1.0, 2.0)
 CORPUS = "data/stclotho-512-64-128-s{seed}-16000hz-4s-rooms-timed-mixed"
-
-
-def scorer_metrics(score: torch.Tensor, emb: dict) -> dict[str, float]:
-    """``metrics.json``'s order, place, motion and T2A R@1 of a ``(captions, clips)`` score matrix over a split's clips."""
-    roles = emb["roles"]
-    rows = retrieval_rows(emb["captions"], roles)
-    index = torch.arange(len(roles), dtype=torch.float32)[:, None]  # the metrics' functions see clip indices
-    out = retrieval_metrics(index[rows], index[rows], torch.arange(len(rows)),
-                            score=lambda t, a: score[t[:, 0].long()][:, a[:, 0].long()])  # fmt: skip
-    op = order_place_accuracy(index, index, roles, pair_score=lambda t, a: score[t[:, 0].long(), a[:, 0].long()])
-    return {"order_acc": op["order_acc"], "place_acc": op["place_acc"], "motion_acc": op["motion_acc"], "t2a/R@1": out["t2a/R@1"]}
 
 
 def main(argv=None) -> int:
@@ -65,7 +53,7 @@ def main(argv=None) -> int:
         aligned = aligned_scores(emb["t_items"], emb["a_frames"]).double()
         scorers = {"aligned alone": aligned, **{f"triplet + {w:g} aligned": cosine + w * aligned for w in WEIGHTS}}
         for name, score in scorers.items():
-            rows.append({"seed": seed, "scorer": name, **scorer_metrics(score, emb)})
+            rows.append({"seed": seed, "scorer": name, **score_matrix_metrics(score, emb)})
             print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     mean = table.groupby("scorer", sort=False).mean(numeric_only=True).drop(columns="seed")

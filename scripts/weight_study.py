@@ -34,14 +34,12 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
-from sclap_nb.ablation import t_interval  # noqa: E402
 from sclap_nb.config import DataConfig, FeatureConfig  # noqa: E402
 from sclap_nb.data import StClothoDataset, collate_groups, ensure_corpus  # noqa: E402
 from sclap_nb.data.sounds import sound_source  # noqa: E402
-from sclap_nb.evaluation import embed_split, retrieval_rows  # noqa: E402
+from sclap_nb.evaluation import embed_split, score_matrix_metrics  # noqa: E402
 from sclap_nb.export import load_model, resolve_device  # noqa: E402
 from sclap_nb.files import atomic_write, write_json_atomic  # noqa: E402
-from sclap_nb.metrics import order_place_accuracy, retrieval_metrics  # noqa: E402
 from sclap_nb.model import aligned_scores  # noqa: E402
 
 ROOT = ds.ROOT
@@ -119,25 +117,13 @@ def splits(library_dir: Path = ROOT / DataConfig.library_dir, sr: int = FeatureC
     }
 
 
-def scorer_metrics(score: torch.Tensor, emb: dict) -> dict[str, float]:
-    """Order, place, motion and T2A R@1 of a ``(captions, clips)`` score matrix over a split's clips (one caption
-    per clip), counted as ``metrics.json`` counts them (``sclap_nb.evaluation``'s rows and tie rule)."""
-    roles = emb["roles"]
-    rows = retrieval_rows(emb["captions"], roles)
-    index = torch.arange(len(roles), dtype=torch.float32)[:, None]  # the metrics' functions see clip indices
-    r = retrieval_metrics(index[rows], index[rows], torch.arange(len(rows)),
-                          score=lambda t, a: score[t[:, 0].long()][:, a[:, 0].long()])  # fmt: skip
-    op = order_place_accuracy(index, index, roles, pair_score=lambda t, a: score[t[:, 0].long(), a[:, 0].long()])
-    return {"order_acc": op["order_acc"], "place_acc": op["place_acc"], "motion_acc": op["motion_acc"], "t2a/R@1": r["t2a/R@1"]}
-
-
 def weight_metrics(emb: dict, weights=WEIGHTS, aligned_alone: bool = False) -> dict[str, float]:
     """:func:`scorer_metrics` of ``cos(triplet) + w * aligned`` for each ``w`` (``combined_w<w>/...``), and of the
     aligned scores alone (``aligned/...``) if ``aligned_alone``, from an ``embed_split``."""
     cosine = (emb["text_comb"] @ emb["e_triplet"].T).double()  # (captions, clips), one caption per clip
     aligned = aligned_scores(emb["t_items"], emb["a_frames"]).double()
     scores = {wkey(w): cosine + w * aligned for w in weights} | ({"aligned": aligned} if aligned_alone else {})
-    return {f"{name}/{k}": float(v) for name, s in scores.items() for k, v in scorer_metrics(s, emb).items()}
+    return {f"{name}/{k}": float(v) for name, s in scores.items() for k, v in score_matrix_metrics(s, emb).items()}
 
 
 def _embed(model, corpus: Path, split: str) -> dict:
@@ -190,20 +176,12 @@ GOAL = 0.9
 
 def goal_table(runs: pd.DataFrame, w_star: float) -> pd.DataFrame:
     """``ME12``'s seed means (2 threads) of the order and motion of the combined scorer at weight 1 and at the
-    chosen weight, and of the aligned scores' order, on ``mix``, and of the aligned scores' order on ``sf``, with
-    95 % t-intervals, against ``GOAL`` (not a test)."""
-    main = runs[(runs["config"] == "ME12") & (runs["threads"] == ds.THREADS)]
+    chosen weight, and of the aligned scores' order, on ``mix``, and of the aligned scores' order on ``sf`` and
+    ``lib``, with 95 % t-intervals, against ``GOAL`` (not a test; ``epochs_study.goal_table``)."""
     metrics = ["mix/combined/order_acc", "mix/combined/motion_acc"]
     if w_star != 1.0:
         metrics += [f"mix/{wkey(w_star)}/order_acc", f"mix/{wkey(w_star)}/motion_acc"]
-    metrics += ["mix/aligned/order_acc", "sf/aligned/order_acc", "lib/aligned/order_acc"]
-    rows = []
-    for m in metrics:
-        lo, hi = t_interval(main[m])
-        mean = float(main[m].mean())
-        rows.append({"metric": m, "seeds": int(main[m].notna().sum()), "mean": mean, "ci_low": lo, "ci_high": hi,
-                     "goal": GOAL, "met": mean >= GOAL, "met_with_interval": lo >= GOAL})  # fmt: skip
-    return pd.DataFrame(rows)
+    return eps.goal_table(runs, metrics + ["mix/aligned/order_acc", "sf/aligned/order_acc", "lib/aligned/order_acc"], GOAL)
 
 
 def analyse(args) -> None:
