@@ -1,6 +1,7 @@
 """The study of ``results/weight_study/PLAN.md``: the combined scorer's weight chosen on validation scenes, and
 where ``ME12`` loses the order.
 
+    python scripts/weight_study.py check      # the rebuilt mix split: ME12_s2025's float16 export against its stored scores
     python scripts/weight_study.py run        # every run of ME12, in the plan's order (scored, not printed)
     python scripts/weight_study.py analyse    # refuses until every run has its validation and test scores
     python scripts/weight_study.py decide     # the plan's decision: the stored export records the chosen weight
@@ -118,8 +119,9 @@ def splits(library_dir: Path = ROOT / DataConfig.library_dir, sr: int = FeatureC
 
 
 def weight_metrics(emb: dict, weights=WEIGHTS, aligned_alone: bool = False) -> dict[str, float]:
-    """:func:`scorer_metrics` of ``cos(triplet) + w * aligned`` for each ``w`` (``combined_w<w>/...``), and of the
-    aligned scores alone (``aligned/...``) if ``aligned_alone``, from an ``embed_split``."""
+    """``sclap_nb.evaluation.score_matrix_metrics`` of ``cos(triplet) + w * aligned`` for each ``w``
+    (``combined_w<w>/...``), and of the aligned scores alone (``aligned/...``) if ``aligned_alone``, from an
+    ``embed_split``."""
     cosine = (emb["text_comb"] @ emb["e_triplet"].T).double()  # (captions, clips), one caption per clip
     aligned = aligned_scores(emb["t_items"], emb["a_frames"]).double()
     scores = {wkey(w): cosine + w * aligned for w in weights} | ({"aligned": aligned} if aligned_alone else {})
