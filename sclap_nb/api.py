@@ -269,12 +269,10 @@ class SCLAP:
                  combined_weight: float | None = None):  # fmt: skip
         self.model = model.eval()
         self.info = info
-        w = info["embeddings"].get("combined_weight", COMBINED_WEIGHT) if combined_weight is None else combined_weight
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
-            where = "combined_weight" if combined_weight is not None else "config.json: embeddings.combined_weight"
-            raise ValueError(f"{where} must be a positive number, got {w!r}")
+        if combined_weight is None:
+            combined_weight = _weight(info["embeddings"].get("combined_weight", COMBINED_WEIGHT), "config.json: embeddings.combined_weight")
         #: the weight of the aligned score in ``embedding="combined"`` (``sclap_nb.model.combined_scores``)
-        self.combined_weight = float(w)
+        self.combined_weight = _weight(combined_weight, "combined_weight")
         self._chosen = embedding  # None: embeddings given ready-made are scored with the one they record
         self.embedding = embedding or info["embeddings"]["default"]
         have = list(dict.fromkeys(["sed", *info["embeddings"]["audio"]]))  # every model has its semantic branch
@@ -569,12 +567,16 @@ def load(path: str | os.PathLike, device: str | torch.device | None = None, embe
     ``embeddings.combined_weight``, else ``sclap_nb.model.COMBINED_WEIGHT``).
     """
     model, info = load_model(path, resolve_device(device))
-    try:
-        return SCLAP(model, info, embedding, combined_weight)
-    except ValueError as e:
-        if str(e).startswith("config.json"):
-            raise ValueError(f"{path}: {e}") from None
-        raise
+    if "combined_weight" in info["embeddings"]:
+        _weight(info["embeddings"]["combined_weight"], f"{path}: config.json: embeddings.combined_weight")
+    return SCLAP(model, info, embedding, combined_weight)
+
+
+def _weight(w, where: str) -> float:
+    """``w`` as a float if it is a positive finite number; else a ``ValueError`` of one line naming ``where``."""
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
+        raise ValueError(f"{where} must be a positive number, got {w!r}")
+    return float(w)
 
 
 class _Cache:
