@@ -1,16 +1,11 @@
-"""scripts/probe_combined_scores.py: its metrics of a score matrix are those of sclap_nb.metrics on embeddings, so its
-triplet-only row is the triplet embedding's figures."""
-
-import sys
-from pathlib import Path
+"""sclap_nb.evaluation.score_matrix_metrics (the weight study's and the combined-scores probe's metrics of a score
+matrix): those of sclap_nb.metrics on embeddings, so a cosine matrix scores as its embeddings do."""
 
 import torch
 import torch.nn.functional as F
 
+from sclap_nb.evaluation import score_matrix_metrics
 from sclap_nb.metrics import order_place_accuracy, retrieval_metrics
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from probe_combined_scores import scorer_metrics  # noqa: E402
 
 
 def test_a_cosine_matrix_scores_as_the_embeddings_do():
@@ -19,9 +14,9 @@ def test_a_cosine_matrix_scores_as_the_embeddings_do():
     audio = F.normalize(torch.randn(30, 8, generator=g), dim=-1)
     text = F.normalize(audio + 0.8 * torch.randn(30, 8, generator=g), dim=-1)
     captions = [f"caption {i}" for i in range(30)]
-    got = scorer_metrics((text @ audio.T).double(), {"roles": roles, "captions": captions})
+    got = score_matrix_metrics((text @ audio.T).double(), {"roles": roles, "captions": captions})
     spec = torch.tensor([i for i, r in enumerate(roles) if r in ("pos", "neg_t", "neg_s")])
     want = {**order_place_accuracy(audio, text, roles), **retrieval_metrics(audio[spec], text[spec], torch.arange(len(spec)))}
     assert got == {k: want[k] for k in ("order_acc", "place_acc", "motion_acc", "t2a/R@1")}
-    flipped = scorer_metrics(-(text @ audio.T).double(), {"roles": roles, "captions": captions})
+    flipped = score_matrix_metrics(-(text @ audio.T).double(), {"roles": roles, "captions": captions})
     assert flipped["t2a/R@1"] < got["t2a/R@1"]  # the score matrix is what is read
