@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import doa_study as ds  # noqa: E402
 import epochs_study as eps  # noqa: E402
+import probe_order_failures as pof  # noqa: E402
 import scorers_study as ss  # noqa: E402
 import timed_study as ts  # noqa: E402
 
@@ -98,11 +99,10 @@ def reported(w_star: float) -> list[str]:
     return list(dict.fromkeys(REPORTED_BASE + extra))
 
 
-def val_scenes(library_dir: Path = ROOT / DataConfig.library_dir, sr: int = FeatureConfig.sample_rate) -> Path:
-    """The plan's validation scenes (``VAL_SCENES`` timed scenes of seed ``VAL_SEED``, validation recordings only)."""
-    return ensure_corpus(ROOT / f"data/orderval-mix-s{VAL_SEED}-{VAL_SCENES}-{ss.CLIP_SECONDS:g}s", n_train=0,
-                         n_val=VAL_SCENES, n_test=0, seed=VAL_SEED, sample_rate=sr, clip_seconds=ss.CLIP_SECONDS,
-                         layout="timed", progress=False, source=sound_source("mixed", library_dir, sr))  # fmt: skip
+def val_scenes() -> Path:
+    """The plan's validation scenes (``VAL_SCENES`` timed scenes of seed ``VAL_SEED``, validation recordings only):
+    those of ``scripts/probe_order_failures.py``, which suggested the study."""
+    return pof.corpus(VAL_SEED, VAL_SCENES)
 
 
 def splits(library_dir: Path = ROOT / DataConfig.library_dir, sr: int = FeatureConfig.sample_rate) -> dict[str, Path]:
